@@ -1,0 +1,209 @@
+package inspect
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dlayer/dlayer/inspect/layerfs"
+	"github.com/opencontainers/go-digest"
+)
+
+// Container is a container of the store, from containers/<id>/config.v2.json.
+type Container struct {
+	ID   string `json:"id"`
+	Name string `json:"name"` // without the leading "/"
+	// ImageRef is what the user asked for (Config.Image), e.g. "nginx:1".
+	ImageRef string        `json:"image"`
+	ImageID  digest.Digest `json:"image_id"`
+	Driver   string        `json:"driver"`
+	Created  time.Time     `json:"created"`
+	State    State         `json:"state"`
+	// Path is the config.v2.json file.
+	Path string `json:"-"`
+}
+
+// State is the container state as last written by the daemon. Running may
+// be stale after a crash of the host or the daemon.
+type State struct {
+	Status     string    `json:"status"` // created, running, paused, restarting, exited, dead, removing
+	Running    bool      `json:"running"`
+	Paused     bool      `json:"paused"`
+	Restarting bool      `json:"restarting"`
+	Dead       bool      `json:"dead"`
+	Pid        int       `json:"pid"`
+	ExitCode   int       `json:"exit_code"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+}
+
+type configV2 struct {
+	ID     string
+	Name   string
+	Image  string
+	Driver string
+	Config struct {
+		Image string
+	}
+	Created time.Time
+	State   struct {
+		Running, Paused, Restarting, Dead, RemovalInProgress bool
+		Pid                                                  int
+		ExitCode                                             int
+		StartedAt, FinishedAt                                time.Time
+	}
+}
+
+// ParseContainerConfig decodes a config.v2.json.
+func ParseContainerConfig(r io.Reader) (Container, error) {
+	var c configV2
+	if err := json.NewDecoder(r).Decode(&c); err != nil {
+		return Container{}, fmt.Errorf("%w: config.v2.json: %v", ErrMalformed, err)
+	}
+	if !isHex64(c.ID) {
+		return Container{}, fmt.Errorf("%w: config.v2.json: ID %q is not 64 hex digits", ErrMalformed, c.ID)
+	}
+	out := Container{
+		ID: c.ID, Name: strings.TrimPrefix(c.Name, "/"), ImageRef: c.Config.Image,
+		Driver: c.Driver, Created: c.Created,
+		State: State{Running: c.State.Running, Paused: c.State.Paused, Restarting: c.State.Restarting,
+			Dead: c.State.Dead, Pid: c.State.Pid, ExitCode: c.State.ExitCode,
+			StartedAt: c.State.StartedAt, FinishedAt: c.State.FinishedAt},
+	}
+	if c.Image != "" {
+		d, err := digest.Parse(c.Image)
+		if err != nil {
+			return out, fmt.Errorf("%w: config.v2.json: Image %q: %v", ErrMalformed, c.Image, err)
+		}
+		out.ImageID = d
+	}
+	out.State.Status = status(c.State.Running, c.State.Paused, c.State.Restarting, c.State.Dead, c.State.RemovalInProgress, c.State.StartedAt)
+	return out, nil
+}
+
+// status derives the word `docker ps` shows, as moby container/state.go does.
+func status(running, paused, restarting, dead, removing bool, started time.Time) string {
+	switch {
+	case running && paused:
+		return "paused"
+	case running && restarting:
+		return "restarting"
+	case running:
+		return "running"
+	case removing:
+		return "removing"
+	case dead:
+		return "dead"
+	case started.IsZero():
+		return "created"
+	}
+	return "exited"
+}
+
+func isHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Containers reads every containers/<id>/config.v2.json, sorted by creation
+// time, newest first (as docker ps). An unreadable entry is a finding; the
+// others are still returned.
+func (s *Store) Containers() ([]Container, []Finding, error) {
+	dir := filepath.Join(s.Root, "containers")
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("containers: %w", err)
+	}
+	var out []Container
+	var finds []Finding
+	for _, e := range ents {
+		p := filepath.Join(dir, e.Name(), "config.v2.json")
+		c, err := s.readContainer(p)
+		if err != nil {
+			finds = append(finds, Finding{Kind: "container_unreadable", Path: p, Message: err.Error()})
+			continue
+		}
+		if c.ID != e.Name() {
+			finds = append(finds, Finding{Kind: "container_id_mismatch", Path: p,
+				Message: fmt.Sprintf("config says ID %s but lives in directory %s", c.ID, e.Name())})
+		}
+		out = append(out, c)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.After(out[j].Created)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, finds, nil
+}
+
+func (s *Store) readContainer(p string) (Container, error) {
+	b, err := layerfs.ReadFileLimit(p, 64<<20)
+	if err != nil {
+		return Container{}, err
+	}
+	c, err := ParseContainerConfig(strings.NewReader(string(b)))
+	if err != nil {
+		return c, fmt.Errorf("%s: %w", p, err)
+	}
+	c.Path = p
+	return c, nil
+}
+
+// FindContainer resolves a reference: a full ID, a unique ID prefix, or a
+// name with or without the leading "/". A name wins over an ID prefix, as
+// in the Docker CLI.
+func (s *Store) FindContainer(ref string) (Container, error) {
+	all, _, err := s.Containers()
+	if err != nil {
+		return Container{}, err
+	}
+	return matchContainer(all, ref)
+}
+
+func matchContainer(all []Container, ref string) (Container, error) {
+	if ref == "" {
+		return Container{}, fmt.Errorf("empty container reference: %w", ErrNotFound)
+	}
+	name := strings.TrimPrefix(ref, "/")
+	for _, c := range all {
+		if c.ID == ref || c.Name == name {
+			return c, nil
+		}
+	}
+	var cands []Container
+	for _, c := range all {
+		if strings.HasPrefix(c.ID, ref) {
+			cands = append(cands, c)
+		}
+	}
+	switch len(cands) {
+	case 1:
+		return cands[0], nil
+	case 0:
+		return Container{}, fmt.Errorf("no container %q: %w (the store holds %d containers; list them with `dlayer ps`)", ref, ErrNotFound, len(all))
+	}
+	var names []string
+	for _, c := range cands {
+		names = append(names, shortID(c.ID)+" ("+c.Name+")")
+	}
+	return Container{}, fmt.Errorf("container %q: %w: it is a prefix of %d containers: %s", ref, ErrAmbiguous, len(cands), strings.Join(names, ", "))
+}

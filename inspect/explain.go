@@ -1,0 +1,381 @@
+package inspect
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"time"
+
+	"github.com/dlayer/dlayer/inspect/layerfs"
+	"github.com/opencontainers/go-digest"
+)
+
+// ExplainOptions are the inputs of Explain besides the store.
+type ExplainOptions struct {
+	// Mounts are the overlay mounts of mountinfo; MountsKnown says whether
+	// mount data was read at all (--mountinfo none: it was not).
+	Mounts      []LiveMount
+	MountsKnown bool
+}
+
+// StackLayer is one layer of a container's stack, top to bottom.
+type StackLayer struct {
+	// Role is "rw" (the container's writable upper layer), "init" (the
+	// -init layer Docker creates per container) or "image".
+	Role string `json:"role"`
+	// Position numbers image layers from the base: 1 = base.
+	Position int           `json:"position,omitempty"`
+	DiffID   digest.Digest `json:"diff_id,omitempty"`
+	ChainID  digest.Digest `json:"chain_id,omitempty"`
+	// CacheID is the layer's dir name under the driver home (for rw and
+	// init: the mount-id and init-id).
+	CacheID string `json:"cache_id"`
+	// Dir is the layer's content dir (<driver home>/<cache id>/diff).
+	Dir string `json:"dir"`
+	// Link is the layer's short name (l/<link>).
+	Link string `json:"link,omitempty"`
+	// Size is the content size: layerdb's size for image layers; for rw and
+	// init, computed like Docker's SizeRw (sum of st_size, each inode once).
+	Size int64 `json:"size"`
+	// DiskUsage is allocated bytes; computed for rw only (0 otherwise).
+	DiskUsage int64     `json:"disk_usage,omitempty"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	Created   time.Time `json:"created,omitempty"`
+}
+
+// ContainerInfo is the container part of an explanation.
+type ContainerInfo struct {
+	Container
+	ImageTags []string `json:"image_tags"`
+}
+
+// Summary counts an explanation's changes.
+type Summary struct {
+	// Kinds counts changes by kind.
+	Kinds map[string]int `json:"kinds"`
+	// CopyBytes is the st_size of all copies of lower files (modified,
+	// copied_up, metadata_copy_up entries that are not dirs).
+	CopyBytes int64 `json:"copy_bytes"`
+	// DockerDiff counts the lines `docker diff` prints.
+	DockerDiff int `json:"docker_diff"`
+}
+
+// Explanation is the whole answer of Explain.
+type Explanation struct {
+	Container ContainerInfo `json:"container"`
+	RWLayer   RWLayer       `json:"rw_layer"`
+	Layers    []StackLayer  `json:"layers"`
+	Changes   []Change      `json:"changes"`
+	// Diff is the container's `docker diff`, sorted by path.
+	Diff     []DiffLine `json:"diff"`
+	Summary  Summary    `json:"summary"`
+	Findings []Finding  `json:"findings"`
+}
+
+// Explain reads everything about one container from the store: its layer
+// stack, where each layer lives, and what its writable layer did.
+func (s *Store) Explain(ref string, opt ExplainOptions) (*Explanation, error) {
+	c, err := s.FindContainer(ref)
+	if err != nil {
+		return nil, err
+	}
+	if c.Driver != "" && c.Driver != s.Driver {
+		return nil, fmt.Errorf("container %s uses driver %q: %w", c.Name, c.Driver, ErrUnsupportedDriver)
+	}
+	x := &Explanation{Container: ContainerInfo{Container: c}, Findings: []Finding{}, Changes: []Change{}, Diff: []DiffLine{}}
+	images := s.imageLayers(c, x)
+	if err := s.rwLayer(c, images, x, opt); err != nil {
+		return nil, err
+	}
+	if err := s.walkChanges(x); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// imageLayers fills the image part of the stack (top first) and returns it.
+func (s *Store) imageLayers(c Container, x *Explanation) []StackLayer {
+	if c.ImageID == "" {
+		return nil
+	}
+	img, err := s.Image(c.ImageID)
+	if err != nil {
+		x.Findings = append(x.Findings, Finding{Kind: "image_unreadable", Message: err.Error()})
+		return nil
+	}
+	x.Findings = append(x.Findings, img.Findings...)
+	x.Container.ImageTags = img.Tags
+	hist, ok := img.Config.LayerHistory()
+	if !ok {
+		x.Findings = append(x.Findings, Finding{Kind: "history_mismatch", Path: img.Path,
+			Message: fmt.Sprintf("history has a different number of non-empty entries than rootfs.diff_ids (%d layers)", len(hist))})
+	}
+	diffs := img.Config.RootFS.DiffIDs
+	chains := ChainIDs(diffs)
+	var out []StackLayer
+	for i := len(diffs) - 1; i >= 0; i-- {
+		sl := StackLayer{Role: "image", Position: i + 1, DiffID: diffs[i], ChainID: chains[i],
+			CreatedBy: hist[i].CreatedBy, Created: hist[i].Created}
+		if sl.CreatedBy == "" {
+			sl.CreatedBy = hist[i].Comment // docker import: "Imported from -"
+		}
+		l, err := s.Layer(chains[i])
+		if err != nil {
+			x.Findings = append(x.Findings, Finding{Kind: "layer_unreadable", Path: s.layerDir(chains[i]), Message: err.Error()})
+		} else {
+			sl.CacheID, sl.Size = l.CacheID, l.Size
+			sl.Dir = s.overlay.Dirs(l.CacheID).Diff
+			if l.DiffID != diffs[i] {
+				x.Findings = append(x.Findings, Finding{Kind: "diff_id_mismatch", Path: filepath.Join(s.layerDir(chains[i]), "diff"),
+					Message: fmt.Sprintf("layerdb says %s, image config says %s", l.DiffID, diffs[i])})
+			}
+			var want digest.Digest
+			if i > 0 {
+				want = chains[i-1]
+			}
+			if l.Parent != want {
+				x.Findings = append(x.Findings, Finding{Kind: "parent_mismatch", Path: filepath.Join(s.layerDir(chains[i]), "parent"),
+					Message: fmt.Sprintf("parent is %q, the chain says %q", l.Parent, want)})
+			}
+			if ChainID(l.Parent, l.DiffID) != chains[i] {
+				x.Findings = append(x.Findings, Finding{Kind: "chain_id_mismatch", Path: s.layerDir(chains[i]),
+					Message: fmt.Sprintf("recomputed chain ID from parent and diff is %s", ChainID(l.Parent, l.DiffID))})
+			}
+			if link, err := s.overlay.Link(l.CacheID); err == nil {
+				sl.Link = link
+			} else {
+				x.Findings = append(x.Findings, Finding{Kind: "link_unreadable", Message: err.Error()})
+			}
+		}
+		out = append(out, sl)
+	}
+	return out
+}
+
+// rwLayer fills RWLayer and the rw/init/image stack.
+func (s *Store) rwLayer(c Container, images []StackLayer, x *Explanation, opt ExplainOptions) error {
+	m, err := s.MountRecord(c.ID)
+	if err != nil {
+		return fmt.Errorf("container %s: rw layer: %w", c.Name, err)
+	}
+	if len(images) > 0 && m.Parent != images[0].ChainID {
+		x.Findings = append(x.Findings, Finding{Kind: "parent_mismatch", Path: s.imageDir("layerdb", "mounts", c.ID, "parent"),
+			Message: fmt.Sprintf("mount parent is %q, the image's top layer is %s", m.Parent, images[0].ChainID)})
+	}
+	up, in := s.overlay.Dirs(m.MountID), s.overlay.Dirs(m.InitID)
+	rw := RWLayer{MountRecord: m, UpperDir: up.Diff, WorkDir: up.Work, MergedDir: up.Merged, InitDir: in.Diff}
+	if link, err := s.overlay.Link(m.MountID); err == nil {
+		rw.Link = link
+	}
+	stack := []StackLayer{{Role: "rw", CacheID: m.MountID, Dir: up.Diff, Link: rw.Link}}
+	if m.InitID != "" {
+		il, _ := s.overlay.Link(m.InitID)
+		stack = append(stack, StackLayer{Role: "init", CacheID: m.InitID, Dir: in.Diff, Link: il})
+	}
+	stack = append(stack, images...)
+	x.Layers = stack
+
+	// What the driver will mount: the lower file, checked against the chain.
+	lowers, exists, err := s.overlay.Lowers(m.MountID)
+	want := stack[1:]
+	switch {
+	case err != nil:
+		x.Findings = append(x.Findings, Finding{Kind: "lower_unreadable", Message: err.Error()})
+	case !exists && len(want) > 0:
+		x.Findings = append(x.Findings, Finding{Kind: "lower_missing", Path: filepath.Join(up.Layer, "lower"),
+			Message: "the rw layer has no lower file, but the container has lower layers"})
+	}
+	for i, lw := range lowers {
+		rw.LowerLinks = append(rw.LowerLinks, lw.Ref)
+		if lw.Err != nil {
+			x.Findings = append(x.Findings, Finding{Kind: "bad_link", Message: lw.Err.Error()})
+			rw.LowerDirs = append(rw.LowerDirs, "")
+			continue
+		}
+		rw.LowerDirs = append(rw.LowerDirs, lw.Diff)
+		if i < len(want) && want[i].CacheID != "" && lw.ID != want[i].CacheID {
+			x.Findings = append(x.Findings, Finding{Kind: "lower_mismatch", Path: filepath.Join(up.Layer, "lower"),
+				Message: fmt.Sprintf("entry %d (%s) is layer %s, the layer store says %s", i+1, lw.Ref, lw.ID, want[i].CacheID)})
+		}
+	}
+	if exists && len(lowers) != len(want) {
+		x.Findings = append(x.Findings, Finding{Kind: "lower_mismatch", Path: filepath.Join(up.Layer, "lower"),
+			Message: fmt.Sprintf("%d entries, the layer store has %d lower layers", len(lowers), len(want))})
+	}
+	if opt.MountsKnown {
+		s.checkMount(&rw, c, opt.Mounts, x)
+	}
+	x.RWLayer = rw
+	return nil
+}
+
+// checkMount finds the live overlay mount of the rw layer and compares its
+// options with the store.
+func (s *Store) checkMount(rw *RWLayer, c Container, mounts []LiveMount, x *Explanation) {
+	mounted := false
+	for i := range mounts {
+		m := mounts[i]
+		if filepath.Clean(m.UpperDir) != rw.UpperDir && filepath.Clean(m.MountPoint) != rw.MergedDir {
+			continue
+		}
+		mounted = true
+		rw.Mount = &m
+		if filepath.Clean(m.WorkDir) != rw.WorkDir {
+			x.Findings = append(x.Findings, Finding{Kind: "mount_mismatch", Path: m.MountPoint,
+				Message: fmt.Sprintf("mounted with workdir %s, the store says %s", m.WorkDir, rw.WorkDir)})
+		}
+		got := make([]string, len(m.LowerDirs))
+		for j, d := range m.LowerDirs {
+			got[j] = s.resolveLowerPath(d)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(rw.LowerDirs) {
+			x.Findings = append(x.Findings, Finding{Kind: "mount_mismatch", Path: m.MountPoint,
+				Message: fmt.Sprintf("mounted lowerdir resolves to %v, the store's lower file to %v", got, rw.LowerDirs)})
+		}
+		break
+	}
+	rw.Mounted = &mounted
+	if !mounted && c.State.Running {
+		x.Findings = append(x.Findings, Finding{Kind: "running_not_mounted", Path: rw.MergedDir,
+			Message: "the container state says running, but mountinfo has no overlay mount of its upper dir (the state may be stale after a crash, or --root is a copy of the live root)"})
+	}
+}
+
+// resolveLowerPath maps a mounted lowerdir (<home>/l/LINK) to the layer's
+// diff dir, reading the link as text.
+func (s *Store) resolveLowerPath(p string) string {
+	p = filepath.Clean(p)
+	if filepath.Dir(p) == filepath.Join(s.overlay.Dir, "l") {
+		if id, err := s.overlay.ResolveLink(filepath.Base(p)); err == nil {
+			return s.overlay.Dirs(id).Diff
+		}
+	}
+	return p
+}
+
+// walkChanges classifies the upper dir against the lower dirs.
+func (s *Store) walkChanges(x *Explanation) error {
+	rw := x.RWLayer
+	upper, err := layerfs.OpenDir(rw.UpperDir)
+	if err != nil {
+		return fmt.Errorf("container %s: upper dir: %w", x.Container.Name, err)
+	}
+	defer upper.Close()
+	// The lower dirs: as the lower file says when it resolves, else as the
+	// layer store says.
+	dirs := rw.LowerDirs
+	if len(dirs) != len(x.Layers)-1 || contains(dirs, "") {
+		dirs = nil
+		for _, l := range x.Layers[1:] {
+			dirs = append(dirs, l.Dir)
+		}
+	}
+	w := &walker{f: s.format, inodes: map[[2]uint64]bool{}}
+	layerOf := map[string]int{}
+	for i, l := range x.Layers {
+		layerOf[l.Dir] = i
+	}
+	for _, d := range dirs {
+		ld, err := layerfs.OpenDir(d)
+		if err != nil {
+			x.Findings = append(x.Findings, Finding{Kind: "layer_dir_missing", Path: d, Message: err.Error()})
+			continue
+		}
+		defer ld.Close()
+		idx, ok := layerOf[d]
+		if !ok {
+			idx = -1
+		}
+		w.roots = append(w.roots, ldir{layer: idx, d: ld})
+	}
+	w.origin = func(layer int, p string) *Origin {
+		if layer < 0 || layer >= len(x.Layers) {
+			return &Origin{Layer: "unknown", Path: p}
+		}
+		l := x.Layers[layer]
+		return &Origin{Layer: l.Role, Position: l.Position, ChainID: l.ChainID, DiffID: l.DiffID, CreatedBy: l.CreatedBy, Path: p}
+	}
+	if err := w.walk(upper, w.roots); err != nil {
+		return fmt.Errorf("container %s: %w", x.Container.Name, err)
+	}
+	x.Changes = w.changes
+	x.Findings = append(x.Findings, w.finds...)
+	x.Layers[0].Size, x.Layers[0].DiskUsage = w.rwSize, w.rwDisk
+	if len(x.Layers) > 1 && x.Layers[1].Role == "init" {
+		if sz, err := contentSize(x.Layers[1].Dir); err == nil {
+			x.Layers[1].Size = sz
+		}
+	}
+	x.Summary = Summary{Kinds: map[string]int{}}
+	for _, c := range w.changes {
+		x.Summary.Kinds[c.Kind]++
+		if c.DockerDiff != "" {
+			x.Diff = append(x.Diff, DiffLine{Kind: c.DockerDiff, Path: c.Path})
+		}
+		if c.Type == string(layerfs.TypeFile) && (c.Kind == KindModified || c.Kind == KindCopiedUp || c.Kind == KindMetadataCopyUp) {
+			x.Summary.CopyBytes += c.Size
+		}
+	}
+	x.Diff = append(x.Diff, w.extra...)
+	sort.Slice(x.Diff, func(i, j int) bool { return x.Diff[i].Path < x.Diff[j].Path })
+	x.Summary.DockerDiff = len(x.Diff)
+	return nil
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// contentSize is Docker's directory.Size of a tree: st_size of non-dirs,
+// each inode once. Depth first, one open descriptor per level.
+func contentSize(dir string) (int64, error) {
+	d, err := layerfs.OpenDir(dir)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return 0, nil
+		}
+		return 0, err
+	}
+	type level struct {
+		d     *layerfs.Dir
+		names []string
+	}
+	w := &walker{inodes: map[[2]uint64]bool{}}
+	names, err := d.Names()
+	stack := []level{{d, names}}
+	for len(stack) > 0 && err == nil {
+		top := &stack[len(stack)-1]
+		if len(top.names) == 0 {
+			top.d.Close()
+			stack = stack[:len(stack)-1]
+			continue
+		}
+		n := top.names[0]
+		top.names = top.names[1:]
+		st, ok, lerr := top.d.Lstat(n)
+		if lerr != nil || !ok {
+			continue
+		}
+		w.countSize(st)
+		if st.IsDir() {
+			sub, serr := top.d.Sub(n)
+			if serr != nil {
+				continue
+			}
+			var sn []string
+			sn, err = sub.Names()
+			stack = append(stack, level{sub, sn})
+		}
+	}
+	for _, l := range stack {
+		l.d.Close()
+	}
+	return w.rwSize, err
+}

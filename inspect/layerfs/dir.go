@@ -1,0 +1,199 @@
+package layerfs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+
+	"github.com/pkg/xattr"
+	"golang.org/x/sys/unix"
+)
+
+// ErrNotRegular is returned by OpenFile when the name is not a regular file.
+var ErrNotRegular = errors.New("not a regular file")
+
+// ErrChanged is returned by OpenFile when the file opened is not the one that
+// was stat-ed (it was replaced between the two calls).
+var ErrChanged = errors.New("file changed between stat and open")
+
+// Dir is an open directory of a layer. Its Path is for messages only: every
+// operation goes through the descriptor.
+type Dir struct {
+	f    *os.File
+	fd   int
+	Path string
+}
+
+// OpenDir opens the directory at path (which must not be a symlink) read-only.
+func OpenDir(path string) (*Dir, error) {
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	return newDir(fd, path), nil
+}
+
+func newDir(fd int, path string) *Dir {
+	return &Dir{f: os.NewFile(uintptr(fd), path), fd: fd, Path: path}
+}
+
+// Close releases the descriptor.
+func (d *Dir) Close() error { return d.f.Close() }
+
+// Sub opens the child directory name of d. It fails (ENOTDIR or ELOOP) when
+// name is not a directory, symlinks included.
+func (d *Dir) Sub(name string) (*Dir, error) {
+	if err := checkName(name); err != nil {
+		return nil, &os.PathError{Op: "openat", Path: d.join(name), Err: err}
+	}
+	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "openat", Path: d.join(name), Err: err}
+	}
+	return newDir(fd, d.join(name)), nil
+}
+
+// Names lists the names in d, unsorted, without "." and "..".
+func (d *Dir) Names() ([]string, error) {
+	if _, err := d.f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	names, err := d.f.Readdirnames(-1)
+	if err != nil {
+		return nil, fmt.Errorf("%s: read directory: %w", d.Path, err)
+	}
+	return names, nil
+}
+
+// Lstat stats name in d without following a symlink. ok is false when the
+// name does not exist.
+func (d *Dir) Lstat(name string) (st Stat, ok bool, err error) {
+	if err := checkName(name); err != nil {
+		return Stat{}, false, &os.PathError{Op: "fstatat", Path: d.join(name), Err: err}
+	}
+	var s unix.Stat_t
+	err = unix.Fstatat(d.fd, name, &s, unix.AT_SYMLINK_NOFOLLOW)
+	if errors.Is(err, unix.ENOENT) {
+		return Stat{}, false, nil
+	}
+	if err != nil {
+		return Stat{}, false, &os.PathError{Op: "fstatat", Path: d.join(name), Err: err}
+	}
+	return statFrom(&s), true, nil
+}
+
+// Self stats the directory itself.
+func (d *Dir) Self() (Stat, error) {
+	var s unix.Stat_t
+	if err := unix.Fstat(d.fd, &s); err != nil {
+		return Stat{}, &os.PathError{Op: "fstat", Path: d.Path, Err: err}
+	}
+	return statFrom(&s), nil
+}
+
+// procPath names child name through the descriptor, for the *xattr calls
+// that have no *at form. The path is short whatever the depth of d.
+func (d *Dir) procPath(name string) string {
+	return "/proc/self/fd/" + strconv.Itoa(d.fd) + "/" + name
+}
+
+// Xattrs lists the extended attribute names of child name (of d itself when
+// name is "."), without following a symlink.
+func (d *Dir) Xattrs(name string) ([]string, error) {
+	names, err := xattr.LList(d.procPath(name))
+	if err != nil {
+		if errors.Is(err, unix.ENOTSUP) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("%s: list xattrs: %w", d.join(name), unwrapXattr(err))
+	}
+	return names, nil
+}
+
+// Xattr reads one extended attribute of child name; ok is false when it is
+// not set.
+func (d *Dir) Xattr(name, attr string) (val []byte, ok bool, err error) {
+	v, err := xattr.LGet(d.procPath(name), attr)
+	if err != nil {
+		if errors.Is(err, xattr.ENOATTR) || errors.Is(err, unix.ENOTSUP) {
+			return nil, false, nil
+		}
+		return nil, false, fmt.Errorf("%s: xattr %s: %w", d.join(name), attr, unwrapXattr(err))
+	}
+	return v, true, nil
+}
+
+// Readlink returns the target of the symlink name, as text. It is never
+// followed.
+func (d *Dir) Readlink(name string) (string, error) {
+	buf := make([]byte, 256)
+	for {
+		n, err := unix.Readlinkat(d.fd, name, buf)
+		if err != nil {
+			return "", &os.PathError{Op: "readlinkat", Path: d.join(name), Err: err}
+		}
+		if n < len(buf) {
+			return string(buf[:n]), nil
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
+// OpenFile opens child name for reading if, and only if, it is the regular
+// file described by want (same device and inode). FIFOs, devices and
+// symlinks are never opened.
+func (d *Dir) OpenFile(name string, want Stat) (*os.File, error) {
+	if want.Type() != TypeFile {
+		return nil, fmt.Errorf("%s: %w", d.join(name), ErrNotRegular)
+	}
+	fd, err := unix.Openat(d.fd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		return nil, &os.PathError{Op: "openat", Path: d.join(name), Err: err}
+	}
+	f := os.NewFile(uintptr(fd), d.join(name))
+	var s unix.Stat_t
+	if err := unix.Fstat(fd, &s); err != nil {
+		f.Close()
+		return nil, &os.PathError{Op: "fstat", Path: d.join(name), Err: err}
+	}
+	got := statFrom(&s)
+	if got.Type() != TypeFile || got.Dev != want.Dev || got.Ino != want.Ino {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", d.join(name), ErrChanged)
+	}
+	return f, nil
+}
+
+func (d *Dir) join(name string) string {
+	if name == "." {
+		return d.Path
+	}
+	return d.Path + "/" + name
+}
+
+// checkName refuses names that would leave the directory.
+func checkName(name string) error {
+	if name == "" || name == ".." || containsSlash(name) {
+		return unix.EINVAL
+	}
+	return nil
+}
+
+func containsSlash(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '/' {
+			return true
+		}
+	}
+	return false
+}
+
+func unwrapXattr(err error) error {
+	var xe *xattr.Error
+	if errors.As(err, &xe) {
+		return xe.Err
+	}
+	return err
+}

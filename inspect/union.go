@@ -1,0 +1,234 @@
+package inspect
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/dlayer/dlayer/inspect/layerfs"
+)
+
+// ldir is an open directory of one lower layer (index into walker.layers).
+type ldir struct {
+	layer int
+	d     *layerfs.Dir
+}
+
+// lowerHit is a lower view lookup result: the entry and which of the
+// contributing dirs (index into the slice searched) holds it.
+type lowerHit struct {
+	e   layerfs.Entry
+	at  int
+	lay int
+}
+
+// frame is one directory of the upper dir being walked.
+type frame struct {
+	rel     string
+	upper   *layerfs.Dir
+	entries []layerfs.Entry
+	next    int
+	// view: lower dirs whose entries this dir's upper entries shadow
+	// (overlay semantics, for explain). old: the lower view docker diff
+	// compares against. They differ below opaque and redirected dirs.
+	view, old []ldir
+	// dockerAdded: the old view lacks this dir, so everything below is A.
+	dockerAdded bool
+	change      int // index of this dir's Change; -1 for the root
+	changed     bool
+}
+
+// walker computes the changes of an upper dir against lower layers.
+type walker struct {
+	f       layerfs.Format
+	roots   []ldir // the lower layers' root dirs, topmost first
+	origin  func(layer int, rel string) *Origin
+	changes []Change
+	extra   []DiffLine
+	finds   []Finding
+	// rwSize and rwDisk add up the upper dir like directory.Size (each inode once).
+	rwSize, rwDisk int64
+	inodes         map[[2]uint64]bool
+}
+
+// walk visits every entry of upper, depth first, with an explicit stack:
+// no recursion limit, one open descriptor per directory level per layer.
+func (w *walker) walk(upper *layerfs.Dir, lowers []ldir) error {
+	ents, err := w.f.ReadDir(upper)
+	if err != nil {
+		return err
+	}
+	stack := []*frame{{rel: "/", upper: upper, entries: ents, view: lowers, old: lowers, change: -1}}
+	for len(stack) > 0 {
+		fr := stack[len(stack)-1]
+		if fr.next == len(fr.entries) {
+			stack = stack[:len(stack)-1]
+			if fr.change >= 0 {
+				c := &w.changes[fr.change]
+				if fr.changed && c.DockerDiff == "" {
+					c.DockerDiff = "C"
+				}
+				if len(stack) > 0 && (fr.changed || c.DockerDiff != "") {
+					stack[len(stack)-1].changed = true
+				}
+				closeFrame(fr)
+			}
+			continue
+		}
+		e := fr.entries[fr.next]
+		fr.next++
+		n := len(w.changes)
+		child, err := w.visit(fr, e)
+		if len(w.changes) > n && w.changes[n].DockerDiff != "" {
+			fr.changed = true
+		}
+		if err != nil {
+			w.finds = append(w.finds, Finding{Kind: "unreadable_entry", Path: fr.upper.Path + "/" + e.RawName, Message: err.Error()})
+			continue
+		}
+		if child != nil {
+			stack = append(stack, child)
+		}
+	}
+	return nil
+}
+
+func closeFrame(fr *frame) {
+	fr.upper.Close()
+	closeDirs(fr.view)
+	if !sameDirs(fr.view, fr.old) {
+		closeDirs(fr.old)
+	}
+}
+
+func closeDirs(ds []ldir) {
+	for _, d := range ds {
+		d.d.Close()
+	}
+}
+
+func sameDirs(a, b []ldir) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// lookup finds name in the lower view made of dirs (topmost first): the
+// first dir holding it decides; a whiteout there means "deleted".
+func (w *walker) lookup(dirs []ldir, name string) (lowerHit, bool, error) {
+	for i, ld := range dirs {
+		e, ok, err := w.f.Lookup(ld.d, name)
+		if err != nil {
+			return lowerHit{}, false, err
+		}
+		if !ok || e.Kind == layerfs.Bookkeeping {
+			continue
+		}
+		if e.Kind == layerfs.Whiteout {
+			return lowerHit{}, false, nil
+		}
+		return lowerHit{e: e, at: i, lay: ld.layer}, true, nil
+	}
+	return lowerHit{}, false, nil
+}
+
+// subdirs opens the lower view of dir name below dirs: every contributing
+// layer's dir, from the top, down to the first whiteout, non-dir or opaque
+// dir (inclusive).
+func (w *walker) subdirs(dirs []ldir, name string) ([]ldir, error) {
+	var out []ldir
+	for _, ld := range dirs {
+		e, ok, err := w.f.Lookup(ld.d, name)
+		if err != nil {
+			closeDirs(out)
+			return nil, err
+		}
+		if !ok || e.Kind == layerfs.Bookkeeping {
+			continue
+		}
+		if e.Kind == layerfs.Whiteout || !e.Stat.IsDir() {
+			break
+		}
+		sub, err := ld.d.Sub(name)
+		if err != nil {
+			closeDirs(out)
+			return nil, err
+		}
+		out = append(out, ldir{layer: ld.layer, d: sub})
+		if e.Opaque {
+			break
+		}
+	}
+	return out, nil
+}
+
+// children lists the merged view of dirs: name → layer that provides it.
+func (w *walker) children(dirs []ldir) (names []string, from map[string]int, err error) {
+	from = map[string]int{}
+	gone := map[string]bool{}
+	for _, ld := range dirs {
+		ents, err := w.f.ReadDir(ld.d)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, e := range ents {
+			if e.Kind == layerfs.Bookkeeping || gone[e.Name] {
+				continue
+			}
+			if _, ok := from[e.Name]; ok {
+				continue
+			}
+			if e.Kind == layerfs.Whiteout {
+				gone[e.Name] = true
+				continue
+			}
+			from[e.Name] = ld.layer
+			names = append(names, e.Name)
+		}
+	}
+	sort.Strings(names)
+	return names, from, nil
+}
+
+func join(dir, name string) string {
+	if dir == "/" {
+		return "/" + name
+	}
+	return dir + "/" + name
+}
+
+// statDifferent is docker diff's test (moby pkg/archive changes_unix.go):
+// mode, uid, gid, rdev, and for non-dirs size and mtime.
+func statDifferent(o, n layerfs.Stat) bool {
+	if o.Mode != n.Mode || o.UID != n.UID || o.GID != n.GID || o.Rdev != n.Rdev {
+		return true
+	}
+	if !n.IsDir() {
+		return o.Size != n.Size || !sameFsTime(o, n)
+	}
+	return false
+}
+
+// sameFsTime: seconds match, and nanoseconds match or either is 0 (a file
+// system without sub-second times).
+func sameFsTime(o, n layerfs.Stat) bool {
+	return o.Mtime.Sec == n.Mtime.Sec && (o.Mtime.Nsec == n.Mtime.Nsec || o.Mtime.Nsec == 0 || n.Mtime.Nsec == 0)
+}
+
+// countSize adds an upper entry to the rw layer size like moby's
+// directory.Size: non-dirs by st_size, each inode once.
+func (w *walker) countSize(st layerfs.Stat) {
+	if st.IsDir() {
+		w.rwDisk += st.Blocks * 512
+		return
+	}
+	k := [2]uint64{st.Dev, st.Ino}
+	if st.Nlink > 1 {
+		if w.inodes[k] {
+			return
+		}
+		w.inodes[k] = true
+	}
+	w.rwSize += st.Size
+	w.rwDisk += st.Blocks * 512
+}
+
+func perm(st layerfs.Stat) string { return fmt.Sprintf("%04o", st.Perm()) }
+

@@ -1,0 +1,66 @@
+// Command dlayer is a read-only storage forensics tool for Docker's data
+// root: it explains what a container's layers are, where they live, and what
+// its writable layer did, from the files alone.
+//
+// Exit codes: 0 success; 2 usage error, or the store cannot be read (the
+// message names the path and the cause).
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes, documented in --help and the README.
+const (
+	exitOK    = 0
+	exitUsage = 2
+)
+
+func main() {
+	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}
+
+// run is the whole program with its outputs injected, for tests.
+func run(args []string, stdout, stderr io.Writer) int {
+	app := newApp(stdout, stderr)
+	err := app.Run(args)
+	if err == nil {
+		return exitOK
+	}
+	var ec cli.ExitCoder
+	if errors.As(err, &ec) {
+		if msg := err.Error(); msg != "" {
+			fmt.Fprintf(stderr, "dlayer: %s\n", msg)
+		}
+		return ec.ExitCode()
+	}
+	fmt.Fprintf(stderr, "dlayer: %s\n", err)
+	return exitUsage
+}
+
+func newApp(stdout, stderr io.Writer) *cli.App {
+	return &cli.App{
+		Name:  "dlayer",
+		Usage: "read-only storage forensics for Docker's data root",
+		Description: "dlayer reads a Docker data root (/var/lib/docker, a copy of one, or a mounted disk image)\n" +
+			"and explains it from the files alone: it never writes there and never needs the daemon.\n\n" +
+			"EXIT CODES:\n" +
+			"   0  success\n" +
+			"   2  usage error, or the store cannot be read (the message names the path and the cause)",
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		HideVersion:          true,
+		EnableBashCompletion: false,
+		ExitErrHandler:       func(*cli.Context, error) {},
+		Flags:                globalFlags(),
+		Commands:             []*cli.Command{explainCommand(), diffCommand(), psCommand()},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return cli.Exit(err.Error(), exitUsage)
+		},
+	}
+}

@@ -1,0 +1,314 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/dlayer/dlayer/inspect"
+)
+
+// ExplainOptions tune the text form of an explanation.
+type ExplainOptions struct {
+	// Quiet drops the plain-English explanations.
+	Quiet bool
+}
+
+// Explain writes an explanation for people.
+func Explain(w io.Writer, x *inspect.Explanation, opt ExplainOptions) error {
+	p := &printer{w: w}
+	c := x.Container
+	p.f("Container %s (%s)   %s\n", Escape(c.Name), shortID(c.ID), stateLine(c.State))
+	img := "none (scratch)"
+	if c.ImageID != "" {
+		img = fmt.Sprintf("%s (image %s)", Escape(c.ImageRef), short(c.ImageID))
+		if len(c.ImageTags) > 0 {
+			img += ", tagged " + Escape(strings.Join(c.ImageTags, ", "))
+		}
+	}
+	p.f("  image     %s\n", img)
+	p.f("  driver    %s\n", c.Driver)
+	p.f("  created   %s\n", when(c.Created))
+	p.f("  started   %s\n", when(c.State.StartedAt))
+	p.f("  finished  %s\n", when(c.State.FinishedAt))
+	p.f("\n")
+	explainDirs(p, x, opt)
+	p.f("\n")
+	if err := explainStack(p, x, opt); err != nil {
+		return err
+	}
+	p.f("\n")
+	explainChanges(p, x, opt)
+	explainFindings(p, x.Findings)
+	return p.err
+}
+
+func stateLine(s inspect.State) string {
+	out := s.Status
+	if s.Running {
+		out += fmt.Sprintf(", pid %d", s.Pid)
+	}
+	if s.Status == "exited" {
+		out += fmt.Sprintf(", exit code %d", s.ExitCode)
+	}
+	return out
+}
+
+func when(t time.Time) string {
+	if t.IsZero() || t.Year() <= 1 {
+		return "-"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05.000 UTC")
+}
+
+func explainDirs(p *printer, x *inspect.Explanation, opt ExplainOptions) {
+	rw := x.RWLayer
+	p.f("Where it lives on disk\n")
+	if !opt.Quiet {
+		p.f("  (overlayfs stacks read-only lower dirs under one writable upper dir and shows the union at the merged dir)\n")
+	}
+	mounted := "unknown (no mount data read)"
+	if rw.Mounted != nil {
+		mounted = "no"
+		if *rw.Mounted {
+			mounted = "yes, at " + Escape(rw.Mount.MountPoint)
+		}
+	}
+	p.f("  mount-id    %s   (layerdb/mounts/<container>/mount-id; not the container ID)\n", rw.MountID)
+	p.f("  upper dir   %s\n", Escape(rw.UpperDir))
+	p.f("  work dir    %s\n", Escape(rw.WorkDir))
+	p.f("  merged dir  %s\n", Escape(rw.MergedDir))
+	p.f("  mounted     %s\n", mounted)
+	if !opt.Quiet {
+		p.f("              upper: every write of the container lands here; work: overlayfs scratch space;\n")
+		p.f("              merged: the container's root file system, present while it is mounted\n")
+	}
+	p.f("  lower dirs  (uppermost first, as docker inspect GraphDriver.Data.LowerDir)\n")
+	for i, d := range rw.LowerDirs {
+		ref := ""
+		if i < len(rw.LowerLinks) {
+			ref = rw.LowerLinks[i]
+		}
+		if d == "" {
+			d = "(does not resolve)"
+		}
+		p.f("    %-28s -> %s\n", ref, Escape(d))
+	}
+	if !opt.Quiet && len(rw.LowerDirs) > 0 {
+		p.f("              l/<short name> links keep the mount options under a page; each names ../<layer>/diff\n")
+	}
+}
+
+func explainStack(p *printer, x *inspect.Explanation, opt ExplainOptions) error {
+	p.f("Layer stack, top to bottom\n")
+	var rows [][]string
+	images := 0
+	for _, l := range x.Layers {
+		if l.Role == "image" {
+			images++
+		}
+	}
+	for _, l := range x.Layers {
+		pos, what, chain := l.Role, "", ""
+		switch l.Role {
+		case "rw":
+			what = "the container's writable layer (upper dir)"
+		case "init":
+			what = "Docker's per-container init layer"
+		default:
+			pos = fmt.Sprintf("%d/%d", l.Position, images)
+			what = clip(instruction(l.CreatedBy), 60)
+			chain = short(l.ChainID)
+		}
+		rows = append(rows, []string{pos, chain, shortID(l.CacheID), l.Link, bytesHuman(l.Size), Escape(what)})
+	}
+	if err := table(p.w, []string{"layer", "chain id", "cache id", "link", "size", "created by"}, rows); err != nil {
+		return err
+	}
+	if !opt.Quiet {
+		p.f("  The init layer holds what Docker prepares for every container: empty /.dockerenv, /etc/hosts,\n")
+		p.f("  /etc/resolv.conf, /etc/hostname and /dev/console (the real ones are bind-mounted from\n")
+		p.f("  containers/<id>/), dirs /dev/pts, /dev/shm, /proc, /sys, and /etc/mtab -> /proc/mounts.\n")
+		p.f("  Image layers are shared, read-only, by every container of every image built on them.\n")
+	}
+	return nil
+}
+
+func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
+	n := len(x.Changes)
+	p.f("What the writable layer holds: %d entr%s; `docker diff` lists %d change%s\n",
+		n, plural(n, "y", "ies"), len(x.Diff), plural(len(x.Diff), "", "s"))
+	if n == 0 {
+		p.f("  nothing: the container has not written to its file system\n")
+		return
+	}
+	seen := map[string]bool{}
+	for _, c := range x.Changes {
+		letter := c.DockerDiff
+		if letter == "" {
+			letter = "-"
+		}
+		size := ""
+		if c.Type != "dir" && c.Kind != inspect.KindWhiteout {
+			size = ", " + bytesHuman(c.Size)
+		}
+		p.f("  %s %-16s %s  (%s%s)\n", letter, c.Kind, Escape(c.Path), c.Type, size)
+		detail(p, c)
+		if !opt.Quiet && !seen[c.Kind] {
+			seen[c.Kind] = true
+			wrap(p, "      ", "= "+kindHelp[c.Kind])
+		}
+	}
+	k := x.Summary.Kinds
+	var parts []string
+	for _, name := range []string{"added", "modified", "copied_up", "metadata_copy_up", "whiteout", "opaque", "redirect"} {
+		if k[name] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", k[name], name))
+		}
+	}
+	p.f("  In all: %s; copies of lower files cost %s.\n", strings.Join(parts, ", "), bytesHuman(x.Summary.CopyBytes))
+	if !opt.Quiet {
+		p.f("  The first column is what `docker diff` prints for the path (A added, C changed, D deleted; - not listed).\n")
+	}
+}
+
+// detail writes the lines under one change: where the shadowed entry came
+// from and what differs.
+func detail(p *printer, c inspect.Change) {
+	if c.LinkTarget != "" {
+		p.f("      symlink to %s (never followed)\n", Escape(c.LinkTarget))
+	}
+	if o := c.Origin; o != nil {
+		verb := map[string]string{
+			inspect.KindWhiteout: "deletes", inspect.KindOpaque: "replaces dir", inspect.KindRedirect: "content from",
+		}[c.Kind]
+		if verb == "" {
+			verb = "copy of"
+		}
+		what := c.Type
+		if c.Kind == inspect.KindOpaque {
+			what = ""
+		}
+		if o.Path != "" {
+			what += " " + Escape(o.Path)
+		}
+		p.f("      %s from %s\n", strings.TrimSpace(verb+" "+what), layerName(o))
+	}
+	if len(c.Changed) > 0 {
+		p.f("      changed: %s\n", strings.Join(c.Changed, ", "))
+	}
+	if c.Marker != "" {
+		p.f("      marker: %s\n", c.Marker)
+	}
+	if len(c.Hides) > 0 {
+		shown := c.Hides
+		if len(shown) > 10 {
+			shown = shown[:10]
+		}
+		esc := make([]string, len(shown))
+		for i, h := range shown {
+			esc[i] = Escape(h)
+		}
+		more := ""
+		if len(c.Hides) > len(shown) {
+			more = fmt.Sprintf(" and %d more", len(c.Hides)-len(shown))
+		}
+		p.f("      hides %d lower entr%s: %s%s\n", len(c.Hides), plural(len(c.Hides), "y", "ies"), strings.Join(esc, ", "), more)
+	}
+	if c.Note != "" {
+		p.f("      note: %s\n", c.Note)
+	}
+}
+
+func layerName(o *inspect.Origin) string {
+	switch o.Layer {
+	case "init":
+		return "the init layer"
+	case "image":
+		s := fmt.Sprintf("layer %d (%s)", o.Position, short(o.ChainID))
+		if o.CreatedBy != "" {
+			s += ": " + Escape(clip(instruction(o.CreatedBy), 70))
+		}
+		return s
+	}
+	return "an unknown layer"
+}
+
+func explainFindings(p *printer, fs []inspect.Finding) {
+	if len(fs) == 0 {
+		return
+	}
+	p.f("\nFindings (%d)\n", len(fs))
+	for _, f := range fs {
+		where := ""
+		if f.Path != "" {
+			where = " " + Escape(f.Path) + ":"
+		}
+		p.f("  %s:%s %s\n", f.Kind, where, Escape(f.Message))
+	}
+}
+
+// ExplainJSON writes the explanation as one JSON object. Strings that are
+// not valid UTF-8 are given escaped, and their change is marked escaped.
+func ExplainJSON(w io.Writer, x *inspect.Explanation) error {
+	y := *x
+	y.Changes = make([]inspect.Change, len(x.Changes))
+	for i, c := range x.Changes {
+		var e1, e2 bool
+		c.Path, e1 = jsonString(c.Path)
+		c.LinkTarget, e2 = jsonString(c.LinkTarget)
+		c.Escaped = e1 || e2
+		if len(c.Hides) > 0 {
+			c.Hides = append([]string(nil), c.Hides...)
+			for j := range c.Hides {
+				var e bool
+				c.Hides[j], e = jsonString(c.Hides[j])
+				c.Escaped = c.Escaped || e
+			}
+		}
+		y.Changes[i] = c
+	}
+	y.Diff = make([]inspect.DiffLine, len(x.Diff))
+	for i, d := range x.Diff {
+		d.Path, _ = jsonString(d.Path)
+		y.Diff[i] = d
+	}
+	return JSON(w, &y)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// wrap writes text in lines of at most 100 columns.
+func wrap(p *printer, indent, text string) {
+	line := indent
+	for _, word := range strings.Fields(text) {
+		if len(line) > len(indent) && len(line)+1+len(word) > 100 {
+			p.f("%s\n", line)
+			line = indent + "  "
+		}
+		if len(line) > len(indent) && !strings.HasSuffix(line, " ") {
+			line += " "
+		}
+		line += word
+	}
+	p.f("%s\n", line)
+}
+
+// printer remembers the first write error.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) f(format string, a ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, a...)
+	}
+}
+
