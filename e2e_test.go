@@ -219,4 +219,3 @@ func runCLI(args ...string) (stdout, stderr string, code int) {
 	code = run(append([]string{"dlayer"}, args...), &o, &e)
 	return o.String(), e.String(), code
 }
-

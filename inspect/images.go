@@ -189,4 +189,3 @@ func shortID(s string) string {
 	}
 	return s
 }
-

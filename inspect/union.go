@@ -231,4 +231,3 @@ func (w *walker) countSize(st layerfs.Stat) {
 }
 
 func perm(st layerfs.Stat) string { return fmt.Sprintf("%04o", st.Perm()) }
-

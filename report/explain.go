@@ -311,4 +311,3 @@ func (p *printer) f(format string, a ...any) {
 		_, p.err = fmt.Fprintf(p.w, format, a...)
 	}
 }
-
