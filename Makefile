@@ -1,0 +1,59 @@
+# dlayer — read-only storage forensics for Docker's data root.
+#
+#   make build   bin/dlayer
+#   make demo    explain a container of the fixture store (no Docker needed)
+#   make test    install what the tests need (as root on Debian/Ubuntu), run unit + e2e tests
+#   make bench   benchmarks, including dlayer vs docker on a private engine (root)
+#   make lint    gofmt, go vet, staticcheck
+
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# DLAYER_E2E: unset/auto = run the real-engine tests when an engine can be
+# started here, skip otherwise; 1 = they must run (CI); 0 = skip them.
+DLAYER_E2E  ?= auto
+TESTFLAGS   ?=
+export DOCKER_BUILDKIT = 0
+
+.PHONY: build demo test deps bench lint clean
+
+build:
+	$(GO) build -o bin/dlayer .
+
+bin/mkstore: $(wildcard fixtures/*.go fixtures/cmd/mkstore/*.go)
+	$(GO) build -o bin/mkstore ./fixtures/cmd/mkstore
+
+demo: build bin/mkstore
+	@set -e; d=$$(mktemp -d /tmp/dlayer-demo.XXXXXX); trap 'rm -rf "$$d"' EXIT; \
+	bin/mkstore "$$d/root"; echo; \
+	echo '$$ dlayer --root $$d/root ps'; bin/dlayer --root "$$d/root" --mountinfo none --daemon off ps; echo; \
+	echo '$$ dlayer --root $$d/root explain web'; bin/dlayer --root "$$d/root" --mountinfo none --daemon off explain web; echo; \
+	echo '$$ dlayer --root $$d/root diff web'; bin/dlayer --root "$$d/root" --mountinfo none --daemon off diff web
+
+# deps installs, when it can (root with apt-get), what the e2e tests need:
+# a Docker engine and a static busybox for the base image, attr for xattrs.
+deps:
+	@missing=""; \
+	[ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || missing="$$missing docker.io"; \
+	dpkg -s busybox-static >/dev/null 2>&1 || missing="$$missing busybox-static"; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "make deps: installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else \
+		echo "make deps: missing$$missing (needs root with apt-get); real-engine tests will skip unless DLAYER_E2E=1"; \
+	fi
+
+test: deps
+	DLAYER_E2E=$(DLAYER_E2E) $(GO) test -count=1 -timeout 30m $(TESTFLAGS) ./...
+
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./inspect/ ./report/ ./mountinfo/
+	DLAYER_E2E=1 $(GO) test -run '^$$' -bench DiffVsDocker -benchtime 3x -timeout 60m .
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+
+clean:
+	rm -rf bin
