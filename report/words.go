@@ -51,12 +51,14 @@ func clip(s string, n int) string {
 	return string(r[:n-1]) + "…"
 }
 
+// short is the 12-hex form Docker prints; it never panics on a digest
+// read from a damaged store.
 func short(d digest.Digest) string {
-	s := d.Encoded()
-	if len(s) > 12 {
-		return s[:12]
+	s := string(d)
+	if i := strings.IndexByte(s, ':'); i >= 0 {
+		s = s[i+1:]
 	}
-	return s
+	return shortID(s)
 }
 
 func shortID(s string) string {
