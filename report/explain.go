@@ -76,6 +76,9 @@ func explainDirs(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 		}
 	}
 	p.f("  mount-id    %s   (layerdb/mounts/<container>/mount-id; not the container ID)\n", rw.MountID)
+	if rw.Link != "" {
+		p.f("  link        l/%s   (the rw layer's short name)\n", rw.Link)
+	}
 	p.f("  upper dir   %s\n", Escape(rw.UpperDir))
 	p.f("  work dir    %s\n", Escape(rw.WorkDir))
 	p.f("  merged dir  %s\n", Escape(rw.MergedDir))
@@ -121,9 +124,9 @@ func explainStack(p *printer, x *inspect.Explanation, opt ExplainOptions) error 
 			what = clip(instruction(l.CreatedBy), 60)
 			chain = short(l.ChainID)
 		}
-		rows = append(rows, []string{pos, chain, shortID(l.CacheID), l.Link, bytesHuman(l.Size), Escape(what)})
+		rows = append(rows, []string{pos, chain, short(l.DiffID), shortID(l.CacheID), bytesHuman(l.Size), Escape(what)})
 	}
-	if err := table(p.w, []string{"layer", "chain id", "cache id", "link", "size", "created by"}, rows); err != nil {
+	if err := table(p.w, []string{"layer", "chain id", "diff id", "cache id", "size", "created by"}, rows); err != nil {
 		return err
 	}
 	if !opt.Quiet {
