@@ -35,6 +35,8 @@ type e2eContainer struct {
 	exec   string
 	// origins: path → a substring of the instruction that made the lower entry.
 	origins map[string]string
+	// kinds: path → the kind explain must give it.
+	kinds map[string]string
 }
 
 var e2eContainers = []e2eContainer{
@@ -49,8 +51,12 @@ var e2eContainers = []e2eContainer{
 		`touch "/data/$(printf 'new\nline')"`, `touch "/data/$(printf 'bad\377name')"`,
 		"mkdir -p /added/x/y && echo z > /added/x/y/z",
 	}, "; "),
-		origins: map[string]string{"/data/f.txt": "COPY", "/data/k": "chmod 600", "/bin/ls": "Imported", "/data/sub": "mkdir -p /data/sub", "/data/todir": "echo t > /data/todir"}},
-	{name: "stopped", run: "echo s > /s.txt; chmod 4755 /bin/busybox"},
+		origins: map[string]string{"/data/f.txt": "COPY", "/data/k": "chmod 600", "/bin/ls": "Imported", "/data/sub": "mkdir -p /data/sub", "/data/todir": "echo t > /data/todir"},
+		kinds: map[string]string{"/data/k": inspect.KindCopiedUp, "/data/h": inspect.KindCopiedUp, "/data/f.txt": inspect.KindModified,
+			"/bin/ls": inspect.KindWhiteout, "/data/gone": inspect.KindWhiteout, "/data/sub": inspect.KindOpaque, "/data/sub/b": inspect.KindAdded,
+			"/new": inspect.KindAdded, "/data/todir": inspect.KindModified, "/data/tofile": inspect.KindModified, "/fifo": inspect.KindAdded}},
+	{name: "stopped", run: "echo s > /s.txt; chmod 4755 /bin/busybox",
+		kinds: map[string]string{"/bin/busybox": inspect.KindModified, "/bin": inspect.KindCopiedUp, "/s.txt": inspect.KindAdded}},
 	{name: "created"},
 	{name: "running", run: "sleep 3600", detach: true, exec: "echo r >> /data/layer4; rm /data/a",
 		origins: map[string]string{"/data/layer4": "echo four", "/data/a": "echo hello"}},
@@ -162,6 +168,19 @@ func checkAll(t *testing.T, root, origRoot string, want map[string][]string, gra
 			}
 			if !strings.Contains(ch.Origin.CreatedBy, instr) {
 				t.Errorf("%s: %s: origin %q, want the layer of %q", c.name, p, ch.Origin.CreatedBy, instr)
+			}
+		}
+		for p, kind := range c.kinds {
+			if ch := findChange(x, p); ch == nil || ch.Kind != kind {
+				t.Errorf("%s: %s: got %+v, want kind %s", c.name, p, ch, kind)
+			}
+		}
+		if c.name == "mixed" {
+			if ch := findChange(x, "/data/sub"); ch == nil || strings.Join(ch.Hides, ",") != "/data/sub/b" {
+				t.Errorf("mixed: opaque /data/sub must hide /data/sub/b: %+v", ch)
+			}
+			if ch := findChange(x, "/data/k"); ch == nil || ch.DockerDiff != "" || ch.Size != 5 {
+				t.Errorf("mixed: /data/k opened for writing: %+v", ch)
 			}
 		}
 		for _, f := range x.Findings {

@@ -238,4 +238,4 @@ func FuzzParseRepositories(f *testing.F) {
 }
 
 func zeroTime() (t time.Time) { return }
-func nowTime() time.Time       { return time.Unix(1_700_000_000, 0) }
+func nowTime() time.Time      { return time.Unix(1_700_000_000, 0) }

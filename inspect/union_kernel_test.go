@@ -56,7 +56,7 @@ var kernelCases = []kernelCase{
 		kinds: []string{KindAdded, KindModified, KindCopiedUp, KindWhiteout, KindOpaque}},
 	{name: "type changes", lowers: []string{"mkdir -p a/b && echo f > a/b/f && echo f > file && mkdir dir && echo g > dir/g"},
 		change: "rm file && mkdir file && echo in > file/in && rm -rf dir && echo now > dir && rm -rf a && mkdir a",
-		kinds: []string{KindModified, KindOpaque}},
+		kinds:  []string{KindModified, KindOpaque}},
 	{name: "whiteout in lower", lowers: []string{
 		"mkdir -p d && echo 1 > d/one && echo 2 > d/two && mkdir e && echo e > e/e",
 		// a lower layer deleting d/one and making e opaque, in tar-extracted form
@@ -69,7 +69,7 @@ var kernelCases = []kernelCase{
 		kinds: []string{KindRedirect, KindMetadataCopyUp, KindWhiteout}},
 	{name: "userxattr (rootless form)", opts: ",userxattr", lowers: []string{"mkdir -p d/s && echo 1 > d/one && echo s > d/s/s"},
 		change: "rm d/one && rm -rf d/s && mkdir d/s && echo x >> d/two",
-		kinds: []string{KindAdded, KindWhiteout, KindOpaque}},
+		kinds:  []string{KindAdded, KindWhiteout, KindOpaque}},
 }
 
 func TestWalkMatchesKernelUnion(t *testing.T) {
