@@ -142,8 +142,9 @@ func (d *Dir) Readlink(name string) (string, error) {
 }
 
 // OpenFile opens child name for reading if, and only if, it is the regular
-// file described by want (same device and inode). FIFOs, devices and
-// symlinks are never opened.
+// file described by want: same device, inode, size and ctime (an inode
+// number may be reused by a replacement; any change updates ctime). FIFOs,
+// devices and symlinks are never opened.
 func (d *Dir) OpenFile(name string, want Stat) (*os.File, error) {
 	if want.Type() != TypeFile {
 		return nil, fmt.Errorf("%s: %w", d.join(name), ErrNotRegular)
@@ -159,7 +160,7 @@ func (d *Dir) OpenFile(name string, want Stat) (*os.File, error) {
 		return nil, &os.PathError{Op: "fstat", Path: d.join(name), Err: err}
 	}
 	got := statFrom(&s)
-	if got.Type() != TypeFile || got.Dev != want.Dev || got.Ino != want.Ino {
+	if got.Type() != TypeFile || got.Dev != want.Dev || got.Ino != want.Ino || got.Size != want.Size || got.Ctime != want.Ctime {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", d.join(name), ErrChanged)
 	}
