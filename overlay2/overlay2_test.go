@@ -104,7 +104,10 @@ func TestFormatClassifies(t *testing.T) {
 	})
 	mk("uopq", func(p string) error { os.Mkdir(p, 0o755); return xattr.LSet(p, "user.overlay.opaque", []byte("y")) })
 	mk("xopq", func(p string) error { os.Mkdir(p, 0o755); return xattr.LSet(p, "user.overlay.opaque", []byte("x")) })
-	mk("redir", func(p string) error { os.Mkdir(p, 0o755); return xattr.LSet(p, "user.overlay.redirect", []byte("/old")) })
+	mk("redir", func(p string) error {
+		os.Mkdir(p, 0o755)
+		return xattr.LSet(p, "user.overlay.redirect", []byte("/old"))
+	})
 	mk("meta", func(p string) error { file(p); return xattr.LSet(p, "user.overlay.metacopy", nil) })
 	mk("link", func(p string) error { return os.Symlink("/etc/shadow", p) })
 	mk("fifo", func(p string) error { return unix.Mkfifo(p, 0o644) })
