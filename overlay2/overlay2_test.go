@@ -111,7 +111,7 @@ func TestFormatClassifies(t *testing.T) {
 	mk("meta", func(p string) error { file(p); return xattr.LSet(p, "user.overlay.metacopy", nil) })
 	mk("link", func(p string) error { return os.Symlink("/etc/shadow", p) })
 	mk("fifo", func(p string) error { return unix.Mkfifo(p, 0o644) })
-	devOK := unix.Mknod(filepath.Join(dir, "dev"), unix.S_IFCHR|0, 0) == nil
+	devOK := unix.Mknod(filepath.Join(dir, "dev"), unix.S_IFCHR, 0) == nil
 
 	d, err := layerfs.OpenDir(dir)
 	if err != nil {
