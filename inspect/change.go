@@ -44,6 +44,9 @@ type Change struct {
 	Changed []string `json:"changed,omitempty"`
 	// Origin is the layer holding the entry this one shadows; nil for added.
 	Origin *Origin `json:"origin"`
+	// Lower is the metadata of the shadowed lower entry, for comparing
+	// (e.g. mode 0644 in the image, 4755 now); nil for added entries.
+	Lower *Meta `json:"lower,omitempty"`
 	// Hides lists, for an opaque dir, the lower entries it hides.
 	Hides []string `json:"hides,omitempty"`
 	// Redirect is a renamed dir's overlay.redirect value.
@@ -72,6 +75,16 @@ type Origin struct {
 	// Path is the entry's path in that layer when it differs from the
 	// change's path (redirects).
 	Path string `json:"path,omitempty"`
+}
+
+// Meta is an entry's metadata as dlayer compares it.
+type Meta struct {
+	Type  string    `json:"type"`
+	Mode  string    `json:"mode"`
+	UID   uint32    `json:"uid"`
+	GID   uint32    `json:"gid"`
+	Size  int64     `json:"size"`
+	Mtime time.Time `json:"mtime"`
 }
 
 // DiffLine is one line of `docker diff`.

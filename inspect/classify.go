@@ -54,6 +54,8 @@ func (w *walker) visit(fr *frame, e layerfs.Entry) (*frame, error) {
 	if vok {
 		c.Origin = w.origin(view.lay, "")
 		c.Changed = w.differences(fr.view[view.at].d, view.e, fr.upper, e)
+		lo := view.e.Stat
+		c.Lower = &Meta{Type: string(lo.Type()), Mode: perm(lo), UID: lo.UID, GID: lo.GID, Size: lo.Size, Mtime: lo.ModTime().UTC()}
 	}
 	switch {
 	case e.Redirect != "":

@@ -199,7 +199,7 @@ func detail(p *printer, c inspect.Change) {
 		p.f("      %s from %s\n", strings.TrimSpace(verb+" "+what), layerName(o))
 	}
 	if len(c.Changed) > 0 {
-		p.f("      changed: %s\n", strings.Join(c.Changed, ", "))
+		p.f("      changed: %s\n", changedLine(c))
 	}
 	if c.Marker != "" {
 		p.f("      marker: %s\n", c.Marker)
@@ -222,6 +222,51 @@ func detail(p *printer, c inspect.Change) {
 	if c.Note != "" {
 		p.f("      note: %s\n", c.Note)
 	}
+}
+
+// changedLine says what differs, with the values where they are short:
+// "mode 0644 -> 4755 (setuid), size 5B -> 8B, content, mtime".
+func changedLine(c inspect.Change) string {
+	lo := c.Lower
+	var parts []string
+	for _, what := range c.Changed {
+		switch {
+		case lo == nil:
+			parts = append(parts, what)
+		case what == "mode":
+			s := fmt.Sprintf("mode %s -> %s", lo.Mode, c.Mode)
+			if special := specialBits(c.Mode, lo.Mode); special != "" {
+				s += " (" + special + ")"
+			}
+			parts = append(parts, s)
+		case what == "owner":
+			parts = append(parts, fmt.Sprintf("owner %d:%d -> %d:%d", lo.UID, lo.GID, c.UID, c.GID))
+		case what == "size":
+			parts = append(parts, fmt.Sprintf("size %s -> %s", bytesHuman(lo.Size), bytesHuman(c.Size)))
+		case what == "type":
+			parts = append(parts, fmt.Sprintf("type %s -> %s", lo.Type, c.Type))
+		default:
+			parts = append(parts, what)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// specialBits names the setuid, setgid and sticky bits a new mode gains.
+func specialBits(now, was string) string {
+	var n, w uint32
+	fmt.Sscanf(now, "%o", &n)
+	fmt.Sscanf(was, "%o", &w)
+	var out []string
+	for _, b := range []struct {
+		bit  uint32
+		name string
+	}{{0o4000, "setuid"}, {0o2000, "setgid"}, {0o1000, "sticky"}} {
+		if n&b.bit != 0 && w&b.bit == 0 {
+			out = append(out, b.name+" added")
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 func layerName(o *inspect.Origin) string {
