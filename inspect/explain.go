@@ -42,7 +42,7 @@ type StackLayer struct {
 	// DiskUsage is allocated bytes; computed for rw only (0 otherwise).
 	DiskUsage int64     `json:"disk_usage,omitempty"`
 	CreatedBy string    `json:"created_by,omitempty"`
-	Created   time.Time `json:"created,omitempty"`
+	Created   time.Time `json:"created,omitzero"`
 }
 
 // ContainerInfo is the container part of an explanation.

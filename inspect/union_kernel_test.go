@@ -11,7 +11,6 @@ import (
 
 	"github.com/dlayer/dlayer/fixtures/engine"
 	"github.com/dlayer/dlayer/inspect/layerfs"
-	"github.com/dlayer/dlayer/overlay2"
 	"github.com/pkg/xattr"
 	"golang.org/x/sys/unix"
 )
@@ -117,23 +116,7 @@ func TestWalkMatchesKernelUnion(t *testing.T) {
 
 func walkDirs(t *testing.T, upper string, lowers []string) ([]string, map[string]bool) {
 	t.Helper()
-	u, err := layerfs.OpenDir(upper)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer u.Close()
-	w := &walker{f: overlay2.Format{}, inodes: map[[2]uint64]bool{}, origin: func(int, string) *Origin { return &Origin{} }}
-	for i, l := range lowers {
-		d, err := layerfs.OpenDir(l)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer d.Close()
-		w.roots = append(w.roots, ldir{layer: i, d: d})
-	}
-	if err := w.walk(u, w.roots); err != nil {
-		t.Fatal(err)
-	}
+	w := walkPlain(t, upper, lowers...)
 	for _, f := range w.finds {
 		t.Errorf("finding: %+v", f)
 	}
