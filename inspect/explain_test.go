@@ -242,3 +242,18 @@ func write(t *testing.T, p, s string) {
 		t.Fatal(err)
 	}
 }
+
+func TestListing(t *testing.T) {
+	s, b := demoStore(t)
+	chains, other, err := s.LayerChainIDs()
+	if err != nil || len(chains) != len(b.Layers()) || len(other) != 0 {
+		t.Errorf("chains %v other %v err %v (built %d layers)", chains, other, err, len(b.Layers()))
+	}
+	ids, err := s.MountContainerIDs()
+	if err != nil || len(ids) != len(b.Containers) {
+		t.Errorf("mounts %v %v", ids, err)
+	}
+	if s.LayerPath(chains[0]) != s.ImagePath("layerdb", "sha256", chains[0].Encoded()) || s.Path("x") != filepath.Join(b.Root, "x") {
+		t.Error("paths")
+	}
+}
