@@ -47,7 +47,7 @@ test: deps
 	DLAYER_E2E=$(DLAYER_E2E) $(GO) test -count=1 -timeout 30m $(TESTFLAGS) ./...
 
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 ./inspect/ ./report/ ./mountinfo/
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./... | grep -v '^github.com/dlayer/dlayer$$')
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench DiffVsDocker -benchtime 3x -timeout 60m .
 
 lint:
