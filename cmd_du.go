@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/dlayer/dlayer/inspect/du"
+	"github.com/dlayer/dlayer/report"
+	"github.com/docker/go-units"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sys/unix"
+)
+
+// duOptions are the flags of dlayer du.
+type duOptions struct {
+	By  string
+	Top int
+}
+
+func duCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "du",
+		Usage: "account for every byte under the data root: per layer, image and container, shared vs unique, and what nobody owns",
+		Description: "Every dir under overlay2/ is charged to an image layer, a container's rw or init layer, BuildKit's\n" +
+			"build cache or the driver's bookkeeping, or reported as an orphan with the reason. Each gets two numbers:\n" +
+			"SIZE, Docker's content size (equal to docker system df), and DISK USAGE, allocated blocks with each\n" +
+			"inode counted once (equal to du -x). Problems (missing layer dirs, dangling l/ links, leftovers) are\n" +
+			"listed in the output; they do not change the exit code.",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "by", Usage: "show one table: " + strings.Join(report.DUViews, ", ")},
+			&cli.IntFlag{Name: "top", Usage: "show at most `N` rows (default: 10 biggest items in the summary, all rows with --by)"},
+		},
+		Action: func(c *cli.Context) error {
+			o, err := readGlobal(c)
+			if err != nil {
+				return err
+			}
+			d := duOptions{By: c.String("by"), Top: c.Int("top")}
+			if d.By != "" && !slices.Contains(report.DUViews, d.By) {
+				return cli.Exit(fmt.Sprintf("--by %q: want one of %s", d.By, strings.Join(report.DUViews, ", ")), exitUsage)
+			}
+			if d.Top < 0 {
+				return cli.Exit(fmt.Sprintf("--top %d: want a number of rows ≥ 0", d.Top), exitUsage)
+			}
+			if c.NArg() != 0 {
+				return cli.Exit("dlayer du takes no arguments (use --root for the data root)", exitUsage)
+			}
+			s, err := openStore(o)
+			if err != nil {
+				return err
+			}
+			r, err := du.Audit(s, du.Options{Progress: progressLine(c.App.ErrWriter)})
+			if err != nil {
+				return cli.Exit(err.Error(), exitUsage)
+			}
+			if o.Format == "json" {
+				return report.DUJSON(c.App.Writer, r)
+			}
+			return report.DU(c.App.Writer, r, report.DUOptions{By: d.By, Top: d.Top})
+		},
+	}
+}
+
+// progressLine returns a progress callback that redraws one line on w, or
+// nil when w is not a terminal (so pipes and logs get nothing).
+func progressLine(w io.Writer) func(du.Progress) {
+	f, ok := w.(*os.File)
+	if !ok {
+		return nil
+	}
+	if _, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err != nil {
+		return nil
+	}
+	return func(p du.Progress) {
+		if p.Done {
+			fmt.Fprint(f, "\r\033[K")
+			return
+		}
+		fmt.Fprintf(f, "\r\033[Kdlayer du: %d/%d dirs, %d files, %s", p.DirsDone, p.Dirs, p.Files, units.HumanSizeWithPrecision(float64(p.DiskUsage), 3))
+	}
+}

@@ -1,0 +1,207 @@
+package du
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"time"
+
+	"github.com/dlayer/dlayer/inspect"
+	"golang.org/x/sys/unix"
+)
+
+// Options tune Audit.
+type Options struct {
+	// Workers bounds the directories listed at once; 0 means
+	// runtime.GOMAXPROCS(0).
+	Workers int
+	// Progress, when set, is called from another goroutine about every
+	// ProgressEvery (default 200ms) while the walk runs, and once with
+	// Done set at its end.
+	Progress      func(Progress)
+	ProgressEvery time.Duration
+}
+
+// Progress is a snapshot of a running audit.
+type Progress struct {
+	// DirsDone of Dirs top-level trees (layer dirs, container dirs, other
+	// parts of the data root) are walked.
+	DirsDone, Dirs int64
+	// Files is the number of entries stat-ed so far; DiskUsage their
+	// allocated bytes.
+	Files, DiskUsage int64
+	Done             bool
+}
+
+// Audit accounts for every byte of the data root s: it reads the
+// metadata, charges each dir under overlay2/ to its owner (or calls it an
+// orphan and says why), walks every tree once, in parallel, and returns the
+// numbers and the problems found. It reads only; an error means the store
+// cannot be read at all.
+func Audit(s *inspect.Store, opt Options) (*Report, error) {
+	m, err := readMeta(s)
+	if err != nil {
+		return nil, err
+	}
+	bk, bkErr := BuildKitSnapshots(s.Path("buildkit", "snapshots.db"))
+	if bkErr != nil {
+		m.find("buildkit_unreadable", s.Path("buildkit", "snapshots.db"), "%v (build cache dirs cannot be told from orphans)", bkErr)
+		bk = map[string]bool{}
+	}
+	root, err := filepath.EvalSymlinks(s.Root)
+	if err != nil {
+		return nil, fmt.Errorf("data root %s: %w", s.Root, err)
+	}
+	rootRef, err := openRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("data root %s: %w", s.Root, err)
+	}
+	defer rootRef.release()
+	r := &Report{Root: s.Root, Driver: s.Driver, DriverDir: s.Overlay().Dir}
+	p := newPlan(r, m, bk)
+	ovRef, ovNames, err := openSub(rootRef, "overlay2")
+	if err != nil {
+		return nil, fmt.Errorf("driver dir %s: %w", r.DriverDir, err)
+	}
+	ctRef, ctNames, err := openSub(rootRef, "containers")
+	if err != nil {
+		return nil, fmt.Errorf("containers %s: %w", s.Path("containers"), err)
+	}
+	rootNames, err := readNames(root)
+	if err != nil {
+		return nil, fmt.Errorf("data root %s: %w", s.Root, err)
+	}
+	p.classify(s, ovNames, ctNames, rootNames)
+
+	w := newWalker(p.units)
+	if ovRef != nil {
+		w.self(ovRef, p.ovSelf)
+	}
+	if ctRef != nil {
+		w.self(ctRef, p.ctSelf)
+	}
+	w.self(rootRef, p.rootSelf)
+	for _, e := range p.entries {
+		ref := rootRef
+		switch e.parent {
+		case inOverlay:
+			ref = ovRef
+		case inContainers:
+			ref = ctRef
+		}
+		w.addRoot(ref, e.name, e.unit)
+	}
+	for _, ref := range []*dirRef{ovRef, ctRef} {
+		if ref != nil {
+			ref.release()
+		}
+	}
+	workers := opt.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	stop := startProgress(w, opt)
+	w.run(workers)
+	stop()
+
+	p.collect(w)
+	checkLinks(s, r, m, p)
+	finishAccounting(r, m, p)
+	sort.Strings(r.Mounts)
+	if r.Mounts == nil {
+		r.Mounts = []string{}
+	}
+	r.Findings = append(r.Findings, m.finds...)
+	if r.Findings == nil {
+		r.Findings = []inspect.Finding{}
+	}
+	return r, nil
+}
+
+// openSub opens name below parent (never through a symlink) and lists it.
+// A missing dir gives a nil ref and no error.
+func openSub(parent *dirRef, name string) (*dirRef, []string, error) {
+	fd, err := unix.Openat(parent.fd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ENOENT) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		unix.Close(fd)
+		return nil, nil, err
+	}
+	d := &dirRef{fd: fd, dev: st.Dev, parent: parent, name: name}
+	d.refs.Store(1)
+	names, err := readNamesFd(fd)
+	if err != nil {
+		d.release()
+		return nil, nil, err
+	}
+	return d, names, nil
+}
+
+// readNamesFd lists the open directory fd through a duplicate of it.
+func readNamesFd(fd int) ([]string, error) {
+	nfd, err := unix.Dup(fd)
+	if err != nil {
+		return nil, err
+	}
+	unix.CloseOnExec(nfd)
+	f := os.NewFile(uintptr(nfd), "dir")
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	sort.Strings(names)
+	return names, err
+}
+
+// readNames lists a directory, sorted.
+func readNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	sort.Strings(names)
+	return names, err
+}
+
+// startProgress calls opt.Progress periodically until the returned stop
+// is called, then once more with Done.
+func startProgress(w *walker, opt Options) (stop func()) {
+	if opt.Progress == nil {
+		return func() {}
+	}
+	every := opt.ProgressEvery
+	if every <= 0 {
+		every = 200 * time.Millisecond
+	}
+	snap := func(done bool) Progress {
+		return Progress{DirsDone: w.unitsDone.Load(), Dirs: w.unitsQueued.Load(), Files: w.files.Load(), DiskUsage: w.bytes.Load(), Done: done}
+	}
+	quit, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				opt.Progress(snap(false))
+			}
+		}
+	}()
+	return func() {
+		close(quit)
+		<-finished
+		opt.Progress(snap(true))
+	}
+}

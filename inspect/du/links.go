@@ -1,0 +1,168 @@
+package du
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/dlayer/dlayer/inspect"
+	"github.com/opencontainers/go-digest"
+)
+
+// checkLinks reports what is missing or dangling between layerdb, the
+// container records, the dirs under overlay2/ and the short links in l/.
+func checkLinks(s *inspect.Store, r *Report, m *meta, p *plan) {
+	home := s.Overlay()
+	// l/<link> -> ../<id>/diff, read as text
+	linkTo := map[string]string{} // link name -> id
+	if names, err := readNames(filepath.Join(home.Dir, "l")); err == nil {
+		for _, n := range names {
+			lp := filepath.Join(home.Dir, "l", n)
+			id, err := home.ResolveLink(n)
+			if err != nil {
+				m.find("link_malformed", lp, "%v", err)
+				continue
+			}
+			linkTo[n] = id
+			if !p.overlayNames[id] {
+				what := "no such dir under overlay2/"
+				if l := m.byCache[id]; l != nil {
+					what += " (the dir of layer " + string(l.ChainID) + ", which is missing)"
+				}
+				m.find("dangling_link", lp, "points at ../%s/diff: %s", id, what)
+			}
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		m.find("links_unreadable", filepath.Join(home.Dir, "l"), "%v", err)
+	}
+	for _, e := range p.entries {
+		if e.parent != inOverlay {
+			continue
+		}
+		switch e.kind {
+		case ownOrphan:
+			if strings.HasSuffix(e.name, "-removing") {
+				m.find("removing_leftover", filepath.Join(home.Dir, e.name), "left by an interrupted removal; counted as an orphan")
+			}
+			continue
+		case ownBookkeeping:
+			continue
+		}
+		link, err := home.Link(e.name)
+		lf := filepath.Join(home.Dir, e.name, "link")
+		switch {
+		case errors.Is(err, os.ErrNotExist):
+			m.find("link_file_missing", lf, "the layer dir has no link file: no l/ short name can name it in a lower list")
+		case err != nil:
+			m.find("link_malformed", lf, "%v", err)
+		case linkTo[link] == "":
+			m.find("link_missing", filepath.Join(home.Dir, "l", link), "the layer's short link is missing from l/ (its link file names %s)", link)
+		case linkTo[link] != e.name:
+			m.find("link_mismatch", filepath.Join(home.Dir, "l", link), "the link file of %s names this link, but it points at %s", e.name, linkTo[link])
+		}
+	}
+	checkMissing(s, m, p)
+}
+
+// checkMissing reports layers and container layers whose dir is gone.
+func checkMissing(s *inspect.Store, m *meta, p *plan) {
+	home := s.Overlay()
+	imagesOf := map[*Layer][]string{}
+	for _, im := range m.images {
+		for _, c := range im.Layers {
+			if l := m.layers[c]; l != nil {
+				imagesOf[l] = append(imagesOf[l], imageName(im))
+			}
+		}
+	}
+	for _, c := range m.layerOrder {
+		l := m.layers[c]
+		if p.overlayNames[l.CacheID] {
+			if l.MeasuredSize != l.Size {
+				m.find("layer_size_mismatch", s.LayerPath(c)+"/size",
+					"layerdb says %d bytes, but %s/diff holds %d now (Docker's image sizes use the layerdb number)", l.Size, l.Dir, l.MeasuredSize)
+			}
+			continue
+		}
+		l.Missing = true
+		msg := "layer " + string(l.ChainID) + " (cache-id " + l.CacheID + ") has no dir under overlay2/"
+		if ims := imagesOf[l]; len(ims) > 0 {
+			sort.Strings(ims)
+			msg += "; it breaks images " + strings.Join(ims, ", ")
+		}
+		var ctrs []string
+		for _, ct := range m.containers {
+			if chainHas(m, m.mountParent[ct.ID], l.ChainID) {
+				ctrs = append(ctrs, ct.Name)
+			}
+		}
+		if len(ctrs) > 0 {
+			sort.Strings(ctrs)
+			msg += "; and containers " + strings.Join(ctrs, ", ")
+		}
+		m.find("layer_dir_missing", home.Dirs(l.CacheID).Layer, "%s", msg)
+	}
+	for _, ct := range m.containers {
+		if ct.MountID != "" && !p.overlayNames[ct.MountID] {
+			ct.RWMissing = true
+			m.find("rw_dir_missing", home.Dirs(ct.MountID).Layer, "container %s (%s): its rw layer dir is missing", shortID(ct.ID), ct.Name)
+		}
+		if ct.InitID != "" && !p.overlayNames[ct.InitID] {
+			ct.InitMissing = true
+			m.find("init_dir_missing", home.Dirs(ct.InitID).Layer, "container %s (%s): its init layer dir is missing", shortID(ct.ID), ct.Name)
+		}
+	}
+	for _, im := range m.images {
+		for _, c := range im.Layers {
+			if l := m.layers[c]; l == nil || l.Missing {
+				im.MissingLayers = append(im.MissingLayers, c)
+			}
+			if m.layers[c] == nil {
+				m.find("image_layer_missing", s.LayerPath(c), "image %s needs layer %s, which layerdb does not have", imageName(im), c)
+			}
+		}
+	}
+}
+
+// chainHas reports whether the chain ending at top holds layer c.
+func chainHas(m *meta, top, c digest.Digest) bool {
+	for n := 0; top != "" && n < maxChain; n++ {
+		if top == c {
+			return true
+		}
+		l := m.layers[top]
+		if l == nil {
+			return false
+		}
+		top = l.Parent
+	}
+	return false
+}
+
+// chainSize is Docker's size of the layer chain ending at top: the sum of
+// the layerdb sizes (what a container's SizeRootFs adds to its SizeRw).
+func chainSize(m *meta, top digest.Digest) int64 {
+	var sum int64
+	for n := 0; top != "" && n < maxChain; n++ {
+		l := m.layers[top]
+		if l == nil {
+			break
+		}
+		sum += l.Size
+		top = l.Parent
+	}
+	return sum
+}
+
+// maxChain bounds a walk down parent links (a loop in a damaged layerdb).
+const maxChain = 10000
+
+// imageName is the first tag of im, or its short ID.
+func imageName(im *Image) string {
+	if len(im.Tags) > 0 {
+		return im.Tags[0]
+	}
+	return shortID(string(im.ID))
+}

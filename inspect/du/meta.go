@@ -1,0 +1,188 @@
+package du
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/layerfs"
+	"github.com/opencontainers/go-digest"
+)
+
+// meta is what the store's metadata says owns what.
+type meta struct {
+	layers     map[digest.Digest]*Layer // by chain ID
+	layerOrder []digest.Digest
+	images     []*Image
+	containers []*Container
+	byCache    map[string]*Layer     // overlay2 dir name → layer
+	byMount    map[string]*Container // mount-id → container
+	byInit     map[string]*Container // init-id → container
+	// mountParent is each container's layerdb/mounts parent: the chain ID
+	// of its image's top layer.
+	mountParent map[string]digest.Digest
+	// counted is, per chain ID, the number of counted images (those
+	// docker system df lists) whose chain holds the layer.
+	counted map[digest.Digest]int
+	finds   []inspect.Finding
+}
+
+func (m *meta) find(kind, path, format string, args ...any) {
+	m.finds = append(m.finds, inspect.Finding{Kind: kind, Path: path, Message: fmt.Sprintf(format, args...)})
+}
+
+// readMeta reads layerdb, imagedb, repositories.json, containers and
+// layerdb/mounts. A damaged entry is a finding; only an unreadable listing
+// of a whole store is an error.
+func readMeta(s *inspect.Store) (*meta, error) {
+	m := &meta{layers: map[digest.Digest]*Layer{}, byCache: map[string]*Layer{},
+		byMount: map[string]*Container{}, byInit: map[string]*Container{}, mountParent: map[string]digest.Digest{}}
+	chains, other, err := s.LayerChainIDs()
+	if err != nil {
+		return nil, fmt.Errorf("layerdb %s: %w", s.ImagePath("layerdb", "sha256"), err)
+	}
+	for _, name := range other {
+		p := s.ImagePath("layerdb", "sha256", name)
+		if strings.HasSuffix(name, "-removing") {
+			m.find("layerdb_removing", p, "left by an interrupted layer removal (Docker renames a layerdb entry to <chain>-<random>-removing before deleting it)")
+		} else {
+			m.find("layerdb_stray", p, "not a layerdb entry (not 64 hex digits)")
+		}
+	}
+	if ents, err := os.ReadDir(s.ImagePath("layerdb", "tmp")); err == nil {
+		for _, e := range ents {
+			m.find("layerdb_tmp_leftover", s.ImagePath("layerdb", "tmp", e.Name()), "left in layerdb/tmp by an interrupted layer write (pull, load, build or commit)")
+		}
+	}
+	home := s.Overlay()
+	for _, c := range chains {
+		l, err := s.Layer(c)
+		if err != nil {
+			m.find("layer_unreadable", s.LayerPath(c), "%v", err)
+			continue
+		}
+		lay := &Layer{ChainID: l.ChainID, DiffID: l.DiffID, Parent: l.Parent, CacheID: l.CacheID,
+			Dir: home.Dirs(l.CacheID).Layer, Size: l.Size, MeasuredSize: -1}
+		if prev := m.byCache[l.CacheID]; prev != nil {
+			m.find("cache_id_shared", s.LayerPath(c), "cache-id %s is also the cache-id of layer %s", l.CacheID, prev.ChainID)
+		} else {
+			m.byCache[l.CacheID] = lay
+		}
+		m.layers[c] = lay
+		m.layerOrder = append(m.layerOrder, c)
+	}
+	if err := m.readImages(s); err != nil {
+		return nil, err
+	}
+	m.readContainers(s)
+	return m, nil
+}
+
+func (m *meta) readImages(s *inspect.Store) error {
+	ids, err := s.ImageIDs()
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("imagedb %s: %w", s.ImagePath("imagedb", "content", "sha256"), err)
+	}
+	tags, err := s.Tags()
+	if err != nil {
+		m.find("repositories_unreadable", s.ImagePath("repositories.json"), "%v", err)
+	}
+	byID := map[digest.Digest]*Image{}
+	for _, id := range ids {
+		p := s.ImagePath("imagedb", "content", "sha256", id.Encoded())
+		b, err := layerfs.ReadFileLimit(p, 16<<20)
+		if err != nil {
+			m.find("image_unreadable", p, "%v", err)
+			continue
+		}
+		cfg, err := inspect.ParseImageConfig(strings.NewReader(string(b)))
+		if err != nil {
+			m.find("image_unreadable", p, "%v", err)
+			continue
+		}
+		im := &Image{ID: id, Tags: tags[id], Created: cfg.Created, Layers: inspect.ChainIDs(cfg.RootFS.DiffIDs)}
+		if im.Tags == nil {
+			im.Tags = []string{}
+		}
+		pp := s.ImagePath("imagedb", "metadata", "sha256", id.Encoded(), "parent")
+		if par, err := layerfs.ReadSmallFile(pp, 1024); err == nil {
+			if d, err := digest.Parse(par); err == nil {
+				im.Parent = d
+			} else {
+				m.find("image_parent_malformed", pp, "%q is not a digest", par)
+			}
+		}
+		byID[id] = im
+		m.images = append(m.images, im)
+	}
+	for _, im := range m.images {
+		if p := byID[im.Parent]; p != nil {
+			p.Children++
+		}
+	}
+	for _, im := range m.images {
+		im.Dangling = len(im.Tags) == 0 && im.Children == 0
+		im.Counted = len(im.Tags) > 0 || im.Children == 0
+	}
+	sort.Slice(m.images, func(i, j int) bool { return m.images[i].ID < m.images[j].ID })
+	return nil
+}
+
+func (m *meta) readContainers(s *inspect.Store) {
+	cs, finds, err := s.Containers()
+	if err != nil {
+		m.find("containers_unreadable", s.Path("containers"), "%v", err)
+	}
+	m.finds = append(m.finds, finds...)
+	known := map[string]*Container{}
+	for _, c := range cs {
+		ct := &Container{ID: c.ID, Name: c.Name, Image: c.ImageRef, ImageID: c.ImageID, State: c.State.Status,
+			Dir: s.Path("containers", c.ID)}
+		known[c.ID] = ct
+		m.containers = append(m.containers, ct)
+	}
+	ids, err := s.MountContainerIDs()
+	if err != nil {
+		m.find("mounts_unreadable", s.ImagePath("layerdb", "mounts"), "%v", err)
+	}
+	for _, id := range ids {
+		rec, err := s.MountRecord(id)
+		if err != nil {
+			m.find("mount_unreadable", s.ImagePath("layerdb", "mounts", id), "%v", err)
+			continue
+		}
+		ct := known[id]
+		if ct == nil {
+			// an rw layer whose container config is gone still owns its dirs
+			ct = &Container{ID: id, State: "unknown", Dir: s.Path("containers", id)}
+			m.find("mount_without_container", s.ImagePath("layerdb", "mounts", id),
+				"layerdb has an rw layer (mount-id %s) for a container with no containers/%s/config.v2.json", rec.MountID, id)
+			known[id] = ct
+			m.containers = append(m.containers, ct)
+		}
+		ct.MountID, ct.InitID = rec.MountID, rec.InitID
+		m.mountParent[id] = rec.Parent
+		m.byMount[rec.MountID] = ct
+		if rec.InitID != "" {
+			m.byInit[rec.InitID] = ct
+		}
+	}
+	for _, ct := range m.containers {
+		if ct.MountID == "" {
+			ct.MountMissing = true
+			m.find("mount_missing", s.ImagePath("layerdb", "mounts", ct.ID),
+				"container %s (%s) has no rw layer record", shortID(ct.ID), ct.Name)
+		}
+	}
+}
+
+func shortID(s string) string {
+	s = strings.TrimPrefix(s, "sha256:")
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}

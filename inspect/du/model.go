@@ -1,0 +1,184 @@
+package du
+
+import (
+	"time"
+
+	"github.com/dlayer/dlayer/inspect"
+	"github.com/opencontainers/go-digest"
+)
+
+// Report is the whole accounting of a data root. Every byte under the
+// driver dir (overlay2/) is charged to exactly one of Layers, Containers
+// (rw and init dirs), BuildCache, Orphans or Bookkeeping; the rest of the
+// data root to Containers (their containers/<id>/ dirs) or Other.
+type Report struct {
+	Root   string `json:"root"`
+	Driver string `json:"driver"`
+	// DriverDir is <root>/overlay2.
+	DriverDir  string      `json:"driver_dir"`
+	Summary    Summary     `json:"summary"`
+	Images     []Image     `json:"images"`
+	Layers     []Layer     `json:"layers"`
+	Containers []Container `json:"containers"`
+	BuildCache []Dir       `json:"build_cache"`
+	Orphans    []Dir       `json:"orphans"`
+	// Bookkeeping is the driver's own: the overlay2 dir itself and l/.
+	Bookkeeping []Dir `json:"bookkeeping"`
+	// Other is every other top-level entry of the data root (image/,
+	// buildkit/, volumes/, …) and the data root dir itself: disk usage only.
+	Other []Dir `json:"other"`
+	// Mounts are mount points met inside the walked trees (the merged dir
+	// of a running container): not entered, as du -x.
+	Mounts   []string          `json:"mounts"`
+	Findings []inspect.Finding `json:"findings"`
+}
+
+// Usage is the two numbers dlayer gives for everything.
+type Usage struct {
+	// Size is Docker's content size: st_size of every non-directory, each
+	// inode once, symlinks by target length, whiteouts 0 (moby
+	// pkg/directory.Size) — what docker system df reports.
+	Size int64 `json:"size"`
+	// DiskUsage is allocated bytes (st_blocks*512) of every entry,
+	// directories included, each inode once in the whole audit — what du
+	// reports and what deleting frees.
+	DiskUsage int64 `json:"disk_usage"`
+}
+
+// Add returns u + v.
+func (u Usage) Add(v Usage) Usage {
+	return Usage{Size: u.Size + v.Size, DiskUsage: u.DiskUsage + v.DiskUsage}
+}
+
+// Layer is an image layer (a layerdb entry) and its driver dir.
+type Layer struct {
+	ChainID digest.Digest `json:"chain_id"`
+	DiffID  digest.Digest `json:"diff_id"`
+	Parent  digest.Digest `json:"parent,omitempty"`
+	CacheID string        `json:"cache_id"`
+	Dir     string        `json:"dir"`
+	// Size is the layerdb size file: what Docker adds up.
+	Size int64 `json:"size"`
+	// MeasuredSize is the same number recomputed from diff/ now; -1 when
+	// the dir is missing.
+	MeasuredSize int64 `json:"measured_size"`
+	DiskUsage    int64 `json:"disk_usage"`
+	Files        int64 `json:"files"`
+	// Images are the IDs of every image whose chain holds this layer.
+	Images []digest.Digest `json:"images"`
+	// Refcount is len(Images).
+	Refcount int `json:"refcount"`
+	// Shared is set when more than one counted image uses the layer
+	// (Docker's SharedSize rule).
+	Shared bool `json:"shared"`
+	// Containers counts the containers whose image uses the layer.
+	Containers int  `json:"containers"`
+	Missing    bool `json:"missing"`
+	// BuildCache is set when BuildKit's snapshots.db also names the dir.
+	BuildCache bool `json:"build_cache,omitempty"`
+}
+
+// Image is an image of imagedb with Docker's size numbers.
+type Image struct {
+	ID   digest.Digest `json:"id"`
+	Tags []string      `json:"tags"`
+	// Dangling: no tag and no child image.
+	Dangling bool `json:"dangling"`
+	// Counted: listed by docker system df (tagged, or without children).
+	Counted  bool            `json:"counted"`
+	Parent   digest.Digest   `json:"parent,omitempty"`
+	Children int             `json:"children"`
+	Layers   []digest.Digest `json:"layers"` // chain IDs, base first
+	Created  time.Time       `json:"created"`
+	// Size is the sum of the chain's layerdb sizes; SharedSize the part in
+	// layers another counted image uses; UniqueSize = Size - SharedSize.
+	Size       int64 `json:"size"`
+	SharedSize int64 `json:"shared_size"`
+	UniqueSize int64 `json:"unique_size"`
+	// DiskUsage is the disk usage of its layer dirs; UniqueDiskUsage of
+	// those no other image uses (what removing it alone would free).
+	DiskUsage       int64 `json:"disk_usage"`
+	UniqueDiskUsage int64 `json:"unique_disk_usage"`
+	Containers      int   `json:"containers"`
+	// MissingLayers are chain IDs whose layerdb entry or dir is missing.
+	MissingLayers []digest.Digest `json:"missing_layers,omitempty"`
+}
+
+// Container is a container with its rw and init layers and its dir.
+type Container struct {
+	ID      string        `json:"id"`
+	Name    string        `json:"name"`
+	Image   string        `json:"image"`
+	ImageID digest.Digest `json:"image_id"`
+	State   string        `json:"state"`
+	MountID string        `json:"mount_id"`
+	InitID  string        `json:"init_id"`
+	// SizeRw is Docker's: the size of the upper dir (diff/).
+	SizeRw int64 `json:"size_rw"`
+	// SizeRootFs is SizeRw + the image's Size.
+	SizeRootFs int64 `json:"size_root_fs"`
+	// DiskUsage is the rw dir's (upper + work), InitSize and
+	// InitDiskUsage the init layer's.
+	DiskUsage     int64 `json:"disk_usage"`
+	InitSize      int64 `json:"init_size"`
+	InitDiskUsage int64 `json:"init_disk_usage"`
+	// Dir is containers/<id>/: its Usage, and the json-file logs in it.
+	Dir          string `json:"dir"`
+	DirUsage     Usage  `json:"dir_usage"`
+	LogUsage     Usage  `json:"log_usage"`
+	LogFiles     int64  `json:"log_files"`
+	RWMissing    bool   `json:"rw_missing,omitempty"`
+	InitMissing  bool   `json:"init_missing,omitempty"`
+	MountMissing bool   `json:"mount_missing,omitempty"`
+}
+
+// Dir is a directory (or stray file) charged as a whole: a build cache
+// snapshot, an orphan, driver bookkeeping, another part of the data root.
+type Dir struct {
+	Name string `json:"name"`
+	Path string `json:"path"`
+	Usage
+	Files int64 `json:"files"`
+	// Why says, for an orphan, why nothing owns it; for the others, what
+	// it is.
+	Why      string    `json:"why,omitempty"`
+	Modified time.Time `json:"modified,omitzero"`
+}
+
+// Group is one line of the summary.
+type Group struct {
+	// Count is the number of owners of this kind; for images, those
+	// docker system df lists (Image.Counted).
+	Count int `json:"count"`
+	// Active: images used by a container, containers running.
+	Active int `json:"active"`
+	Usage
+	Reclaimable Usage `json:"reclaimable"`
+}
+
+// Summary is the default view: each kind of owner, the totals, and what
+// removing dangling images, stopped containers and orphans would free.
+type Summary struct {
+	Images        Group `json:"images"`
+	Containers    Group `json:"containers"`
+	ContainerDirs Group `json:"container_dirs"`
+	BuildCache    Group `json:"build_cache"`
+	Orphans       Group `json:"orphans"`
+	Bookkeeping   Group `json:"bookkeeping"`
+	Other         Group `json:"other"`
+	// DriverDir is everything under overlay2/: equals du -sx of it.
+	DriverDir Usage `json:"driver_dir"`
+	// Total is everything under the data root: equals du -sx of it.
+	Total       Usage `json:"total"`
+	Reclaimable Usage `json:"reclaimable"`
+	// Files counts every entry walked.
+	Files int64 `json:"files"`
+	// SparseFiles have fewer blocks than their size; SparseBytes is the
+	// size they do not occupy on disk.
+	SparseFiles int64 `json:"sparse_files"`
+	SparseBytes int64 `json:"sparse_bytes"`
+	// HardlinkedInodes have more than one name; ExtraLinks is the number
+	// of names beyond the first, which du and dlayer count once.
+	HardlinkedInodes int64 `json:"hardlinked_inodes"`
+	ExtraLinks       int64 `json:"extra_links"`
+}
