@@ -3,7 +3,8 @@
 #   make build   bin/dlayer
 #   make demo    explain a container of the fixture store (no Docker needed)
 #   make test    install what the tests need (as root on Debian/Ubuntu), run unit + e2e tests
-#   make bench   benchmarks, including dlayer vs docker on a private engine (root)
+#   make bench   benchmarks: dlayer diff vs docker diff on a private engine (root),
+#                dlayer du vs du -s on a generated 1M-file store ($$DLAYER_BENCH_STORE, ~4 GB)
 #   make lint    gofmt, go vet, staticcheck
 
 GO          ?= go
@@ -21,6 +22,9 @@ build:
 
 bin/mkstore: $(wildcard fixtures/*.go fixtures/cmd/mkstore/*.go)
 	$(GO) build -o bin/mkstore ./fixtures/cmd/mkstore
+
+bin/mkbig: $(wildcard fixtures/*.go fixtures/cmd/mkbig/*.go)
+	$(GO) build -o bin/mkbig ./fixtures/cmd/mkbig
 
 demo: build bin/mkstore
 	@set -e; d=$$(mktemp -d /tmp/dlayer-demo.XXXXXX); trap 'rm -rf "$$d"' EXIT; \
@@ -49,6 +53,7 @@ test: deps
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./... | grep -v '^github.com/dlayer/dlayer$$')
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench DiffVsDocker -benchtime 3x -timeout 60m .
+	$(GO) test -run '^$$' -bench DUVsCoreutils -benchtime 5x -timeout 60m .
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
