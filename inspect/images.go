@@ -115,9 +115,15 @@ func (s *Store) Image(id digest.Digest) (*Image, error) {
 	return img, nil
 }
 
-// Tags reads repositories.json and returns the references of each image
-// ID. A missing file means no tags.
+// Tags reads repositories.json (once per Store) and returns the
+// references of each image ID. A missing file means no tags. The map is
+// shared: callers must not modify it.
 func (s *Store) Tags() (map[digest.Digest][]string, error) {
+	s.tagsOnce.Do(func() { s.tags, s.tagsErr = s.readTags() })
+	return s.tags, s.tagsErr
+}
+
+func (s *Store) readTags() (map[digest.Digest][]string, error) {
 	p := s.imageDir("repositories.json")
 	b, err := layerfs.ReadFileLimit(p, 256<<20)
 	if errors.Is(err, os.ErrNotExist) {

@@ -4,13 +4,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/dlayer/dlayer/overlay2"
+	"github.com/opencontainers/go-digest"
 )
 
 // Store is an opened Docker data root. It holds no open files; every
-// method reads what it needs.
+// method reads what it needs (repositories.json once).
 type Store struct {
 	// Root is the data root as given (e.g. /var/lib/docker, or a copy).
 	Root string
@@ -19,6 +21,11 @@ type Store struct {
 
 	overlay overlay2.Home
 	format  layerfs.Format
+
+	// repositories.json is read once per Store: Image is called per image.
+	tagsOnce sync.Once
+	tags     map[digest.Digest][]string
+	tagsErr  error
 }
 
 // Open checks that root looks like a Docker data root and returns a Store.
