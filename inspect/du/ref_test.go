@@ -14,27 +14,11 @@ import (
 	"github.com/dlayer/dlayer/inspect"
 )
 
-// refDockerSize is moby pkg/directory.Size written the plain way: a
-// filepath.Walk with Lstat, st_size of non-dirs with a size, each inode
-// once.
+// refDockerSize is moby pkg/directory.Size written the plain way (a
+// filepath.WalkDir with Lstat): the fixtures' own reference.
 func refDockerSize(t *testing.T, dir string) int64 {
 	t.Helper()
-	seen := map[uint64]bool{}
-	var n int64
-	err := filepath.Walk(dir, func(p string, fi fs.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		if fi.IsDir() || fi.Size() == 0 {
-			return nil
-		}
-		ino := fi.Sys().(*syscall.Stat_t).Ino
-		if !seen[ino] {
-			seen[ino] = true
-			n += fi.Size()
-		}
-		return nil
-	})
+	n, err := fixtures.DirSize(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
