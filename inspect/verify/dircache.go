@@ -1,0 +1,101 @@
+package verify
+
+import (
+	"path"
+	"sync"
+
+	"github.com/dlayer/dlayer/inspect/layerfs"
+)
+
+// dirCache holds open descriptors of a layer's directories, keyed by their
+// clean path relative to the layer root ("." for the root). A directory is
+// opened by walking from the root one name at a time with O_NOFOLLOW
+// (layerfs.Dir.Sub), so no symlink is ever followed and no path leaves the
+// layer. Readers use it concurrently; idle descriptors are closed when more
+// than max are open.
+type dirCache struct {
+	mu   sync.Mutex
+	m    map[string]*cachedDir
+	max  int
+	root *cachedDir
+}
+
+type cachedDir struct {
+	d    *layerfs.Dir
+	err  error
+	refs int
+}
+
+func newDirCache(root *layerfs.Dir, max int) *dirCache {
+	r := &cachedDir{d: root, refs: 1} // never evicted
+	return &dirCache{m: map[string]*cachedDir{".": r}, max: max, root: r}
+}
+
+// get returns the open directory p; put must be called when done with it.
+func (c *dirCache) get(p string) (*layerfs.Dir, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cd, err := c.getLocked(p)
+	if err != nil {
+		return nil, err
+	}
+	return cd.d, nil
+}
+
+func (c *dirCache) getLocked(p string) (*cachedDir, error) {
+	if cd, ok := c.m[p]; ok {
+		if cd.err != nil {
+			return nil, cd.err
+		}
+		cd.refs++
+		return cd, nil
+	}
+	parent, err := c.getLocked(path.Dir(p))
+	cd := &cachedDir{err: err}
+	if err == nil {
+		cd.d, cd.err = parent.d.Sub(path.Base(p))
+		parent.refs--
+	}
+	if len(c.m) >= c.max {
+		c.evictLocked()
+	}
+	c.m[p] = cd
+	if cd.err != nil {
+		return nil, cd.err
+	}
+	cd.refs++
+	return cd, nil
+}
+
+// put releases a directory returned by get.
+func (c *dirCache) put(p string) {
+	c.mu.Lock()
+	if cd, ok := c.m[p]; ok && cd.refs > 0 {
+		cd.refs--
+	}
+	c.mu.Unlock()
+}
+
+// evictLocked closes every idle directory but the root.
+func (c *dirCache) evictLocked() {
+	for p, cd := range c.m {
+		if cd.refs == 0 && cd != c.root {
+			if cd.d != nil {
+				cd.d.Close()
+			}
+			delete(c.m, p)
+		}
+	}
+}
+
+// close closes every directory, the root included.
+func (c *dirCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for p, cd := range c.m {
+		if cd.d != nil {
+			cd.d.Close()
+		}
+		delete(c.m, p)
+	}
+}

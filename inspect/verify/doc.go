@@ -1,0 +1,48 @@
+// Package verify checks the integrity of a Docker data root's images and
+// layers from the files alone, more strictly than Docker itself ever does.
+//
+// Docker checks a layer only when it rebuilds the layer's tar stream (docker
+// save, docker push): it replays tar-split.json.gz (the headers and padding
+// of the original tar) with the regular files' bytes read from the layer dir
+// and compares the stream's sha256 with the layer's DiffID. So the DiffID
+// covers only the content of regular files; a new setuid bit, a file added to
+// a lower layer, a removed whiteout or opaque xattr all pass. This package
+// runs three kinds of checks and reports each problem as a Finding:
+//
+//   - metadata (Options.Quick runs only these; no layer content is read):
+//     imagedb configs hash to their names; each image's rootfs.diff_ids give,
+//     by the ChainID formula, layerdb entries whose diff and parent files
+//     agree; every layerdb entry's name is the formula over its parent and
+//     diff; parent chains end; cache-id dirs, link files, lower files and l/
+//     short links agree with the chain; repositories.json tags name existing
+//     images; each container's image, rw and init layers and parent exist;
+//     size files parse.
+//   - content (Docker's own check): each layer's tar stream is reassembled as
+//     moby's layer store does (vbatts/tar-split: segments replayed verbatim,
+//     each file entry's bytes read from the layer dir) and hashed; the result
+//     must be the DiffID. Each file entry's CRC-64/ISO from tar-split is
+//     compared with the bytes read, so the differing files are named.
+//   - tree (beyond Docker): the headers of the reassembled stream are
+//     reconciled with the layer dir as Docker's overlay2 ApplyDiff leaves it
+//     (moby pkg/archive Unpack with the overlay whiteout converter): type,
+//     mode with setuid/setgid/sticky, owner, mtime, symlink and hardlink
+//     targets, xattrs (and a security.capability the tar never had), entries
+//     on disk the tar never had, whiteouts (".wh.X" in the tar, a char 0/0
+//     device or overlay.whiteout xattr on disk) and opaque dirs
+//     (".wh..wh..opq", the overlay.opaque xattr), missing or extra.
+//
+// Names from tar-split are untrusted. Every file is opened through directory
+// descriptors beneath the layer's diff dir, never following a symlink (see
+// package layerfs); names with "..", absolute names and duplicates are
+// findings and are never opened; FIFOs and devices are classified by lstat
+// and never opened. Nothing is ever written.
+//
+// Layers are checked in parallel; within a layer, a pool of readers opens and
+// reads the small files ahead (in batches, within a byte budget) while the
+// stream is hashed in order, so each file is read once and small-file opens
+// overlap. Two parsers keep a layer of small files from being CPU-bound:
+// tar-split lines of the packer's own shape and plain USTAR headers are read
+// by hand, anything else by encoding/json and archive/tar (fuzz tests hold
+// the fast paths to the same results). The package returns a Report; it
+// never prints.
+package verify

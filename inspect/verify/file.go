@@ -1,0 +1,197 @@
+package verify
+
+import (
+	"archive/tar"
+	"bytes"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc64"
+	"os"
+
+	"github.com/dlayer/dlayer/inspect/layerfs"
+	"golang.org/x/sys/unix"
+)
+
+// The xattrs read on every file and dir: the capability that grants
+// privileges like a setuid bit, and overlayfs's markers (trusted. on a
+// rootful host, user. under userxattr).
+var watchedXattrs = []string{"security.capability",
+	"trusted.overlay.opaque", "user.overlay.opaque", "trusted.overlay.whiteout", "user.overlay.whiteout"}
+
+// readFile opens name in d, which must still be the regular file st
+// (same device, inode, size and ctime: it was not replaced since the
+// lstat), reads its watched xattrs and, when read is set, its bytes: whole
+// if they fit the entry's read-ahead budget, else the open file is left to
+// the hasher to stream. FIFOs and devices never get here: they are
+// classified by lstat.
+func (lc *layerCheck) readFile(d *layerfs.Dir, name string, st layerfs.Stat, e *entry, read bool) {
+	dr := &e.data
+	fail := func(err error) {
+		dr.err, dr.errKind, dr.actual = err, KindUnreadable, "unreadable"
+	}
+	fd, err := unix.Openat(d.Fd(), name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
+	if err != nil {
+		fail(&os.PathError{Op: "open", Path: d.Path + "/" + name, Err: err})
+		return
+	}
+	var s unix.Stat_t
+	if err := unix.Fstat(fd, &s); err != nil || s.Mode&unix.S_IFMT != unix.S_IFREG || s.Dev != st.Dev || s.Ino != st.Ino ||
+		s.Size != st.Size || s.Ctim != st.Ctime {
+		unix.Close(fd)
+		fail(fmt.Errorf("%s/%s: %w", d.Path, name, layerfs.ErrChanged))
+		return
+	}
+	var h *tar.Header
+	if e.hdr != nil {
+		h = e.hdr.h
+	}
+	e.disk.xattrs = fdXattrs(fd, h)
+	if !read {
+		unix.Close(fd)
+		return
+	}
+	if st.Size > e.budget {
+		dr.fd = fd
+		return
+	}
+	// One read of size+1 bytes: a regular file returns less than asked
+	// only at its end, so a short read is EOF without a second call (and
+	// a full one means the file grew since the fstat).
+	buf := getBuf(int(st.Size) + 1)
+	n := 0
+	for n < len(buf) {
+		m, err := unix.Read(fd, buf[n:])
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			unix.Close(fd)
+			putBuf(buf[:cap(buf)])
+			fail(&os.PathError{Op: "read", Path: d.Path + "/" + name, Err: err})
+			return
+		}
+		n += m
+		if m == 0 || n >= int(st.Size) {
+			break
+		}
+	}
+	unix.Close(fd)
+	if int64(n) > st.Size {
+		putBuf(buf[:cap(buf)])
+		fail(fmt.Errorf("%s/%s: it grew while being read: %w", d.Path, name, layerfs.ErrChanged))
+		return
+	}
+	dr.inline, dr.n, dr.crc, dr.read = buf[:n], int64(n), crc64.Update(0, crcTable, buf[:n]), true
+}
+
+// stream reads a large file, opened by a reader, into the hash and its CRC.
+func (lc *layerCheck) stream(e *entry, h hash.Hash) {
+	dr := &e.data
+	if lc.buf == nil {
+		lc.buf = make([]byte, inlineMax)
+	}
+	var crc uint64
+	var n int64
+	var err error
+	for {
+		var m int
+		m, err = unix.Read(dr.fd, lc.buf)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil || m == 0 {
+			break
+		}
+		h.Write(lc.buf[:m])
+		crc = crc64.Update(crc, crcTable, lc.buf[:m])
+		n += int64(m)
+	}
+	unix.Close(dr.fd)
+	dr.fd = -1
+	if err != nil {
+		dr.err, dr.errKind, dr.actual = fmt.Errorf("%s: read: %w", e.name, err), KindUnreadable, "unreadable"
+		return
+	}
+	dr.n, dr.crc, dr.read = n, crc, true
+}
+
+// fdXattrs returns the watched xattrs of an open file or dir, and those
+// the header declares (PAX SCHILY.xattr.*). Most files have none: one
+// flistxattr says so.
+func fdXattrs(fd int, h *tar.Header) map[string][]byte {
+	var small [256]byte
+	list := small[:]
+	n, err := unix.Flistxattr(fd, list)
+	if errors.Is(err, unix.ERANGE) {
+		if n, err = unix.Flistxattr(fd, nil); err == nil {
+			list = make([]byte, n)
+			n, err = unix.Flistxattr(fd, list)
+		}
+	}
+	if err != nil || n <= 0 {
+		return nil
+	}
+	var out map[string][]byte
+	for _, name := range bytes.Split(list[:n], []byte{0}) {
+		k := string(name)
+		if k == "" || !(watched(k) || declared(h, k)) {
+			continue
+		}
+		v := make([]byte, 256)
+		m, err := unix.Fgetxattr(fd, k, v)
+		if errors.Is(err, unix.ERANGE) {
+			if m, err = unix.Fgetxattr(fd, k, nil); err == nil {
+				v = make([]byte, m)
+				m, err = unix.Fgetxattr(fd, k, v)
+			}
+		}
+		if err != nil {
+			continue
+		}
+		if out == nil {
+			out = map[string][]byte{}
+		}
+		out[k] = v[:m]
+	}
+	return out
+}
+
+func watched(k string) bool {
+	for _, w := range watchedXattrs {
+		if k == w {
+			return true
+		}
+	}
+	return false
+}
+
+func declared(h *tar.Header, k string) bool {
+	if h == nil {
+		return false
+	}
+	_, ok := h.PAXRecords["SCHILY.xattr."+k]
+	return ok
+}
+
+// overlayMarker returns the value of the overlay xattr key ("opaque",
+// "whiteout") under either prefix.
+func overlayMarker(x map[string][]byte, key string) (string, bool) {
+	for _, p := range []string{"trusted.overlay.", "user.overlay."} {
+		if v, ok := x[p+key]; ok {
+			return string(v), true
+		}
+	}
+	return "", false
+}
+
+func crcEqual(want []byte, got uint64) bool {
+	if len(want) != 8 {
+		return false
+	}
+	var g [8]byte
+	for i := range 8 {
+		g[i] = byte(got >> (56 - 8*i))
+	}
+	return bytes.Equal(want, g[:])
+}

@@ -1,0 +1,126 @@
+package verify
+
+import "slices"
+
+// Kind names one sort of finding. Kinds are stable, snake_case, and each
+// belongs to one Check.
+type Kind string
+
+// Check is the group a Kind belongs to.
+type Check string
+
+// The groups of checks.
+const (
+	// CheckMetadata: the image, layer and container records and the overlay2
+	// bookkeeping files. Runs with Options.Quick.
+	CheckMetadata Check = "metadata"
+	// CheckContent: what Docker's own DiffID check covers (rebuilding the
+	// tar stream from tar-split and the regular files' bytes).
+	CheckContent Check = "content"
+	// CheckTree: what the DiffID does not cover: the layer dir's entries,
+	// their metadata, whiteouts and opaque dirs.
+	CheckTree Check = "tree"
+)
+
+// Metadata kinds.
+const (
+	KindImageIDMismatch         Kind = "image_id_mismatch"         // imagedb config's sha256 is not its name
+	KindImageConfigMalformed    Kind = "image_config_malformed"    // imagedb config unreadable or not an image config
+	KindImageLayerMissing       Kind = "image_layer_missing"       // a chain ID of an image has no layerdb entry
+	KindImageParentMissing      Kind = "image_parent_missing"      // imagedb metadata parent names no image
+	KindImagedbStray            Kind = "imagedb_stray"             // a name in imagedb/content/sha256 that is not an image ID
+	KindTagDangling             Kind = "tag_dangling"              // repositories.json names an image that does not exist
+	KindRepositoriesMalformed   Kind = "repositories_malformed"    // repositories.json unreadable
+	KindLayerUnreadable         Kind = "layer_unreadable"          // a layerdb file (diff, parent, cache-id) missing or malformed
+	KindLayerDiffMismatch       Kind = "layer_diff_mismatch"       // layerdb diff differs from the image's diff_id
+	KindLayerParentMismatch     Kind = "layer_parent_mismatch"     // layerdb parent differs from the image's chain
+	KindChainIDMismatch         Kind = "chain_id_mismatch"         // layerdb dir name is not ChainID(parent, diff)
+	KindParentMissing           Kind = "parent_missing"            // layerdb parent names no layer
+	KindParentCycle             Kind = "parent_cycle"              // following parents never reaches a base layer
+	KindSizeMalformed           Kind = "size_malformed"            // layerdb size missing or not a byte count
+	KindTarSplitMissing         Kind = "tar_split_missing"         // no tar-split.json.gz: the layer cannot be rebuilt
+	KindCacheDirMissing         Kind = "cache_dir_missing"         // overlay2/<cache-id> (or its diff/) does not exist
+	KindLinkMalformed           Kind = "link_malformed"            // overlay2/<id>/link missing or not a short name
+	KindLinkBroken              Kind = "link_broken"               // l/<link> missing or not ../<id>/diff
+	KindLowerMismatch           Kind = "lower_mismatch"            // overlay2/<id>/lower does not list the parents' links
+	KindLayerdbStray            Kind = "layerdb_stray"             // a name in layerdb/sha256 that is not a chain ID
+	KindContainerUnreadable     Kind = "container_unreadable"      // config.v2.json unreadable, or in the wrong dir
+	KindContainerImageMissing   Kind = "container_image_missing"   // the container's image does not exist
+	KindContainerMountMissing   Kind = "container_mount_missing"   // layerdb/mounts/<id> missing or malformed
+	KindContainerLayerMissing   Kind = "container_layer_missing"   // the rw or init layer dir does not exist
+	KindContainerParentMismatch Kind = "container_parent_mismatch" // mount parent is not the image's top layer
+	KindContainerLowerMismatch  Kind = "container_lower_mismatch"  // rw/init lower files disagree with the image chain
+	KindMountOrphan             Kind = "mount_orphan"              // layerdb/mounts/<id> of no container
+)
+
+// Content kinds: Docker's own check (docker save, docker push) fails on
+// these too.
+const (
+	KindDiffIDMismatch       Kind = "diff_id_mismatch"        // the rebuilt stream does not hash to the DiffID
+	KindContentMismatch      Kind = "content_mismatch"        // a file's CRC-64 differs from tar-split's
+	KindSizeMismatch         Kind = "size_mismatch"           // a file's size differs from its tar header
+	KindEntryMissing         Kind = "entry_missing"           // an entry of the tar is not on disk
+	KindUnreadable           Kind = "unreadable"              // an entry could not be read (permission, changed while read)
+	KindTarSplitMalformed    Kind = "tar_split_malformed"     // tar-split.json.gz truncated or not tar-split
+	KindTarSplitUnsafeName   Kind = "tar_split_unsafe_name"   // a name with "..", absolute, or empty: never opened
+	KindTarSplitDuplicate    Kind = "tar_split_duplicate"     // two file entries with one name
+	KindTarSplitNameMismatch Kind = "tar_split_name_mismatch" // a file entry's name differs from its header's
+)
+
+// Tree kinds: the DiffID does not cover these; Docker never notices them.
+const (
+	KindTypeMismatch     Kind = "type_mismatch"     // file type (or device numbers) differ from the header
+	KindModeMismatch     Kind = "mode_mismatch"     // permission bits, setuid/setgid/sticky differ
+	KindOwnerMismatch    Kind = "owner_mismatch"    // uid or gid differ
+	KindMtimeMismatch    Kind = "mtime_mismatch"    // mtime differs from the header
+	KindSymlinkMismatch  Kind = "symlink_mismatch"  // symlink target differs
+	KindHardlinkMismatch Kind = "hardlink_mismatch" // not the same inode as the link's target
+	KindXattrMismatch    Kind = "xattr_mismatch"    // an xattr of the header differs, or a security.capability was added
+	KindExtraFile        Kind = "extra_file"        // an entry on disk the tar never had
+	KindWhiteoutMissing  Kind = "whiteout_missing"  // the tar's .wh. entry has no whiteout on disk
+	KindWhiteoutExtra    Kind = "whiteout_extra"    // a whiteout on disk the tar never had
+	KindOpaqueMissing    Kind = "opaque_missing"    // the tar's .wh..wh..opq has no opaque xattr on disk
+	KindOpaqueExtra      Kind = "opaque_extra"      // an opaque dir on disk the tar never made opaque
+)
+
+var kindChecks = map[Kind]Check{}
+
+func init() {
+	for _, k := range []Kind{KindImageIDMismatch, KindImageConfigMalformed, KindImageLayerMissing, KindImageParentMissing,
+		KindImagedbStray, KindTagDangling, KindRepositoriesMalformed, KindLayerUnreadable, KindLayerDiffMismatch,
+		KindLayerParentMismatch, KindChainIDMismatch, KindParentMissing, KindParentCycle, KindSizeMalformed,
+		KindTarSplitMissing, KindCacheDirMissing, KindLinkMalformed, KindLinkBroken, KindLowerMismatch, KindLayerdbStray,
+		KindContainerUnreadable, KindContainerImageMissing, KindContainerMountMissing, KindContainerLayerMissing,
+		KindContainerParentMismatch, KindContainerLowerMismatch, KindMountOrphan} {
+		kindChecks[k] = CheckMetadata
+	}
+	for _, k := range []Kind{KindDiffIDMismatch, KindContentMismatch, KindSizeMismatch, KindEntryMissing, KindUnreadable,
+		KindTarSplitMalformed, KindTarSplitUnsafeName, KindTarSplitDuplicate, KindTarSplitNameMismatch} {
+		kindChecks[k] = CheckContent
+	}
+	for _, k := range []Kind{KindTypeMismatch, KindModeMismatch, KindOwnerMismatch, KindMtimeMismatch, KindSymlinkMismatch,
+		KindHardlinkMismatch, KindXattrMismatch, KindExtraFile, KindWhiteoutMissing, KindWhiteoutExtra,
+		KindOpaqueMissing, KindOpaqueExtra} {
+		kindChecks[k] = CheckTree
+	}
+}
+
+// Check returns the group of k ("" for an unknown kind).
+func (k Kind) Check() Check { return kindChecks[k] }
+
+// Kinds returns every kind: the metadata kinds, then the content kinds,
+// then the tree kinds, each group sorted by name.
+func Kinds() []Kind {
+	var out []Kind
+	for _, c := range []Check{CheckMetadata, CheckContent, CheckTree} {
+		var ks []Kind
+		for k, kc := range kindChecks {
+			if kc == c {
+				ks = append(ks, k)
+			}
+		}
+		slices.Sort(ks)
+		out = append(out, ks...)
+	}
+	return out
+}

@@ -1,0 +1,269 @@
+package verify
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/dlayer/dlayer/inspect/layerfs"
+	"github.com/opencontainers/go-digest"
+	"github.com/vbatts/tar-split/tar/storage"
+	"golang.org/x/sys/unix"
+)
+
+// window is how many batches of one layer may be in flight between its
+// decoder and its hasher.
+const window = 16
+
+// maxOpenDirs bounds the directory descriptors one layer keeps open.
+const maxOpenDirs = 256
+
+// entry is one file entry of tar-split on its way from the decoder through
+// a reader to the hasher.
+type entry struct {
+	lc *layerCheck
+	// segs are the raw segments before the entry: the previous file's
+	// padding (pad bytes), then the entry's header blocks.
+	segs [][]byte
+	pad  int64
+	tail bool // only segments: the end of the archive
+	// name, size and crc are tar-split's: content is read by this name.
+	name   string
+	size   int64
+	crc    []byte
+	unsafe bool // name is absolute or leaves the layer: never opened
+	dup    bool // a file entry of the same name came before
+	budget int64
+	// Set by the reader.
+	hdr    *hdrInfo
+	disk   diskEntry
+	data   dataRead
+	nameOK bool // the entry name is the header's (content came with the lookup)
+}
+
+// layerResult is what one layer's check adds to the report.
+type layerResult struct {
+	findings []Finding
+	entries  int64
+	bytes    int64
+	hashed   bool
+}
+
+// layerCheck is the state of one layer's content check. Readers only fill
+// entries; everything else belongs to the hasher goroutine.
+type layerCheck struct {
+	m       *model
+	p       *pool
+	l       *layerInfo
+	diffDir string
+	dirs    *dirCache
+	res     layerResult
+	tree    treeState
+	// incomplete: some file's bytes are missing from the rebuilt stream.
+	incomplete bool
+	decodeErr  error
+	buf        []byte
+}
+
+// checkLayer rebuilds one layer's tar stream, hashes it, and reconciles
+// its headers with the layer dir.
+func (m *model) checkLayer(ctx context.Context, p *pool, l *layerInfo) layerResult {
+	lc := &layerCheck{m: m, p: p, l: l, diffDir: m.home.Dirs(l.cacheID).Diff, tree: newTreeState()}
+	root, err := layerfs.OpenDir(lc.diffDir)
+	if err != nil {
+		lc.add(Finding{Kind: KindCacheDirMissing, Path: lc.diffDir, File: lc.diffDir, Message: err.Error()})
+		return lc.res
+	}
+	lc.dirs = newDirCache(root, maxOpenDirs)
+	defer lc.dirs.close()
+	ordered := make(chan *batch, window)
+	go lc.produce(ctx, ordered)
+	h := sha256.New()
+	for b := range ordered {
+		<-b.done
+		for _, e := range b.entries {
+			for _, s := range e.segs {
+				h.Write(s)
+				lc.res.bytes += int64(len(s))
+				m.live.bytes.Add(int64(len(s)))
+			}
+			if e.tail {
+				continue
+			}
+			lc.res.entries++
+			lc.reconcile(e)
+			lc.content(e, h)
+			p.release(e.budget)
+		}
+		m.live.entries.Add(int64(len(b.entries)))
+	}
+	if lc.decodeErr != nil {
+		lc.add(Finding{Kind: KindTarSplitMalformed, Path: l.tarSplit, File: l.tarSplit, Message: lc.decodeErr.Error() +
+			": the layer's tar stream cannot be rebuilt (docker save and push fail); entries after this point were not checked"})
+		return lc.res
+	}
+	if ctx.Err() != nil {
+		return lc.res
+	}
+	lc.finishTree()
+	if lc.incomplete {
+		return lc.res
+	}
+	lc.res.hashed = true
+	if got := digest.NewDigest(digest.SHA256, h); got != l.trusted {
+		lc.add(Finding{Kind: KindDiffIDMismatch, DockerDetects: true, Path: lc.diffDir, File: lc.diffDir,
+			Expected: l.trusted.String(), Actual: got.String(),
+			Message: "the layer's rebuilt tar stream does not hash to its DiffID: docker save and push fail on it"})
+	}
+	return lc.res
+}
+
+// add records a finding about the layer.
+func (lc *layerCheck) add(f Finding) {
+	f.ObjectType, f.Object = ObjectLayer, lc.l.chain.String()
+	if f.Check == "" {
+		f.Check = f.Kind.Check()
+	}
+	lc.res.findings = append(lc.res.findings, f)
+}
+
+// produce decodes tar-split entries in order, hands each file entry to the
+// readers and passes everything on to the hasher.
+func (lc *layerCheck) produce(ctx context.Context, ordered chan<- *batch) {
+	defer close(ordered)
+	b := &batch{done: make(chan struct{})}
+	flush := func() {
+		if len(b.entries) > 0 {
+			lc.p.jobs <- b
+			ordered <- b
+			b = &batch{done: make(chan struct{})}
+		}
+	}
+	defer flush()
+	f, err := os.OpenFile(lc.l.tarSplit, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if err != nil {
+		lc.decodeErr = err
+		return
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(bufio.NewReaderSize(f, 256<<10))
+	if err != nil {
+		lc.decodeErr = fmt.Errorf("gzip: %w", err)
+		return
+	}
+	dec := newTSDecoder(gz)
+	seen := map[string]bool{}
+	var segs [][]byte
+	var pad int64
+	for n := 0; ; n++ {
+		var te storage.Entry
+		if err := dec.Next(&te); err != nil {
+			if !errors.Is(err, io.EOF) {
+				lc.decodeErr = fmt.Errorf("entry %d: %w", n+1, err)
+			}
+			break
+		}
+		if n%1024 == 0 && ctx.Err() != nil {
+			break
+		}
+		switch te.Type {
+		case storage.SegmentType:
+			segs = append(segs, te.Payload)
+			continue
+		case storage.FileType:
+			if te.Size < 0 {
+				lc.decodeErr = fmt.Errorf("entry %d: negative size %d", n+1, te.Size)
+			}
+		default:
+			lc.decodeErr = fmt.Errorf("entry %d: unknown type %d", n+1, te.Type)
+		}
+		if lc.decodeErr != nil {
+			break
+		}
+		e := &entry{lc: lc, segs: segs, pad: pad, name: te.GetName(), size: te.Size, crc: te.Payload}
+		segs, pad = nil, (512-te.Size%512)%512
+		clean := filepath.Clean(e.name)
+		e.dup = seen[clean]
+		seen[clean] = true
+		e.unsafe = unsafeName(e.name)
+		if e.size > 0 {
+			e.budget = min(e.size, inlineMax)
+			if !lc.p.tryAcquire(e.budget) {
+				flush() // the hasher frees budget only for entries it has
+				lc.p.acquire(e.budget)
+			}
+		}
+		b.entries = append(b.entries, e)
+		if len(b.entries) == batchSize {
+			flush()
+		}
+	}
+	if len(segs) > 0 {
+		b.entries = append(b.entries, &entry{tail: true, segs: segs})
+	}
+}
+
+// unsafeName reports whether a tar name is empty, absolute or leaves the
+// directory it is extracted into.
+func unsafeName(name string) bool {
+	if name == "" || strings.HasPrefix(name, "/") || strings.ContainsRune(name, 0) {
+		return true
+	}
+	c := path.Clean(name)
+	return c == ".." || strings.HasPrefix(c, "../")
+}
+
+// relName is a safe tar name as a clean path relative to the layer root
+// ("." for the root itself).
+func relName(name string) string {
+	return strings.TrimPrefix(path.Clean(name), "/")
+}
+
+// content hashes the entry's bytes, as Docker's asm.WriteOutputTarStream
+// does (every byte of the file, whatever the header says; nothing for
+// entries of size 0), and compares them with tar-split's size and CRC.
+func (lc *layerCheck) content(e *entry, h hash.Hash) {
+	if e.size == 0 {
+		return
+	}
+	d := &e.data
+	if d.fd >= 0 {
+		lc.stream(e, h)
+	}
+	if d.err != nil || e.unsafe || !d.read {
+		lc.incomplete = true
+		if d.err != nil && !e.unsafe {
+			lc.add(Finding{Kind: d.errKind, DockerDetects: true, Path: "/" + relName(e.name), File: filepath.Join(lc.diffDir, relName(e.name)),
+				Expected: fmt.Sprintf("a regular file of %d bytes", e.size), Actual: d.actual, Message: d.err.Error()})
+		}
+		return
+	}
+	if d.inline != nil {
+		h.Write(d.inline)
+		putBuf(d.inline[:cap(d.inline)])
+		d.inline = nil
+	}
+	lc.res.bytes += d.n
+	lc.m.live.bytes.Add(d.n)
+	p := "/" + relName(e.name)
+	f := filepath.Join(lc.diffDir, relName(e.name))
+	switch {
+	case d.n != e.size:
+		lc.add(Finding{Kind: KindSizeMismatch, DockerDetects: true, Path: p, File: f,
+			Expected: fmt.Sprintf("%d bytes", e.size), Actual: fmt.Sprintf("%d bytes", d.n),
+			Message: "the file's size differs from its tar header: its content was changed (docker save and push fail)"})
+	case !crcEqual(e.crc, d.crc):
+		lc.add(Finding{Kind: KindContentMismatch, DockerDetects: true, Path: p, File: f,
+			Expected: fmt.Sprintf("crc64 %x", e.crc), Actual: fmt.Sprintf("crc64 %016x", d.crc),
+			Message: "the file's bytes differ from those the layer was made with (tar-split CRC-64): its content was changed"})
+	}
+}

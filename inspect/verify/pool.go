@@ -1,0 +1,126 @@
+package verify
+
+import (
+	"math/bits"
+	"sync"
+)
+
+// inlineMax is the largest file read ahead into memory by a reader; bigger
+// files are opened by a reader and streamed by the layer's hasher.
+const inlineMax = 1 << 20
+
+// pool is the readers shared by all layers: goroutines that take entries
+// and look them up on disk, reading small files whole. The byte budget
+// bounds the file content held between a reader and the hasher.
+type pool struct {
+	jobs chan *batch
+	wg   sync.WaitGroup
+
+	mu   sync.Mutex
+	cond *sync.Cond
+	free int64
+}
+
+func newPool(readers int, budget int64) *pool {
+	p := &pool{jobs: make(chan *batch, 4*readers), free: max(budget, inlineMax)}
+	p.cond = sync.NewCond(&p.mu)
+	for range readers {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			for b := range p.jobs {
+				for _, e := range b.entries {
+					if !e.tail {
+						e.lc.lookup(e)
+					}
+				}
+				close(b.done)
+			}
+		}()
+	}
+	return p
+}
+
+// batchSize is how many entries go to a reader at once: one channel send
+// and one wake-up per batch instead of per file.
+const batchSize = 64
+
+// batch is consecutive entries of one layer, looked up by one reader.
+type batch struct {
+	entries []*entry
+	done    chan struct{}
+}
+
+func (p *pool) close() {
+	close(p.jobs)
+	p.wg.Wait()
+}
+
+// acquire takes n bytes of the read-ahead budget, waiting for the hashers
+// to release some when there is not enough.
+func (p *pool) acquire(n int64) {
+	if n <= 0 {
+		return
+	}
+	p.mu.Lock()
+	for p.free < n {
+		p.cond.Wait()
+	}
+	p.free -= n
+	p.mu.Unlock()
+}
+
+// tryAcquire takes n bytes of the budget if they are free now.
+func (p *pool) tryAcquire(n int64) bool {
+	if n <= 0 {
+		return true
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.free < n {
+		return false
+	}
+	p.free -= n
+	return true
+}
+
+func (p *pool) release(n int64) {
+	if n <= 0 {
+		return
+	}
+	p.mu.Lock()
+	p.free += n
+	p.mu.Unlock()
+	p.cond.Broadcast()
+}
+
+// Buffers for file content come in power-of-two classes from 512 bytes
+// to 2 MiB, recycled through one sync.Pool per class.
+const minClass = 9
+
+var bufPools [13]sync.Pool
+
+// getBuf returns a buffer of length n (capacity of its class).
+func getBuf(n int) []byte {
+	c := max(bits.Len(uint(n-1)), minClass) - minClass
+	if n <= 0 {
+		c = 0
+	}
+	if c >= len(bufPools) {
+		return make([]byte, n)
+	}
+	if b, ok := bufPools[c].Get().(*[]byte); ok {
+		return (*b)[:n]
+	}
+	return make([]byte, n, 1<<(c+minClass))
+}
+
+// putBuf recycles b, which must come from getBuf.
+func putBuf(b []byte) {
+	c := bits.Len(uint(cap(b))) - 1 - minClass
+	if c < 0 || c >= len(bufPools) || cap(b) != 1<<(c+minClass) {
+		return
+	}
+	b = b[:0]
+	bufPools[c].Put(&b)
+}

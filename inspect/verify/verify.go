@@ -1,0 +1,227 @@
+package verify
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dlayer/dlayer/inspect"
+)
+
+// Object types a finding can be about.
+const (
+	ObjectLayer     = "layer"     // Object is a chain ID ("sha256:…")
+	ObjectImage     = "image"     // Object is an image ID ("sha256:…")
+	ObjectContainer = "container" // Object is a container ID (64 hex)
+	ObjectStore     = "store"     // Object is empty: the store as a whole
+)
+
+// Finding is one problem: a thing on disk that is not as Docker left it.
+type Finding struct {
+	Kind Kind `json:"kind"`
+	// Check is the group of Kind: metadata, content or tree.
+	Check Check `json:"check"`
+	// DockerDetects says whether Docker's own check (rebuilding the layer's
+	// tar stream on docker save or push) fails on this too.
+	DockerDetects bool `json:"docker_detects"`
+	// ObjectType is layer, image, container or store; Object its ID.
+	ObjectType string `json:"object_type"`
+	Object     string `json:"object"`
+	// Path is, for content and tree findings, the path inside the layer
+	// ("/bin/busybox"; a tar-split name as written when it is unsafe); for
+	// metadata findings the store file or dir concerned.
+	Path string `json:"path,omitempty"`
+	// File is the absolute path on disk, when there is one.
+	File string `json:"file,omitempty"`
+	// Expected and Actual are the values compared, as text.
+	Expected string `json:"expected,omitempty"`
+	Actual   string `json:"actual,omitempty"`
+	// Message says what is wrong in words.
+	Message string `json:"message"`
+	// Affects lists what is built on the object: for a layer, the images
+	// whose chain holds it and their containers; for an image, its tags and
+	// containers.
+	Affects Affects `json:"affects"`
+}
+
+// Affects names the images and containers that a finding touches.
+type Affects struct {
+	// Images are tags ("name:tag"), or image IDs for untagged images.
+	Images []string `json:"images"`
+	// Containers are container names.
+	Containers []string `json:"containers"`
+}
+
+// Stats count what a run looked at.
+type Stats struct {
+	Images     int `json:"images"`
+	Layers     int `json:"layers"`
+	Containers int `json:"containers"`
+	// LayersHashed counts layers whose tar stream was rebuilt in full and
+	// hashed (0 with Quick).
+	LayersHashed int `json:"layers_hashed"`
+	// Entries counts the tar entries reconciled with the layer dirs.
+	Entries int64 `json:"entries"`
+	// BytesHashed is the size of all rebuilt tar streams.
+	BytesHashed int64 `json:"bytes_hashed"`
+}
+
+// Report is the result of a run.
+type Report struct {
+	Root     string        `json:"root"`
+	Quick    bool          `json:"quick"`
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"-"`
+	Stats    Stats         `json:"stats"`
+	Findings []Finding     `json:"findings"`
+}
+
+// Progress is a snapshot of a running content check.
+type Progress struct {
+	LayersDone, LayersTotal int
+	Entries, BytesHashed    int64
+	Elapsed                 time.Duration
+}
+
+// Options control Run.
+type Options struct {
+	// Quick runs the metadata checks only: no layer content is read.
+	Quick bool
+	// Jobs is how many layers are hashed at once; 0 means GOMAXPROCS.
+	Jobs int
+	// Readers is how many goroutines open and read files for all layers;
+	// 0 means 4×GOMAXPROCS, at least 8 (small-file opens, not hashing,
+	// dominate stores of many small files).
+	Readers int
+	// ReadAhead bounds the bytes of file content read ahead of the hashers;
+	// 0 means 64 MiB. Files over 1 MiB are streamed, not read ahead.
+	ReadAhead int64
+	// Progress, when set, is called about every ProgressEvery (default
+	// 250ms) from another goroutine while layers are hashed.
+	Progress      func(Progress)
+	ProgressEvery time.Duration
+}
+
+// Run verifies the store. The error is for a store that cannot be
+// verified at all (or ctx ending); every problem with one entry is a
+// finding and the run goes on.
+func Run(ctx context.Context, s *inspect.Store, opt Options) (*Report, error) {
+	start := time.Now()
+	r := &Report{Root: s.Root, Quick: opt.Quick, Started: start.UTC()}
+	m, err := readModel(s)
+	if err != nil {
+		return nil, err
+	}
+	m.checkMetadata()
+	if !opt.Quick {
+		if err := m.checkContent(ctx, opt, start); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r.Findings = m.finish()
+	r.Stats = m.stats
+	r.Duration = time.Since(start)
+	return r, nil
+}
+
+// checkContent rebuilds every layer that the metadata checks left
+// readable, Jobs at a time, with one shared pool of readers.
+func (m *model) checkContent(ctx context.Context, opt Options, start time.Time) error {
+	procs := runtime.GOMAXPROCS(0)
+	jobs, readers, ahead := opt.Jobs, opt.Readers, opt.ReadAhead
+	if jobs <= 0 {
+		jobs = procs
+	}
+	if readers <= 0 {
+		readers = max(8, 4*procs)
+	}
+	if ahead <= 0 {
+		ahead = 64 << 20
+	}
+	var todo []*layerInfo
+	for _, l := range m.layerList() {
+		if l.contentReady() {
+			todo = append(todo, l)
+		}
+	}
+	p := newPool(readers, ahead)
+	defer p.close()
+	var done atomic.Int64
+	stopProgress := m.progress(opt, start, &done, len(todo))
+	defer stopProgress()
+
+	next := make(chan *layerInfo)
+	var wg sync.WaitGroup
+	results := make([]layerResult, len(todo))
+	index := map[*layerInfo]int{}
+	for i, l := range todo {
+		index[l] = i
+	}
+	for range min(jobs, max(len(todo), 1)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for l := range next {
+				results[index[l]] = m.checkLayer(ctx, p, l)
+				done.Add(1)
+			}
+		}()
+	}
+	for _, l := range todo {
+		select {
+		case next <- l:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, res := range results {
+		m.findings = append(m.findings, res.findings...)
+		m.stats.Entries += res.entries
+		m.stats.BytesHashed += res.bytes
+		if res.hashed {
+			m.stats.LayersHashed++
+		}
+	}
+	return nil
+}
+
+// progress starts the Progress callback; the returned func stops it.
+func (m *model) progress(opt Options, start time.Time, done *atomic.Int64, total int) func() {
+	if opt.Progress == nil {
+		return func() {}
+	}
+	every := opt.ProgressEvery
+	if every <= 0 {
+		every = 250 * time.Millisecond
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				opt.Progress(Progress{LayersDone: int(done.Load()), LayersTotal: total,
+					Entries: m.live.entries.Load(), BytesHashed: m.live.bytes.Load(), Elapsed: time.Since(start)})
+			}
+		}
+	}()
+	return func() { close(stop); wg.Wait() }
+}

@@ -1,0 +1,213 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/dlayer/dlayer/inspect/verify"
+	"github.com/docker/go-units"
+)
+
+// VerifyOptions control the verify table.
+type VerifyOptions struct {
+	// Quiet prints only the findings: nothing at all when there are none.
+	Quiet bool
+}
+
+// verifyHelp says, once per kind present, what a kind means and whether
+// Docker would notice it.
+var verifyHelp = map[verify.Check]string{
+	verify.CheckMetadata: "metadata: the image, layer and container records disagree with each other or with the overlay2 dirs",
+	verify.CheckContent:  "content: Docker's own check (rebuilding the layer's tar stream, as docker save and push do) fails on this layer",
+	verify.CheckTree:     "tree: the layer dir differs from its tar in what the DiffID does not cover; Docker never notices",
+}
+
+// Verify writes a verify report as a table of findings, a summary line and
+// a note per group of checks present.
+func Verify(w io.Writer, r *verify.Report, opt VerifyOptions) error {
+	p := &printer{w: w}
+	if len(r.Findings) > 0 {
+		rows := make([][]string, 0, len(r.Findings))
+		for _, f := range r.Findings {
+			rows = append(rows, []string{string(f.Kind), verifyObject(f), Escape(verifyShortPath(r.Root, f.Path)),
+				Escape(verifyShortHex(f.Expected)), Escape(verifyShortHex(f.Actual)), verifyAffects(f.Affects)})
+		}
+		if err := table(w, []string{"kind", "object", "path", "expected", "actual", "affects"}, rows); err != nil {
+			return err
+		}
+	}
+	if opt.Quiet {
+		return p.err
+	}
+	if len(r.Findings) > 0 {
+		p.f("\n")
+	}
+	p.f("%s\n", VerifySummary(r))
+	if len(r.Findings) > 0 {
+		seen := map[verify.Check]bool{}
+		for _, f := range r.Findings {
+			if !seen[f.Check] {
+				seen[f.Check] = true
+				wrap(p, "  ", verifyHelp[f.Check])
+			}
+		}
+		p.f("  Each finding's message, and full IDs and paths: --format json.\n")
+	}
+	return p.err
+}
+
+// VerifySummary is the one-line summary of a run.
+func VerifySummary(r *verify.Report) string {
+	s := r.Stats
+	var b strings.Builder
+	fmt.Fprintf(&b, "dlayer verify %s: %s, %s", Escape(r.Root), verifyCount(s.Images, "image"), verifyCount(s.Layers, "layer"))
+	if r.Quick {
+		b.WriteString(" (metadata only: --quick)")
+	} else {
+		fmt.Fprintf(&b, " (%d rebuilt: %s of tar streams, %s entries)", s.LayersHashed, units.HumanSize(float64(s.BytesHashed)), fmtInt(s.Entries))
+	}
+	fmt.Fprintf(&b, ", %s in %s: ", verifyCount(s.Containers, "container"), r.Duration.Round(time.Millisecond))
+	if len(r.Findings) == 0 {
+		b.WriteString("no findings")
+		return b.String()
+	}
+	byCheck := map[verify.Check]int{}
+	docker := 0
+	for _, f := range r.Findings {
+		byCheck[f.Check]++
+		if f.DockerDetects {
+			docker++
+		}
+	}
+	var parts []string
+	for _, c := range []verify.Check{verify.CheckMetadata, verify.CheckContent, verify.CheckTree} {
+		if byCheck[c] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", byCheck[c], c))
+		}
+	}
+	fmt.Fprintf(&b, "%s (%s); Docker's own check would catch %d", verifyCount(len(r.Findings), "finding"), strings.Join(parts, ", "), docker)
+	return b.String()
+}
+
+func verifyCount(n int, what string) string {
+	return fmt.Sprintf("%d %s", n, plural(n, what, what+"s"))
+}
+
+// verifyObject is "layer 3 9aa2dd563675", "image cb433cfcb630", "container web".
+func verifyObject(f verify.Finding) string {
+	if f.Object == "" {
+		return f.ObjectType
+	}
+	return f.ObjectType + " " + verifyShortHex(strings.TrimPrefix(f.Object, "sha256:"))
+}
+
+// verifyAffects is "e2e:1, e2e:2; containers c1, c2".
+func verifyAffects(a verify.Affects) string {
+	var parts []string
+	if len(a.Images) > 0 {
+		var ims []string
+		for i, im := range a.Images {
+			if i == 3 {
+				ims = append(ims, fmt.Sprintf("+%d more", len(a.Images)-3))
+				break
+			}
+			ims = append(ims, Escape(verifyShortHex(im)))
+		}
+		parts = append(parts, strings.Join(ims, ", "))
+	}
+	if len(a.Containers) > 0 {
+		var cs []string
+		for i, c := range a.Containers {
+			if i == 5 {
+				cs = append(cs, fmt.Sprintf("+%d more", len(a.Containers)-5))
+				break
+			}
+			cs = append(cs, Escape(c))
+		}
+		parts = append(parts, plural(len(cs), "container ", "containers ")+strings.Join(cs, ", "))
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, "; ")
+}
+
+var verifyHex64 = regexp.MustCompile(`[0-9a-f]{64}`)
+
+// verifyShortHex shortens every 64-hex-digit ID in s to its first 12 digits, as
+// the Docker CLI prints IDs.
+func verifyShortHex(s string) string {
+	return verifyHex64.ReplaceAllStringFunc(s, func(h string) string { return h[:12] })
+}
+
+// verifyShortPath makes a store path relative to the root and shortens its IDs.
+func verifyShortPath(root, p string) string {
+	if rest, ok := strings.CutPrefix(p, strings.TrimSuffix(root, "/")+"/"); ok && root != "" {
+		p = rest
+	}
+	return verifyShortHex(p)
+}
+
+// VerifyJSON writes the report as one JSON object (Quiet: only the
+// findings array).
+func VerifyJSON(w io.Writer, r *verify.Report, quiet bool) error {
+	fs := r.Findings
+	if fs == nil {
+		fs = []verify.Finding{}
+	}
+	out := make([]verify.Finding, len(fs))
+	for i, f := range fs {
+		f.Path, _ = jsonString(f.Path)
+		f.File, _ = jsonString(f.File)
+		f.Expected, _ = jsonString(f.Expected)
+		f.Actual, _ = jsonString(f.Actual)
+		out[i] = f
+	}
+	if quiet {
+		return JSON(w, out)
+	}
+	byKind := map[string]int{}
+	byCheck := map[string]int{}
+	docker := 0
+	for _, f := range out {
+		byKind[string(f.Kind)]++
+		byCheck[string(f.Check)]++
+		if f.DockerDetects {
+			docker++
+		}
+	}
+	mode := "content"
+	if r.Quick {
+		mode = "quick"
+	}
+	type summary struct {
+		Findings      int            `json:"findings"`
+		ByKind        map[string]int `json:"by_kind"`
+		ByCheck       map[string]int `json:"by_check"`
+		DockerDetects int            `json:"docker_detects"`
+	}
+	return JSON(w, struct {
+		Root            string           `json:"root"`
+		Mode            string           `json:"mode"`
+		Started         time.Time        `json:"started"`
+		DurationSeconds float64          `json:"duration_seconds"`
+		Stats           verify.Stats     `json:"stats"`
+		Summary         summary          `json:"summary"`
+		Findings        []verify.Finding `json:"findings"`
+	}{r.Root, mode, r.Started, r.Duration.Seconds(), r.Stats,
+		summary{len(out), byKind, byCheck, docker}, out})
+}
+
+// VerifyProgress is the progress line of a running verify, for a terminal.
+func VerifyProgress(p verify.Progress) string {
+	rate := 0.0
+	if p.Elapsed > 0 {
+		rate = float64(p.BytesHashed) / p.Elapsed.Seconds()
+	}
+	return fmt.Sprintf("verify: %d/%d layers, %s entries, %s hashed (%s/s), %s",
+		p.LayersDone, p.LayersTotal, fmtInt(p.Entries), units.HumanSize(float64(p.BytesHashed)), units.HumanSize(rate),
+		p.Elapsed.Round(time.Second))
+}
