@@ -154,17 +154,26 @@ func (p *lineParser) int() (int64, bool) {
 	return n, true
 }
 
-// str reads a JSON string without escapes, of valid UTF-8 with no control
-// characters (anything else is left to encoding/json).
-func (p *lineParser) str() ([]byte, bool) {
+// quoted returns the raw bytes between the quotes of a JSON string that
+// has no escaped quote, without consuming them; n is how much to consume.
+func (p *lineParser) quoted() (s []byte, n int, ok bool) {
 	if len(p.b) == 0 || p.b[0] != '"' {
-		return nil, false
+		return nil, 0, false
 	}
 	end := bytes.IndexByte(p.b[1:], '"')
 	if end < 0 {
+		return nil, 0, false
+	}
+	return p.b[1 : 1+end], 2 + end, true
+}
+
+// str reads a JSON string without escapes, of valid UTF-8 with no control
+// characters (anything else is left to encoding/json).
+func (p *lineParser) str() ([]byte, bool) {
+	s, n, ok := p.quoted()
+	if !ok {
 		return nil, false
 	}
-	s := p.b[1 : 1+end]
 	for _, c := range s {
 		if c < 0x20 || c == '\\' {
 			return nil, false
@@ -173,7 +182,7 @@ func (p *lineParser) str() ([]byte, bool) {
 	if !utf8.Valid(s) {
 		return nil, false
 	}
-	p.b = p.b[2+end:]
+	p.b = p.b[n:]
 	return s, true
 }
 
@@ -181,18 +190,11 @@ func (p *lineParser) str() ([]byte, bool) {
 // decoder would not refuse on its own (it skips CR and LF, which JSON does
 // not allow raw in a string) sends the line to encoding/json.
 func (p *lineParser) base64Str() ([]byte, bool) {
-	if len(p.b) == 0 || p.b[0] != '"' {
+	s, n, ok := p.quoted()
+	if !ok || bytes.IndexByte(s, '\n') >= 0 || bytes.IndexByte(s, '\r') >= 0 {
 		return nil, false
 	}
-	end := bytes.IndexByte(p.b[1:], '"')
-	if end < 0 {
-		return nil, false
-	}
-	s := p.b[1 : 1+end]
-	if bytes.IndexByte(s, '\n') >= 0 || bytes.IndexByte(s, '\r') >= 0 {
-		return nil, false
-	}
-	p.b = p.b[2+end:]
+	p.b = p.b[n:]
 	return s, true
 }
 
