@@ -2,16 +2,12 @@ package main
 
 import (
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect/du"
 	"github.com/dlayer/dlayer/report"
-	"github.com/docker/go-units"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/sys/unix"
 )
 
 // duOptions are the flags of dlayer du.
@@ -52,7 +48,14 @@ func duCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			r, err := du.Audit(s, du.Options{Progress: progressLine(c.App.ErrWriter)})
+			update, done := progress(c.App.ErrWriter, report.DUProgress)
+			r, err := du.Audit(s, du.Options{Progress: func(p du.Progress) {
+				if p.Done {
+					done()
+				} else if update != nil {
+					update(p)
+				}
+			}})
 			if err != nil {
 				return cli.Exit(err.Error(), exitUsage)
 			}
@@ -61,24 +64,5 @@ func duCommand() *cli.Command {
 			}
 			return report.DU(c.App.Writer, r, report.DUOptions{By: d.By, Top: d.Top})
 		},
-	}
-}
-
-// progressLine returns a progress callback that redraws one line on w, or
-// nil when w is not a terminal (so pipes and logs get nothing).
-func progressLine(w io.Writer) func(du.Progress) {
-	f, ok := w.(*os.File)
-	if !ok {
-		return nil
-	}
-	if _, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS); err != nil {
-		return nil
-	}
-	return func(p du.Progress) {
-		if p.Done {
-			fmt.Fprint(f, "\r\033[K")
-			return
-		}
-		fmt.Fprintf(f, "\r\033[Kdlayer du: %d/%d dirs, %d files, %s", p.DirsDone, p.Dirs, p.Files, units.HumanSizeWithPrecision(float64(p.DiskUsage), 3))
 	}
 }

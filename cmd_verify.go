@@ -19,7 +19,6 @@ import (
 	"github.com/dlayer/dlayer/inspect/verify"
 	"github.com/dlayer/dlayer/report"
 	"github.com/urfave/cli/v2"
-	"golang.org/x/sys/unix"
 )
 
 // exitFindings is verify's exit code when it found problems.
@@ -112,23 +111,12 @@ func verifyStore(ctx context.Context, stderr io.Writer, root string, o verifyOpt
 		return nil, err
 	}
 	opt := verify.Options{Quick: o.Quick, Jobs: o.Jobs, Readers: o.Readers}
-	if isTerminal(stderr) && !o.Quiet {
-		opt.Progress = func(p verify.Progress) {
-			fmt.Fprintf(stderr, "\r%s\x1b[K", report.VerifyProgress(p))
-		}
-		defer fmt.Fprint(stderr, "\r\x1b[K")
+	if !o.Quiet {
+		update, done := progress(stderr, report.VerifyProgress)
+		opt.Progress = update
+		defer done()
 	}
 	return verify.Run(ctx, s, opt)
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
-	return err == nil
 }
 
 // promTarget makes file absolute and refuses a file under root: dlayer

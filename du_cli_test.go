@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dlayer/dlayer/fixtures"
+	"github.com/dlayer/dlayer/report"
 )
 
 func TestDUCLI(t *testing.T) {
@@ -58,7 +59,7 @@ func TestDUCLI(t *testing.T) {
 			t.Errorf("json has no %q", k)
 		}
 	}
-	if progressLine(&bytes.Buffer{}) != nil {
+	if update, _ := progress(&bytes.Buffer{}, report.DUProgress); update != nil {
 		t.Error("progress on a writer that is not a terminal")
 	}
 }

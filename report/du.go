@@ -156,3 +156,9 @@ func limit[T any](xs []T, n int) []T {
 	}
 	return xs
 }
+
+// DUProgress is du's progress line: dirs done of the dirs found so far,
+// files, disk usage so far.
+func DUProgress(p du.Progress) string {
+	return fmt.Sprintf("dlayer du: %d/%d dirs, %d files, %s", p.DirsDone, p.Dirs, p.Files, bytesHuman(p.DiskUsage))
+}

@@ -1,0 +1,30 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(f.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// progress returns a callback that redraws one status line on w, made by
+// format, or nil when w is not a terminal (pipes and logs get nothing).
+// done clears the line.
+func progress[P any](w io.Writer, format func(P) string) (update func(P), done func()) {
+	if !isTerminal(w) {
+		return nil, func() {}
+	}
+	return func(p P) { fmt.Fprintf(w, "\r%s\x1b[K", format(p)) },
+		func() { fmt.Fprint(w, "\r\x1b[K") }
+}
