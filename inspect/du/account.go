@@ -113,23 +113,11 @@ func summarize(r *Report, m *meta) {
 		}
 	}
 	s.Images.Reclaimable = danglingReclaim(m, inUse)
-	for _, d := range r.BuildCache {
-		s.BuildCache.Count++
-		s.BuildCache.Usage = s.BuildCache.Usage.Add(d.Usage)
-	}
-	for _, d := range r.Orphans {
-		s.Orphans.Count++
-		s.Orphans.Usage = s.Orphans.Usage.Add(d.Usage)
-	}
+	s.BuildCache.addDirs(r.BuildCache)
+	s.Orphans.addDirs(r.Orphans)
 	s.Orphans.Reclaimable = s.Orphans.Usage
-	for _, d := range r.Bookkeeping {
-		s.Bookkeeping.Count++
-		s.Bookkeeping.Usage = s.Bookkeeping.Usage.Add(d.Usage)
-	}
-	for _, d := range r.Other {
-		s.Other.Count++
-		s.Other.Usage = s.Other.Usage.Add(d.Usage)
-	}
+	s.Bookkeeping.addDirs(r.Bookkeeping)
+	s.Other.addDirs(r.Other)
 	s.DriverDir = s.Images.Usage.Add(s.Containers.Usage).Add(s.BuildCache.Usage).Add(s.Orphans.Usage).Add(s.Bookkeeping.Usage)
 	s.Total = s.DriverDir.Add(s.ContainerDirs.Usage).Add(s.Other.Usage)
 	s.Reclaimable = s.Images.Reclaimable.Add(s.Containers.Reclaimable).Add(s.ContainerDirs.Reclaimable).Add(s.Orphans.Reclaimable)
@@ -226,5 +214,13 @@ func sortAll(r *Report, m *meta) {
 	}
 	if r.Containers == nil {
 		r.Containers = []Container{}
+	}
+}
+
+// addDirs counts dirs into the group and adds up their usage.
+func (g *Group) addDirs(dirs []Dir) {
+	for _, d := range dirs {
+		g.Count++
+		g.Usage = g.Usage.Add(d.Usage)
 	}
 }

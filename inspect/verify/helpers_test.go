@@ -115,16 +115,7 @@ func (s store) run(t testing.TB, opt Options) *Report {
 // readTarSplit decodes every entry of a tar-split.json.gz.
 func readTarSplit(t testing.TB, p string) []storage.Entry {
 	t.Helper()
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dec := json.NewDecoder(gz)
+	dec := json.NewDecoder(bytes.NewReader(gunzipFile(t, p)))
 	var out []storage.Entry
 	for {
 		var e storage.Entry

@@ -82,6 +82,7 @@ func TestTSDecoderMatchesEncodingJSON(t *testing.T) {
 
 // gunzipFile returns the JSON lines of a tar-split.json.gz.
 func gunzipFile(t testing.TB, p string) []byte {
+	t.Helper()
 	f, err := os.Open(p)
 	if err != nil {
 		t.Fatal(err)
