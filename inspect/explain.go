@@ -304,7 +304,7 @@ func (s *Store) walkChanges(x *Explanation) error {
 	x.Findings = append(x.Findings, w.finds...)
 	x.Layers[0].Size, x.Layers[0].DiskUsage = w.rwSize, w.rwDisk
 	if len(x.Layers) > 1 && x.Layers[1].Role == "init" {
-		if sz, err := contentSize(x.Layers[1].Dir); err == nil {
+		if sz, _, err := treeUsage(x.Layers[1].Dir); err == nil {
 			x.Layers[1].Size = sz
 		}
 	}
@@ -333,15 +333,17 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
-// contentSize is Docker's directory.Size of a tree: st_size of non-dirs,
-// each inode once. Depth first, one open descriptor per level.
-func contentSize(dir string) (int64, error) {
+// treeUsage is Docker's directory.Size of a tree (st_size of non-dirs,
+// each inode once) and the disk usage of its entries (st_blocks*512, each
+// inode once; the dir itself not counted). Depth first, one open
+// descriptor per level.
+func treeUsage(dir string) (size, disk int64, err error) {
 	d, err := layerfs.OpenDir(dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return 0, nil
+			return 0, 0, nil
 		}
-		return 0, err
+		return 0, 0, err
 	}
 	type level struct {
 		d     *layerfs.Dir
@@ -377,5 +379,5 @@ func contentSize(dir string) (int64, error) {
 	for _, l := range stack {
 		l.d.Close()
 	}
-	return w.rwSize, err
+	return w.rwSize, w.rwDisk, err
 }

@@ -63,14 +63,13 @@ func newPlan(r *Report, m *meta, bk map[string]bool) *plan {
 // classify decides the owner of every name under overlay2/, containers/
 // and the data root, and numbers the units by precedence.
 func (p *plan) classify(s *inspect.Store, ovNames, ctNames, rootNames []string) {
-	home := s.Overlay()
 	var es []*entry
 	for _, n := range ovNames {
 		p.overlayNames[n] = true
 		e := &entry{parent: inOverlay, name: n}
 		switch {
-		case n == "l":
-			e.kind, e.why = ownBookkeeping, "the driver's short links: l/<link> -> ../<id>/diff, so that mount options fit in a page"
+		case s.DriverBookkeeping(n) != "": // l/, backingFsBlockDev
+			e.kind, e.why = ownBookkeeping, s.DriverBookkeeping(n)
 		case p.m.byCache[n] != nil:
 			e.kind, e.layer = ownLayer, p.m.byCache[n]
 		case p.m.byMount[n] != nil:
@@ -79,10 +78,8 @@ func (p *plan) classify(s *inspect.Store, ovNames, ctNames, rootNames []string) 
 			e.kind, e.ctr = ownInit, p.m.byInit[n]
 		case p.bk[n]:
 			e.kind, e.why = ownBuildCache, "BuildKit snapshot (buildkit/snapshots.db)"
-		case n == "backingFsBlockDev":
-			e.kind, e.why = ownBookkeeping, "device node the driver makes to set project quotas"
 		default:
-			e.kind, e.why = ownOrphan, p.orphanWhy(home.Dir, n)
+			e.kind, e.why = ownOrphan, s.OrphanReason(n, p.mountOwner)
 		}
 		es = append(es, e)
 	}
@@ -140,29 +137,13 @@ func (p *plan) add(path string, mode sizeMode, logs bool) int32 {
 	return int32(len(p.units) - 1)
 }
 
-// orphanWhy says why nothing owns overlay2/<name>, and what it looks like.
-func (p *plan) orphanWhy(home, name string) string {
-	dir := filepath.Join(home, name)
-	fi, err := os.Lstat(dir)
-	switch {
-	case err != nil:
-		return "unreadable: " + err.Error()
-	case strings.HasSuffix(name, "-removing"):
-		return "left by an interrupted removal (the dir was renamed to <id>-removing to be deleted)"
-	case !fi.IsDir():
-		return "a stray file, not a layer dir"
+// mountOwner returns the ID of the container whose rw layer is mountID,
+// or "" (for inspect.Store.OrphanReason).
+func (p *plan) mountOwner(mountID string) string {
+	if c := p.m.byMount[mountID]; c != nil {
+		return c.ID
 	}
-	why := "no layerdb layer (cache-id), container (mount-id, init-id) or BuildKit snapshot names it"
-	if base, ok := strings.CutSuffix(name, "-init"); ok {
-		why = "init layer of a container that no longer exists: no layerdb/mounts/*/init-id names it"
-		if p.m.byMount[base] != nil {
-			why = "init layer of container " + shortID(p.m.byMount[base].ID) + ", but its mount record names another init-id"
-		}
-	}
-	if _, err := os.Lstat(filepath.Join(dir, "diff")); err != nil {
-		why += "; it has no diff/ (not a complete layer dir)"
-	}
-	return why
+	return ""
 }
 
 // collect copies the walk's numbers into the report.

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/du"
+	"github.com/dlayer/dlayer/report"
+	"github.com/urfave/cli/v2"
+)
+
+func whoseCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "whose",
+		Usage: "say what owns a path under the data root (a layer, a container, build cache, or nothing) and whether deleting it is safe",
+		ArgsUsage: "PATH (absolute or relative to --root, e.g. overlay2/<id>/diff/etc/passwd; or a bare short link name,\n" +
+			"   layer dir id, chain ID, image ID or container ID)",
+		Description: "PATH is resolved lexically against --root: no symlink inside the data root is followed (an l/<LINK>\n" +
+			"short link is read as text). For a file inside a layer's diff/, whose also says, for every container\n" +
+			"and image using the layer, whether the file is visible there or shadowed, deleted or hidden by an\n" +
+			"upper layer, and which. A path outside --root, or one that neither exists nor is named by the\n" +
+			"store's metadata, is exit 2.",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "drop the plain-English explanations"},
+		},
+		Action: func(c *cli.Context) error {
+			o, err := readGlobal(c)
+			if err != nil {
+				return err
+			}
+			if c.NArg() != 1 {
+				return cli.Exit("want exactly one PATH argument", exitUsage)
+			}
+			s, err := openStore(o)
+			if err != nil {
+				return err
+			}
+			mounts, known, finds := liveMounts(o, s)
+			a, err := s.Whose(c.Args().First(), inspect.WhoseOptions{BuildKit: du.BuildKitSnapshots, Mounts: mounts, MountsKnown: known})
+			if err != nil { // ErrOutsideRoot, ErrNotFound, or an unreadable store
+				return cli.Exit(err.Error(), exitUsage)
+			}
+			a.Findings = append(a.Findings, finds...)
+			if o.Format == "json" {
+				return report.WhoseJSON(c.App.Writer, a)
+			}
+			return report.Whose(c.App.Writer, a, report.WhoseOptions{Quiet: c.Bool("quiet")})
+		},
+	}
+}

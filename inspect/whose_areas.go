@@ -1,0 +1,240 @@
+package inspect
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// whoseOther says what Docker keeps in the other top-level dirs of a data
+// root; Whose knows them by name only.
+var whoseOther = map[string]string{
+	"volumes":    "Docker's volume store: named and anonymous volumes (volumes/<name>/_data) and metadata.db",
+	"network":    "Docker's network store (network/files/local-kv.db)",
+	"plugins":    "Docker's plugin store",
+	"swarm":      "the swarm mode state of this node (raft log, certificates)",
+	"trust":      "content trust (notary) data",
+	"runtimes":   "scripts for the OCI runtimes configured in daemon.json",
+	"tmp":        "Docker's temp dir (image loads, builds in progress)",
+	"containerd": "containerd's state (the containerd image store, when enabled)",
+	"engine-id":  "the engine's random ID",
+}
+
+// classify sets Kind and Owner from the path's components.
+func (q *whoseQuery) classify(parts []string) {
+	a := q.a
+	if len(parts) == 0 {
+		a.Kind, a.Owner = PathDataRoot, WhoseOwner{Kind: OwnerDocker, Why: "the Docker data root"}
+		return
+	}
+	if l, ok := whoseLayouts[parts[0]]; ok {
+		q.driver(l, parts[1:])
+		return
+	}
+	switch parts[0] {
+	case "image":
+		q.imageStore(parts[1:])
+	case "containers":
+		q.containers(parts[1:])
+	case "buildkit":
+		a.Kind, a.Owner = PathBuildKit, WhoseOwner{Kind: OwnerBuildCache,
+			Why: "BuildKit's state: snapshots.db (which overlay2 dirs are build cache), cache.db, metadata_v2.db, content/"}
+		a.Name = path.Join(parts[1:]...)
+	default:
+		a.Kind = PathOther
+		a.Owner = WhoseOwner{Kind: OwnerDocker, Why: whoseOther[parts[0]]}
+		if a.Owner.Why == "" {
+			a.Owner = WhoseOwner{Kind: OwnerUnknown, Why: "not a part of the data root dlayer knows"}
+		}
+		if parts[0] == "volumes" && len(parts) > 1 && parts[1] != "metadata.db" {
+			a.Name = parts[1]
+			a.Owner.ID = parts[1]
+			a.Owner.Why = "Docker volume " + parts[1] + ": data containers mounted, kept when they are removed"
+		}
+	}
+}
+
+// driver classifies a path below a driver home.
+func (q *whoseQuery) driver(l whoseLayout, rest []string) {
+	a, s := q.a, q.s
+	d := l.Parse(rest)
+	a.Kind, a.Driver, a.Name = d.Kind, l.Name, d.Name
+	if len(d.Rel) > 0 || d.Kind == KindLayerContent || d.Kind == KindLayerMountpoint {
+		a.InLayer = "/" + path.Join(d.Rel...)
+	}
+	if l.Name != s.Driver {
+		a.LayerDir = d.ID
+		a.Owner = WhoseOwner{Kind: OwnerOtherDriver, ID: d.ID, Why: fmt.Sprintf(
+			"the %s driver's dir; this store runs %s, so Docker does not use it (its images and layers are listed in image/%s/, if that is still there)",
+			l.Name, s.Driver, l.Name)}
+		return
+	}
+	switch d.Kind {
+	case KindDriverHome:
+		a.Owner = WhoseOwner{Kind: OwnerDocker, Why: "the " + l.Name + " driver's home: one dir per layer (image layers, containers' rw and init layers, build cache)"}
+	case KindDriverBookkeeping:
+		a.LayerDir = d.ID
+		a.Owner = WhoseOwner{Kind: OwnerBookkeeping, ID: d.ID, Why: l.Bookkeeping[d.ID]}
+	case KindShortLink:
+		q.shortLink(l, d.Link)
+	default:
+		q.layerOwner(d.ID)
+		switch d.Kind {
+		case KindLayerEntry:
+			q.layerEntry(d.ID, d.Rel)
+		case KindMergedEntry:
+			q.mergedEntry(d.Rel)
+		}
+	}
+}
+
+// shortLink reads l/<name> as text and describes the dir it names.
+func (q *whoseQuery) shortLink(l whoseLayout, name string) {
+	a, s := q.a, q.s
+	p := s.Path(l.Name, "l", name)
+	link := &WhoseLink{Name: name}
+	a.Link = link
+	target, err := whoseReadlink(p)
+	if err != nil {
+		link.Error = err.Error()
+		a.Owner = WhoseOwner{Kind: OwnerUnknown, Why: "not a short link: " + err.Error()}
+		return
+	}
+	link.Target = target
+	id, err := l.ResolveLink(s.Path(l.Name), name)
+	if err != nil {
+		link.Error = err.Error()
+		a.Owner = WhoseOwner{Kind: OwnerUnknown, Why: "a link the driver did not write: " + err.Error()}
+		return
+	}
+	link.LayerDir = id
+	if !s.whoseExists(l.Name, id) {
+		link.Dangling = true
+	}
+	q.layerOwner(id)
+	if link.Dangling && a.Owner.Kind == OwnerOrphan {
+		a.Owner.Why = "dangling: nothing owns " + id + " and it does not exist"
+	}
+	if got, err := s.overlay.Link(id); err == nil && got != name {
+		a.Findings = append(a.Findings, Finding{Kind: "link_mismatch", Path: p,
+			Message: fmt.Sprintf("points at %s, whose link file names %s, not this link", id, got)})
+	}
+}
+
+// imageStore classifies a path below image/.
+func (q *whoseQuery) imageStore(p []string) {
+	a, s := q.a, q.s
+	a.Kind = PathImageStore
+	a.Owner = WhoseOwner{Kind: OwnerDocker, Why: "the image and layer store"}
+	if len(p) == 0 {
+		return
+	}
+	a.Driver = p[0]
+	if p[0] != s.Driver {
+		a.Owner = WhoseOwner{Kind: OwnerOtherDriver, Why: fmt.Sprintf("the image store of the %s driver; this store runs %s, so Docker does not use it", p[0], s.Driver)}
+		return
+	}
+	p = p[1:]
+	at := func(i int) string {
+		if i < len(p) {
+			return p[i]
+		}
+		return ""
+	}
+	switch {
+	case at(0) == "repositories.json":
+		a.Kind, a.Name = PathRepositories, "repositories.json"
+		a.Owner.Why = "the tags: which image ID each name:tag and name@digest refers to"
+	case at(0) == "layerdb" && at(1) == "sha256" && at(2) != "":
+		a.Kind, a.Name = PathLayerRecord, path.Join(p[3:]...)
+		q.layerRecord(at(2))
+	case at(0) == "layerdb" && at(1) == "mounts" && at(2) != "":
+		a.Kind, a.Name = PathMountRecord, path.Join(p[3:]...)
+		q.mountRecord(at(2))
+	case at(0) == "layerdb" && at(1) == "tmp":
+		a.Kind, a.Name = PathLayerdbTmp, path.Join(p[2:]...)
+		a.Owner.Why = "layers being written (pull, load, build, commit): Docker moves each to layerdb/sha256/ when done"
+	case at(0) == "imagedb" && at(1) == "content" && at(3) != "":
+		a.Kind = PathImageConfig
+		q.imageOwner(at(3))
+	case at(0) == "imagedb" && at(1) == "metadata" && at(3) != "":
+		a.Kind, a.Name = PathImageMetadata, path.Join(p[4:]...)
+		q.imageOwner(at(3))
+	case at(0) == "distribution":
+		a.Kind, a.Name = PathDistribution, path.Join(p[1:]...)
+		a.Owner.Why = "registry digests of the layers (diffid-by-digest, v2metadata-by-diffid): lets push and pull skip layers the registry or the store already has"
+	}
+}
+
+// layerRecord describes layerdb/sha256/<name>.
+func (q *whoseQuery) layerRecord(name string) {
+	a, x := q.a, q.index()
+	if !isHex64(name) {
+		a.Owner = WhoseOwner{Kind: OwnerOrphan, ID: name, Why: "not a layerdb entry (not 64 hex digits)"}
+		if strings.HasSuffix(name, "-removing") {
+			a.Owner.Why = "left by an interrupted layer removal (Docker renames a layerdb entry to <chain>-<random>-removing before deleting it)"
+		}
+		return
+	}
+	chain := digest.NewDigestFromEncoded(digest.SHA256, name)
+	if _, ok := x.layers[chain]; !ok {
+		a.Owner = WhoseOwner{Kind: OwnerUnknown, ID: string(chain), Why: "a layerdb entry dlayer cannot read"}
+		for _, f := range x.unreadable {
+			if f.Path == q.s.layerDir(chain) {
+				a.Findings = append(a.Findings, f)
+			}
+		}
+		return
+	}
+	a.Owner = WhoseOwner{Kind: OwnerImageLayer, ID: x.layers[chain].CacheID, Layer: x.layer(q.s, chain)}
+	a.LayerDir = x.layers[chain].CacheID
+}
+
+// mountRecord describes layerdb/mounts/<container>.
+func (q *whoseQuery) mountRecord(id string) {
+	a, x := q.a, q.index()
+	m, ok := x.mounts[id]
+	if !ok {
+		a.Owner = WhoseOwner{Kind: OwnerUnknown, ID: id, Why: "a mount record dlayer cannot read"}
+		return
+	}
+	a.Owner = WhoseOwner{Kind: OwnerRWLayer, ID: m.MountID, Container: x.container(id)}
+	a.LayerDir = m.MountID
+}
+
+// imageOwner describes the image named by a hex name.
+func (q *whoseQuery) imageOwner(name string) {
+	a := q.a
+	id := digest.NewDigestFromEncoded(digest.SHA256, name)
+	img := q.index().image(id)
+	if img == nil {
+		a.Owner = WhoseOwner{Kind: OwnerUnknown, ID: name, Why: "no readable image config of this ID"}
+		return
+	}
+	a.Owner = WhoseOwner{Kind: OwnerImage, ID: string(id), Image: img}
+}
+
+// containers classifies a path below containers/.
+func (q *whoseQuery) containers(p []string) {
+	a, x := q.a, q.index()
+	if len(p) == 0 {
+		a.Kind, a.Owner = PathContainers, WhoseOwner{Kind: OwnerDocker, Why: "one dir per container: its config, logs, hosts/resolv.conf/hostname"}
+		return
+	}
+	a.Kind = PathContainerDir
+	if len(p) > 1 {
+		a.Kind, a.Name = PathContainerFile, path.Join(p[1:]...)
+	}
+	_, known := x.ctrByID[p[0]]
+	_, mounted := x.mounts[p[0]]
+	switch {
+	case known || mounted:
+		a.Owner = WhoseOwner{Kind: OwnerContainer, ID: p[0], Container: x.container(p[0])}
+	case strings.HasSuffix(p[0], "-removing"):
+		a.Owner = WhoseOwner{Kind: OwnerOrphan, ID: p[0], Why: "left by an interrupted container removal"}
+	default:
+		a.Owner = WhoseOwner{Kind: OwnerOrphan, ID: p[0], Why: "a dir under containers/ with no readable config.v2.json and no mount record"}
+	}
+}

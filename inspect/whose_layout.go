@@ -1,0 +1,202 @@
+package inspect
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/dlayer/dlayer/overlay2"
+)
+
+// whoseLayout is where one storage driver keeps its layer dirs under the
+// data root (<root>/<Name>/): enough for Whose to say which layer dir a
+// path belongs to and which part of it the path is. Everything else Whose
+// does (owners, union views, verdicts) is driver-agnostic. Adding a driver
+// is adding an entry to whoseLayouts.
+type whoseLayout struct {
+	// Name is the driver name, which is also its dir under the data root
+	// and under image/.
+	Name string
+	// Parse reads the components of a path below <root>/<Name>.
+	Parse func(parts []string) whosePath
+	// Content is the content dir of layer id (overlay2: <id>/diff; aufs:
+	// diff/<id>), as components below <root>/<Name>.
+	Content func(id string) []string
+	// Bookkeeping names the driver's own top-level entries and says what
+	// they are.
+	Bookkeeping map[string]string
+	// ShortLink, when the driver has short names for its layer dirs
+	// (overlay2 l/<LINK>), says whether name has their form.
+	ShortLink func(name string) bool
+	// ResolveLink reads a short link (as text, never followed) and returns
+	// the layer id it names.
+	ResolveLink func(home, name string) (string, error)
+}
+
+// whosePath is a path below a driver home, parsed.
+type whosePath struct {
+	// Kind is one of the Kind* constants for driver paths.
+	Kind string
+	// ID is the layer dir id (cache-id, mount-id, <mount-id>-init), or the
+	// bookkeeping entry's name.
+	ID string
+	// Name is a metadata file's name (link, lower, committed, layers/<id>).
+	Name string
+	// Link is a short link's name.
+	Link string
+	// Rel is the path below a content dir, work dir or mount point.
+	Rel []string
+}
+
+// The kinds of paths below a driver home.
+const (
+	KindDriverHome        = "driver_home"        // overlay2/
+	KindDriverBookkeeping = "driver_bookkeeping" // overlay2/l, overlay2/backingFsBlockDev
+	KindShortLink         = "short_link"         // overlay2/l/<LINK>
+	KindLayerDir          = "layer_dir"          // overlay2/<id>
+	KindLayerContent      = "layer_content"      // overlay2/<id>/diff
+	KindLayerEntry        = "layer_entry"        // overlay2/<id>/diff/<path>
+	KindLayerWork         = "layer_work"         // overlay2/<id>/work[/…]
+	KindLayerMountpoint   = "layer_mountpoint"   // overlay2/<id>/merged
+	KindMergedEntry       = "merged_entry"       // overlay2/<id>/merged/<path>
+	KindLayerFile         = "layer_file"         // overlay2/<id>/{link,lower,committed}
+)
+
+var whoseLayouts = map[string]whoseLayout{
+	"overlay2": {
+		Name:    "overlay2",
+		Parse:   whoseParseOverlay2,
+		Content: func(id string) []string { return []string{id, "diff"} },
+		Bookkeeping: map[string]string{
+			"l":                 "the driver's short links: l/<link> -> ../<id>/diff, so that mount options fit in a page",
+			"backingFsBlockDev": "device node the driver makes to set project quotas",
+		},
+		ShortLink:   whoseShortLink,
+		ResolveLink: func(home, name string) (string, error) { return overlay2.Home{Dir: home}.ResolveLink(name) },
+	},
+	// aufs (Docker ≤ 23): diff/<id>/ content, layers/<id> parent list,
+	// mnt/<id>/ mount point. Parsed so that an overlay2 store's leftover
+	// aufs/ dir is named; reading aufs stores is not supported yet.
+	"aufs": {
+		Name:    "aufs",
+		Parse:   whoseParseAufs,
+		Content: func(id string) []string { return []string{"diff", id} },
+		Bookkeeping: map[string]string{
+			"diff":   "the driver's content dirs: diff/<id>/",
+			"layers": "the driver's parent lists: layers/<id>",
+			"mnt":    "the driver's mount points: mnt/<id>/",
+		},
+	},
+}
+
+// whoseShortLink: 26 characters of [A-Z0-9] (moby overlay2 idLength).
+func whoseShortLink(s string) bool {
+	if len(s) != overlay2.LinkLen {
+		return false
+	}
+	for _, c := range s {
+		if (c < 'A' || c > 'Z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+func whoseParseOverlay2(p []string) whosePath {
+	switch {
+	case len(p) == 0:
+		return whosePath{Kind: KindDriverHome}
+	case p[0] == "l" && len(p) == 1:
+		return whosePath{Kind: KindDriverBookkeeping, ID: "l"}
+	case p[0] == "l":
+		return whosePath{Kind: KindShortLink, Link: p[1], Rel: p[2:]}
+	case p[0] == "backingFsBlockDev":
+		return whosePath{Kind: KindDriverBookkeeping, ID: p[0], Rel: p[1:]}
+	case len(p) == 1:
+		return whosePath{Kind: KindLayerDir, ID: p[0]}
+	}
+	d := whosePath{ID: p[0], Rel: p[2:]}
+	switch p[1] {
+	case "diff":
+		d.Kind = KindLayerContent
+		if len(d.Rel) > 0 {
+			d.Kind = KindLayerEntry
+		}
+	case "work":
+		d.Kind = KindLayerWork
+	case "merged":
+		d.Kind = KindLayerMountpoint
+		if len(d.Rel) > 0 {
+			d.Kind = KindMergedEntry
+		}
+	default:
+		d.Kind, d.Name = KindLayerFile, p[1]
+	}
+	return d
+}
+
+func whoseParseAufs(p []string) whosePath {
+	switch {
+	case len(p) == 0:
+		return whosePath{Kind: KindDriverHome}
+	case len(p) == 1:
+		return whosePath{Kind: KindDriverBookkeeping, ID: p[0]}
+	}
+	d := whosePath{ID: p[1], Rel: p[2:]}
+	switch p[0] {
+	case "diff":
+		d.Kind = KindLayerContent
+		if len(d.Rel) > 0 {
+			d.Kind = KindLayerEntry
+		}
+	case "mnt":
+		d.Kind = KindLayerMountpoint
+		if len(d.Rel) > 0 {
+			d.Kind = KindMergedEntry
+		}
+	case "layers":
+		d.Kind, d.Name = KindLayerFile, "layers"
+	default:
+		d = whosePath{Kind: KindDriverBookkeeping, ID: p[0], Rel: p[1:]}
+	}
+	return d
+}
+
+// DriverBookkeeping says what the driver's own top-level entry name is
+// (e.g. overlay2's l/), or "" when name is not one.
+func (s *Store) DriverBookkeeping(name string) string {
+	return whoseLayouts[s.Driver].Bookkeeping[name]
+}
+
+// whoseContentDir is the content dir of layer dir id of the store's driver.
+func (s *Store) whoseContentDir(id string) string {
+	return filepath.Join(append([]string{s.Root, s.Driver}, whoseLayouts[s.Driver].Content(id)...)...)
+}
+
+// OrphanReason says why nothing owns the entry name of the driver home
+// (no layer, container or build cache names it), and what it looks like.
+// mountOwner returns the ID of the container whose rw layer is the given
+// mount-id, or "" (it names the container of a stray "<mount-id>-init").
+func (s *Store) OrphanReason(name string, mountOwner func(mountID string) string) string {
+	dir := s.Path(s.Driver, name)
+	fi, err := os.Lstat(dir)
+	switch {
+	case err != nil:
+		return "unreadable: " + err.Error()
+	case strings.HasSuffix(name, "-removing"):
+		return "left by an interrupted removal (the dir was renamed to <id>-removing to be deleted)"
+	case !fi.IsDir():
+		return "a stray file, not a layer dir"
+	}
+	why := "no layerdb layer (cache-id), container (mount-id, init-id) or BuildKit snapshot names it"
+	if base, ok := strings.CutSuffix(name, "-init"); ok {
+		why = "init layer of a container that no longer exists: no layerdb/mounts/*/init-id names it"
+		if id := mountOwner(base); id != "" {
+			why = "init layer of container " + shortID(id) + ", but its mount record names another init-id"
+		}
+	}
+	if _, err := os.Lstat(s.whoseContentDir(name)); err != nil {
+		why += "; it has no content dir " + s.Driver + "/" + strings.Join(whoseLayouts[s.Driver].Content(name), "/") + "/ (not a complete layer dir)"
+	}
+	return why
+}
