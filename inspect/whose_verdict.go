@@ -349,13 +349,20 @@ func whoseImageName(id digest.Digest, tags []string) string {
 	return shortID(string(id))
 }
 
-// whoseTagList names every image: first tags, or short IDs.
+// whoseTagList names the images to remove: the tagged ones (an untagged
+// parent goes with its child), or, when none is tagged, every image ID.
 func whoseTagList(ims []WhoseImageUse) string {
-	var out []string
+	var tagged, all []string
 	for _, im := range ims {
-		out = append(out, whoseImageName(im.ID, im.Tags))
+		if len(im.Tags) > 0 {
+			tagged = append(tagged, im.Tags[0])
+		}
+		all = append(all, shortID(string(im.ID)))
 	}
-	return strings.Join(out, " ")
+	if len(tagged) == 0 {
+		tagged = all
+	}
+	return strings.Join(tagged, " ")
 }
 
 // whoseLayerPos: "layer 3 of 4".
