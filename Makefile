@@ -1,7 +1,7 @@
 # dlayer — read-only storage forensics for Docker's data root.
 #
 #   make build   bin/dlayer
-#   make demo    explain a container of a fixture store, then diff, du and verify it (no Docker needed)
+#   make demo    explain a container of a fixture store, then diff, du, verify and whose (no Docker needed)
 #   make test    install what the tests need (as root on Debian/Ubuntu), run unit + e2e tests
 #   make bench   benchmarks: dlayer diff vs docker diff on a private engine (root),
 #                dlayer du vs du -s on a generated 1M-file store ($$DLAYER_BENCH_STORE, ~4 GB),
@@ -35,7 +35,10 @@ demo: build bin/mkstore
 	echo '$$ dlayer --root $$d/root diff web'; bin/dlayer --root "$$d/root" --mountinfo none --daemon off diff web; echo; \
 	echo '$$ dlayer --root $$d/root du'; bin/dlayer --root "$$d/root" du; echo; \
 	echo '$$ dlayer --root $$d/root verify'; bin/dlayer --root "$$d/root" verify || \
-		echo "(verify exit $$?: as non-root the fixture cannot set owners or trusted.* xattrs, so the layer dirs differ from their tars)"
+		echo "(verify exit $$?: as non-root the fixture cannot set owners or trusted.* xattrs, so the layer dirs differ from their tars)"; \
+	base=$$(for c in "$$d"/root/image/overlay2/layerdb/sha256/*; do [ -e "$$c/parent" ] || cat "$$c/cache-id"; done); echo; \
+	echo "\$$ dlayer --root \$$d/root whose overlay2/$$base/diff/etc/passwd"; \
+	bin/dlayer --root "$$d/root" --mountinfo none whose "overlay2/$$base/diff/etc/passwd"
 
 # deps installs, when it can (root with apt-get), what the e2e tests need:
 # a Docker engine and a static busybox for the base image, attr for xattrs.

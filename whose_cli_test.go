@@ -46,7 +46,7 @@ func TestWhoseCLI(t *testing.T) {
 		{"rw layer", []string{"whose", web.MountID}, 0, []string{"the dir of the writable (rw) layer of container web", "instead: docker rm web"}, ""},
 		{"short link", []string{"whose", base.Link}, 0, []string{"the short link of image layer 1/3", "l/" + base.Link + " -> ../" + base.CacheID + "/diff"}, ""},
 		{"orphan", []string{"whose", "overlay2/" + orphan}, 0, []string{"a layer dir that nothing owns (an orphan)", "Safe to delete? yes: orphan:", "frees 1234 bytes"}, ""},
-		{"orphan mounted", []string{"--mountinfo", mi, "whose", "overlay2/" + orphan}, 0, []string{"used by live mount /tmp/leak/merged", "Safe to delete? caution:"}, ""},
+		{"orphan mounted", []string{"--mountinfo", mi, "whose", "overlay2/" + orphan}, 0, []string{"mounts  /tmp/leak/merged", "Safe to delete? caution:", "but a live mount"}, ""},
 		{"container log", []string{"whose", "containers/" + web.ID + "/" + web.ID + "-json.log"}, 0, []string{"the json-file log", "Safe to delete? caution", "truncate -s 0"}, ""},
 		{"outside root", []string{"whose", "/etc/passwd"}, 2, nil, "not under the data root"},
 		{"dot dot", []string{"whose", "overlay2/../../etc"}, 2, nil, "not under the data root"},

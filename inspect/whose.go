@@ -238,7 +238,7 @@ func (s *Store) Whose(arg string, opt WhoseOptions) (*WhoseAnswer, error) {
 	q.setPath(parts)
 	q.classify(parts)
 	a := q.a
-	if !a.Exists && (a.Owner.Kind == OwnerUnknown || a.Owner.Kind == OwnerOrphan || a.Owner.Kind == "") {
+	if !a.Exists && !whoseNamed[a.Owner.Kind] {
 		return nil, fmt.Errorf("%s: %w: no such file or directory, and no layer, container or image of the store names it", a.Path, ErrNotFound)
 	}
 	q.measure()
@@ -246,6 +246,11 @@ func (s *Store) Whose(arg string, opt WhoseOptions) (*WhoseAnswer, error) {
 	a.Verdict = q.verdict()
 	return a, nil
 }
+
+// whoseNamed are the owners the store's metadata names: a path of theirs
+// that does not exist is still answered (a missing layer dir, the merged/
+// dir of a container that is not running).
+var whoseNamed = map[string]bool{OwnerImageLayer: true, OwnerRWLayer: true, OwnerInitLayer: true, OwnerImage: true, OwnerContainer: true}
 
 // whoseQuery is one Whose call in progress.
 type whoseQuery struct {
@@ -295,10 +300,7 @@ func (s *Store) resolveArg(arg string) ([]string, error) {
 // container ID.
 func (s *Store) resolveBare(name string) ([]string, error) {
 	l := whoseLayouts[s.Driver]
-	exists := func(p ...string) bool {
-		_, err := os.Lstat(s.Path(p...))
-		return err == nil
-	}
+	exists := s.whoseExists
 	hex := strings.TrimPrefix(name, "sha256:")
 	switch {
 	case l.ShortLink != nil && l.ShortLink(name) && exists(s.Driver, "l", name):

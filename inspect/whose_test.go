@@ -458,6 +458,21 @@ func TestWhoseRefuses(t *testing.T) {
 	if a.Entry.Type != "symlink" || a.Entry.LinkTarget == "" {
 		t.Errorf("symlink entry %+v", a.Entry)
 	}
+	// What the metadata names is answered even when it does not exist: the
+	// merged dir of a stopped container, a layer whose dir is gone.
+	batch := b.Container("batch")
+	a = ask("overlay2/" + batch.MountID + "/merged/etc/group")
+	if a.Exists || a.Owner.Kind != OwnerRWLayer || len(a.Views) != 1 || a.Views[0].Result != ViewFrom || len(a.Notes) == 0 {
+		t.Errorf("merged of a stopped container: %v %+v %+v %v", a.Exists, a.Owner, a.Views, a.Notes)
+	}
+	top := b.Image("demo/app:2").Layers[3]
+	if err := os.RemoveAll(s.Path("overlay2", top.CacheID)); err != nil {
+		t.Fatal(err)
+	}
+	a = ask(top.CacheID)
+	if a.Exists || a.Owner.Kind != OwnerImageLayer || !hasWhoseFinding(a, "layer_dir_missing") || a.Verdict.Safe != SafeNo {
+		t.Errorf("missing layer dir: %v %+v %+v", a.Exists, a.Owner, a.Findings)
+	}
 }
 
 func TestWhoseParse(t *testing.T) {

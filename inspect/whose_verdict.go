@@ -113,8 +113,11 @@ func (q *whoseQuery) verdict() WhoseVerdict {
 			return WhoseVerdict{Safe: SafeYes, Reason: "the short link of an orphan layer dir (" + o.ID + "): delete it with that dir"}
 		}
 		v := q.ownerVerdict()
-		if v.Safe == SafeNo {
+		switch o.Kind {
+		case OwnerImageLayer, OwnerInitLayer:
 			v.Reason = "the short name of " + whoseOwnerPhrase(a) + ": the lower files of the layers above it and their overlay mounts name it; deleting it breaks every container on that layer"
+		case OwnerRWLayer:
+			v.Reason = "the short name of " + whoseOwnerPhrase(a) + ": no lower file names a writable layer, but the driver keeps one link per layer dir and expects it"
 		}
 		return v
 	}
@@ -196,8 +199,16 @@ func (q *whoseQuery) rwVerdict() WhoseVerdict {
 			"'s root file system: nothing is stored here; while it is mounted, deleting a file below it deletes it in the container (a whiteout in its writable layer)"}
 	case PathLayerEntry:
 		if c.State == "running" || c.State == "paused" || c.State == "restarting" || len(a.Mounts) > 0 {
-			return WhoseVerdict{Safe: SafeNo, Instead: "docker exec " + name + " rm " + a.InLayer,
+			v := WhoseVerdict{Safe: SafeNo,
 				Reason: "container " + whoseCtrPhrase(c) + " has this writable layer mounted: changing the upper dir of a live overlay mount is undefined behaviour"}
+			switch {
+			case a.Entry == nil || !a.Entry.Exists || a.Entry.Kind == "whiteout":
+			case a.Entry.Type == "dir":
+				v.Instead = "docker exec " + name + " rm -r " + a.InLayer
+			default:
+				v.Instead = "docker exec " + name + " rm " + a.InLayer
+			}
+			return v
 		}
 		instead := "nothing: the path disappears from the container"
 		for _, v := range a.Views {
@@ -207,7 +218,7 @@ func (q *whoseQuery) rwVerdict() WhoseVerdict {
 				instead = "the deleted " + v.Below.Entry + " of " + whoseHitPhrase(v.Below) + " comes back"
 			}
 		}
-		return WhoseVerdict{Safe: SafeCaution, Instead: "docker start " + name + "; docker exec " + name + " rm " + a.InLayer,
+		return WhoseVerdict{Safe: SafeCaution,
 			Reason: "a change container " + whoseCtrPhrase(c) + " made; it is stopped, so deleting it here is like undoing the change: " + instead}
 	}
 	if a.Kind == PathMountRecord {

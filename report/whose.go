@@ -59,8 +59,12 @@ func Whose(w io.Writer, a *inspect.WhoseAnswer, opt WhoseOptions) error {
 		}
 		p.f("  link    l/%s -> %s%s\n", Escape(l.Name), Escape(l.Target), dangling)
 	}
-	if len(a.Mounts) > 0 {
-		p.f("  mounted used by live mount%s %s\n", plural(len(a.Mounts), "", "s"), Escape(strings.Join(a.Mounts, ", ")))
+	for i, m := range a.Mounts {
+		label := "        "
+		if i == 0 {
+			label = "mounts  "
+		}
+		p.f("  %s%s   (a live overlay mount uses this layer)\n", label, Escape(m))
 	}
 	if !opt.Quiet && whoseHelp[a.Kind] != "" {
 		wrap(p, "  ", "= "+whoseHelp[a.Kind])
@@ -289,7 +293,11 @@ func whoseOwner(p *printer, a *inspect.WhoseAnswer) error {
 		}
 		var rows [][]string
 		for _, im := range l.Images {
-			rows = append(rows, []string{whoseImage(im.ID, im.Tags), short(im.ID), fmt.Sprintf("%d/%d", im.Position, im.Layers), Escape(clip(instruction(im.CreatedBy), 60))})
+			tag := "<none>"
+			if len(im.Tags) > 0 {
+				tag = Escape(strings.Join(im.Tags, ", "))
+			}
+			rows = append(rows, []string{tag, short(im.ID), fmt.Sprintf("%d/%d", im.Position, im.Layers), Escape(clip(instruction(im.CreatedBy), 60))})
 		}
 		p.f("  used by %d image%s (layer 1 = base)\n", len(l.Images), plural(len(l.Images), "", "s"))
 		if len(rows) > 0 {
