@@ -36,7 +36,7 @@ func explainContainer(c *cli.Context) (*inspect.Explanation, error) {
 	if c.NArg() != 1 {
 		return nil, cli.Exit("want exactly one CONTAINER argument (see `dlayer ps`)", exitUsage)
 	}
-	s, err := openStore(o)
+	s, err := openStoreFor(o, c.Args().First())
 	if err != nil {
 		return nil, err
 	}

@@ -126,7 +126,7 @@ func (s *Store) imageLayers(c Container, x *Explanation) []StackLayer {
 			x.Findings = append(x.Findings, Finding{Kind: "layer_unreadable", Path: s.layerDir(chains[i]), Message: err.Error()})
 		} else {
 			sl.CacheID, sl.Size = l.CacheID, l.Size
-			sl.Dir = s.overlay.Dirs(l.CacheID).Diff
+			sl.Dir = s.graph.Layout(l.CacheID).Content
 			if l.DiffID != diffs[i] {
 				x.Findings = append(x.Findings, Finding{Kind: "diff_id_mismatch", Path: filepath.Join(s.layerDir(chains[i]), "diff"),
 					Message: fmt.Sprintf("layerdb says %s, image config says %s", l.DiffID, diffs[i])})
@@ -143,7 +143,7 @@ func (s *Store) imageLayers(c Container, x *Explanation) []StackLayer {
 				x.Findings = append(x.Findings, Finding{Kind: "chain_id_mismatch", Path: s.layerDir(chains[i]),
 					Message: fmt.Sprintf("recomputed chain ID from parent and diff is %s", ChainID(l.Parent, l.DiffID))})
 			}
-			if link, err := s.overlay.Link(l.CacheID); err == nil {
+			if link, err := s.graph.Link(l.CacheID); err == nil {
 				sl.Link = link
 			} else {
 				x.Findings = append(x.Findings, Finding{Kind: "link_unreadable", Message: err.Error()})
@@ -164,28 +164,32 @@ func (s *Store) rwLayer(c Container, images []StackLayer, x *Explanation, opt Ex
 		x.Findings = append(x.Findings, Finding{Kind: "parent_mismatch", Path: s.imageDir("layerdb", "mounts", c.ID, "parent"),
 			Message: fmt.Sprintf("mount parent is %q, the image's top layer is %s", m.Parent, images[0].ChainID)})
 	}
-	up, in := s.overlay.Dirs(m.MountID), s.overlay.Dirs(m.InitID)
-	rw := RWLayer{MountRecord: m, UpperDir: up.Diff, WorkDir: up.Work, MergedDir: up.Merged, InitDir: in.Diff}
-	if link, err := s.overlay.Link(m.MountID); err == nil {
+	up, in := s.graph.Layout(m.MountID), s.graph.Layout(m.InitID)
+	rw := RWLayer{MountRecord: m, Driver: s.Driver, UpperDir: up.Content, WorkDir: up.Work, MergedDir: up.Merged, ParentsFile: up.Parents}
+	if m.InitID != "" {
+		rw.InitDir = in.Content
+	}
+	if link, err := s.graph.Link(m.MountID); err == nil {
 		rw.Link = link
 	}
-	stack := []StackLayer{{Role: "rw", CacheID: m.MountID, Dir: up.Diff, Link: rw.Link}}
+	stack := []StackLayer{{Role: "rw", CacheID: m.MountID, Dir: up.Content, Link: rw.Link}}
 	if m.InitID != "" {
-		il, _ := s.overlay.Link(m.InitID)
-		stack = append(stack, StackLayer{Role: "init", CacheID: m.InitID, Dir: in.Diff, Link: il})
+		il, _ := s.graph.Link(m.InitID)
+		stack = append(stack, StackLayer{Role: "init", CacheID: m.InitID, Dir: in.Content, Link: il})
 	}
 	stack = append(stack, images...)
 	x.Layers = stack
 
-	// What the driver will mount: the lower file, checked against the chain.
-	lowers, exists, err := s.overlay.Lowers(m.MountID)
+	// What the driver will mount: its record of the lower layers (overlay2's
+	// lower file, aufs's layers file), checked against the chain.
+	lowers, exists, err := s.graph.Lowers(m.MountID)
 	want := stack[1:]
 	switch {
 	case err != nil:
 		x.Findings = append(x.Findings, Finding{Kind: "lower_unreadable", Message: err.Error()})
 	case !exists && len(want) > 0:
-		x.Findings = append(x.Findings, Finding{Kind: "lower_missing", Path: filepath.Join(up.Layer, "lower"),
-			Message: "the rw layer has no lower file, but the container has lower layers"})
+		x.Findings = append(x.Findings, Finding{Kind: "lower_missing", Path: up.Parents,
+			Message: "the rw layer has no record of its lower layers, but the container has lower layers"})
 	}
 	for i, lw := range lowers {
 		rw.LowerLinks = append(rw.LowerLinks, lw.Ref)
@@ -194,14 +198,14 @@ func (s *Store) rwLayer(c Container, images []StackLayer, x *Explanation, opt Ex
 			rw.LowerDirs = append(rw.LowerDirs, "")
 			continue
 		}
-		rw.LowerDirs = append(rw.LowerDirs, lw.Diff)
+		rw.LowerDirs = append(rw.LowerDirs, lw.Content)
 		if i < len(want) && want[i].CacheID != "" && lw.ID != want[i].CacheID {
-			x.Findings = append(x.Findings, Finding{Kind: "lower_mismatch", Path: filepath.Join(up.Layer, "lower"),
+			x.Findings = append(x.Findings, Finding{Kind: "lower_mismatch", Path: up.Parents,
 				Message: fmt.Sprintf("entry %d (%s) is layer %s, the layer store says %s", i+1, lw.Ref, lw.ID, want[i].CacheID)})
 		}
 	}
 	if exists && len(lowers) != len(want) {
-		x.Findings = append(x.Findings, Finding{Kind: "lower_mismatch", Path: filepath.Join(up.Layer, "lower"),
+		x.Findings = append(x.Findings, Finding{Kind: "lower_mismatch", Path: up.Parents,
 			Message: fmt.Sprintf("%d entries, the layer store has %d lower layers", len(lowers), len(want))})
 	}
 	if opt.MountsKnown {
@@ -222,7 +226,7 @@ func (s *Store) checkMount(rw *RWLayer, c Container, mounts []LiveMount, x *Expl
 		}
 		mounted = true
 		rw.Mount = &m
-		if filepath.Clean(m.WorkDir) != rw.WorkDir {
+		if m.WorkDir != "" && filepath.Clean(m.WorkDir) != rw.WorkDir {
 			x.Findings = append(x.Findings, Finding{Kind: "mount_mismatch", Path: m.MountPoint,
 				Message: fmt.Sprintf("mounted with workdir %s, the store says %s", m.WorkDir, rw.WorkDir)})
 		}
@@ -247,9 +251,9 @@ func (s *Store) checkMount(rw *RWLayer, c Container, mounts []LiveMount, x *Expl
 // diff dir, reading the link as text.
 func (s *Store) resolveLowerPath(p string) string {
 	p = filepath.Clean(p)
-	if filepath.Dir(p) == filepath.Join(s.overlay.Dir, "l") {
-		if id, err := s.overlay.ResolveLink(filepath.Base(p)); err == nil {
-			return s.overlay.Dirs(id).Diff
+	if ov := s.Overlay(); filepath.Dir(p) == filepath.Join(ov.Dir, "l") {
+		if id, err := ov.ResolveLink(filepath.Base(p)); err == nil {
+			return ov.Dirs(id).Diff
 		}
 	}
 	return p
@@ -272,7 +276,7 @@ func (s *Store) walkChanges(x *Explanation) error {
 			dirs = append(dirs, l.Dir)
 		}
 	}
-	w := &walker{f: s.format, inodes: map[[2]uint64]bool{}}
+	w := &walker{f: s.graph.Format(), inodes: map[[2]uint64]bool{}}
 	layerOf := map[string]int{}
 	for i, l := range x.Layers {
 		layerOf[l.Dir] = i
