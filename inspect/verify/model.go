@@ -23,8 +23,12 @@ const maxConfig = 16 << 20
 // model is what the metadata files say, read once, with the findings of
 // reading them.
 type model struct {
-	s          *inspect.Store
-	home       overlay2.Home
+	s     *inspect.Store
+	home  overlay2.Home
+	graph inspect.Driver
+	// aufs: the driver keeps a layer's whiteouts and opaque markers as the
+	// ".wh." files of its tar, and records parents in aufs/layers/<id>.
+	aufs       bool
 	images     map[digest.Digest]*imageInfo
 	layers     map[digest.Digest]*layerInfo
 	containers []*containerInfo
@@ -88,7 +92,7 @@ func (m *model) add(f Finding) { m.findings = append(m.findings, f) }
 
 // readModel reads images, tags, layers and containers.
 func readModel(s *inspect.Store) (*model, error) {
-	m := &model{s: s, home: s.Overlay(), images: map[digest.Digest]*imageInfo{}, layers: map[digest.Digest]*layerInfo{}}
+	m := &model{s: s, home: s.Overlay(), graph: s.Graph(), aufs: s.Driver == "aufs", images: map[digest.Digest]*imageInfo{}, layers: map[digest.Digest]*layerInfo{}}
 	if err := m.readImages(); err != nil {
 		return nil, err
 	}
