@@ -243,7 +243,7 @@ func (s *Store) checkMount(rw *RWLayer, c Container, mounts []LiveMount, x *Expl
 	rw.Mounted = &mounted
 	if !mounted && c.State.Running {
 		x.Findings = append(x.Findings, Finding{Kind: "running_not_mounted", Path: rw.MergedDir,
-			Message: "the container state says running, but mountinfo has no overlay mount of its upper dir (the state may be stale after a crash, or --root is a copy of the live root)"})
+			Message: "the container state says running, but mountinfo has no " + s.Driver + " mount of its rw layer (the state may be stale after a crash, or --root is a copy of the live root)"})
 	}
 }
 

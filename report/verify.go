@@ -63,7 +63,7 @@ func Verify(w io.Writer, r *verify.Report, opt VerifyOptions) error {
 func VerifySummary(r *verify.Report) string {
 	s := r.Stats
 	var b strings.Builder
-	fmt.Fprintf(&b, "dlayer verify %s: %s, %s", Escape(r.Root), verifyCount(s.Images, "image"), verifyCount(s.Layers, "layer"))
+	fmt.Fprintf(&b, "dlayer verify %s (%s): %s, %s", Escape(r.Root), strings.Join(r.Drivers, " + "), verifyCount(s.Images, "image"), verifyCount(s.Layers, "layer"))
 	if r.Quick {
 		b.WriteString(" (metadata only: --quick)")
 	} else {

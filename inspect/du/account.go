@@ -118,8 +118,9 @@ func summarize(r *Report, m *meta) {
 	s.Orphans.Reclaimable = s.Orphans.Usage
 	s.Bookkeeping.addDirs(r.Bookkeeping)
 	s.Other.addDirs(r.Other)
+	s.InactiveDriver.addDirs(r.InactiveDriver)
 	s.DriverDir = s.Images.Usage.Add(s.Containers.Usage).Add(s.BuildCache.Usage).Add(s.Orphans.Usage).Add(s.Bookkeeping.Usage)
-	s.Total = s.DriverDir.Add(s.ContainerDirs.Usage).Add(s.Other.Usage)
+	s.Total = s.DriverDir.Add(s.ContainerDirs.Usage).Add(s.Other.Usage).Add(s.InactiveDriver.Usage)
 	s.Reclaimable = s.Images.Reclaimable.Add(s.Containers.Reclaimable).Add(s.ContainerDirs.Reclaimable).Add(s.Orphans.Reclaimable)
 }
 
@@ -201,7 +202,7 @@ func sortAll(r *Report, m *meta) {
 			return ds[i].DiskUsage > ds[j].DiskUsage || ds[i].DiskUsage == ds[j].DiskUsage && ds[i].Name < ds[j].Name
 		})
 	}
-	for _, p := range []*[]Dir{&r.BuildCache, &r.Orphans, &r.Bookkeeping, &r.Other} {
+	for _, p := range []*[]Dir{&r.BuildCache, &r.Orphans, &r.Bookkeeping, &r.Other, &r.InactiveDriver} {
 		if *p == nil {
 			*p = []Dir{}
 		}

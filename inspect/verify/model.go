@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -259,6 +260,9 @@ func (m *model) readContainers() error {
 			Path: f.Path, File: f.Path, Message: f.Message})
 	}
 	for _, c := range cs {
+		if c.Driver != "" && c.Driver != m.s.Driver && slices.Contains(m.s.Others, c.Driver) {
+			continue // verified with its own driver's store
+		}
 		m.containers = append(m.containers, &containerInfo{c: c})
 		if im := m.images[c.ImageID]; im != nil {
 			im.ctrs = append(im.ctrs, c.Name)
