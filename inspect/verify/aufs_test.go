@@ -61,7 +61,9 @@ func TestAUFSClean(t *testing.T) {
 
 // Tampers of what only aufs has: marker files and layers files.
 func TestAUFSTampers(t *testing.T) {
-	chain := func(i int) func(aufsStore) string { return func(a aufsStore) string { return a.layer(i).ChainID.String() } }
+	chain := func(i int) func(aufsStore) string {
+		return func(a aufsStore) string { return a.layer(i).ChainID.String() }
+	}
 	cases := []struct {
 		name string
 		do   func(a aufsStore) error
