@@ -191,13 +191,14 @@ func VerifyJSON(w io.Writer, r *verify.Report, quiet bool) error {
 	}
 	return JSON(w, struct {
 		Root            string           `json:"root"`
+		Drivers         []string         `json:"drivers"`
 		Mode            string           `json:"mode"`
 		Started         time.Time        `json:"started"`
 		DurationSeconds float64          `json:"duration_seconds"`
 		Stats           verify.Stats     `json:"stats"`
 		Summary         summary          `json:"summary"`
 		Findings        []verify.Finding `json:"findings"`
-	}{r.Root, mode, r.Started, r.Duration.Seconds(), r.Stats,
+	}{r.Root, r.Drivers, mode, r.Started, r.Duration.Seconds(), r.Stats,
 		summary{len(out), byKind, byCheck, docker}, out})
 }
 
