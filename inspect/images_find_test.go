@@ -64,10 +64,10 @@ func TestFindImageDemo(t *testing.T) {
 	s, b := demoStore(t)
 	base, app := b.Image("demo/base:1"), b.Image("demo/app:2")
 	for ref, want := range map[string]digest.Digest{
-		"demo/base":               base.ID, // demo/base:latest
-		"demo/base:1":             base.ID,
-		"demo/app:2":              app.ID,
-		app.ID.Encoded()[:5]:      app.ID,
+		"demo/base":                   base.ID, // demo/base:latest
+		"demo/base:1":                 base.ID,
+		"demo/app:2":                  app.ID,
+		app.ID.Encoded()[:5]:          app.ID,
 		"sha256:" + base.ID.Encoded(): base.ID,
 	} {
 		img, err := s.FindImage(ref)
