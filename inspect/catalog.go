@@ -67,7 +67,7 @@ func matchImage(ids []digest.Digest, tags map[digest.Digest][]string, ref string
 	case 1:
 		return cands[0], nil
 	case 0:
-		return "", fmt.Errorf("no image %q: %w (no tag %s in repositories.json and no image ID starts so; the store holds %d images: list them with `dlayer images`)",
+		return "", fmt.Errorf("no image %q: %w (no tag %s in repositories.json, and not the start of an image ID; the store holds %d images: list them with `dlayer images`)",
 			ref, ErrNotFound, want, len(ids))
 	}
 	sort.Slice(cands, func(i, j int) bool { return cands[i] < cands[j] })
