@@ -1,8 +1,8 @@
 # dlayer — read-only storage forensics for Docker's data root.
 #
 #   make build   bin/dlayer
-#   make demo    explain a container of a fixture store, then diff, du and verify it (no Docker needed;
-#                as non-root on the committed plain-file aufs store)
+#   make demo    list a fixture store's containers, images and an image's layers, explain a container,
+#                then diff, du and verify it (no Docker needed; as non-root on the committed aufs store)
 #   make test    install what the tests need (as root on Debian/Ubuntu), run unit + e2e tests
 #   make bench   benchmarks: dlayer diff vs docker diff on a private engine (root),
 #                dlayer du vs du -s on a generated 1M-file store ($$DLAYER_BENCH_STORE, ~4 GB),
@@ -35,6 +35,8 @@ demo: build bin/mkstore
 	@set -e; d=$$(mktemp -d /tmp/dlayer-demo.XXXXXX); trap 'rm -rf "$$d"' EXIT; \
 	if [ "$$(id -u)" = 0 ]; then bin/mkstore "$$d/root"; else bin/mkstore -driver aufs-committed "$$d/root"; fi; echo; \
 	echo '$$ dlayer --root $$d/root ps'; bin/dlayer --root "$$d/root" --mountinfo none --daemon off ps; echo; \
+	echo '$$ dlayer --root $$d/root images'; bin/dlayer --root "$$d/root" images; echo; \
+	echo '$$ dlayer --root $$d/root layers demo/app:2'; bin/dlayer --root "$$d/root" layers demo/app:2; echo; \
 	echo '$$ dlayer --root $$d/root explain web'; bin/dlayer --root "$$d/root" --mountinfo none --daemon off explain web; echo; \
 	echo '$$ dlayer --root $$d/root diff web'; bin/dlayer --root "$$d/root" --mountinfo none --daemon off diff web; echo; \
 	echo '$$ dlayer --root $$d/root du'; bin/dlayer --root "$$d/root" du; echo; \
