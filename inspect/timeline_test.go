@@ -12,8 +12,8 @@ import (
 
 var (
 	tC = time.Date(2025, 3, 1, 10, 0, 0, 0, time.UTC) // created
-	tS = tC.Add(10 * time.Second)                      // started
-	tF = tC.Add(20 * time.Second)                      // finished
+	tS = tC.Add(10 * time.Second)                     // started
+	tF = tC.Add(20 * time.Second)                     // finished
 )
 
 func exited(created, started, finished time.Time) Container {
@@ -201,7 +201,9 @@ func TestSelectChanges(t *testing.T) {
 // every phase, at the boundaries and inside the start slack.
 func timelineStore() fixtures.Store {
 	lower := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
-	e := func(p string, at time.Time) fixtures.Entry { return fixtures.Entry{Path: p, Data: p + "\n", ModTime: at} }
+	e := func(p string, at time.Time) fixtures.Entry {
+		return fixtures.Entry{Path: p, Data: p + "\n", ModTime: at}
+	}
 	return fixtures.Store{
 		Images: []fixtures.Image{{Tags: []string{"tl:1"}, Cmd: []string{"sh"}, Layers: []fixtures.Layer{{Entries: []fixtures.Entry{
 			{Path: "/data", Type: fixtures.Dir, ModTime: lower},
