@@ -72,6 +72,8 @@ type Explanation struct {
 	Diff     []DiffLine `json:"diff"`
 	Summary  Summary    `json:"summary"`
 	Findings []Finding  `json:"findings"`
+	// Timeline places the changes in the container's life.
+	Timeline Timeline `json:"timeline"`
 }
 
 // Explain reads everything about one container from the store: its layer
@@ -92,6 +94,7 @@ func (s *Store) Explain(ref string, opt ExplainOptions) (*Explanation, error) {
 	if err := s.walkChanges(x); err != nil {
 		return nil, err
 	}
+	s.timeline(x)
 	return x, nil
 }
 

@@ -39,6 +39,10 @@ func Explain(w io.Writer, x *inspect.Explanation, opt ExplainOptions) error {
 		return err
 	}
 	p.f("\n")
+	if err := explainTimeline(p, x, opt); err != nil {
+		return err
+	}
+	p.f("\n")
 	explainChanges(p, x, opt)
 	explainFindings(p, x.Findings)
 	return p.err
@@ -162,12 +166,18 @@ func explainStack(p *printer, x *inspect.Explanation, opt ExplainOptions) error 
 }
 
 func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
-	n := len(x.Changes)
+	n := max(x.Timeline.Total, len(x.Changes)) // before --since/--until
 	p.f("What the writable layer holds: %d entr%s; `docker diff` lists %d change%s\n",
 		n, plural(n, "y", "ies"), len(x.Diff), plural(len(x.Diff), "", "s"))
 	if n == 0 {
 		p.f("  nothing: the container has not written to its file system\n")
 		return
+	}
+	if line := filterLine(x); line != "" {
+		p.f("  %s\n", line)
+		if len(x.Changes) == 0 {
+			p.f("  none\n")
+		}
 	}
 	seen := map[string]bool{}
 	for _, c := range x.Changes {
@@ -179,8 +189,9 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 		if c.Type != "dir" && c.Kind != inspect.KindWhiteout {
 			size = ", " + bytesHuman(c.Size)
 		}
-		p.f("  %s %-16s %s  (%s%s)\n", letter, c.Kind, Escape(c.Path), c.Type, size)
+		p.f("  %s %-16s %-13s %s  %s  (%s%s)\n", letter, c.Kind, c.Phase, stamp(x.Timeline.TimeOf(c)), Escape(c.Path), c.Type, size)
 		detail(p, c)
+		p.f("      %s\n", timesLine(c))
 		if !opt.Quiet && !seen[c.Kind] {
 			seen[c.Kind] = true
 			wrap(p, "      ", "= "+kindText(c.Kind, x.RWLayer.Driver))
@@ -193,7 +204,11 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 			parts = append(parts, fmt.Sprintf("%d %s", k[name], name))
 		}
 	}
-	p.f("  In all: %s; copies of lower files cost %s.\n", strings.Join(parts, ", "), bytesHuman(x.Summary.CopyBytes))
+	all := "In all"
+	if len(x.Changes) < n {
+		all += " (the whole layer)"
+	}
+	p.f("  %s: %s; copies of lower files cost %s.\n", all, strings.Join(parts, ", "), bytesHuman(x.Summary.CopyBytes))
 	if !opt.Quiet {
 		p.f("  The first column is what `docker diff` prints for the path (A added, C changed, D deleted; - not listed).\n")
 	}
