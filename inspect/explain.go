@@ -98,7 +98,8 @@ func (s *Store) Explain(ref string, opt ExplainOptions) (*Explanation, error) {
 	return x, nil
 }
 
-// imageLayers fills the image part of the stack (top first) and returns it.
+// imageLayers fills the image part of the stack (top first) and returns it,
+// with the layer checks of ImageLayers as findings.
 func (s *Store) imageLayers(c Container, x *Explanation) []StackLayer {
 	if c.ImageID == "" {
 		return nil
@@ -108,49 +109,19 @@ func (s *Store) imageLayers(c Container, x *Explanation) []StackLayer {
 		x.Findings = append(x.Findings, Finding{Kind: "image_unreadable", Message: err.Error()})
 		return nil
 	}
-	x.Findings = append(x.Findings, img.Findings...)
 	x.Container.ImageTags = img.Tags
-	hist, ok := img.Config.LayerHistory()
-	if !ok {
-		x.Findings = append(x.Findings, Finding{Kind: "history_mismatch", Path: img.Path,
-			Message: fmt.Sprintf("history has a different number of non-empty entries than rootfs.diff_ids (%d layers)", len(hist))})
-	}
-	diffs := img.Config.RootFS.DiffIDs
-	chains := ChainIDs(diffs)
-	var out []StackLayer
-	for i := len(diffs) - 1; i >= 0; i-- {
-		sl := StackLayer{Role: "image", Position: i + 1, DiffID: diffs[i], ChainID: chains[i],
-			CreatedBy: hist[i].CreatedBy, Created: hist[i].Created}
+	il := s.ImageLayers(img)
+	x.Findings = append(x.Findings, il.Findings...)
+	out := make([]StackLayer, 0, len(il.Layers))
+	for i := len(il.Layers) - 1; i >= 0; i-- {
+		l := il.Layers[i]
+		sl := StackLayer{Role: "image", Position: l.Position, DiffID: l.DiffID, ChainID: l.ChainID, CacheID: l.CacheID,
+			Link: l.Link, Size: l.Size, CreatedBy: l.CreatedBy, Created: l.Created}
 		if sl.CreatedBy == "" {
-			sl.CreatedBy = hist[i].Comment // docker import: "Imported from -"
+			sl.CreatedBy = l.Comment // docker import: "Imported from -"
 		}
-		l, err := s.Layer(chains[i])
-		if err != nil {
-			x.Findings = append(x.Findings, Finding{Kind: "layer_unreadable", Path: s.layerDir(chains[i]), Message: err.Error()})
-		} else {
-			sl.CacheID, sl.Size = l.CacheID, l.Size
+		if l.CacheID != "" {
 			sl.Dir = s.graph.Layout(l.CacheID).Content
-			if l.DiffID != diffs[i] {
-				x.Findings = append(x.Findings, Finding{Kind: "diff_id_mismatch", Path: filepath.Join(s.layerDir(chains[i]), "diff"),
-					Message: fmt.Sprintf("layerdb says %s, image config says %s", l.DiffID, diffs[i])})
-			}
-			var want digest.Digest
-			if i > 0 {
-				want = chains[i-1]
-			}
-			if l.Parent != want {
-				x.Findings = append(x.Findings, Finding{Kind: "parent_mismatch", Path: filepath.Join(s.layerDir(chains[i]), "parent"),
-					Message: fmt.Sprintf("parent is %q, the chain says %q", l.Parent, want)})
-			}
-			if ChainID(l.Parent, l.DiffID) != chains[i] {
-				x.Findings = append(x.Findings, Finding{Kind: "chain_id_mismatch", Path: s.layerDir(chains[i]),
-					Message: fmt.Sprintf("recomputed chain ID from parent and diff is %s", ChainID(l.Parent, l.DiffID))})
-			}
-			if link, err := s.graph.Link(l.CacheID); err == nil {
-				sl.Link = link
-			} else {
-				x.Findings = append(x.Findings, Finding{Kind: "link_unreadable", Message: err.Error()})
-			}
 		}
 		out = append(out, sl)
 	}
