@@ -1,7 +1,8 @@
 # dlayer — read-only storage forensics for Docker's data root.
 #
 #   make build   bin/dlayer
-#   make demo    explain a container of a fixture store, then diff, du, verify and whose (no Docker needed)
+#   make demo    list a fixture store's containers, images and an image's layers, explain a container,
+#                then diff, du, verify and whose (no Docker needed; as non-root on the committed aufs store)
 #   make test    install what the tests need (as root on Debian/Ubuntu), run unit + e2e tests
 #   make bench   benchmarks: dlayer diff vs docker diff on a private engine (root),
 #                dlayer du vs du -s on a generated 1M-file store ($$DLAYER_BENCH_STORE, ~4 GB),
@@ -27,18 +28,25 @@ bin/mkstore: $(wildcard fixtures/*.go fixtures/cmd/mkstore/*.go)
 bin/mkbig: $(wildcard fixtures/*.go fixtures/cmd/mkbig/*.go)
 	$(GO) build -o bin/mkbig ./fixtures/cmd/mkbig
 
+# demo: as root, the overlay2 fixture store (whiteout devices, trusted
+# xattrs and owners need root); otherwise the committed plain-file aufs store,
+# which needs no privilege. Both: then a look at the aufs store.
 demo: build bin/mkstore
 	@set -e; d=$$(mktemp -d /tmp/dlayer-demo.XXXXXX); trap 'rm -rf "$$d"' EXIT; \
-	bin/mkstore "$$d/root"; echo; \
+	if [ "$$(id -u)" = 0 ]; then bin/mkstore "$$d/root"; else bin/mkstore -driver aufs-committed "$$d/root"; fi; echo; \
 	echo '$$ dlayer --root $$d/root ps'; bin/dlayer --root "$$d/root" --mountinfo none --daemon off ps; echo; \
+	echo '$$ dlayer --root $$d/root images'; bin/dlayer --root "$$d/root" images; echo; \
+	echo '$$ dlayer --root $$d/root layers demo/app:2'; bin/dlayer --root "$$d/root" layers demo/app:2; echo; \
 	echo '$$ dlayer --root $$d/root explain web'; bin/dlayer --root "$$d/root" --mountinfo none --daemon off explain web; echo; \
 	echo '$$ dlayer --root $$d/root diff web'; bin/dlayer --root "$$d/root" --mountinfo none --daemon off diff web; echo; \
 	echo '$$ dlayer --root $$d/root du'; bin/dlayer --root "$$d/root" du; echo; \
 	echo '$$ dlayer --root $$d/root verify'; bin/dlayer --root "$$d/root" verify || \
-		echo "(verify exit $$?: as non-root the fixture cannot set owners or trusted.* xattrs, so the layer dirs differ from their tars)"; \
-	base=$$(for c in "$$d"/root/image/overlay2/layerdb/sha256/*; do [ -e "$$c/parent" ] || cat "$$c/cache-id"; done); echo; \
-	echo "\$$ dlayer --root \$$d/root whose overlay2/$$base/diff/etc/passwd"; \
-	bin/dlayer --root "$$d/root" --mountinfo none whose "overlay2/$$base/diff/etc/passwd"
+		echo "(verify exit $$?: as non-root the store cannot be given its owners (or trusted.* xattrs), so the layer dirs differ from their tars)"; \
+	base=$$(for c in "$$d"/root/image/*/layerdb/sha256/*; do [ -e "$$c/parent" ] || cat "$$c/cache-id"; done); \
+	p=overlay2/$$base/diff/etc/passwd; [ -d "$$d/root/overlay2" ] || p=aufs/diff/$$base/etc/passwd; echo; \
+	echo "\$$ dlayer --root \$$d/root whose $$p"; bin/dlayer --root "$$d/root" --mountinfo none whose "$$p"; \
+	if [ "$$(id -u)" = 0 ]; then echo; bin/mkstore -driver aufs-committed "$$d/aufs"; \
+		echo '$$ dlayer --root $$d/aufs explain --quiet web'; bin/dlayer --root "$$d/aufs" --mountinfo none --daemon off explain --quiet web; fi
 
 # deps installs, when it can (root with apt-get), what the e2e tests need:
 # a Docker engine and a static busybox for the base image, attr for xattrs.

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/report"
 	"github.com/urfave/cli/v2"
@@ -13,11 +16,17 @@ func explainCommand() *cli.Command {
 		ArgsUsage: "CONTAINER (full ID, unique ID prefix, or name)",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "drop the plain-English explanations"},
+			&cli.StringFlag{Name: "since", Usage: "list only changes at or after `WHEN`: RFC 3339 time, duration before now (10m), or created, started, finished"},
+			&cli.StringFlag{Name: "until", Usage: "list only changes before `WHEN` (same forms as --since)"},
+			&cli.StringFlag{Name: "sort", Value: "path", Usage: "order of the change list: path or time"},
 		},
 		Action: func(c *cli.Context) error {
 			x, err := explainContainer(c)
 			if err != nil {
 				return err
+			}
+			if err := selectChanges(c, x, time.Now()); err != nil {
+				return cli.Exit(err.Error(), exitUsage)
 			}
 			if c.String("format") == "json" {
 				return report.ExplainJSON(c.App.Writer, x)
@@ -36,7 +45,7 @@ func explainContainer(c *cli.Context) (*inspect.Explanation, error) {
 	if c.NArg() != 1 {
 		return nil, cli.Exit("want exactly one CONTAINER argument (see `dlayer ps`)", exitUsage)
 	}
-	s, err := openStore(o)
+	s, err := openStoreFor(o, c.Args().First())
 	if err != nil {
 		return nil, err
 	}
@@ -50,4 +59,21 @@ func explainContainer(c *cli.Context) (*inspect.Explanation, error) {
 		x.Findings = append(x.Findings, crossCheck(c.Context, s, x)...)
 	}
 	return x, nil
+}
+
+// selectChanges applies --since, --until and --sort to the change list.
+func selectChanges(c *cli.Context, x *inspect.Explanation, now time.Time) error {
+	f := inspect.ChangeFilter{SinceArg: c.String("since"), UntilArg: c.String("until"), Sort: c.String("sort")}
+	var err error
+	if f.SinceArg != "" {
+		if f.Since, err = x.Timeline.ParseBound(f.SinceArg, now); err != nil {
+			return fmt.Errorf("--since: %w", err)
+		}
+	}
+	if f.UntilArg != "" {
+		if f.Until, err = x.Timeline.ParseBound(f.UntilArg, now); err != nil {
+			return fmt.Errorf("--until: %w", err)
+		}
+	}
+	return inspect.SelectChanges(x, f)
 }

@@ -74,7 +74,7 @@ func runVerify(c *cli.Context, o verifyOptions) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
-	r, runErr := verifyStore(ctx, c.App.ErrWriter, g.Root, o)
+	r, runErr := verifyStore(ctx, c.App.ErrWriter, g.Root, g.Driver, o)
 	if o.Prom != "" {
 		m := report.VerifyMetrics{Report: r, Root: g.Root, Now: time.Now(), Duration: time.Since(start)}
 		if r != nil {
@@ -105,8 +105,10 @@ func runVerify(c *cli.Context, o verifyOptions) error {
 
 // verifyStore opens the store and runs the checks, with a progress line
 // on stderr when it is a terminal.
-func verifyStore(ctx context.Context, stderr io.Writer, root string, o verifyOptions) (*verify.Report, error) {
-	s, err := inspect.Open(root)
+// With --driver auto, every driver's image store the root holds is
+// verified (a host migrated from aufs to overlay2 keeps both).
+func verifyStore(ctx context.Context, stderr io.Writer, root, driver string, o verifyOptions) (*verify.Report, error) {
+	s, err := inspect.OpenDriver(root, driver)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +118,22 @@ func verifyStore(ctx context.Context, stderr io.Writer, root string, o verifyOpt
 		opt.Progress = update
 		defer done()
 	}
-	return verify.Run(ctx, s, opt)
+	r, err := verify.Run(ctx, s, opt)
+	if err != nil || driver != "auto" {
+		return r, err
+	}
+	for _, d := range s.Others {
+		other, err := inspect.OpenDriver(root, d)
+		if err != nil {
+			return nil, err
+		}
+		or, err := verify.Run(ctx, other, opt)
+		if err != nil {
+			return nil, err
+		}
+		r.Merge(or)
+	}
+	return r, nil
 }
 
 // promTarget makes file absolute and refuses a file under root: dlayer

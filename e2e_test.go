@@ -64,6 +64,40 @@ var e2eContainers = []e2eContainer{
 
 func TestE2E(t *testing.T) {
 	e := engine.ForTest(t, "")
+	want, graph := e2eScenario(t, e)
+	root := e.Root()
+
+	t.Run("live", func(t *testing.T) {
+		t.Setenv("DOCKER_HOST", e.Host())
+		checkAll(t, e2eView{root: root, origRoot: root, daemon: "auto"}, want, graph)
+		x := explainJSON(t, root, "auto", "running")
+		if x.RWLayer.Mounted == nil || !*x.RWLayer.Mounted {
+			t.Errorf("running container: mounted = %v, want true (mountinfo shows its overlay)", x.RWLayer.Mounted)
+		}
+		for _, f := range x.Findings {
+			t.Errorf("running container: unexpected finding %+v", f)
+		}
+	})
+	if err := e.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("daemon stopped", func(t *testing.T) {
+		checkAll(t, e2eView{root: root, origRoot: root, daemon: "off"}, want, graph)
+	})
+	t.Run("copy", func(t *testing.T) {
+		cp := filepath.Join(t.TempDir(), "copy")
+		if out, err := exec.Command("cp", "-a", root, cp).CombinedOutput(); err != nil {
+			t.Fatalf("cp -a: %v\n%s", err, out)
+		}
+		checkAll(t, e2eView{root: cp, origRoot: root, daemon: "off"}, want, graph)
+	})
+}
+
+// e2eScenario builds the e2e image and runs the scenario's containers; it
+// returns docker diff of each (sorted) and its docker inspect
+// GraphDriver.Data.
+func e2eScenario(t *testing.T, e *engine.Engine) (want map[string][]string, graph map[string]map[string]string) {
+	t.Helper()
 	if _, err := e.ImportBusybox("e2e-base:1"); err != nil {
 		t.Fatal(err)
 	}
@@ -90,8 +124,8 @@ func TestE2E(t *testing.T) {
 		}
 	}
 	// Docker's own answers, while the daemon runs.
-	want := map[string][]string{}
-	graph := map[string]map[string]string{}
+	want = map[string][]string{}
+	graph = map[string]map[string]string{}
 	for _, c := range e2eContainers {
 		ch, err := e.Changes(c.name)
 		if err != nil {
@@ -111,40 +145,50 @@ func TestE2E(t *testing.T) {
 		t.Fatalf("the engine did not make the changes the scenario needs: %q", want)
 	}
 	t.Logf("docker diff mixed: %q", want["mixed"])
-	root := e.Root()
+	return want, graph
+}
 
-	t.Run("live", func(t *testing.T) {
-		t.Setenv("DOCKER_HOST", e.Host())
-		checkAll(t, root, root, want, graph, "auto")
-		x := explainJSON(t, root, "auto", "running")
-		if x.RWLayer.Mounted == nil || !*x.RWLayer.Mounted {
-			t.Errorf("running container: mounted = %v, want true (mountinfo shows its overlay)", x.RWLayer.Mounted)
-		}
-		for _, f := range x.Findings {
-			t.Errorf("running container: unexpected finding %+v", f)
-		}
-	})
-	if err := e.Stop(); err != nil {
-		t.Fatal(err)
+// e2eView is a data root holding the scenario's containers: the engine's,
+// a copy, or an aufs twin (whose containers may carry a name suffix).
+type e2eView struct {
+	root, origRoot string
+	daemon         string
+	suffix         string
+	aufs           bool
+}
+
+// dirs maps a GraphDriver.Data path of the original root to this view:
+// the same path under root, or the aufs driver's dir for the same layer.
+func (v e2eView) dirs(p string) string {
+	p = strings.ReplaceAll(p, v.origRoot, v.root)
+	if !v.aufs || p == "" {
+		return p
 	}
-	t.Run("daemon stopped", func(t *testing.T) {
-		checkAll(t, root, root, want, graph, "off")
-	})
-	t.Run("copy", func(t *testing.T) {
-		cp := filepath.Join(t.TempDir(), "copy")
-		if out, err := exec.Command("cp", "-a", root, cp).CombinedOutput(); err != nil {
-			t.Fatalf("cp -a: %v\n%s", err, out)
+	var out []string
+	for _, d := range strings.Split(p, ":") {
+		rel, ok := strings.CutPrefix(d, filepath.Join(v.root, "overlay2")+"/")
+		id, sub, _ := strings.Cut(rel, "/")
+		switch {
+		case !ok:
+			out = append(out, d)
+		case sub == "diff":
+			out = append(out, filepath.Join(v.root, "aufs/diff", id))
+		case sub == "merged":
+			out = append(out, filepath.Join(v.root, "aufs/mnt", id))
+		default: // work: aufs has none
 		}
-		checkAll(t, cp, root, want, graph, "off")
-	})
+	}
+	return strings.Join(out, ":")
 }
 
 // checkAll runs dlayer diff and explain on every container of the scenario
 // and compares them with what the engine said.
-func checkAll(t *testing.T, root, origRoot string, want map[string][]string, graph map[string]map[string]string, daemon string) {
+func checkAll(t *testing.T, v e2eView, want map[string][]string, graph map[string]map[string]string) {
 	t.Helper()
+	root, daemon := v.root, v.daemon
 	for _, c := range e2eContainers {
-		out, errOut, code := runCLI("--root", root, "--daemon", daemon, "--mountinfo", "none", "diff", c.name)
+		name := c.name + v.suffix
+		out, errOut, code := runCLI("--root", root, "--daemon", daemon, "--mountinfo", "none", "diff", name)
 		if code != 0 {
 			t.Errorf("%s: dlayer diff exit %d: %s", c.name, code, errOut)
 			continue
@@ -153,9 +197,9 @@ func checkAll(t *testing.T, root, origRoot string, want map[string][]string, gra
 		if strings.Join(got, "\n") != strings.Join(want[c.name], "\n") {
 			t.Errorf("%s: dlayer diff differs from docker diff\n got: %q\nwant: %q", c.name, got, want[c.name])
 		}
-		x := explainJSON(t, root, daemon, c.name)
+		x := explainJSON(t, root, daemon, name)
 		g := graph[c.name]
-		re := func(s string) string { return strings.ReplaceAll(s, origRoot, root) }
+		re := v.dirs
 		if x.RWLayer.UpperDir != re(g["UpperDir"]) || x.RWLayer.WorkDir != re(g["WorkDir"]) ||
 			x.RWLayer.MergedDir != re(g["MergedDir"]) || strings.Join(x.RWLayer.LowerDirs, ":") != re(g["LowerDir"]) {
 			t.Errorf("%s: rw layer dirs %+v differ from docker inspect GraphDriver.Data %v", c.name, x.RWLayer, g)

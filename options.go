@@ -15,6 +15,7 @@ type globalOptions struct {
 	Mountinfo string // a file, or "none"
 	Format    string // table or json
 	Daemon    string // auto or off
+	Driver    string // auto, overlay2 or aufs
 }
 
 func globalFlags() []cli.Flag {
@@ -24,13 +25,15 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "mountinfo", Value: "/proc/self/mountinfo",
 			Usage: "mountinfo file for live mount data, or `none`"},
 		&cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
+		&cli.StringFlag{Name: "driver", Value: "auto", EnvVars: []string{"DLAYER_DRIVER"},
+			Usage: "storage driver whose image store to read: auto (the one the root holds; overlay2 when it holds both, and each container by its own driver), overlay2 or aufs"},
 		&cli.StringFlag{Name: "daemon", Value: "auto",
 			Usage: "auto: cross-check with the Docker daemon when one is reachable and serves --root; off: never contact it"},
 	}
 }
 
 func readGlobal(c *cli.Context) (globalOptions, error) {
-	o := globalOptions{Root: c.String("root"), Mountinfo: c.String("mountinfo"), Format: c.String("format"), Daemon: c.String("daemon")}
+	o := globalOptions{Root: c.String("root"), Mountinfo: c.String("mountinfo"), Format: c.String("format"), Daemon: c.String("daemon"), Driver: c.String("driver")}
 	if o.Format != "table" && o.Format != "json" {
 		return o, cli.Exit(fmt.Sprintf("--format %q: want table or json", o.Format), exitUsage)
 	}
@@ -42,11 +45,27 @@ func readGlobal(c *cli.Context) (globalOptions, error) {
 
 // openStore opens --root; failure is exit 2.
 func openStore(o globalOptions) (*inspect.Store, error) {
-	s, err := inspect.Open(o.Root)
+	s, err := inspect.OpenDriver(o.Root, o.Driver)
 	if err != nil {
 		return nil, cli.Exit(err.Error(), exitUsage)
 	}
 	return s, nil
+}
+
+// openStoreFor opens --root with the driver of container ref: with --driver
+// auto, a container Docker made with another driver than the one auto picks
+// (a host migrated from aufs to overlay2) is read from its own image store.
+func openStoreFor(o globalOptions, ref string) (*inspect.Store, error) {
+	s, err := openStore(o)
+	if err != nil || o.Driver != "auto" || len(s.Others) == 0 {
+		return s, err
+	}
+	c, err := s.FindContainer(ref)
+	if err != nil || c.Driver == "" || c.Driver == s.Driver {
+		return s, nil // Explain reports a bad ref
+	}
+	o.Driver = c.Driver
+	return openStore(o)
 }
 
 // liveMounts reads the overlay mounts of --mountinfo, their relative

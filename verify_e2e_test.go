@@ -33,9 +33,11 @@ CMD ["sleep", "3600"]
 
 // verifyJSON is the part of `dlayer verify --format json` the tests read.
 type verifyJSON struct {
-	Stats struct {
+	Drivers []string `json:"drivers"`
+	Stats   struct {
 		Layers       int `json:"layers"`
 		LayersHashed int `json:"layers_hashed"`
+		Containers   int `json:"containers"`
 	} `json:"stats"`
 	Findings []struct {
 		Kind, Object, Path, Expected, Actual, Message string
@@ -87,7 +89,7 @@ func TestVerifyE2E(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	imgID, layers := verifyImage(t, s)
+	imgID, layers := e2eImageLayers(t, s, "verify:1")
 	if len(layers) != 5 {
 		t.Fatalf("verify:1 has %d layers, want 5", len(layers))
 	}
@@ -215,12 +217,13 @@ func wantClean(t *testing.T, root string) {
 	}
 }
 
-// verifyImage returns verify:1's ID and its layers, base first.
-func verifyImage(t *testing.T, s *inspect.Store) (digest.Digest, []layerFacts) {
+// e2eImageLayers returns the ID of the image tagged tag and its layers,
+// base first (link only on overlay2).
+func e2eImageLayers(t *testing.T, s *inspect.Store, tag string) (digest.Digest, []layerFacts) {
 	tags, err := s.Tags()
 	must(t, err)
 	for id, ts := range tags {
-		if !slices.Contains(ts, "verify:1") {
+		if !slices.Contains(ts, tag) {
 			continue
 		}
 		img, err := s.Image(id)
@@ -229,13 +232,13 @@ func verifyImage(t *testing.T, s *inspect.Store) (digest.Digest, []layerFacts) {
 		for _, c := range inspect.ChainIDs(img.Config.RootFS.DiffIDs) {
 			l, err := s.Layer(c)
 			must(t, err)
-			link, err := s.Overlay().Link(l.CacheID)
+			link, err := s.Graph().Link(l.CacheID)
 			must(t, err)
 			out = append(out, layerFacts{chain: c, cacheID: l.CacheID, link: link})
 		}
 		return id, out
 	}
-	t.Fatal("no image verify:1")
+	t.Fatal("no image " + tag)
 	return "", nil
 }
 

@@ -1,9 +1,23 @@
-// Package aufs will read the aufs storage driver's directories (Docker ≤ 23):
-// aufs/diff/<id>/ (layer content, whiteouts stored verbatim as .wh.<name>,
-// opaque dirs as .wh..wh..opq), aufs/layers/<id> (parent ids, nearest first)
-// and aufs/mnt/<id>/, with .wh..wh.aufs and .wh..wh.plnk at a branch root as
-// aufs bookkeeping.
+// Package aufs knows the directories of Docker's aufs storage driver (moby
+// daemon/graphdriver/aufs, Docker ≤ 23) and how aufs marks entries in a
+// branch.
 //
-// It is a placeholder until its own issue: dlayer reports a data root with
-// image/aufs as an unsupported driver.
+// Layout under the driver home (<root>/aufs):
+//
+//	diff/<id>/   the layer's content (an image layer, a container's rw branch,
+//	             a container's <id>-init layer)
+//	layers/<id>  the layer's parents, nearest first, base last, one id per
+//	             line; empty for a base layer
+//	mnt/<id>/    mount point of a container's union, present (empty) for
+//	             every layer
+//
+// Inside a branch, aufs stores its markers as ordinary files, exactly as
+// they appear in a layer tar: ".wh.<name>" deletes <name> below (a
+// whiteout), ".wh..wh..opq" in a directory makes it opaque. Names starting
+// with ".wh..wh." other than the opaque marker are aufs's own bookkeeping
+// (the whiteout base ".wh..wh.aufs" that whiteouts are hard-linked to, the
+// pseudo-link dir ".wh..wh.plnk", the orphan dir ".wh..wh.orph"); Docker
+// excludes them from layer tars and docker diff, and so does dlayer.
+//
+// The package reads these; it never follows a symlink and never writes.
 package aufs

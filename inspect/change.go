@@ -37,6 +37,10 @@ type Change struct {
 	GID       uint32    `json:"gid"`
 	Mtime     time.Time `json:"mtime"`
 	Ctime     time.Time `json:"ctime"`
+	// Phase places the change in the container's life by its ctime (or
+	// mtime when ctimes are unreliable): before-create, at-create, running,
+	// after-stop (see Timeline).
+	Phase string `json:"phase"`
 	// LinkTarget is a symlink's target, as text (never followed).
 	LinkTarget string `json:"link_target,omitempty"`
 	// Changed says, for modified entries, what differs from the lower

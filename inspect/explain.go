@@ -72,6 +72,8 @@ type Explanation struct {
 	Diff     []DiffLine `json:"diff"`
 	Summary  Summary    `json:"summary"`
 	Findings []Finding  `json:"findings"`
+	// Timeline places the changes in the container's life.
+	Timeline Timeline `json:"timeline"`
 }
 
 // Explain reads everything about one container from the store: its layer
@@ -92,10 +94,12 @@ func (s *Store) Explain(ref string, opt ExplainOptions) (*Explanation, error) {
 	if err := s.walkChanges(x); err != nil {
 		return nil, err
 	}
+	s.timeline(x)
 	return x, nil
 }
 
-// imageLayers fills the image part of the stack (top first) and returns it.
+// imageLayers fills the image part of the stack (top first) and returns it,
+// with the layer checks of ImageLayers as findings.
 func (s *Store) imageLayers(c Container, x *Explanation) []StackLayer {
 	if c.ImageID == "" {
 		return nil
@@ -105,49 +109,19 @@ func (s *Store) imageLayers(c Container, x *Explanation) []StackLayer {
 		x.Findings = append(x.Findings, Finding{Kind: "image_unreadable", Message: err.Error()})
 		return nil
 	}
-	x.Findings = append(x.Findings, img.Findings...)
 	x.Container.ImageTags = img.Tags
-	hist, ok := img.Config.LayerHistory()
-	if !ok {
-		x.Findings = append(x.Findings, Finding{Kind: "history_mismatch", Path: img.Path,
-			Message: fmt.Sprintf("history has a different number of non-empty entries than rootfs.diff_ids (%d layers)", len(hist))})
-	}
-	diffs := img.Config.RootFS.DiffIDs
-	chains := ChainIDs(diffs)
-	var out []StackLayer
-	for i := len(diffs) - 1; i >= 0; i-- {
-		sl := StackLayer{Role: "image", Position: i + 1, DiffID: diffs[i], ChainID: chains[i],
-			CreatedBy: hist[i].CreatedBy, Created: hist[i].Created}
+	il := s.ImageLayers(img)
+	x.Findings = append(x.Findings, il.Findings...)
+	out := make([]StackLayer, 0, len(il.Layers))
+	for i := len(il.Layers) - 1; i >= 0; i-- {
+		l := il.Layers[i]
+		sl := StackLayer{Role: "image", Position: l.Position, DiffID: l.DiffID, ChainID: l.ChainID, CacheID: l.CacheID,
+			Link: l.Link, Size: l.Size, CreatedBy: l.CreatedBy, Created: l.Created}
 		if sl.CreatedBy == "" {
-			sl.CreatedBy = hist[i].Comment // docker import: "Imported from -"
+			sl.CreatedBy = l.Comment // docker import: "Imported from -"
 		}
-		l, err := s.Layer(chains[i])
-		if err != nil {
-			x.Findings = append(x.Findings, Finding{Kind: "layer_unreadable", Path: s.layerDir(chains[i]), Message: err.Error()})
-		} else {
-			sl.CacheID, sl.Size = l.CacheID, l.Size
-			sl.Dir = s.overlay.Dirs(l.CacheID).Diff
-			if l.DiffID != diffs[i] {
-				x.Findings = append(x.Findings, Finding{Kind: "diff_id_mismatch", Path: filepath.Join(s.layerDir(chains[i]), "diff"),
-					Message: fmt.Sprintf("layerdb says %s, image config says %s", l.DiffID, diffs[i])})
-			}
-			var want digest.Digest
-			if i > 0 {
-				want = chains[i-1]
-			}
-			if l.Parent != want {
-				x.Findings = append(x.Findings, Finding{Kind: "parent_mismatch", Path: filepath.Join(s.layerDir(chains[i]), "parent"),
-					Message: fmt.Sprintf("parent is %q, the chain says %q", l.Parent, want)})
-			}
-			if ChainID(l.Parent, l.DiffID) != chains[i] {
-				x.Findings = append(x.Findings, Finding{Kind: "chain_id_mismatch", Path: s.layerDir(chains[i]),
-					Message: fmt.Sprintf("recomputed chain ID from parent and diff is %s", ChainID(l.Parent, l.DiffID))})
-			}
-			if link, err := s.overlay.Link(l.CacheID); err == nil {
-				sl.Link = link
-			} else {
-				x.Findings = append(x.Findings, Finding{Kind: "link_unreadable", Message: err.Error()})
-			}
+		if l.CacheID != "" {
+			sl.Dir = s.graph.Layout(l.CacheID).Content
 		}
 		out = append(out, sl)
 	}
@@ -164,28 +138,32 @@ func (s *Store) rwLayer(c Container, images []StackLayer, x *Explanation, opt Ex
 		x.Findings = append(x.Findings, Finding{Kind: "parent_mismatch", Path: s.imageDir("layerdb", "mounts", c.ID, "parent"),
 			Message: fmt.Sprintf("mount parent is %q, the image's top layer is %s", m.Parent, images[0].ChainID)})
 	}
-	up, in := s.overlay.Dirs(m.MountID), s.overlay.Dirs(m.InitID)
-	rw := RWLayer{MountRecord: m, UpperDir: up.Diff, WorkDir: up.Work, MergedDir: up.Merged, InitDir: in.Diff}
-	if link, err := s.overlay.Link(m.MountID); err == nil {
+	up, in := s.graph.Layout(m.MountID), s.graph.Layout(m.InitID)
+	rw := RWLayer{MountRecord: m, Driver: s.Driver, UpperDir: up.Content, WorkDir: up.Work, MergedDir: up.Merged, ParentsFile: up.Parents}
+	if m.InitID != "" {
+		rw.InitDir = in.Content
+	}
+	if link, err := s.graph.Link(m.MountID); err == nil {
 		rw.Link = link
 	}
-	stack := []StackLayer{{Role: "rw", CacheID: m.MountID, Dir: up.Diff, Link: rw.Link}}
+	stack := []StackLayer{{Role: "rw", CacheID: m.MountID, Dir: up.Content, Link: rw.Link}}
 	if m.InitID != "" {
-		il, _ := s.overlay.Link(m.InitID)
-		stack = append(stack, StackLayer{Role: "init", CacheID: m.InitID, Dir: in.Diff, Link: il})
+		il, _ := s.graph.Link(m.InitID)
+		stack = append(stack, StackLayer{Role: "init", CacheID: m.InitID, Dir: in.Content, Link: il})
 	}
 	stack = append(stack, images...)
 	x.Layers = stack
 
-	// What the driver will mount: the lower file, checked against the chain.
-	lowers, exists, err := s.overlay.Lowers(m.MountID)
+	// What the driver will mount: its record of the lower layers (overlay2's
+	// lower file, aufs's layers file), checked against the chain.
+	lowers, exists, err := s.graph.Lowers(m.MountID)
 	want := stack[1:]
 	switch {
 	case err != nil:
 		x.Findings = append(x.Findings, Finding{Kind: "lower_unreadable", Message: err.Error()})
 	case !exists && len(want) > 0:
-		x.Findings = append(x.Findings, Finding{Kind: "lower_missing", Path: filepath.Join(up.Layer, "lower"),
-			Message: "the rw layer has no lower file, but the container has lower layers"})
+		x.Findings = append(x.Findings, Finding{Kind: "lower_missing", Path: up.Parents,
+			Message: "the rw layer has no record of its lower layers, but the container has lower layers"})
 	}
 	for i, lw := range lowers {
 		rw.LowerLinks = append(rw.LowerLinks, lw.Ref)
@@ -194,14 +172,14 @@ func (s *Store) rwLayer(c Container, images []StackLayer, x *Explanation, opt Ex
 			rw.LowerDirs = append(rw.LowerDirs, "")
 			continue
 		}
-		rw.LowerDirs = append(rw.LowerDirs, lw.Diff)
+		rw.LowerDirs = append(rw.LowerDirs, lw.Content)
 		if i < len(want) && want[i].CacheID != "" && lw.ID != want[i].CacheID {
-			x.Findings = append(x.Findings, Finding{Kind: "lower_mismatch", Path: filepath.Join(up.Layer, "lower"),
+			x.Findings = append(x.Findings, Finding{Kind: "lower_mismatch", Path: up.Parents,
 				Message: fmt.Sprintf("entry %d (%s) is layer %s, the layer store says %s", i+1, lw.Ref, lw.ID, want[i].CacheID)})
 		}
 	}
 	if exists && len(lowers) != len(want) {
-		x.Findings = append(x.Findings, Finding{Kind: "lower_mismatch", Path: filepath.Join(up.Layer, "lower"),
+		x.Findings = append(x.Findings, Finding{Kind: "lower_mismatch", Path: up.Parents,
 			Message: fmt.Sprintf("%d entries, the layer store has %d lower layers", len(lowers), len(want))})
 	}
 	if opt.MountsKnown {
@@ -222,7 +200,7 @@ func (s *Store) checkMount(rw *RWLayer, c Container, mounts []LiveMount, x *Expl
 		}
 		mounted = true
 		rw.Mount = &m
-		if filepath.Clean(m.WorkDir) != rw.WorkDir {
+		if m.WorkDir != "" && filepath.Clean(m.WorkDir) != rw.WorkDir {
 			x.Findings = append(x.Findings, Finding{Kind: "mount_mismatch", Path: m.MountPoint,
 				Message: fmt.Sprintf("mounted with workdir %s, the store says %s", m.WorkDir, rw.WorkDir)})
 		}
@@ -239,7 +217,7 @@ func (s *Store) checkMount(rw *RWLayer, c Container, mounts []LiveMount, x *Expl
 	rw.Mounted = &mounted
 	if !mounted && c.State.Running {
 		x.Findings = append(x.Findings, Finding{Kind: "running_not_mounted", Path: rw.MergedDir,
-			Message: "the container state says running, but mountinfo has no overlay mount of its upper dir (the state may be stale after a crash, or --root is a copy of the live root)"})
+			Message: "the container state says running, but mountinfo has no " + s.Driver + " mount of its rw layer (the state may be stale after a crash, or --root is a copy of the live root)"})
 	}
 }
 
@@ -247,9 +225,9 @@ func (s *Store) checkMount(rw *RWLayer, c Container, mounts []LiveMount, x *Expl
 // diff dir, reading the link as text.
 func (s *Store) resolveLowerPath(p string) string {
 	p = filepath.Clean(p)
-	if filepath.Dir(p) == filepath.Join(s.overlay.Dir, "l") {
-		if id, err := s.overlay.ResolveLink(filepath.Base(p)); err == nil {
-			return s.overlay.Dirs(id).Diff
+	if ov := s.Overlay(); filepath.Dir(p) == filepath.Join(ov.Dir, "l") {
+		if id, err := ov.ResolveLink(filepath.Base(p)); err == nil {
+			return ov.Dirs(id).Diff
 		}
 	}
 	return p
@@ -272,7 +250,7 @@ func (s *Store) walkChanges(x *Explanation) error {
 			dirs = append(dirs, l.Dir)
 		}
 	}
-	w := &walker{f: s.format, inodes: map[[2]uint64]bool{}}
+	w := &walker{f: s.graph.Format(), inodes: map[[2]uint64]bool{}}
 	layerOf := map[string]int{}
 	for i, l := range x.Layers {
 		layerOf[l.Dir] = i

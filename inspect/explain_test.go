@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -223,9 +224,25 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := Open(dir); !errors.Is(err, ErrNotDataRoot) {
 		t.Errorf("empty dir: %v", err)
 	}
+	if _, err := OpenDriver(dir, "btrfs"); !errors.Is(err, ErrUnsupportedDriver) {
+		t.Errorf("--driver btrfs: %v", err)
+	}
 	os.MkdirAll(filepath.Join(dir, "image", "aufs"), 0o755)
-	if _, err := Open(dir); !errors.Is(err, ErrUnsupportedDriver) {
-		t.Errorf("aufs root: %v", err)
+	s, err := Open(dir)
+	if err != nil || s.Driver != "aufs" || len(s.Others) != 0 {
+		t.Errorf("aufs root: %+v, %v", s, err)
+	}
+	if _, err := OpenDriver(dir, "overlay2"); !errors.Is(err, ErrNotDataRoot) || !strings.Contains(err.Error(), "[aufs]") {
+		t.Errorf("--driver overlay2 on an aufs root: %v", err)
+	}
+	os.MkdirAll(filepath.Join(dir, "image", "overlay2"), 0o755)
+	s, err = Open(dir)
+	if err != nil || s.Driver != "overlay2" || fmt.Sprint(s.Others) != "[aufs]" {
+		t.Errorf("mixed root, auto: %+v, %v", s, err)
+	}
+	s, err = OpenDriver(dir, "aufs")
+	if err != nil || s.Driver != "aufs" || fmt.Sprint(s.Others) != "[overlay2]" || s.Graph().Home() != filepath.Join(dir, "aufs") {
+		t.Errorf("mixed root, aufs: %+v, %v", s, err)
 	}
 }
 

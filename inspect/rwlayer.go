@@ -65,14 +65,23 @@ type LiveMount struct {
 // RWLayer describes a container's writable layer and where its layers live.
 type RWLayer struct {
 	MountRecord
-	UpperDir  string `json:"upper_dir"`
+	// Driver is the storage driver of the layer ("overlay2", "aufs").
+	Driver string `json:"driver"`
+	// UpperDir is the writable layer's content: overlay2/<mount-id>/diff,
+	// aufs/diff/<mount-id>.
+	UpperDir string `json:"upper_dir"`
+	// WorkDir is overlayfs's work dir; empty on aufs.
 	WorkDir   string `json:"work_dir"`
 	MergedDir string `json:"merged_dir"`
 	InitDir   string `json:"init_dir"`
-	// LowerDirs are the lower layers' content dirs resolved through l/,
-	// uppermost first — docker inspect's GraphDriver.Data.LowerDir.
+	// ParentsFile records the lower layers: overlay2/<mount-id>/lower,
+	// aufs/layers/<mount-id>.
+	ParentsFile string `json:"parents_file"`
+	// LowerDirs are the lower layers' content dirs, uppermost first, resolved
+	// through l/ on overlay2 — docker inspect's GraphDriver.Data.LowerDir.
 	LowerDirs []string `json:"lower_dirs"`
-	// LowerLinks are the entries of the lower file as written ("l/…").
+	// LowerLinks are the entries of the parents file as written ("l/…" on
+	// overlay2, layer ids on aufs).
 	LowerLinks []string `json:"lower_links"`
 	// Link is the rw layer's short name in l/.
 	Link string `json:"link,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -146,6 +147,8 @@ type WhoseLayer struct {
 	DiffID  digest.Digest `json:"diff_id"`
 	Parent  digest.Digest `json:"parent,omitempty"`
 	CacheID string        `json:"cache_id"`
+	// Dir is the layer's dir (overlay2/<cache-id>, aufs/diff/<cache-id>).
+	Dir string `json:"dir"`
 	// Size is layerdb's size: Docker's content size of the layer.
 	Size int64 `json:"size"`
 	// Link is the layer's short name (l/<link>).
@@ -177,8 +180,10 @@ type WhoseContainer struct {
 	State   string        `json:"state"`
 	Image   string        `json:"image,omitempty"`
 	ImageID digest.Digest `json:"image_id,omitempty"`
-	MountID string        `json:"mount_id,omitempty"`
-	InitID  string        `json:"init_id,omitempty"`
+	// Driver is the storage driver the container was made with.
+	Driver  string `json:"driver,omitempty"`
+	MountID string `json:"mount_id,omitempty"`
+	InitID  string `json:"init_id,omitempty"`
 }
 
 // WhoseImage is an image and who uses it.
@@ -233,6 +238,48 @@ func (s *Store) Whose(arg string, opt WhoseOptions) (*WhoseAnswer, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A path of another driver's store that the root also holds (a host
+	// migrated between drivers) is answered from that store.
+	if d := whoseDriverOf(parts); d != "" && d != s.Driver && slices.Contains(s.Others, d) {
+		other, err := OpenDriver(s.Root, d)
+		if err != nil {
+			return nil, err
+		}
+		a, err := other.whose(arg, parts, opt)
+		if err != nil {
+			return nil, err
+		}
+		whoseInactive(a, s.Driver)
+		return a, nil
+	}
+	return s.whose(arg, parts, opt)
+}
+
+// whoseDriverOf is the driver whose dirs a path is in: <driver>/… or
+// image/<driver>/…; "" for the rest.
+func whoseDriverOf(parts []string) string {
+	switch {
+	case len(parts) > 0 && whoseLayouts[parts[0]].Name != "":
+		return parts[0]
+	case len(parts) > 1 && parts[0] == "image" && whoseLayouts[parts[1]].Name != "":
+		return parts[1]
+	}
+	return ""
+}
+
+// whoseInactive marks an answer from the store of a driver the root holds
+// besides the one read (active).
+func whoseInactive(a *WhoseAnswer, active string) {
+	a.Notes = append(a.Notes, fmt.Sprintf("this root holds the image stores of %s and %s (a host migrated between drivers): dlayer reads the %s store (--driver), and this path is in the %s store, which a daemon running %s does not use",
+		active, a.Driver, active, a.Driver, active))
+	if a.Verdict.Safe == SafeNo {
+		a.Verdict = WhoseVerdict{Safe: SafeCaution, Instead: a.Verdict.Instead,
+			Reason: "in the " + a.Driver + " store, which a daemon running " + active + " does not use: " + a.Verdict.Reason + "; it matters again only if the daemon runs " + a.Driver}
+	}
+}
+
+// whose answers for a path of this store's driver.
+func (s *Store) whose(arg string, parts []string, opt WhoseOptions) (*WhoseAnswer, error) {
 	q := &whoseQuery{s: s, opt: opt, a: &WhoseAnswer{Arg: arg, Findings: []Finding{}}}
 	parts = q.throughShortLink(parts)
 	q.setPath(parts)
@@ -305,8 +352,8 @@ func (s *Store) resolveBare(name string) ([]string, error) {
 	switch {
 	case l.ShortLink != nil && l.ShortLink(name) && exists(s.Driver, "l", name):
 		return []string{s.Driver, "l", name}, nil
-	case exists(s.Driver, name):
-		return []string{s.Driver, name}, nil
+	case validID(name) && exists(s.whoseDirParts(name)...):
+		return s.whoseDirParts(name), nil
 	case isHex64(hex) && exists("image", s.Driver, "layerdb", "sha256", hex):
 		return []string{"image", s.Driver, "layerdb", "sha256", hex}, nil
 	case isHex64(hex) && exists("image", s.Driver, "imagedb", "content", "sha256", hex):
@@ -318,10 +365,19 @@ func (s *Store) resolveBare(name string) ([]string, error) {
 	if validID(name) {
 		q := &whoseQuery{s: s}
 		if o := q.index().owner(name); o != "" {
-			return []string{s.Driver, name}, nil
+			return s.whoseDirParts(name), nil
 		}
 	}
 	return nil, fmt.Errorf("%q: %w: not a path under %s, nor a short link, layer dir, chain ID, image ID or container ID of the store", name, ErrNotFound, s.Root)
+}
+
+// whoseDirParts is layer dir id below the data root, as components.
+func (s *Store) whoseDirParts(id string) []string {
+	rel, err := filepath.Rel(s.Root, s.graph.Layout(id).Dir)
+	if err != nil {
+		return []string{s.Driver, id}
+	}
+	return strings.Split(rel, "/")
 }
 
 // throughShortLink rewrites <driver>/l/<LINK>/rest to the layer dir the
@@ -341,7 +397,11 @@ func (q *whoseQuery) throughShortLink(parts []string) []string {
 	}
 	q.a.Notes = append(q.a.Notes, fmt.Sprintf("%s/l/%s is a symlink to ../%s/diff: read as text, not followed; answering for %s/%s/diff/%s",
 		l.Name, d.Link, id, l.Name, id, strings.Join(d.Rel, "/")))
-	return append(append([]string{l.Name}, l.Content(id)...), d.Rel...)
+	content, err := filepath.Rel(q.s.Root, q.s.graph.Layout(id).Content)
+	if err != nil {
+		return parts
+	}
+	return append(strings.Split(content, "/"), d.Rel...)
 }
 
 func whoseFirst(parts []string) string {

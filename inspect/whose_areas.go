@@ -117,7 +117,7 @@ func (q *whoseQuery) shortLink(l whoseLayout, name string) {
 	if link.Dangling && a.Owner.Kind == OwnerOrphan {
 		a.Owner.Why = "dangling: nothing owns " + id + " and it does not exist"
 	}
-	if got, err := s.overlay.Link(id); err == nil && got != name {
+	if got, err := s.graph.Link(id); err == nil && got != name {
 		a.Findings = append(a.Findings, Finding{Kind: "link_mismatch", Path: p,
 			Message: fmt.Sprintf("points at %s, whose link file names %s, not this link", id, got)})
 	}
@@ -232,6 +232,9 @@ func (q *whoseQuery) containers(p []string) {
 	switch {
 	case known || mounted:
 		a.Owner = WhoseOwner{Kind: OwnerContainer, ID: p[0], Container: x.container(p[0])}
+		if d := a.Owner.Container.Driver; d != "" && d != q.s.Driver {
+			a.Notes = append(a.Notes, "the container was made with the "+d+" driver: its layers are in the "+d+" store (dlayer --driver "+d+")")
+		}
 	case strings.HasSuffix(p[0], "-removing"):
 		a.Owner = WhoseOwner{Kind: OwnerOrphan, ID: p[0], Why: "left by an interrupted container removal"}
 	default:

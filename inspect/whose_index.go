@@ -18,8 +18,8 @@ type whoseIndex struct {
 	byCache   map[string]digest.Digest // driver dir → chain ID
 	images    []*whoseImg              // tagged first, then by ID
 	imageByID map[digest.Digest]*whoseImg
-	ctrs      []Container // newest first, as docker ps
-	ctrByID   map[string]Container
+	ctrs      []Container            // of this driver, newest first, as docker ps
+	ctrByID   map[string]Container   // every container
 	mounts    map[string]MountRecord // container ID → its rw layer record
 	byMount   map[string]string      // mount-id → container ID
 	byInit    map[string]string      // init-id → container ID
@@ -99,9 +99,11 @@ func (q *whoseQuery) index() *whoseIndex {
 		bad("containers_unreadable", s.Path("containers"), err)
 	}
 	x.unreadable = append(x.unreadable, finds...)
-	x.ctrs = ctrs
 	for _, c := range ctrs {
 		x.ctrByID[c.ID] = c
+		if c.Driver == "" || c.Driver == s.Driver { // a mixed root: the other driver's containers use its layers
+			x.ctrs = append(x.ctrs, c)
+		}
 	}
 	mids, err := s.MountContainerIDs()
 	if err != nil {
@@ -141,7 +143,7 @@ func (x *whoseIndex) container(id string) *WhoseContainer {
 	c, ok := x.ctrByID[id]
 	out := &WhoseContainer{ID: id, State: "unknown (no config.v2.json)"}
 	if ok {
-		out = &WhoseContainer{ID: id, Name: c.Name, State: c.State.Status, Image: c.ImageRef, ImageID: c.ImageID}
+		out = &WhoseContainer{ID: id, Name: c.Name, State: c.State.Status, Image: c.ImageRef, ImageID: c.ImageID, Driver: c.Driver}
 	}
 	if m, ok := x.mounts[id]; ok {
 		out.MountID, out.InitID = m.MountID, m.InitID
@@ -174,9 +176,9 @@ func (x *whoseIndex) chainOf(id string) []digest.Digest {
 // layer describes image layer chain and everything that uses it.
 func (x *whoseIndex) layer(s *Store, chain digest.Digest) *WhoseLayer {
 	l := x.layers[chain]
-	out := &WhoseLayer{ChainID: chain, DiffID: l.DiffID, Parent: l.Parent, CacheID: l.CacheID, Size: l.Size,
+	out := &WhoseLayer{ChainID: chain, DiffID: l.DiffID, Parent: l.Parent, CacheID: l.CacheID, Dir: s.graph.Layout(l.CacheID).Dir, Size: l.Size,
 		Images: []WhoseImageUse{}, Containers: []WhoseContainer{}}
-	if link, err := s.overlay.Link(l.CacheID); err == nil {
+	if link, err := s.graph.Link(l.CacheID); err == nil {
 		out.Link = link
 	}
 	for _, wi := range x.images {
@@ -285,7 +287,7 @@ func (q *whoseQuery) layerOwner(id string) {
 	case OwnerInitLayer:
 		a.Owner = WhoseOwner{Kind: OwnerInitLayer, ID: id, Container: x.container(x.byInit[id])}
 	default:
-		if why := s.DriverBookkeeping(id); why != "" {
+		if why := whoseLayouts[s.Driver].Bookkeeping[id]; why != "" {
 			a.Owner = WhoseOwner{Kind: OwnerBookkeeping, ID: id, Why: why}
 			return
 		}
@@ -293,11 +295,12 @@ func (q *whoseQuery) layerOwner(id string) {
 			a.Owner = WhoseOwner{Kind: OwnerBuildCache, ID: id, Why: "BuildKit snapshot (buildkit/snapshots.db)"}
 			return
 		}
-		a.Owner = WhoseOwner{Kind: OwnerOrphan, ID: id, Why: s.OrphanReason(id, func(m string) string { return x.byMount[m] })}
+		a.Owner = WhoseOwner{Kind: OwnerOrphan, ID: id, Why: s.OrphanReason(s.graph.Layout(id).Dir, id, func(m string) string { return x.byMount[m] })}
 		return
 	}
-	if _, err := os.Lstat(s.Path(s.Driver, id)); err != nil {
-		a.Findings = append(a.Findings, Finding{Kind: "layer_dir_missing", Path: s.Path(s.Driver, id),
+	dir := s.graph.Layout(id).Dir
+	if _, err := os.Lstat(dir); err != nil {
+		a.Findings = append(a.Findings, Finding{Kind: "layer_dir_missing", Path: dir,
 			Message: fmt.Sprintf("the %s's dir is missing (%v)", strings.ReplaceAll(a.Owner.Kind, "_", " "), err)})
 	}
 }

@@ -8,28 +8,26 @@ import (
 	"github.com/dlayer/dlayer/overlay2"
 )
 
-// whoseLayout is where one storage driver keeps its layer dirs under the
-// data root (<root>/<Name>/): enough for Whose to say which layer dir a
-// path belongs to and which part of it the path is. Everything else Whose
-// does (owners, union views, verdicts) is driver-agnostic. Adding a driver
-// is adding an entry to whoseLayouts.
+// whoseLayout is how one storage driver lays out its home under the data
+// root (<root>/<Name>/): enough for Whose to say which layer dir a path
+// belongs to and which part of it the path is. Where a layer's dirs are is
+// the Driver's (Layout); everything else Whose does (owners, union views,
+// verdicts) is driver-agnostic. Adding a driver to Whose is adding an
+// entry to whoseLayouts.
 type whoseLayout struct {
 	// Name is the driver name, which is also its dir under the data root
 	// and under image/.
 	Name string
 	// Parse reads the components of a path below <root>/<Name>.
 	Parse func(parts []string) whosePath
-	// Content is the content dir of layer id (overlay2: <id>/diff; aufs:
-	// diff/<id>), as components below <root>/<Name>.
-	Content func(id string) []string
 	// Bookkeeping names the driver's own top-level entries and says what
 	// they are.
 	Bookkeeping map[string]string
-	// ShortLink, when the driver has short names for its layer dirs
-	// (overlay2 l/<LINK>), says whether name has their form.
-	ShortLink func(name string) bool
-	// ResolveLink reads a short link (as text, never followed) and returns
-	// the layer id it names.
+	// ShortLink, for a driver with short names for its layer dirs
+	// (overlay2's l/<LINK>), says whether name has their form;
+	// ResolveLink reads one (as text, never followed) and returns the
+	// layer id it names.
+	ShortLink   func(name string) bool
 	ResolveLink func(home, name string) (string, error)
 }
 
@@ -64,9 +62,8 @@ const (
 
 var whoseLayouts = map[string]whoseLayout{
 	"overlay2": {
-		Name:    "overlay2",
-		Parse:   whoseParseOverlay2,
-		Content: func(id string) []string { return []string{id, "diff"} },
+		Name:  "overlay2",
+		Parse: whoseParseOverlay2,
 		Bookkeeping: map[string]string{
 			"l":                 "the driver's short links: l/<link> -> ../<id>/diff, so that mount options fit in a page",
 			"backingFsBlockDev": "device node the driver makes to set project quotas",
@@ -75,12 +72,10 @@ var whoseLayouts = map[string]whoseLayout{
 		ResolveLink: func(home, name string) (string, error) { return overlay2.Home{Dir: home}.ResolveLink(name) },
 	},
 	// aufs (Docker ≤ 23): diff/<id>/ content, layers/<id> parent list,
-	// mnt/<id>/ mount point. Parsed so that an overlay2 store's leftover
-	// aufs/ dir is named; reading aufs stores is not supported yet.
+	// mnt/<id>/ mount point.
 	"aufs": {
-		Name:    "aufs",
-		Parse:   whoseParseAufs,
-		Content: func(id string) []string { return []string{"diff", id} },
+		Name:  "aufs",
+		Parse: whoseParseAufs,
 		Bookkeeping: map[string]string{
 			"diff":   "the driver's content dirs: diff/<id>/",
 			"layers": "the driver's parent lists: layers/<id>",
@@ -162,23 +157,15 @@ func whoseParseAufs(p []string) whosePath {
 	return d
 }
 
-// DriverBookkeeping says what the driver's own top-level entry name is
-// (e.g. overlay2's l/), or "" when name is not one.
-func (s *Store) DriverBookkeeping(name string) string {
-	return whoseLayouts[s.Driver].Bookkeeping[name]
-}
+// whoseContentDir is the content dir of layer dir id.
+func (s *Store) whoseContentDir(id string) string { return s.graph.Layout(id).Content }
 
-// whoseContentDir is the content dir of layer dir id of the store's driver.
-func (s *Store) whoseContentDir(id string) string {
-	return filepath.Join(append([]string{s.Root, s.Driver}, whoseLayouts[s.Driver].Content(id)...)...)
-}
-
-// OrphanReason says why nothing owns the entry name of the driver home
-// (no layer, container or build cache names it), and what it looks like.
-// mountOwner returns the ID of the container whose rw layer is the given
-// mount-id, or "" (it names the container of a stray "<mount-id>-init").
-func (s *Store) OrphanReason(name string, mountOwner func(mountID string) string) string {
-	dir := s.Path(s.Driver, name)
+// OrphanReason says why nothing owns the layer dir name (at dir) of the
+// store's driver — no layer, container or build cache names it — and what
+// it looks like. mountOwner returns the ID of the container whose rw layer
+// is the given mount-id, or "" (it names the container of a stray
+// "<mount-id>-init").
+func (s *Store) OrphanReason(dir, name string, mountOwner func(mountID string) string) string {
 	fi, err := os.Lstat(dir)
 	switch {
 	case err != nil:
@@ -195,8 +182,8 @@ func (s *Store) OrphanReason(name string, mountOwner func(mountID string) string
 			why = "init layer of container " + shortID(id) + ", but its mount record names another init-id"
 		}
 	}
-	if _, err := os.Lstat(s.whoseContentDir(name)); err != nil {
-		why += "; it has no content dir " + s.Driver + "/" + strings.Join(whoseLayouts[s.Driver].Content(name), "/") + "/ (not a complete layer dir)"
+	if _, err := os.Lstat(filepath.Join(dir, "diff")); err != nil && s.Driver == "overlay2" {
+		why += "; it has no diff/ (not a complete layer dir)"
 	}
 	return why
 }

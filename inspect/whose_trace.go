@@ -17,7 +17,7 @@ import (
 // whoseTrace only names the entry that decided. Layer dirs that cannot be
 // opened are left out of the stack, as explain does.
 func (s *Store) whoseTrace(layers []StackLayer, k int, rel []string) (WhoseView, error) {
-	w := &walker{f: s.format}
+	w := &walker{f: s.graph.Format()}
 	var opened [][]ldir
 	defer func() {
 		for _, ds := range opened {

@@ -64,11 +64,13 @@ func (q *whoseQuery) liveMounts() {
 	if a.LayerDir == "" || a.Driver != s.Driver || !q.opt.MountsKnown {
 		return
 	}
-	dir, _ := filepath.Abs(s.Path(s.Driver, a.LayerDir))
-	content, _ := filepath.Abs(s.whoseContentDir(a.LayerDir))
+	lay := s.graph.Layout(a.LayerDir)
+	dir, _ := filepath.Abs(lay.Dir)
+	content, _ := filepath.Abs(lay.Content)
+	merged, _ := filepath.Abs(lay.Merged)
 	in := func(p string) bool {
 		p, _ = filepath.Abs(p)
-		return p == dir || strings.HasPrefix(p, dir+"/")
+		return p == dir || strings.HasPrefix(p, dir+"/") || p == merged
 	}
 	for _, m := range q.opt.Mounts {
 		use := in(m.UpperDir) || in(m.WorkDir) || in(m.MountPoint)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path"
+	"strings"
 	"time"
 
 	"github.com/dlayer/dlayer/inspect/layerfs"
@@ -25,6 +26,9 @@ type WhoseEntry struct {
 	Kind string `json:"kind,omitempty"`
 	// Type is the file type on disk.
 	Type string `json:"type,omitempty"`
+	// Deletes is, for a whiteout, the path it deletes (on aufs the
+	// whiteout ".wh.<name>" deletes <name>).
+	Deletes string `json:"deletes,omitempty"`
 	// Marker names how a whiteout or opaque dir is stored ("char device
 	// 0/0", "trusted.overlay.opaque"); Redirect is a renamed dir's target.
 	Marker   string `json:"marker,omitempty"`
@@ -116,6 +120,13 @@ func (q *whoseQuery) layerEntry(id string, rel []string) {
 		a.Findings = append(a.Findings, Finding{Kind: "unreadable", Path: a.Path, Message: err.Error()})
 	}
 	a.Entry = e
+	if e != nil && e.Kind == "bookkeeping" {
+		a.Notes = append(a.Notes, "the driver's own file: no container or image sees it")
+		return
+	}
+	if e != nil && e.Deletes != "" { // the union name of an aufs .wh. file
+		rel = strings.Split(strings.TrimPrefix(e.Deletes, "/"), "/")
+	}
 	for _, st := range q.stacks() {
 		k := -1
 		for i, l := range st.layers {
@@ -246,7 +257,7 @@ func (s *Store) whoseEntry(dir string, rel []string) (*WhoseEntry, error) {
 	}
 	defer func() { d.Close() }()
 	for i, name := range rel[:len(rel)-1] {
-		e, ok, err := s.format.Lookup(d, name)
+		e, ok, err := s.graph.Format().Lookup(d, name)
 		p := "/" + path.Join(rel[:i+1]...)
 		switch {
 		case err != nil:
@@ -269,7 +280,7 @@ func (s *Store) whoseEntry(dir string, rel []string) (*WhoseEntry, error) {
 		d = sub
 	}
 	name := rel[len(rel)-1]
-	e, ok, err := s.format.Lookup(d, name)
+	e, ok, err := s.graph.Format().Lookup(d, name)
 	if err != nil {
 		return out, err
 	}
@@ -279,6 +290,9 @@ func (s *Store) whoseEntry(dir string, rel []string) (*WhoseEntry, error) {
 	}
 	st := e.Stat
 	out.Exists, out.Kind, out.Type = true, whoseEntryKind(e), string(st.Type())
+	if e.Kind == layerfs.Whiteout {
+		out.Deletes = "/" + path.Join(append(append([]string{}, rel[:len(rel)-1]...), e.Name)...)
+	}
 	out.Marker, out.Redirect = e.XattrForm, e.Redirect
 	out.Mode, out.UID, out.GID, out.Size, out.Nlink, out.Mtime = perm(st), st.UID, st.GID, st.Size, st.Nlink, st.ModTime().UTC()
 	if st.Type() == layerfs.TypeSymlink {

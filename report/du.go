@@ -64,18 +64,27 @@ func duSummary(p *printer, r *du.Report) {
 		groupRow("Container dirs and logs", s.ContainerDirs, false, true),
 		groupRow("Build cache", s.BuildCache, false, false),
 		groupRow("Orphans", s.Orphans, false, true),
-		groupRow("Driver bookkeeping (l/)", s.Bookkeeping, false, false),
+		groupRow(bookkeepingLabel(r.Driver), s.Bookkeeping, false, false),
+	}
+	if len(r.OtherDrivers) > 0 {
+		rows = append(rows, groupRow("Inactive driver ("+strings.Join(r.OtherDrivers, ", ")+")", s.InactiveDriver, false, false))
+	}
+	rows = append(rows, [][]string{
 		groupRow("Rest of the data root", s.Other, false, false),
 		{"Total", "", "", bytesHuman(s.Total.Size), bytesHuman(s.Total.DiskUsage), bytesHuman(s.Reclaimable.DiskUsage)},
-	}
+	}...)
 	if err := table(p.w, []string{"type", "count", "active", "size", "disk usage", "reclaimable"}, rows); err != nil {
 		p.err = err
 		return
 	}
 	p.f("\n")
-	wrap(p, "", fmt.Sprintf("overlay2/ holds %s on disk (%s of content), every byte charged to the images, containers, "+
+	wrap(p, "", fmt.Sprintf("%s/ holds %s on disk (%s of content), every byte charged to the images, containers, "+
 		"build cache, orphans or bookkeeping above; the whole data root %s.",
-		bytesHuman(s.DriverDir.DiskUsage), bytesHuman(s.DriverDir.Size), bytesHuman(s.Total.DiskUsage)))
+		r.Driver, bytesHuman(s.DriverDir.DiskUsage), bytesHuman(s.DriverDir.Size), bytesHuman(s.Total.DiskUsage)))
+	for _, d := range r.OtherDrivers {
+		wrap(p, "", fmt.Sprintf("This root also holds the image store of the %s driver (image/%s: a host migrated between drivers). "+
+			"Its layer dirs and the dirs of its containers are one line above, \"Inactive driver\"; audit them with --driver %s.", d, d, d))
+	}
 	stoppedN, dangling := 0, 0
 	for _, c := range r.Containers {
 		if c.State == "exited" || c.State == "created" || c.State == "dead" {
@@ -133,7 +142,7 @@ func duFindings(p *printer, r *du.Report) {
 // Names that are not valid UTF-8 are given in the escaped form.
 func DUJSON(w io.Writer, r *du.Report) error {
 	y := *r
-	for _, ds := range []*[]du.Dir{&y.BuildCache, &y.Orphans, &y.Bookkeeping, &y.Other} {
+	for _, ds := range []*[]du.Dir{&y.BuildCache, &y.Orphans, &y.Bookkeeping, &y.Other, &y.InactiveDriver} {
 		out := make([]du.Dir, len(*ds))
 		for i, d := range *ds {
 			d.Name, _ = jsonString(d.Name)
@@ -161,4 +170,12 @@ func limit[T any](xs []T, n int) []T {
 // files, disk usage so far.
 func DUProgress(p du.Progress) string {
 	return fmt.Sprintf("dlayer du: %d/%d dirs, %d files, %s", p.DirsDone, p.Dirs, p.Files, bytesHuman(p.DiskUsage))
+}
+
+// bookkeepingLabel names the driver's own files in the summary.
+func bookkeepingLabel(driver string) string {
+	if driver == "aufs" {
+		return "Driver bookkeeping (aufs/ dirs)"
+	}
+	return "Driver bookkeeping (l/)"
 }

@@ -47,6 +47,9 @@ func duBiggest(w io.Writer, r *du.Report, top int) error {
 	for _, d := range r.Other {
 		items = append(items, duItem{"data root", d.Name, d.Usage, d.Why})
 	}
+	for _, d := range r.InactiveDriver {
+		items = append(items, duItem{"inactive driver", d.Name, d.Usage, d.Why})
+	}
 	sort.SliceStable(items, func(i, j int) bool { return items[i].use.DiskUsage > items[j].use.DiskUsage })
 	var rows [][]string
 	for _, it := range limit(items, top) {

@@ -39,6 +39,10 @@ func Explain(w io.Writer, x *inspect.Explanation, opt ExplainOptions) error {
 		return err
 	}
 	p.f("\n")
+	if err := explainTimeline(p, x, opt); err != nil {
+		return err
+	}
+	p.f("\n")
 	explainChanges(p, x, opt)
 	explainFindings(p, x.Findings)
 	return p.err
@@ -65,8 +69,14 @@ func when(t time.Time) string {
 func explainDirs(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 	rw := x.RWLayer
 	p.f("Where it lives on disk\n")
+	aufs := rw.Driver == "aufs"
 	if !opt.Quiet {
-		p.f("  (overlayfs stacks read-only lower dirs under one writable upper dir and shows the union at the merged dir)\n")
+		if aufs {
+			p.f("  (aufs stacks read-only branches, one aufs/diff/<id> per lower layer, under one writable branch\n" +
+				"   and shows the union at aufs/mnt/<mount-id>)\n")
+		} else {
+			p.f("  (overlayfs stacks read-only lower dirs under one writable upper dir and shows the union at the merged dir)\n")
+		}
 	}
 	mounted := "unknown (no mount data read)"
 	if rw.Mounted != nil {
@@ -80,14 +90,23 @@ func explainDirs(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 		p.f("  link        l/%s   (the rw layer's short name)\n", rw.Link)
 	}
 	p.f("  upper dir   %s\n", Escape(rw.UpperDir))
-	p.f("  work dir    %s\n", Escape(rw.WorkDir))
+	if !aufs {
+		p.f("  work dir    %s\n", Escape(rw.WorkDir))
+	}
 	p.f("  merged dir  %s\n", Escape(rw.MergedDir))
 	p.f("  mounted     %s\n", mounted)
-	if !opt.Quiet {
+	if !opt.Quiet && aufs {
+		p.f("              upper: the writable branch, every write of the container lands here;\n")
+		p.f("              merged: the container's root file system, present while it is mounted\n")
+	} else if !opt.Quiet {
 		p.f("              upper: every write of the container lands here; work: overlayfs scratch space;\n")
 		p.f("              merged: the container's root file system, present while it is mounted\n")
 	}
-	p.f("  lower dirs  (uppermost first, as docker inspect GraphDriver.Data.LowerDir)\n")
+	if aufs {
+		p.f("  lower dirs  (uppermost first, as aufs/layers/<mount-id> lists them)\n")
+	} else {
+		p.f("  lower dirs  (uppermost first, as docker inspect GraphDriver.Data.LowerDir)\n")
+	}
 	for i, d := range rw.LowerDirs {
 		ref := ""
 		if i < len(rw.LowerLinks) {
@@ -96,9 +115,17 @@ func explainDirs(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 		if d == "" {
 			d = "(does not resolve)"
 		}
+		if aufs {
+			p.f("    %s\n", Escape(d))
+			continue
+		}
 		p.f("    %-28s -> %s\n", ref, Escape(d))
 	}
-	if !opt.Quiet && len(rw.LowerDirs) > 0 {
+	switch {
+	case opt.Quiet || len(rw.LowerDirs) == 0:
+	case aufs:
+		p.f("              aufs/layers/<id> names each layer below, one per line; its files are aufs/diff/<id>\n")
+	default:
 		p.f("              l/<short name> links keep the mount options under a page; each names ../<layer>/diff\n")
 	}
 }
@@ -139,12 +166,18 @@ func explainStack(p *printer, x *inspect.Explanation, opt ExplainOptions) error 
 }
 
 func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
-	n := len(x.Changes)
+	n := max(x.Timeline.Total, len(x.Changes)) // before --since/--until
 	p.f("What the writable layer holds: %d entr%s; `docker diff` lists %d change%s\n",
 		n, plural(n, "y", "ies"), len(x.Diff), plural(len(x.Diff), "", "s"))
 	if n == 0 {
 		p.f("  nothing: the container has not written to its file system\n")
 		return
+	}
+	if line := filterLine(x); line != "" {
+		p.f("  %s\n", line)
+		if len(x.Changes) == 0 {
+			p.f("  none\n")
+		}
 	}
 	seen := map[string]bool{}
 	for _, c := range x.Changes {
@@ -156,11 +189,12 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 		if c.Type != "dir" && c.Kind != inspect.KindWhiteout {
 			size = ", " + bytesHuman(c.Size)
 		}
-		p.f("  %s %-16s %s  (%s%s)\n", letter, c.Kind, Escape(c.Path), c.Type, size)
+		p.f("  %s %-16s %-13s %s  %s  (%s%s)\n", letter, c.Kind, c.Phase, stamp(x.Timeline.TimeOf(c)), Escape(c.Path), c.Type, size)
 		detail(p, c)
+		p.f("      %s\n", timesLine(c))
 		if !opt.Quiet && !seen[c.Kind] {
 			seen[c.Kind] = true
-			wrap(p, "      ", "= "+kindHelp[c.Kind])
+			wrap(p, "      ", "= "+kindText(c.Kind, x.RWLayer.Driver))
 		}
 	}
 	k := x.Summary.Kinds
@@ -170,7 +204,11 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 			parts = append(parts, fmt.Sprintf("%d %s", k[name], name))
 		}
 	}
-	p.f("  In all: %s; copies of lower files cost %s.\n", strings.Join(parts, ", "), bytesHuman(x.Summary.CopyBytes))
+	all := "In all"
+	if len(x.Changes) < n {
+		all += " (the whole layer)"
+	}
+	p.f("  %s: %s; copies of lower files cost %s.\n", all, strings.Join(parts, ", "), bytesHuman(x.Summary.CopyBytes))
 	if !opt.Quiet {
 		p.f("  The first column is what `docker diff` prints for the path (A added, C changed, D deleted; - not listed).\n")
 	}

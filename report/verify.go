@@ -63,7 +63,7 @@ func Verify(w io.Writer, r *verify.Report, opt VerifyOptions) error {
 func VerifySummary(r *verify.Report) string {
 	s := r.Stats
 	var b strings.Builder
-	fmt.Fprintf(&b, "dlayer verify %s: %s, %s", Escape(r.Root), verifyCount(s.Images, "image"), verifyCount(s.Layers, "layer"))
+	fmt.Fprintf(&b, "dlayer verify %s (%s): %s, %s", Escape(r.Root), strings.Join(r.Drivers, " + "), verifyCount(s.Images, "image"), verifyCount(s.Layers, "layer"))
 	if r.Quick {
 		b.WriteString(" (metadata only: --quick)")
 	} else {
@@ -191,13 +191,14 @@ func VerifyJSON(w io.Writer, r *verify.Report, quiet bool) error {
 	}
 	return JSON(w, struct {
 		Root            string           `json:"root"`
+		Drivers         []string         `json:"drivers"`
 		Mode            string           `json:"mode"`
 		Started         time.Time        `json:"started"`
 		DurationSeconds float64          `json:"duration_seconds"`
 		Stats           verify.Stats     `json:"stats"`
 		Summary         summary          `json:"summary"`
 		Findings        []verify.Finding `json:"findings"`
-	}{r.Root, mode, r.Started, r.Duration.Seconds(), r.Stats,
+	}{r.Root, r.Drivers, mode, r.Started, r.Duration.Seconds(), r.Stats,
 		summary{len(out), byKind, byCheck, docker}, out})
 }
 

@@ -247,7 +247,7 @@ func whoseEntry(p *printer, a *inspect.WhoseAnswer) {
 	what := e.Type
 	switch e.Kind {
 	case "whiteout":
-		what = "whiteout (" + e.Marker + "): deletes " + Escape(e.Path) + " from the layers below"
+		what = "whiteout (" + e.Marker + "): deletes " + Escape(e.Deletes) + " from the layers below"
 	case "opaque_dir":
 		what = "opaque dir (" + e.Marker + "): hides everything the layers below have in it"
 	case "redirect_dir":
@@ -281,7 +281,8 @@ func whoseOwner(p *printer, a *inspect.WhoseAnswer) error {
 	case o.Layer != nil:
 		l := o.Layer
 		p.f("Owner: image layer\n")
-		p.f("  cache id  %s   (its dir under %s/)\n", l.CacheID, a.Driver)
+		p.f("  cache id  %s\n", l.CacheID)
+		p.f("  dir       %s\n", Escape(l.Dir))
 		p.f("  chain id  %s\n", l.ChainID)
 		p.f("  diff id   %s\n", l.DiffID)
 		p.f("  size      %s (layerdb)\n", bytesHuman(l.Size))

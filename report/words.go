@@ -30,6 +30,27 @@ var kindHelp = map[string]string{
 		"carries an overlay.redirect xattr naming the lower dir its content comes from.",
 }
 
+// aufsKindHelp replaces the explanations that differ on aufs, where the
+// markers are files named as in a layer tar.
+var aufsKindHelp = map[string]string{
+	"modified": "Modified: a copy of a file from a read-only lower layer, changed afterwards. " +
+		"aufs never edits lower branches: the first write (or chmod, chown, touch) copies the whole file " +
+		"up into the writable branch (copy-on-write), and the copy now differs in what is listed.",
+	"whiteout": "Whiteout: a deletion. A lower layer cannot be changed, so deleting one of its entries puts an " +
+		"empty file named .wh.<name> next to it in the writable branch (aufs hard-links them all to the branch's " +
+		".wh..wh.aufs) that hides it. The lower file still uses its space in the image.",
+	"opaque": "Opaque dir: a dir holding the empty file .wh..wh..opq hides everything below it in lower layers, " +
+		"as happens when a dir is deleted and created again (rm -rf d; mkdir d). Only what the writable branch holds is visible.",
+}
+
+// kindText is the explanation of a kind of change on driver.
+func kindText(kind, driver string) string {
+	if s, ok := aufsKindHelp[kind]; ok && driver == "aufs" {
+		return s
+	}
+	return kindHelp[kind]
+}
+
 // instruction turns an image history created_by into the Dockerfile form:
 // "/bin/sh -c #(nop) COPY …" → "COPY …", "/bin/sh -c echo" → "RUN echo".
 func instruction(createdBy string) string {

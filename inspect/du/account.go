@@ -9,6 +9,28 @@ import (
 // finishAccounting derives Docker's image and container numbers from the
 // layer sizes, fills the summary and sorts every list biggest first.
 func finishAccounting(r *Report, m *meta, p *plan) {
+	shareLayers(m)
+	for _, ct := range m.containers {
+		ct.SizeRootFs = ct.SizeRw + chainSize(m, m.mountParent[ct.ID])
+	}
+	for _, im := range m.images {
+		for _, c := range im.Layers {
+			if l := m.layers[c]; l != nil {
+				im.DiskUsage += l.DiskUsage
+				if len(l.Images) == 1 {
+					im.UniqueDiskUsage += l.DiskUsage
+				}
+			}
+		}
+	}
+	summarize(r, m)
+	sortAll(r, m)
+}
+
+// shareLayers derives from the metadata alone which images and containers
+// use each layer, and each image's Size, SharedSize and UniqueSize as
+// /system/df computes them.
+func shareLayers(m *meta) {
 	counted := map[digest.Digest]int{} // chain → counted images using it
 	m.counted = counted
 	for _, im := range m.images {
@@ -35,7 +57,6 @@ func finishAccounting(r *Report, m *meta, p *plan) {
 			l.Containers++
 			top = l.Parent
 		}
-		ct.SizeRootFs = ct.SizeRw + chainSize(m, m.mountParent[ct.ID])
 	}
 	for _, l := range m.layers {
 		l.Refcount = len(l.Images)
@@ -51,18 +72,12 @@ func finishAccounting(r *Report, m *meta, p *plan) {
 				continue
 			}
 			im.Size += l.Size
-			im.DiskUsage += l.DiskUsage
 			if counted[c] > 1 {
 				im.SharedSize += l.Size
-			}
-			if len(l.Images) == 1 {
-				im.UniqueDiskUsage += l.DiskUsage
 			}
 		}
 		im.UniqueSize = im.Size - im.SharedSize
 	}
-	summarize(r, m)
-	sortAll(r, m)
 }
 
 // stopped reports whether `docker container prune` would remove a
@@ -118,8 +133,9 @@ func summarize(r *Report, m *meta) {
 	s.Orphans.Reclaimable = s.Orphans.Usage
 	s.Bookkeeping.addDirs(r.Bookkeeping)
 	s.Other.addDirs(r.Other)
+	s.InactiveDriver.addDirs(r.InactiveDriver)
 	s.DriverDir = s.Images.Usage.Add(s.Containers.Usage).Add(s.BuildCache.Usage).Add(s.Orphans.Usage).Add(s.Bookkeeping.Usage)
-	s.Total = s.DriverDir.Add(s.ContainerDirs.Usage).Add(s.Other.Usage)
+	s.Total = s.DriverDir.Add(s.ContainerDirs.Usage).Add(s.Other.Usage).Add(s.InactiveDriver.Usage)
 	s.Reclaimable = s.Images.Reclaimable.Add(s.Containers.Reclaimable).Add(s.ContainerDirs.Reclaimable).Add(s.Orphans.Reclaimable)
 }
 
@@ -201,7 +217,7 @@ func sortAll(r *Report, m *meta) {
 			return ds[i].DiskUsage > ds[j].DiskUsage || ds[i].DiskUsage == ds[j].DiskUsage && ds[i].Name < ds[j].Name
 		})
 	}
-	for _, p := range []*[]Dir{&r.BuildCache, &r.Orphans, &r.Bookkeeping, &r.Other} {
+	for _, p := range []*[]Dir{&r.BuildCache, &r.Orphans, &r.Bookkeeping, &r.Other, &r.InactiveDriver} {
 		if *p == nil {
 			*p = []Dir{}
 		}

@@ -60,42 +60,42 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 		return nil, fmt.Errorf("data root %s: %w", s.Root, err)
 	}
 	defer rootRef.release()
-	r := &Report{Root: s.Root, Driver: s.Driver, DriverDir: s.Overlay().Dir}
+	r := &Report{Root: s.Root, Driver: s.Driver, DriverDir: s.Graph().Home(), OtherDrivers: s.Others}
+	if r.OtherDrivers == nil {
+		r.OtherDrivers = []string{}
+	}
 	p := newPlan(r, m, bk)
-	ovRef, ovNames, err := openSub(rootRef, "overlay2")
-	if err != nil {
-		return nil, fmt.Errorf("driver dir %s: %w", r.DriverDir, err)
+	refs := map[where]*dirRef{inRoot: rootRef}
+	names := map[where][]string{}
+	for _, pd := range parentDirs(s.Driver) {
+		parent := refs[pd.in]
+		if parent == nil { // its parent is missing: so is it
+			continue
+		}
+		ref, ns, err := openSub(parent, pd.name)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(s.Root, pd.rel), err)
+		}
+		if ref != nil {
+			refs[pd.at], names[pd.at] = ref, ns
+		}
 	}
-	ctRef, ctNames, err := openSub(rootRef, "containers")
-	if err != nil {
-		return nil, fmt.Errorf("containers %s: %w", s.Path("containers"), err)
-	}
-	rootNames, err := readNames(root)
-	if err != nil {
+	if names[inRoot], err = readNames(root); err != nil {
 		return nil, fmt.Errorf("data root %s: %w", s.Root, err)
 	}
-	p.classify(s, ovNames, ctNames, rootNames)
+	p.classify(s, names)
 
 	w := newWalker(p.units)
-	if ovRef != nil {
-		w.self(ovRef, p.ovSelf)
-	}
-	if ctRef != nil {
-		w.self(ctRef, p.ctSelf)
-	}
-	w.self(rootRef, p.rootSelf)
-	for _, e := range p.entries {
-		ref := rootRef
-		switch e.parent {
-		case inOverlay:
-			ref = ovRef
-		case inContainers:
-			ref = ctRef
+	for at, u := range p.selfs {
+		if ref := refs[at]; ref != nil {
+			w.self(ref, u)
 		}
-		w.addRoot(ref, e.name, e.unit)
 	}
-	for _, ref := range []*dirRef{ovRef, ctRef} {
-		if ref != nil {
+	for _, e := range p.entries {
+		w.addRoot(refs[e.parent], e.name, e.unit)
+	}
+	for at, ref := range refs {
+		if at != inRoot {
 			ref.release()
 		}
 	}

@@ -14,6 +14,10 @@ import (
 // checkLinks reports what is missing or dangling between layerdb, the
 // container records, the dirs under overlay2/ and the short links in l/.
 func checkLinks(s *inspect.Store, r *Report, m *meta, p *plan) {
+	if s.Driver != "overlay2" {
+		checkMissing(s, m, p)
+		return
+	}
 	home := s.Overlay()
 	// l/<link> -> ../<id>/diff, read as text
 	linkTo := map[string]string{} // link name -> id
@@ -26,7 +30,7 @@ func checkLinks(s *inspect.Store, r *Report, m *meta, p *plan) {
 				continue
 			}
 			linkTo[n] = id
-			if !p.overlayNames[id] {
+			if !p.driverNames[id] {
 				what := "no such dir under overlay2/"
 				if l := m.byCache[id]; l != nil {
 					what += " (the dir of layer " + string(l.ChainID) + ", which is missing)"
@@ -38,7 +42,7 @@ func checkLinks(s *inspect.Store, r *Report, m *meta, p *plan) {
 		m.find("links_unreadable", filepath.Join(home.Dir, "l"), "%v", err)
 	}
 	for _, e := range p.entries {
-		if e.parent != inOverlay {
+		if e.parent != inDriver {
 			continue
 		}
 		switch e.kind {
@@ -68,7 +72,11 @@ func checkLinks(s *inspect.Store, r *Report, m *meta, p *plan) {
 
 // checkMissing reports layers and container layers whose dir is gone.
 func checkMissing(s *inspect.Store, m *meta, p *plan) {
-	home := s.Overlay()
+	g := s.Graph()
+	home := filepath.Base(g.Home()) + "/"
+	if s.Driver == "aufs" {
+		home += "diff/"
+	}
 	imagesOf := map[*Layer][]string{}
 	for _, im := range m.images {
 		for _, c := range im.Layers {
@@ -79,15 +87,15 @@ func checkMissing(s *inspect.Store, m *meta, p *plan) {
 	}
 	for _, c := range m.layerOrder {
 		l := m.layers[c]
-		if p.overlayNames[l.CacheID] {
+		if p.driverNames[l.CacheID] {
 			if l.MeasuredSize != l.Size {
 				m.find("layer_size_mismatch", s.LayerPath(c)+"/size",
-					"layerdb says %d bytes, but %s/diff holds %d now (Docker's image sizes use the layerdb number)", l.Size, l.Dir, l.MeasuredSize)
+					"layerdb says %d bytes, but %s holds %d now (Docker's image sizes use the layerdb number)", l.Size, g.Layout(l.CacheID).Content, l.MeasuredSize)
 			}
 			continue
 		}
 		l.Missing = true
-		msg := "layer " + string(l.ChainID) + " (cache-id " + l.CacheID + ") has no dir under overlay2/"
+		msg := "layer " + string(l.ChainID) + " (cache-id " + l.CacheID + ") has no dir under " + home
 		if ims := imagesOf[l]; len(ims) > 0 {
 			sort.Strings(ims)
 			msg += "; it breaks images " + strings.Join(ims, ", ")
@@ -102,16 +110,16 @@ func checkMissing(s *inspect.Store, m *meta, p *plan) {
 			sort.Strings(ctrs)
 			msg += "; and containers " + strings.Join(ctrs, ", ")
 		}
-		m.find("layer_dir_missing", home.Dirs(l.CacheID).Layer, "%s", msg)
+		m.find("layer_dir_missing", g.Layout(l.CacheID).Dir, "%s", msg)
 	}
 	for _, ct := range m.containers {
-		if ct.MountID != "" && !p.overlayNames[ct.MountID] {
+		if ct.MountID != "" && !p.driverNames[ct.MountID] {
 			ct.RWMissing = true
-			m.find("rw_dir_missing", home.Dirs(ct.MountID).Layer, "container %s (%s): its rw layer dir is missing", shortID(ct.ID), ct.Name)
+			m.find("rw_dir_missing", g.Layout(ct.MountID).Dir, "container %s (%s): its rw layer dir is missing", shortID(ct.ID), ct.Name)
 		}
-		if ct.InitID != "" && !p.overlayNames[ct.InitID] {
+		if ct.InitID != "" && !p.driverNames[ct.InitID] {
 			ct.InitMissing = true
-			m.find("init_dir_missing", home.Dirs(ct.InitID).Layer, "container %s (%s): its init layer dir is missing", shortID(ct.ID), ct.Name)
+			m.find("init_dir_missing", g.Layout(ct.InitID).Dir, "container %s (%s): its init layer dir is missing", shortID(ct.ID), ct.Name)
 		}
 	}
 	for _, im := range m.images {

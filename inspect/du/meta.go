@@ -27,7 +27,10 @@ type meta struct {
 	// counted is, per chain ID, the number of counted images (those
 	// docker system df lists) whose chain holds the layer.
 	counted map[digest.Digest]int
-	finds   []inspect.Finding
+	// otherDriver names, per container ID, the driver of a container that
+	// another driver's store holds (a migrated host).
+	otherDriver map[string]string
+	finds       []inspect.Finding
 }
 
 func (m *meta) find(kind, path, format string, args ...any) {
@@ -39,7 +42,7 @@ func (m *meta) find(kind, path, format string, args ...any) {
 // of a whole store is an error.
 func readMeta(s *inspect.Store) (*meta, error) {
 	m := &meta{layers: map[digest.Digest]*Layer{}, byCache: map[string]*Layer{},
-		byMount: map[string]*Container{}, byInit: map[string]*Container{}, mountParent: map[string]digest.Digest{}}
+		byMount: map[string]*Container{}, byInit: map[string]*Container{}, mountParent: map[string]digest.Digest{}, otherDriver: map[string]string{}}
 	chains, other, err := s.LayerChainIDs()
 	if err != nil {
 		return nil, fmt.Errorf("layerdb %s: %w", s.ImagePath("layerdb", "sha256"), err)
@@ -57,7 +60,6 @@ func readMeta(s *inspect.Store) (*meta, error) {
 			m.find("layerdb_tmp_leftover", s.ImagePath("layerdb", "tmp", e.Name()), "left in layerdb/tmp by an interrupted layer write (pull, load, build or commit)")
 		}
 	}
-	home := s.Overlay()
 	for _, c := range chains {
 		l, err := s.Layer(c)
 		if err != nil {
@@ -65,7 +67,7 @@ func readMeta(s *inspect.Store) (*meta, error) {
 			continue
 		}
 		lay := &Layer{ChainID: l.ChainID, DiffID: l.DiffID, Parent: l.Parent, CacheID: l.CacheID,
-			Dir: home.Dirs(l.CacheID).Layer, Size: l.Size, MeasuredSize: -1}
+			Dir: s.Graph().Layout(l.CacheID).Dir, Size: l.Size, MeasuredSize: -1}
 		if prev := m.byCache[l.CacheID]; prev != nil {
 			m.find("cache_id_shared", s.LayerPath(c), "cache-id %s is also the cache-id of layer %s", l.CacheID, prev.ChainID)
 		} else {
@@ -139,6 +141,10 @@ func (m *meta) readContainers(s *inspect.Store) {
 	m.finds = append(m.finds, finds...)
 	known := map[string]*Container{}
 	for _, c := range cs {
+		if c.Driver != "" && c.Driver != s.Driver {
+			m.otherDriver[c.ID] = c.Driver
+			continue
+		}
 		ct := &Container{ID: c.ID, Name: c.Name, Image: c.ImageRef, ImageID: c.ImageID, State: c.State.Status,
 			Dir: s.Path("containers", c.ID)}
 		known[c.ID] = ct

@@ -14,16 +14,24 @@ import (
 type Report struct {
 	Root   string `json:"root"`
 	Driver string `json:"driver"`
-	// DriverDir is <root>/overlay2.
-	DriverDir  string      `json:"driver_dir"`
-	Summary    Summary     `json:"summary"`
-	Images     []Image     `json:"images"`
-	Layers     []Layer     `json:"layers"`
-	Containers []Container `json:"containers"`
-	BuildCache []Dir       `json:"build_cache"`
-	Orphans    []Dir       `json:"orphans"`
-	// Bookkeeping is the driver's own: the overlay2 dir itself and l/.
+	// DriverDir is the driver's home: <root>/overlay2 or <root>/aufs.
+	DriverDir string `json:"driver_dir"`
+	// OtherDrivers are the other drivers whose image stores the root
+	// holds; their dirs are in InactiveDriver.
+	OtherDrivers []string    `json:"other_drivers"`
+	Summary      Summary     `json:"summary"`
+	Images       []Image     `json:"images"`
+	Layers       []Layer     `json:"layers"`
+	Containers   []Container `json:"containers"`
+	BuildCache   []Dir       `json:"build_cache"`
+	Orphans      []Dir       `json:"orphans"`
+	// Bookkeeping is the driver's own: the overlay2 dir itself and l/; the
+	// aufs dir itself and its diff/, layers/ and mnt/ dirs.
 	Bookkeeping []Dir `json:"bookkeeping"`
+	// InactiveDriver is what belongs to another driver than the one
+	// audited (a host migrated from aufs to overlay2): its home dir, and
+	// the containers/<id>/ dirs of its containers. Disk usage and size.
+	InactiveDriver []Dir `json:"inactive_driver"`
 	// Other is every other top-level entry of the data root (image/,
 	// buildkit/, volumes/, …) and the data root dir itself: disk usage only.
 	Other []Dir `json:"other"`
@@ -165,8 +173,11 @@ type Summary struct {
 	BuildCache    Group `json:"build_cache"`
 	Orphans       Group `json:"orphans"`
 	Bookkeeping   Group `json:"bookkeeping"`
-	Other         Group `json:"other"`
-	// DriverDir is everything under overlay2/: equals du -sx of it.
+	// InactiveDriver is the other drivers' dirs (Report.InactiveDriver).
+	InactiveDriver Group `json:"inactive_driver"`
+	Other          Group `json:"other"`
+	// DriverDir is everything under the driver home (overlay2/, aufs/):
+	// equals du -sx of it.
 	DriverDir Usage `json:"driver_dir"`
 	// Total is everything under the data root: equals du -sx of it.
 	Total       Usage `json:"total"`

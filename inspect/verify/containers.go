@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/dlayer/dlayer/inspect"
 )
 
 // checkContainers checks each container's image, rw and init layers,
@@ -30,6 +32,10 @@ func (m *model) checkContainers() {
 		if err != nil {
 			p := m.s.ImagePath("layerdb", "mounts", c.ID)
 			add(KindContainerMountMissing, p, "", "", err.Error())
+			continue
+		}
+		if m.aufs {
+			m.aufsContainer(c.ID, mr, m.layers[mr.Parent])
 			continue
 		}
 		rw := m.home.Dirs(mr.MountID)
@@ -97,6 +103,30 @@ func (m *model) checkContainers() {
 }
 
 // containerDir checks that a container's layer dir exists.
+// aufsContainer checks a container's rw and init branches and their
+// layers files: init on the image's layers, rw on init.
+func (m *model) aufsContainer(id string, mr inspect.MountRecord, top *layerInfo) {
+	var below []string
+	if top != nil {
+		below = m.parentIDs(top)
+	} else if mr.Parent != "" {
+		return // reported above: the parent layer does not exist
+	}
+	rwOK := m.aufsDirs(ObjectContainer, id, mr.MountID, "the container's rw layer directory is gone")
+	if mr.InitID == "" {
+		if rwOK {
+			m.compareParents(ObjectContainer, id, mr.MountID, below)
+		}
+		return
+	}
+	if m.aufsDirs(ObjectContainer, id, mr.InitID, "the container's init layer directory is gone") {
+		m.compareParents(ObjectContainer, id, mr.InitID, below)
+	}
+	if rwOK {
+		m.compareParents(ObjectContainer, id, mr.MountID, append([]string{mr.InitID}, below...))
+	}
+}
+
 func (m *model) containerDir(add func(Kind, string, string, string, string), p, what string) bool {
 	fi, err := os.Lstat(p)
 	if err == nil && fi.IsDir() {

@@ -70,6 +70,10 @@ func (lc *layerCheck) lookup(e *entry) {
 	e.data.fd = -1
 	e.hdr = parseHeader(e)
 	hi := e.hdr
+	if lc.m.aufs && (hi.role == roleWhiteout || hi.role == roleOpaque) {
+		// aufs extracts markers as the files they are in the tar.
+		hi.role, hi.target = rolePlain, ""
+	}
 	read := false
 	if hi.h != nil && !hi.unsafe {
 		switch hi.role {

@@ -147,6 +147,10 @@ func (m *model) checkDriverDirs(l *layerInfo) {
 		return
 	}
 	obj := l.chain.String()
+	if m.aufs {
+		l.cacheOK = m.aufsDirs(ObjectLayer, obj, l.cacheID, "the layer's content directory (layerdb cache-id) is gone: its files cannot be read")
+		return
+	}
 	dirs := m.home.Dirs(l.cacheID)
 	for _, p := range []string{dirs.Layer, dirs.Diff} {
 		if fi, err := os.Lstat(p); err != nil || !fi.IsDir() {
@@ -215,11 +219,77 @@ func (m *model) checkLower(l *layerInfo) {
 		if parent == nil {
 			return
 		}
+		if m.aufs {
+			m.compareParents(ObjectLayer, l.chain.String(), l.cacheID, m.parentIDs(parent))
+			return
+		}
 		if want, ok = m.lowerOf(parent); !ok {
 			return
 		}
 	}
+	if m.aufs {
+		m.compareParents(ObjectLayer, l.chain.String(), l.cacheID, nil)
+		return
+	}
 	m.compareLower(ObjectLayer, l.chain.String(), m.home.Dirs(l.cacheID).Layer, want)
+}
+
+// aufsDirs checks that aufs/diff/<id> is a directory; what says what its
+// loss means.
+func (m *model) aufsDirs(objType, obj, id, what string) bool {
+	p := m.graph.Layout(id).Content
+	fi, err := os.Lstat(p)
+	if err == nil && fi.IsDir() {
+		return true
+	}
+	kind := KindCacheDirMissing
+	if objType == ObjectContainer {
+		kind = KindContainerLayerMissing
+	}
+	m.add(Finding{Kind: kind, ObjectType: objType, Object: obj, Path: p, File: p,
+		Expected: "a directory", Actual: describeLstat(fi, err), Message: what})
+	return false
+}
+
+// parentIDs lists the cache-ids of l and the layers below it, top first:
+// what aufs/layers/<id> of a layer on top of l must say. It stops at an
+// unknown cache-id.
+func (m *model) parentIDs(l *layerInfo) []string {
+	var ids []string
+	for p := l; p != nil; p = m.layers[p.parent] {
+		ids = append(ids, p.cacheID)
+		if p.parent == "" {
+			break
+		}
+	}
+	return ids
+}
+
+// compareParents compares aufs/layers/<id> with want (cache-ids, nearest
+// first; none for a base layer, whose file is empty).
+func (m *model) compareParents(objType, obj, id string, want []string) {
+	p := m.graph.Layout(id).Parents
+	lws, exists, err := m.graph.Lowers(id)
+	kind := KindLowerMismatch
+	if objType == ObjectContainer {
+		kind = KindContainerLowerMismatch
+	}
+	var got []string
+	for _, lw := range lws {
+		got = append(got, lw.ID)
+	}
+	w, g := strings.Join(want, " "), strings.Join(got, " ")
+	switch {
+	case err != nil:
+		m.add(Finding{Kind: kind, ObjectType: objType, Object: obj, Path: p, File: p, Expected: orNone(w), Actual: err.Error(),
+			Message: "the layers file does not parse: aufs cannot stack the layers below"})
+	case !exists:
+		m.add(Finding{Kind: kind, ObjectType: objType, Object: obj, Path: p, File: p, Expected: orNone(w), Actual: "missing",
+			Message: "the layers file is missing: the layers below cannot be stacked"})
+	case g != w:
+		m.add(Finding{Kind: kind, ObjectType: objType, Object: obj, Path: p, File: p, Expected: orNone(w), Actual: orNone(g),
+			Message: "the layers file does not list the layers below, nearest first, as the layer chain says"})
+	}
 }
 
 // compareLower compares <dir>/lower with want ("" = no lower file).

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,8 +24,12 @@ const maxConfig = 16 << 20
 // model is what the metadata files say, read once, with the findings of
 // reading them.
 type model struct {
-	s          *inspect.Store
-	home       overlay2.Home
+	s     *inspect.Store
+	home  overlay2.Home
+	graph inspect.Driver
+	// aufs: the driver keeps a layer's whiteouts and opaque markers as the
+	// ".wh." files of its tar, and records parents in aufs/layers/<id>.
+	aufs       bool
 	images     map[digest.Digest]*imageInfo
 	layers     map[digest.Digest]*layerInfo
 	containers []*containerInfo
@@ -88,7 +93,7 @@ func (m *model) add(f Finding) { m.findings = append(m.findings, f) }
 
 // readModel reads images, tags, layers and containers.
 func readModel(s *inspect.Store) (*model, error) {
-	m := &model{s: s, home: s.Overlay(), images: map[digest.Digest]*imageInfo{}, layers: map[digest.Digest]*layerInfo{}}
+	m := &model{s: s, home: s.Overlay(), graph: s.Graph(), aufs: s.Driver == "aufs", images: map[digest.Digest]*imageInfo{}, layers: map[digest.Digest]*layerInfo{}}
 	if err := m.readImages(); err != nil {
 		return nil, err
 	}
@@ -255,6 +260,9 @@ func (m *model) readContainers() error {
 			Path: f.Path, File: f.Path, Message: f.Message})
 	}
 	for _, c := range cs {
+		if c.Driver != "" && c.Driver != m.s.Driver && slices.Contains(m.s.Others, c.Driver) {
+			continue // verified with its own driver's store
+		}
 		m.containers = append(m.containers, &containerInfo{c: c})
 		if im := m.images[c.ImageID]; im != nil {
 			im.ctrs = append(im.ctrs, c.Name)

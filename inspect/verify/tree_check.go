@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/dlayer/dlayer/aufs"
 	"github.com/dlayer/dlayer/inspect/layerfs"
 	"golang.org/x/sys/unix"
 )
@@ -225,6 +226,9 @@ func (lc *layerCheck) finishTree() {
 
 // extra reports an entry on disk that no header made.
 func (lc *layerCheck) extra(dir, name string) {
+	if _, k := aufs.Classify(name); lc.m.aufs && dir == "." && k == layerfs.Bookkeeping && name != aufs.OpaqueMarker {
+		return // aufs's own files at a branch root
+	}
 	rel := path.Join(dir, name)
 	d, err := lc.dirs.get(dir)
 	if err != nil {

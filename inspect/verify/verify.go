@@ -70,7 +70,9 @@ type Stats struct {
 
 // Report is the result of a run.
 type Report struct {
-	Root     string        `json:"root"`
+	Root string `json:"root"`
+	// Drivers are the storage drivers whose image stores were verified.
+	Drivers  []string      `json:"drivers"`
 	Quick    bool          `json:"quick"`
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"-"`
@@ -109,7 +111,7 @@ type Options struct {
 // finding and the run goes on.
 func Run(ctx context.Context, s *inspect.Store, opt Options) (*Report, error) {
 	start := time.Now()
-	r := &Report{Root: s.Root, Quick: opt.Quick, Started: start.UTC()}
+	r := &Report{Root: s.Root, Drivers: []string{s.Driver}, Quick: opt.Quick, Started: start.UTC()}
 	m, err := readModel(s)
 	if err != nil {
 		return nil, err
@@ -224,4 +226,18 @@ func (m *model) progress(opt Options, start time.Time, done *atomic.Int64, total
 		}
 	}()
 	return func() { close(stop); wg.Wait() }
+}
+
+// Merge adds the findings and counts of o, a run on another driver's
+// store of the same root, to r.
+func (r *Report) Merge(o *Report) {
+	r.Drivers = append(r.Drivers, o.Drivers...)
+	r.Duration += o.Duration
+	r.Stats.Images += o.Stats.Images
+	r.Stats.Layers += o.Stats.Layers
+	r.Stats.Containers += o.Stats.Containers
+	r.Stats.LayersHashed += o.Stats.LayersHashed
+	r.Stats.Entries += o.Stats.Entries
+	r.Stats.BytesHashed += o.Stats.BytesHashed
+	r.Findings = append(r.Findings, o.Findings...)
 }

@@ -1,0 +1,116 @@
+package du
+
+import (
+	"errors"
+	"os"
+	"sort"
+
+	"github.com/dlayer/dlayer/inspect"
+	"github.com/opencontainers/go-digest"
+)
+
+// Catalog is what the store's metadata alone says about its images and
+// layers: Docker's image Size, SharedSize and UniqueSize (computed exactly
+// as for Audit, and as /system/df does), which images hold each layer, and
+// which containers use each image. It is what `dlayer images` and `dlayer
+// layers` show.
+//
+// No tree is walked, so it is fast on any store; the fields that need a
+// walk are left empty: DiskUsage and UniqueDiskUsage of Images, Layer
+// MeasuredSize (-1), DiskUsage and Files, and every size of Containers. A
+// layer dir is only Lstat-ed, to set Layer.Missing and Image.MissingLayers.
+type Catalog struct {
+	// Images are sorted as docker images sorts them: newest Created
+	// first, then by ID.
+	Images []Image
+	// Layers are sorted by chain ID.
+	Layers []Layer
+	// Containers are every container of the store (containers/*/ and
+	// layerdb/mounts), sorted by ID.
+	Containers []Container
+	// Findings are problems met in the metadata: unreadable entries,
+	// layers an image needs that layerdb lacks, missing layer dirs.
+	Findings []inspect.Finding
+}
+
+// ReadCatalog reads the store's metadata (imagedb, repositories.json,
+// layerdb, containers, layerdb/mounts) and derives the catalog. A damaged
+// entry is a finding; only an unreadable listing of a whole store is an
+// error.
+func ReadCatalog(s *inspect.Store) (*Catalog, error) {
+	m, err := readMeta(s)
+	if err != nil {
+		return nil, err
+	}
+	shareLayers(m)
+	for _, c := range m.layerOrder {
+		l := m.layers[c]
+		if _, err := os.Lstat(l.Dir); err != nil {
+			l.Missing = true
+			if !errors.Is(err, os.ErrNotExist) {
+				m.find("layer_dir_unreadable", l.Dir, "%v", err)
+			} else {
+				m.find("layer_dir_missing", l.Dir, "layer %s (cache-id %s) has no dir under overlay2/", l.ChainID, l.CacheID)
+			}
+		}
+	}
+	cat := &Catalog{Findings: []inspect.Finding{}}
+	for _, im := range m.images {
+		for _, c := range im.Layers {
+			l := m.layers[c]
+			if l == nil {
+				m.find("image_layer_missing", s.LayerPath(c), "image %s needs layer %s, which layerdb does not have (its Size leaves it out)", imageName(im), c)
+			}
+			if l == nil || l.Missing {
+				im.MissingLayers = append(im.MissingLayers, c)
+			}
+		}
+		cat.Images = append(cat.Images, *im)
+	}
+	sort.SliceStable(cat.Images, func(i, j int) bool {
+		a, b := cat.Images[i], cat.Images[j]
+		return a.Created.After(b.Created) || a.Created.Equal(b.Created) && a.ID < b.ID
+	})
+	for _, c := range m.layerOrder {
+		cat.Layers = append(cat.Layers, *m.layers[c])
+	}
+	sort.Slice(cat.Layers, func(i, j int) bool { return cat.Layers[i].ChainID < cat.Layers[j].ChainID })
+	for _, ct := range m.containers {
+		cat.Containers = append(cat.Containers, *ct)
+	}
+	sort.Slice(cat.Containers, func(i, j int) bool { return cat.Containers[i].ID < cat.Containers[j].ID })
+	cat.Findings = append(cat.Findings, m.finds...)
+	return cat, nil
+}
+
+// Layer returns the layer with chain ID c, or nil.
+func (c *Catalog) Layer(chain digest.Digest) *Layer {
+	i := sort.Search(len(c.Layers), func(i int) bool { return c.Layers[i].ChainID >= chain })
+	if i < len(c.Layers) && c.Layers[i].ChainID == chain {
+		return &c.Layers[i]
+	}
+	return nil
+}
+
+// Image returns the image with ID id, or nil.
+func (c *Catalog) Image(id digest.Digest) *Image {
+	for i := range c.Images {
+		if c.Images[i].ID == id {
+			return &c.Images[i]
+		}
+	}
+	return nil
+}
+
+// ContainersOf returns the names of the containers created from image id
+// (those /system/df counts in the image's Containers), sorted.
+func (c *Catalog) ContainersOf(id digest.Digest) []string {
+	names := []string{}
+	for _, ct := range c.Containers {
+		if ct.ImageID == id {
+			names = append(names, ct.Name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
