@@ -22,7 +22,9 @@ func spacedStore(t *testing.T) (*Store, *fixtures.Built) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = filepath.WalkDir(dir, func(p string, d os.DirEntry, _ error) error { _ = os.Chmod(p, 0o755); return nil }) })
+	t.Cleanup(func() {
+		_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, _ error) error { _ = os.Chmod(p, 0o755); return nil })
+	})
 	s, err := Open(b.Root)
 	if err != nil {
 		t.Fatal(err)
