@@ -23,7 +23,12 @@ func spacedStore(t *testing.T) (*Store, *fixtures.Built) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, _ error) error { _ = os.Chmod(p, 0o755); return nil })
+		_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, _ error) error {
+			if d != nil && d.IsDir() {
+				_ = os.Chmod(p, 0o755)
+			}
+			return nil
+		})
 	})
 	s, err := Open(b.Root)
 	if err != nil {
