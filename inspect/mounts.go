@@ -313,7 +313,7 @@ func leakMessage(m *StoreMount) string {
 	case MountStateUnknown:
 		what = fmt.Sprintf("layer %s belongs to no container but is mounted", shortLayer(m.LayerID))
 	}
-	return what + "; nothing will unmount it until the host reboots (umount it once nothing uses it)"
+	return what + "; Docker will not unmount it (umount it once nothing uses it)"
 }
 
 func layerList(ids []string) string {

@@ -42,10 +42,10 @@ type Aufs struct {
 // Branch is one aufs branch, "<path>=<perm>".
 type Branch struct {
 	// Path is the branch root, decoded.
-	Path string
+	Path string `json:"path"`
 	// Perm is the permission as aufs prints it: "rw", "ro", "rr", with
 	// attributes such as "+wh" or "+nolwh" ("ro+wh"); "" when not given.
-	Perm string
+	Perm string `json:"perm"`
 }
 
 // Writable reports whether the branch takes writes (perm "rw…").
