@@ -144,3 +144,42 @@ func TestIsPID(t *testing.T) {
 		}
 	}
 }
+
+// explain reads --mountinfo the same way: none means unknown (null), a
+// file or PID is read, and a missing file is a finding, not a failure.
+func TestExplainMountinfoSources(t *testing.T) {
+	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
+	for _, tt := range []struct {
+		src     string
+		mounted string // "null", "true", "false"
+		finding string
+	}{
+		{"none", "null", ""},
+		{demoMountinfo(t, b, false), "true", ""},
+		{strconv.Itoa(os.Getpid()), "false", "running_not_mounted"},
+		{"auto", "false", "running_not_mounted"},
+		{filepath.Join(t.TempDir(), "absent"), "null", "mountinfo_unreadable"},
+	} {
+		out, errOut, code := runCLI("--root", b.Root, "--daemon", "off", "--mountinfo", tt.src, "--format", "json", "explain", "web")
+		var x struct {
+			RWLayer struct {
+				Mounted *bool `json:"mounted"`
+			} `json:"rw_layer"`
+			Findings []inspect.Finding `json:"findings"`
+		}
+		if code != 0 || json.Unmarshal([]byte(out), &x) != nil {
+			t.Fatalf("%s: exit %d %s", tt.src, code, errOut)
+		}
+		got := "null"
+		if x.RWLayer.Mounted != nil {
+			got = strconv.FormatBool(*x.RWLayer.Mounted)
+		}
+		var kinds []string
+		for _, f := range x.Findings {
+			kinds = append(kinds, f.Kind)
+		}
+		if got != tt.mounted || strings.Join(kinds, ",") != tt.finding {
+			t.Errorf("--mountinfo %s: mounted %s findings %v; want %s %q", tt.src, got, kinds, tt.mounted, tt.finding)
+		}
+	}
+}

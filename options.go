@@ -90,6 +90,9 @@ func liveMounts(o globalOptions, s *inspect.Store) (mounts []inspect.LiveMount, 
 	if err != nil {
 		return nil, false, []inspect.Finding{{Kind: "mountinfo_unreadable", Path: o.Mountinfo, Message: err.Error()}}
 	}
+	if !known {
+		return nil, false, nil
+	}
 	var all []mountinfo.Mount
 	for _, t := range tables {
 		all = append(all, t.Mounts...)
