@@ -93,26 +93,24 @@ func liveMounts(o globalOptions, s *inspect.Store) (mounts []inspect.LiveMount, 
 	if !known {
 		return nil, false, nil
 	}
-	var all []mountinfo.Mount
-	for _, t := range tables {
-		all = append(all, t.Mounts...)
-	}
 	home := s.Overlay().Dir
-	for _, m := range all {
-		if m.FSType != "overlay" {
-			continue
+	for _, t := range tables {
+		for _, m := range t.Mounts {
+			if m.FSType != "overlay" {
+				continue
+			}
+			ov, err := m.Overlay()
+			if err != nil {
+				finds = append(finds, inspect.Finding{Kind: "mountinfo_malformed", Path: fmt.Sprintf("%s:%d", t.Path, m.Line), Message: err.Error()})
+				continue
+			}
+			ov = ov.Resolve(home)
+			lm := inspect.LiveMount{MountPoint: m.MountPoint, UpperDir: ov.UpperDir, WorkDir: ov.WorkDir, Options: m.SuperOptionsRaw}
+			for _, d := range ov.LowerDirs {
+				lm.LowerDirs = append(lm.LowerDirs, filepath.Clean(d))
+			}
+			mounts = append(mounts, lm)
 		}
-		ov, err := m.Overlay()
-		if err != nil {
-			finds = append(finds, inspect.Finding{Kind: "mountinfo_malformed", Path: fmt.Sprintf("%s:%d", o.Mountinfo, m.Line), Message: err.Error()})
-			continue
-		}
-		ov = ov.Resolve(home)
-		lm := inspect.LiveMount{MountPoint: m.MountPoint, UpperDir: ov.UpperDir, WorkDir: ov.WorkDir, Options: m.SuperOptionsRaw}
-		for _, d := range ov.LowerDirs {
-			lm.LowerDirs = append(lm.LowerDirs, filepath.Clean(d))
-		}
-		mounts = append(mounts, lm)
 	}
 	return mounts, true, finds
 }
