@@ -58,7 +58,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		EnableBashCompletion: false,
 		ExitErrHandler:       func(*cli.Context, error) {},
 		Flags:                globalFlags(),
-		Commands:             []*cli.Command{explainCommand(), diffCommand(), psCommand(), duCommand(), verifyCommand(), imagesCommand(), layersCommand()},
+		Commands:             []*cli.Command{explainCommand(), diffCommand(), psCommand(), imagesCommand(), layersCommand(), duCommand(), verifyCommand(), mountsCommand()},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return cli.Exit(err.Error(), exitUsage)
 		},
