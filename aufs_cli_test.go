@@ -49,7 +49,44 @@ func TestCLIOnCommittedAUFSStore(t *testing.T) {
 			}
 		})
 	}
-	out, errOut, code := runCLI("--root", r, "--format", "json", "verify")
+	// A live aufs mount of web, as mountinfo shows it with the module's
+	// brs=0 (branches in the options): explain and mounts match it.
+	x := explainJSON(t, r, "off", "web")
+	var br []string
+	br = append(br, x.RWLayer.UpperDir+"=rw")
+	for _, d := range x.RWLayer.LowerDirs {
+		br = append(br, d+"=ro+wh")
+	}
+	line := "36 25 0:44 / " + x.RWLayer.MergedDir + " rw,relatime - aufs none rw,si=9b4f0a7f2d8c1a23,dio,br:" + strings.Join(br, ":") + "\n"
+	mi := filepath.Join(t.TempDir(), "mountinfo")
+	if err := os.WriteFile(mi, []byte(line), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLI("--root", r, "--mountinfo", mi, "--daemon", "off", "--format", "json", "explain", "web")
+	var xm struct {
+		RWLayer struct {
+			Mounted *bool `json:"mounted"`
+		} `json:"rw_layer"`
+		Findings []struct{ Kind string }
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &xm) != nil || xm.RWLayer.Mounted == nil || !*xm.RWLayer.Mounted || len(xm.Findings) != 0 {
+		t.Errorf("explain with the aufs mount: exit %d %s\n%s", code, errOut, out)
+	}
+	if out, errOut, code := runCLI("--root", r, "--mountinfo", mi, "mounts"); code != 0 || !strings.Contains(out, "web (") || !strings.Contains(out, "running") {
+		t.Errorf("mounts with the aufs mount: exit %d %s\n%s", code, errOut, out)
+	}
+	bad := strings.Replace(line, "=ro+wh:", "=ro+wh:"+x.RWLayer.LowerDirs[len(x.RWLayer.LowerDirs)-1]+"=ro+wh:", 1)
+	if err := os.WriteFile(mi, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, _ := runCLI("--root", r, "--mountinfo", mi, "--daemon", "off", "explain", "web"); !strings.Contains(out, "mount_mismatch") {
+		t.Errorf("an aufs mount with an extra branch is not a mismatch:\n%s", out)
+	}
+	if out, _, code := runCLI("--root", r, "--mountinfo", mi, "mounts"); code != 1 || !strings.Contains(out, "mount_lower_mismatch") {
+		t.Errorf("mounts: exit %d, want 1 with mount_lower_mismatch:\n%s", code, out)
+	}
+
+	out, errOut, code = runCLI("--root", r, "--format", "json", "verify")
 	var v verifyJSON
 	if json.Unmarshal([]byte(out), &v) != nil || v.Stats.LayersHashed != 4 || strings.Join(v.Drivers, ",") != "aufs" {
 		t.Fatalf("verify: exit %d\n%s\n%s", code, out, errOut)

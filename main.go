@@ -2,8 +2,9 @@
 // root: it explains what a container's layers are, where they live, and what
 // its writable layer did, from the files alone.
 //
-// Exit codes: 0 success; 2 usage error, or the store cannot be read (the
-// message names the path and the cause).
+// Exit codes: 0 success; 1 verify findings or mounts problems; 2 usage
+// error, or the store cannot be read (the message names the path and the
+// cause).
 package main
 
 import (
@@ -51,6 +52,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			"and explains it from the files alone: it never writes there and never needs the daemon.\n\n" +
 			"EXIT CODES:\n" +
 			"   0  success\n" +
+			"   1  verify: findings; mounts: problems (leaked, missing or mismatched mounts)\n" +
 			"   2  usage error, or the store cannot be read (the message names the path and the cause)",
 		Writer:               stdout,
 		ErrWriter:            stderr,
@@ -58,7 +60,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 		EnableBashCompletion: false,
 		ExitErrHandler:       func(*cli.Context, error) {},
 		Flags:                globalFlags(),
-		Commands:             []*cli.Command{explainCommand(), diffCommand(), psCommand(), duCommand(), verifyCommand(), imagesCommand(), layersCommand(), whoseCommand()},
+		Commands:             []*cli.Command{explainCommand(), diffCommand(), psCommand(), imagesCommand(), layersCommand(), duCommand(), verifyCommand(), mountsCommand(), whoseCommand()},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return cli.Exit(err.Error(), exitUsage)
 		},

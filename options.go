@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"path/filepath"
+	"strconv"
 
 	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/mountinfo"
@@ -12,7 +13,7 @@ import (
 // globalOptions are the flags every command shares.
 type globalOptions struct {
 	Root      string
-	Mountinfo string // a file, or "none"
+	Mountinfo string // auto, none, a PID or a file
 	Format    string // table or json
 	Daemon    string // auto or off
 	Driver    string // auto, overlay2 or aufs
@@ -22,8 +23,9 @@ func globalFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "root", Value: "/var/lib/docker", EnvVars: []string{"DLAYER_ROOT"},
 			Usage: "Docker data root to read (a live root, a copy, or a mounted disk image)"},
-		&cli.StringFlag{Name: "mountinfo", Value: "/proc/self/mountinfo",
-			Usage: "mountinfo file for live mount data, or `none`"},
+		&cli.StringFlag{Name: "mountinfo", Value: "auto",
+			Usage: "live mount data: `auto` (this process's mount namespace and those of running dockerd and containerd processes), " +
+				"FILE (a mountinfo file; ./NAME for a file called auto, none or a number), PID (/proc/PID/mountinfo), or none"},
 		&cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
 		&cli.StringFlag{Name: "driver", Value: "auto", EnvVars: []string{"DLAYER_DRIVER"},
 			Usage: "storage driver whose image store to read: auto (the one the root holds; overlay2 when it holds both, and each container by its own driver), overlay2 or aufs"},
@@ -68,33 +70,98 @@ func openStoreFor(o globalOptions, ref string) (*inspect.Store, error) {
 	return openStore(o)
 }
 
+// Where the live host's kernel tables are (--mountinfo auto and PID).
+const (
+	procRoot = "/proc"
+	sysRoot  = "/sys"
+)
+
+// mountTables reads the mount tables --mountinfo names. known is false with
+// none; err (nothing could be read) names the file or process.
+func mountTables(o globalOptions) (tables []mountinfo.Table, known bool, err error) {
+	switch src := o.Mountinfo; {
+	case src == "none":
+		return nil, false, nil
+	case src == "auto" || src == "":
+		tables, err = mountinfo.ReadNamespaces(procRoot, mountinfo.DaemonCommands)
+		return tables, true, err
+	case isPID(src):
+		pid, _ := strconv.Atoi(src)
+		t, err := mountinfo.ReadPID(procRoot, pid)
+		return []mountinfo.Table{t}, true, err
+	default:
+		t, err := mountinfo.ReadTable(src)
+		return []mountinfo.Table{t}, true, err
+	}
+}
+
+// isPID reports whether s is a process ID (a positive decimal).
+func isPID(s string) bool {
+	n, err := strconv.Atoi(s)
+	return err == nil && n > 0 && strconv.Itoa(n) == s
+}
+
 // liveMounts reads the overlay mounts of --mountinfo, their relative
 // options resolved against the store's overlay2 home. known is false with
 // --mountinfo none; an unreadable file is a finding, not a failure.
 func liveMounts(o globalOptions, s *inspect.Store) (mounts []inspect.LiveMount, known bool, finds []inspect.Finding) {
-	if o.Mountinfo == "none" || o.Mountinfo == "" {
-		return nil, false, nil
-	}
-	all, err := mountinfo.ReadFile(o.Mountinfo)
+	tables, known, err := mountTables(o)
 	if err != nil {
 		return nil, false, []inspect.Finding{{Kind: "mountinfo_unreadable", Path: o.Mountinfo, Message: err.Error()}}
 	}
+	if !known {
+		return nil, false, nil
+	}
 	home := s.Overlay().Dir
-	for _, m := range all {
-		if m.FSType != "overlay" {
-			continue
+	for _, t := range tables {
+		for _, m := range t.Mounts {
+			if m.FSType == "aufs" {
+				lm, err := aufsLiveMount(m)
+				if err != nil {
+					finds = append(finds, inspect.Finding{Kind: "mountinfo_malformed", Path: fmt.Sprintf("%s:%d", t.Path, m.Line), Message: err.Error()})
+				} else if lm != nil {
+					mounts = append(mounts, *lm)
+				}
+				continue
+			}
+			if m.FSType != "overlay" {
+				continue
+			}
+			ov, err := m.Overlay()
+			if err != nil {
+				finds = append(finds, inspect.Finding{Kind: "mountinfo_malformed", Path: fmt.Sprintf("%s:%d", t.Path, m.Line), Message: err.Error()})
+				continue
+			}
+			ov = ov.Resolve(home)
+			lm := inspect.LiveMount{MountPoint: m.MountPoint, UpperDir: ov.UpperDir, WorkDir: ov.WorkDir, Options: m.SuperOptionsRaw}
+			for _, d := range ov.LowerDirs {
+				lm.LowerDirs = append(lm.LowerDirs, filepath.Clean(d))
+			}
+			mounts = append(mounts, lm)
 		}
-		ov, err := m.Overlay()
-		if err != nil {
-			finds = append(finds, inspect.Finding{Kind: "mountinfo_malformed", Path: fmt.Sprintf("%s:%d", o.Mountinfo, m.Line), Message: err.Error()})
-			continue
-		}
-		ov = ov.Resolve(home)
-		lm := inspect.LiveMount{MountPoint: m.MountPoint, UpperDir: ov.UpperDir, WorkDir: ov.WorkDir, Options: m.SuperOptionsRaw}
-		for _, d := range ov.LowerDirs {
-			lm.LowerDirs = append(lm.LowerDirs, filepath.Clean(d))
-		}
-		mounts = append(mounts, lm)
 	}
 	return mounts, true, finds
+}
+
+// aufsLiveMount is an aufs mount as explain compares it: the writable
+// branch as the upper dir, the others as lower dirs, top first. Branches
+// hidden behind si= are read from sysfs when it still has them; nil when
+// they cannot be known (the mount is then matched by its mount point).
+func aufsLiveMount(m mountinfo.Mount) (*inspect.LiveMount, error) {
+	a, err := m.Aufs()
+	if err != nil {
+		return nil, err
+	}
+	lm := &inspect.LiveMount{MountPoint: m.MountPoint, LowerDirs: []string{}, Options: m.SuperOptionsRaw}
+	if r, err := a.ResolveSysfs(sysRoot); err == nil {
+		a = r
+	}
+	for i, b := range a.Branches {
+		if i == 0 && b.Writable() {
+			lm.UpperDir = filepath.Clean(b.Path)
+			continue
+		}
+		lm.LowerDirs = append(lm.LowerDirs, filepath.Clean(b.Path))
+	}
+	return lm, nil
 }

@@ -6,6 +6,8 @@
 // It resolves container and image references, builds layer chains and
 // checks chain IDs, and computes the union view of a container's layers:
 // what each entry of the writable layer did (explain) and the changes
-// `docker diff` would list (diff). It returns plain values; it never prints
-// and never writes.
+// `docker diff` would list (diff). Given mount tables read by package
+// mountinfo, it maps the overlay and aufs mounts of the store's layers to
+// their containers and flags leaked or missing ones (mounts). It returns
+// plain values; it never prints and never writes.
 package inspect

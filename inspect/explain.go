@@ -208,9 +208,10 @@ func (s *Store) checkMount(rw *RWLayer, c Container, mounts []LiveMount, x *Expl
 		for j, d := range m.LowerDirs {
 			got[j] = s.resolveLowerPath(d)
 		}
-		if fmt.Sprint(got) != fmt.Sprint(rw.LowerDirs) {
+		branchesKnown := m.UpperDir != "" || len(m.LowerDirs) > 0 // aufs behind si= with sysfs gone: unknown
+		if branchesKnown && fmt.Sprint(got) != fmt.Sprint(rw.LowerDirs) {
 			x.Findings = append(x.Findings, Finding{Kind: "mount_mismatch", Path: m.MountPoint,
-				Message: fmt.Sprintf("mounted lowerdir resolves to %v, the store's lower file to %v", got, rw.LowerDirs)})
+				Message: fmt.Sprintf("mounted lower dirs resolve to %v, the store's %s to %v", got, filepath.Base(rw.ParentsFile), rw.LowerDirs)})
 		}
 		break
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -79,7 +80,7 @@ func (q *whoseQuery) liveMounts() {
 				use = true
 			}
 		}
-		if use {
+		if use && !slices.Contains(a.Mounts, m.MountPoint) { // one mount seen from several namespaces
 			a.Mounts = append(a.Mounts, m.MountPoint)
 		}
 	}

@@ -1,7 +1,7 @@
 // Package mountinfo reads the kernel's mount table in the
 // /proc/<pid>/mountinfo format and the mount options of the union
-// filesystems Docker uses (overlay, and aufs through the generic option
-// list).
+// filesystems Docker uses (overlay and aufs), for one mount namespace or
+// several.
 //
 // It owns:
 //
@@ -18,15 +18,25 @@
 //     the feature switches ([ParseOverlay], [Overlay]);
 //   - making the relative paths Docker's overlay2 driver uses for long
 //     layer chains absolute again ([Overlay.Resolve]);
+//   - the aufs super options: si=, and the branch list "br:" (or the
+//     br=/dirs=/br<N>= spellings) with each branch's permission; for a
+//     mount that shows si= only, the branches in sysfs under
+//     <sys>/fs/aufs/si_<id>/br<N> ([ParseAufs], [Aufs.ResolveSysfs]);
 //   - finding the mount that belongs to an overlay2 upper dir or a mount
-//     point ([FindOverlayByUpper], [FindByMountPoint]).
+//     point ([FindOverlayByUpper], [FindByMountPoint]);
+//   - reading the tables of several mount namespaces: the caller's own and
+//     those of the dockerd and containerd processes, each namespace once,
+//     found with github.com/prometheus/procfs (AllProcs, Comm, CmdLine,
+//     Namespaces) ([ReadNamespaces], [ReadPID], [ReadTable], [Table]).
 //
-// The package only reads. It never opens /proc on its own: callers pass
-// a reader or a path, so a mountinfo file copied from another host is
-// read the same way as a live one. Nothing here prints.
+// The package only reads. It never opens /proc or /sys on its own: callers
+// pass a reader, a path, or the directory procfs or sysfs is mounted on,
+// so a mountinfo file copied from another host, or a fake tree in a test,
+// is read the same way as a live one. Nothing here prints.
 //
-// The parser is written here rather than delegated to
-// github.com/prometheus/procfs: procfs v0.23.0 keeps its line parser
+// The line parser is written here rather than delegated to
+// github.com/prometheus/procfs (which finds the processes and their
+// namespaces): procfs v0.23.0 keeps its line parser
 // unexported (its entry points open /proc paths themselves), stores
 // options in maps (losing order, the raw text and repeated keys such as
 // "lowerdir+="), does not decode octal escapes, drops unknown optional

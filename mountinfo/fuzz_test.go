@@ -108,3 +108,61 @@ func FuzzParseOverlay(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseAufs checks that ParseAufs never panics, fails only with
+// ErrMalformed, and that parsed branches are absolute, carry a valid
+// permission, and render back ("br:" list) to the same branches.
+func FuzzParseAufs(f *testing.F) {
+	for _, path := range samples(f) {
+		for _, m := range readSample(f, filepath.Base(path)) {
+			if m.FSType == "aufs" {
+				f.Add(m.SuperOptionsRaw)
+			}
+		}
+	}
+	for _, s := range []string{"si=1,br0=/a=rw,br1=/b=ro+wh", "br=/a=rw:/b=ro,dio", "br:/a,b=rw:/c:d=rr", `br:/a\040b=rw`, "si=zz"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		a, err := ParseAufs(s)
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error %v does not wrap ErrMalformed", err)
+			}
+			return
+		}
+		if a.SI == "" && len(a.Branches) == 0 {
+			t.Fatalf("neither si nor branches: %+v", a)
+		}
+		var list []string
+		for _, b := range a.Branches {
+			if !strings.HasPrefix(b.Path, "/") || (b.Perm != "" && !validPerm(b.Perm)) {
+				t.Fatalf("bad branch %+v from %q", b, s)
+			}
+			item := escapeOctal(b.Path, pathEscapes)
+			if b.Perm != "" {
+				item += "=" + b.Perm
+			}
+			list = append(list, item)
+		}
+		if len(list) == 0 || ambiguous(a.Branches) {
+			return
+		}
+		back, err := ParseAufs("br:" + strings.Join(list, ":"))
+		if err != nil || !reflect.DeepEqual(back.Branches, a.Branches) {
+			t.Fatalf("round trip of %+v gave %+v, %v", a.Branches, back.Branches, err)
+		}
+	})
+}
+
+// ambiguous reports whether a branch path contains what the branch list
+// syntax uses as separators (":/" or "="), so that a rendering of it
+// cannot be split back the same way.
+func ambiguous(bs []Branch) bool {
+	for _, b := range bs {
+		if strings.Contains(b.Path, ":/") || strings.Contains(b.Path, "=") || strings.HasSuffix(b.Path, ":") {
+			return true
+		}
+	}
+	return false
+}

@@ -48,7 +48,7 @@ func TestAgreesWithProcfs(t *testing.T) {
 					continue
 				}
 				for k, v := range r.SuperOptions {
-					if got, ok := m.SuperOption(k); !ok || got != mustUnescape(t, v) {
+					if got, ok := m.SuperOption(mustUnescape(t, k)); !ok || got != mustUnescape(t, v) {
 						t.Errorf("line %d: super option %q: procfs %q, ours %q", i+1, k, v, got)
 					}
 				}

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/report"
+	"github.com/urfave/cli/v2"
+)
+
+func mountsCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "mounts",
+		Usage: "list the overlay and aufs mounts of the store's layers and flag leaked or missing ones",
+		Description: "Reads the mount tables --mountinfo names (by default this process's mount namespace and those of\n" +
+			"running dockerd and containerd processes, each namespace once) and lists every overlay or aufs mount\n" +
+			"with a dir under --root: its container (through layerdb/mounts/*/mount-id) and the container's state,\n" +
+			"its upper, work and lower dirs (relative l/ forms resolved), propagation and namespaces.\n\n" +
+			"Problems: leaked_mount (a layer's merged mount whose container is stopped, created, removed or\n" +
+			"unknown), running_not_mounted, mount_lower_mismatch (mounted lowers differ from the store's lower\n" +
+			"file), mount_upper_mismatch, upper_multiply_mounted. What could not be read goes to stderr.\n\n" +
+			"EXIT CODES:\n   0  no problems\n   1  problems (listed on stdout)\n" +
+			"   2  could not run (usage, unreadable store, --mountinfo none, or no mount table readable)",
+		Flags: []cli.Flag{
+			&cli.BoolFlag{Name: "long", Aliases: []string{"l"}, Usage: "also print each mount's dirs, options and sightings"},
+		},
+		Action: func(c *cli.Context) error {
+			o, err := readGlobal(c)
+			if err != nil {
+				return err
+			}
+			if c.NArg() != 0 {
+				return cli.Exit("mounts takes no arguments: it lists every mount of the store", exitUsage)
+			}
+			if o.Mountinfo == "none" {
+				return cli.Exit("mounts needs mount data: --mountinfo none reads none", exitUsage)
+			}
+			s, err := openStore(o)
+			if err != nil {
+				return err
+			}
+			tables, _, err := mountTables(o)
+			if err != nil {
+				return cli.Exit(err.Error(), exitUsage)
+			}
+			r, err := s.ScanMounts(inspect.MountsOptions{Tables: tables, SysRoot: sysRoot})
+			if err != nil {
+				return cli.Exit(err.Error(), exitUsage)
+			}
+			if err := report.Findings(c.App.ErrWriter, r.Warnings); err != nil {
+				return err
+			}
+			if o.Format == "json" {
+				err = report.MountsJSON(c.App.Writer, r)
+			} else {
+				err = report.Mounts(c.App.Writer, r, report.MountsOptions{Long: c.Bool("long")})
+			}
+			if err != nil {
+				return err
+			}
+			if len(r.Findings) > 0 {
+				return cli.Exit("", exitFindings)
+			}
+			return nil
+		},
+	}
+}
