@@ -582,12 +582,12 @@ func TestWhoseAUFS(t *testing.T) {
 // TestWhoseMixedRoot: a root holding both drivers' stores answers a path
 // of the other store from that store, and never calls it an orphan.
 func TestWhoseMixedRoot(t *testing.T) {
-	s, b := demoStore(t)
+	_, b := demoStore(t)
 	tw, err := fixtures.AUFSTwin(b.Root, b.Root, fixtures.TwinOptions{Suffix: "-aufs"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(b.Root)
+	s, err := Open(b.Root)
 	if err != nil || s.Driver != "overlay2" {
 		t.Fatal(s, err)
 	}
