@@ -61,7 +61,7 @@ func (q *whoseQuery) driver(l whoseLayout, rest []string) {
 	a, s := q.a, q.s
 	d := l.Parse(rest)
 	a.Kind, a.Driver, a.Name = d.Kind, l.Name, d.Name
-	if len(d.Rel) > 0 || d.Kind == KindLayerContent || d.Kind == KindLayerMountpoint {
+	if len(d.Rel) > 0 || d.Kind == PathLayerContent || d.Kind == PathLayerMountpoint {
 		a.InLayer = "/" + path.Join(d.Rel...)
 	}
 	if l.Name != s.Driver {
@@ -72,19 +72,19 @@ func (q *whoseQuery) driver(l whoseLayout, rest []string) {
 		return
 	}
 	switch d.Kind {
-	case KindDriverHome:
+	case PathDriverHome:
 		a.Owner = WhoseOwner{Kind: OwnerDocker, Why: "the " + l.Name + " driver's home: one dir per layer (image layers, containers' rw and init layers, build cache)"}
-	case KindDriverBookkeeping:
+	case PathDriverBookkeeping:
 		a.LayerDir = d.ID
 		a.Owner = WhoseOwner{Kind: OwnerBookkeeping, ID: d.ID, Why: l.Bookkeeping[d.ID]}
-	case KindShortLink:
+	case PathShortLink:
 		q.shortLink(l, d.Link)
 	default:
 		q.layerOwner(d.ID)
 		switch d.Kind {
-		case KindLayerEntry:
+		case PathLayerEntry:
 			q.layerEntry(d.ID, d.Rel)
-		case KindMergedEntry:
+		case PathMergedEntry:
 			q.mergedEntry(d.Rel)
 		}
 	}

@@ -46,18 +46,18 @@ type whosePath struct {
 	Rel []string
 }
 
-// The kinds of paths below a driver home.
+// The kinds of paths below a driver home (WhoseAnswer.Kind).
 const (
-	KindDriverHome        = "driver_home"        // overlay2/
-	KindDriverBookkeeping = "driver_bookkeeping" // overlay2/l, overlay2/backingFsBlockDev
-	KindShortLink         = "short_link"         // overlay2/l/<LINK>
-	KindLayerDir          = "layer_dir"          // overlay2/<id>
-	KindLayerContent      = "layer_content"      // overlay2/<id>/diff
-	KindLayerEntry        = "layer_entry"        // overlay2/<id>/diff/<path>
-	KindLayerWork         = "layer_work"         // overlay2/<id>/work[/…]
-	KindLayerMountpoint   = "layer_mountpoint"   // overlay2/<id>/merged
-	KindMergedEntry       = "merged_entry"       // overlay2/<id>/merged/<path>
-	KindLayerFile         = "layer_file"         // overlay2/<id>/{link,lower,committed}
+	PathDriverHome        = "driver_home"        // overlay2/
+	PathDriverBookkeeping = "driver_bookkeeping" // overlay2/l, overlay2/backingFsBlockDev
+	PathShortLink         = "short_link"         // overlay2/l/<LINK>
+	PathLayerDir          = "layer_dir"          // overlay2/<id>
+	PathLayerContent      = "layer_content"      // overlay2/<id>/diff
+	PathLayerEntry        = "layer_entry"        // overlay2/<id>/diff/<path>
+	PathLayerWork         = "layer_work"         // overlay2/<id>/work[/…]
+	PathLayerMountpoint   = "layer_mountpoint"   // overlay2/<id>/merged
+	PathMergedEntry       = "merged_entry"       // overlay2/<id>/merged/<path>
+	PathLayerFile         = "layer_file"         // overlay2/<id>/{link,lower,committed}
 )
 
 var whoseLayouts = map[string]whoseLayout{
@@ -100,32 +100,32 @@ func whoseShortLink(s string) bool {
 func whoseParseOverlay2(p []string) whosePath {
 	switch {
 	case len(p) == 0:
-		return whosePath{Kind: KindDriverHome}
+		return whosePath{Kind: PathDriverHome}
 	case p[0] == "l" && len(p) == 1:
-		return whosePath{Kind: KindDriverBookkeeping, ID: "l"}
+		return whosePath{Kind: PathDriverBookkeeping, ID: "l"}
 	case p[0] == "l":
-		return whosePath{Kind: KindShortLink, Link: p[1], Rel: p[2:]}
+		return whosePath{Kind: PathShortLink, Link: p[1], Rel: p[2:]}
 	case p[0] == "backingFsBlockDev":
-		return whosePath{Kind: KindDriverBookkeeping, ID: p[0], Rel: p[1:]}
+		return whosePath{Kind: PathDriverBookkeeping, ID: p[0], Rel: p[1:]}
 	case len(p) == 1:
-		return whosePath{Kind: KindLayerDir, ID: p[0]}
+		return whosePath{Kind: PathLayerDir, ID: p[0]}
 	}
 	d := whosePath{ID: p[0], Rel: p[2:]}
 	switch p[1] {
 	case "diff":
-		d.Kind = KindLayerContent
+		d.Kind = PathLayerContent
 		if len(d.Rel) > 0 {
-			d.Kind = KindLayerEntry
+			d.Kind = PathLayerEntry
 		}
 	case "work":
-		d.Kind = KindLayerWork
+		d.Kind = PathLayerWork
 	case "merged":
-		d.Kind = KindLayerMountpoint
+		d.Kind = PathLayerMountpoint
 		if len(d.Rel) > 0 {
-			d.Kind = KindMergedEntry
+			d.Kind = PathMergedEntry
 		}
 	default:
-		d.Kind, d.Name = KindLayerFile, p[1]
+		d.Kind, d.Name = PathLayerFile, p[1]
 	}
 	return d
 }
@@ -133,26 +133,26 @@ func whoseParseOverlay2(p []string) whosePath {
 func whoseParseAufs(p []string) whosePath {
 	switch {
 	case len(p) == 0:
-		return whosePath{Kind: KindDriverHome}
+		return whosePath{Kind: PathDriverHome}
 	case len(p) == 1:
-		return whosePath{Kind: KindDriverBookkeeping, ID: p[0]}
+		return whosePath{Kind: PathDriverBookkeeping, ID: p[0]}
 	}
 	d := whosePath{ID: p[1], Rel: p[2:]}
 	switch p[0] {
 	case "diff":
-		d.Kind = KindLayerContent
+		d.Kind = PathLayerContent
 		if len(d.Rel) > 0 {
-			d.Kind = KindLayerEntry
+			d.Kind = PathLayerEntry
 		}
 	case "mnt":
-		d.Kind = KindLayerMountpoint
+		d.Kind = PathLayerMountpoint
 		if len(d.Rel) > 0 {
-			d.Kind = KindMergedEntry
+			d.Kind = PathMergedEntry
 		}
 	case "layers":
-		d.Kind, d.Name = KindLayerFile, "layers"
+		d.Kind, d.Name = PathLayerFile, "layers"
 	default:
-		d = whosePath{Kind: KindDriverBookkeeping, ID: p[0], Rel: p[1:]}
+		d = whosePath{Kind: PathDriverBookkeeping, ID: p[0], Rel: p[1:]}
 	}
 	return d
 }

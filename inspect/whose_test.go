@@ -481,19 +481,19 @@ func TestWhoseParse(t *testing.T) {
 		path   string
 		want   whosePath
 	}{
-		{"overlay2", "", whosePath{Kind: KindDriverHome}},
-		{"overlay2", "l", whosePath{Kind: KindDriverBookkeeping, ID: "l"}},
-		{"overlay2", "l/ABC", whosePath{Kind: KindShortLink, Link: "ABC"}},
-		{"overlay2", "id", whosePath{Kind: KindLayerDir, ID: "id"}},
-		{"overlay2", "id/diff", whosePath{Kind: KindLayerContent, ID: "id"}},
-		{"overlay2", "id/diff/etc/passwd", whosePath{Kind: KindLayerEntry, ID: "id", Rel: []string{"etc", "passwd"}}},
-		{"overlay2", "id/merged/etc", whosePath{Kind: KindMergedEntry, ID: "id", Rel: []string{"etc"}}},
-		{"overlay2", "id/work/work", whosePath{Kind: KindLayerWork, ID: "id", Rel: []string{"work"}}},
-		{"overlay2", "id/lower", whosePath{Kind: KindLayerFile, ID: "id", Name: "lower"}},
-		{"aufs", "diff/id/etc", whosePath{Kind: KindLayerEntry, ID: "id", Rel: []string{"etc"}}},
-		{"aufs", "layers/id", whosePath{Kind: KindLayerFile, ID: "id", Name: "layers"}},
-		{"aufs", "mnt/id", whosePath{Kind: KindLayerMountpoint, ID: "id"}},
-		{"aufs", "diff", whosePath{Kind: KindDriverBookkeeping, ID: "diff"}},
+		{"overlay2", "", whosePath{Kind: PathDriverHome}},
+		{"overlay2", "l", whosePath{Kind: PathDriverBookkeeping, ID: "l"}},
+		{"overlay2", "l/ABC", whosePath{Kind: PathShortLink, Link: "ABC"}},
+		{"overlay2", "id", whosePath{Kind: PathLayerDir, ID: "id"}},
+		{"overlay2", "id/diff", whosePath{Kind: PathLayerContent, ID: "id"}},
+		{"overlay2", "id/diff/etc/passwd", whosePath{Kind: PathLayerEntry, ID: "id", Rel: []string{"etc", "passwd"}}},
+		{"overlay2", "id/merged/etc", whosePath{Kind: PathMergedEntry, ID: "id", Rel: []string{"etc"}}},
+		{"overlay2", "id/work/work", whosePath{Kind: PathLayerWork, ID: "id", Rel: []string{"work"}}},
+		{"overlay2", "id/lower", whosePath{Kind: PathLayerFile, ID: "id", Name: "lower"}},
+		{"aufs", "diff/id/etc", whosePath{Kind: PathLayerEntry, ID: "id", Rel: []string{"etc"}}},
+		{"aufs", "layers/id", whosePath{Kind: PathLayerFile, ID: "id", Name: "layers"}},
+		{"aufs", "mnt/id", whosePath{Kind: PathLayerMountpoint, ID: "id"}},
+		{"aufs", "diff", whosePath{Kind: PathDriverBookkeeping, ID: "diff"}},
 	} {
 		var parts []string
 		if tc.path != "" {
