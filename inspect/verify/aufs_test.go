@@ -44,11 +44,10 @@ func TestAUFSClean(t *testing.T) {
 			if err != nil || s.Driver != "aufs" {
 				t.Fatalf("%v %v", s, err)
 			}
-			r, err := Run(context.Background(), s, Options{})
-			if err != nil {
+			if _, err := Run(context.Background(), s, Options{}); err != nil {
 				t.Fatal(err)
 			}
-			r = a.run(t)
+			r := a.run(t)
 			if len(r.Findings) != 0 {
 				t.Fatalf("clean aufs store: %q", kinds(r.Findings))
 			}
