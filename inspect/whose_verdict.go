@@ -56,7 +56,7 @@ func (q *whoseQuery) measure() {
 	a.Usage = &WhoseUsage{Size: size, DiskUsage: disk + whoseStat(fi)}
 }
 
-// liveMounts lists the live overlay mounts that use the path's layer dir.
+// liveMounts lists the live overlay and aufs mounts that use the path's layer dir.
 func (q *whoseQuery) liveMounts() {
 	a, s := q.a, q.s
 	if a.LayerDir == "" || a.Driver != s.Driver || !q.opt.MountsKnown {
@@ -200,7 +200,7 @@ func (q *whoseQuery) rwVerdict() WhoseVerdict {
 	case PathLayerEntry:
 		if c.State == "running" || c.State == "paused" || c.State == "restarting" || len(a.Mounts) > 0 {
 			v := WhoseVerdict{Safe: SafeNo,
-				Reason: "container " + whoseCtrPhrase(c) + " has this writable layer mounted: changing the upper dir of a live overlay mount is undefined behaviour"}
+				Reason: "container " + whoseCtrPhrase(c) + " has this writable layer mounted: changing the writable layer under a live union mount (overlayfs, aufs) is undefined behaviour"}
 			switch {
 			case a.Entry == nil || !a.Entry.Exists || a.Entry.Kind == "whiteout":
 			case a.Entry.Type == "dir":

@@ -63,7 +63,7 @@ func Whose(w io.Writer, a *inspect.WhoseAnswer, opt WhoseOptions) error {
 		if i == 0 {
 			label = "mounts  "
 		}
-		p.f("  %s%s   (a live overlay mount uses this layer)\n", label, Escape(m))
+		p.f("  %s%s   (a live union mount uses this layer)\n", label, Escape(m))
 	}
 	if !opt.Quiet && whoseHelp[a.Kind] != "" {
 		wrap(p, "  ", "= "+whoseHelp[a.Kind])
