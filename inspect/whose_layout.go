@@ -62,12 +62,9 @@ const (
 
 var whoseLayouts = map[string]whoseLayout{
 	"overlay2": {
-		Name:  "overlay2",
-		Parse: whoseParseOverlay2,
-		Bookkeeping: map[string]string{
-			"l":                 "the driver's short links: l/<link> -> ../<id>/diff, so that mount options fit in a page",
-			"backingFsBlockDev": "device node the driver makes to set project quotas",
-		},
+		Name:        "overlay2",
+		Parse:       whoseParseOverlay2,
+		Bookkeeping: overlay2.Bookkeeping,
 		ShortLink:   whoseShortLink,
 		ResolveLink: func(home, name string) (string, error) { return overlay2.Home{Dir: home}.ResolveLink(name) },
 	},

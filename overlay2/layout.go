@@ -126,3 +126,10 @@ func (h Home) ResolveLink(name string) (string, error) {
 	}
 	return id, nil
 }
+
+// Bookkeeping names the driver's own entries of its home that are not
+// layer dirs, with what each is.
+var Bookkeeping = map[string]string{
+	"l":                 "the driver's short links: l/<link> -> ../<id>/diff, so that mount options fit in a page",
+	"backingFsBlockDev": "device node the driver makes to set project quotas",
+}

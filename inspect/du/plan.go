@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/overlay2"
 )
 
 // ownerKind is who a walked tree is charged to. The order is precedence:
@@ -119,11 +120,9 @@ func (p *plan) classify(s *inspect.Store, names map[where][]string) {
 	for _, n := range names[inDriver] {
 		p.driverNames[n] = true
 		e := &entry{parent: inDriver, name: n}
-		switch {
-		case s.Driver == "overlay2" && n == "l":
-			e.kind, e.why = ownBookkeeping, "the driver's short links: l/<link> -> ../<id>/diff, so that mount options fit in a page"
-		case s.Driver == "overlay2" && n == "backingFsBlockDev":
-			e.kind, e.why = ownBookkeeping, "device node the driver makes to set project quotas"
+		switch why, ok := overlay2.Bookkeeping[n]; {
+		case s.Driver == "overlay2" && ok:
+			e.kind, e.why = ownBookkeeping, why
 		default:
 			p.owner(e, content)
 		}
