@@ -6,6 +6,7 @@
 #   make test    install what the tests need (as root on Debian/Ubuntu), run unit + e2e tests
 #   make bench   benchmarks: dlayer diff vs docker diff on a private engine (root),
 #                dlayer du vs du -s on a generated 1M-file store ($$DLAYER_BENCH_STORE, ~4 GB),
+#                the incident commands on that store,
 #                verify throughput vs sha256sum, and verify vs docker save on the 1M-file image
 #   make lint    gofmt, go vet, staticcheck
 
@@ -69,6 +70,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./... | grep -v -e '^github.com/dlayer/dlayer$$' -e /inspect/verify)
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench DiffVsDocker -benchtime 3x -timeout 60m .
 	$(GO) test -run '^$$' -bench DUVsCoreutils -benchtime 5x -timeout 60m .
+	$(GO) test -run '^$$' -bench IncidentCommands -benchtime 5x -timeout 60m .
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count=1 -v ./inspect/verify/
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench VerifyVsDocker -benchtime 1x -timeout 90m -v .
 
