@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"path/filepath"
 	"strconv"
 
 	"github.com/dlayer/dlayer/inspect"
@@ -112,56 +111,6 @@ func liveMounts(o globalOptions, s *inspect.Store) (mounts []inspect.LiveMount, 
 	if !known {
 		return nil, false, nil
 	}
-	home := s.Overlay().Dir
-	for _, t := range tables {
-		for _, m := range t.Mounts {
-			if m.FSType == "aufs" {
-				lm, err := aufsLiveMount(m)
-				if err != nil {
-					finds = append(finds, inspect.Finding{Kind: "mountinfo_malformed", Path: fmt.Sprintf("%s:%d", t.Path, m.Line), Message: err.Error()})
-				} else if lm != nil {
-					mounts = append(mounts, *lm)
-				}
-				continue
-			}
-			if m.FSType != "overlay" {
-				continue
-			}
-			ov, err := m.Overlay()
-			if err != nil {
-				finds = append(finds, inspect.Finding{Kind: "mountinfo_malformed", Path: fmt.Sprintf("%s:%d", t.Path, m.Line), Message: err.Error()})
-				continue
-			}
-			ov = ov.Resolve(home)
-			lm := inspect.LiveMount{MountPoint: m.MountPoint, UpperDir: ov.UpperDir, WorkDir: ov.WorkDir, Options: m.SuperOptionsRaw}
-			for _, d := range ov.LowerDirs {
-				lm.LowerDirs = append(lm.LowerDirs, filepath.Clean(d))
-			}
-			mounts = append(mounts, lm)
-		}
-	}
+	mounts, finds = s.LiveMounts(tables, sysRoot)
 	return mounts, true, finds
-}
-
-// aufsLiveMount is an aufs mount as explain compares it: the writable
-// branch as the upper dir, the others as lower dirs, top first. Branches
-// hidden behind si= are read from sysfs when it still has them; nil when
-// they cannot be known (the mount is then matched by its mount point).
-func aufsLiveMount(m mountinfo.Mount) (*inspect.LiveMount, error) {
-	a, err := m.Aufs()
-	if err != nil {
-		return nil, err
-	}
-	lm := &inspect.LiveMount{MountPoint: m.MountPoint, LowerDirs: []string{}, Options: m.SuperOptionsRaw}
-	if r, err := a.ResolveSysfs(sysRoot); err == nil {
-		a = r
-	}
-	for i, b := range a.Branches {
-		if i == 0 && b.Writable() {
-			lm.UpperDir = filepath.Clean(b.Path)
-			continue
-		}
-		lm.LowerDirs = append(lm.LowerDirs, filepath.Clean(b.Path))
-	}
-	return lm, nil
 }

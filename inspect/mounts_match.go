@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,48 +108,17 @@ func (s *Store) storeMount(m mountinfo.Mount, roots []string, sysRoot string) (S
 	sm := StoreMount{MountPoint: m.MountPoint, FSType: m.FSType, Options: m.SuperOptionsRaw,
 		LowerDirs: []string{}, key: m.MajorMinor + "\x00" + m.Root + "\x00" + m.MountPoint}
 	mpRoot, mpUnder := underRoot(roots, m.MountPoint)
-	var warn *Finding
-	switch m.FSType {
-	case "overlay":
-		ov, err := m.Overlay()
-		if err != nil {
-			warn = &Finding{Kind: "mount_options_malformed", Message: err.Error()}
-			break
-		}
-		if ov.Relative() {
-			if !mpUnder {
-				return sm, warn, false // relative to a cwd we cannot know
-			}
-			sm.Relative = true
-			ov = ov.Resolve(filepath.Join(mpRoot, "overlay2"))
-		}
-		sm.UpperDir, sm.WorkDir = cleanOrEmpty(ov.UpperDir), cleanOrEmpty(ov.WorkDir)
-		for _, d := range append(append([]string{}, ov.LowerDirs...), ov.DataDirs...) {
-			sm.LowerDirs = append(sm.LowerDirs, filepath.Clean(d))
-		}
-	case "aufs":
-		a, err := m.Aufs()
-		if err != nil {
-			warn = &Finding{Kind: "mount_options_malformed", Message: err.Error()}
-			break
-		}
-		if a.Branches == nil && sysRoot != "" {
-			if r, err := a.ResolveSysfs(sysRoot); err != nil {
-				warn = &Finding{Kind: "aufs_branches_unknown", Message: "mountinfo shows only si=" + a.SI + " and sysfs has no branches: " + err.Error()}
-			} else {
-				a = r
-			}
-		}
-		sm.Branches = a.Branches
-		for _, b := range a.Branches {
-			if sm.UpperDir == "" && b.Writable() {
-				sm.UpperDir = filepath.Clean(b.Path)
-				continue
-			}
-			sm.LowerDirs = append(sm.LowerDirs, filepath.Clean(b.Path))
-		}
+	home := ""
+	if mpUnder {
+		home = filepath.Join(mpRoot, "overlay2")
 	}
-	ok := mpUnder
+	md, warn, ok := decodeMount(m, home, sysRoot)
+	if !ok {
+		return sm, warn, false // relative to a cwd we cannot know
+	}
+	sm.UpperDir, sm.WorkDir, sm.Relative, sm.Branches = md.upper, md.work, md.relative, md.branches
+	sm.LowerDirs = append(append(sm.LowerDirs, md.lowers...), md.data...)
+	ok = mpUnder
 	for _, d := range append([]string{sm.UpperDir, sm.WorkDir}, sm.LowerDirs...) {
 		if _, u := underRoot(roots, d); u && d != "" {
 			ok = true
@@ -272,4 +242,91 @@ func hasMountOf(ms []StoreMount, c runningRW) bool {
 		}
 	}
 	return false
+}
+
+// mountDirs are the dirs of an overlay or aufs mount, decoded and cleaned.
+type mountDirs struct {
+	upper, work string
+	// lowers are overlay's lowerdir (aufs: the branches below the
+	// writable one), uppermost first; data its data-only lower dirs.
+	lowers, data []string
+	branches     []mountinfo.Branch
+	relative     bool
+}
+
+// decodeMount reads the dirs of an overlay or aufs mount from its options.
+// Relative overlay forms (l/…) are resolved against home, the overlay2
+// driver dir; ok is false when they are relative and home is "". aufs
+// branches hidden behind si= are read from sysfs under sysRoot ("" reads
+// none). warn says what could not be parsed ("mount_options_malformed")
+// or resolved ("aufs_branches_unknown"); the dirs known are still set.
+func decodeMount(m mountinfo.Mount, home, sysRoot string) (md mountDirs, warn *Finding, ok bool) {
+	switch m.FSType {
+	case "overlay":
+		ov, err := m.Overlay()
+		if err != nil {
+			return md, &Finding{Kind: "mount_options_malformed", Message: err.Error()}, true
+		}
+		if ov.Relative() {
+			if home == "" {
+				return md, nil, false
+			}
+			md.relative = true
+			ov = ov.Resolve(home)
+		}
+		md.upper, md.work = cleanOrEmpty(ov.UpperDir), cleanOrEmpty(ov.WorkDir)
+		for _, d := range ov.LowerDirs {
+			md.lowers = append(md.lowers, filepath.Clean(d))
+		}
+		for _, d := range ov.DataDirs {
+			md.data = append(md.data, filepath.Clean(d))
+		}
+	case "aufs":
+		a, err := m.Aufs()
+		if err != nil {
+			return md, &Finding{Kind: "mount_options_malformed", Message: err.Error()}, true
+		}
+		if a.Branches == nil && sysRoot != "" {
+			if r, err := a.ResolveSysfs(sysRoot); err != nil {
+				warn = &Finding{Kind: "aufs_branches_unknown", Message: "mountinfo shows only si=" + a.SI + " and sysfs has no branches: " + err.Error()}
+			} else {
+				a = r
+			}
+		}
+		md.branches = a.Branches
+		for _, b := range a.Branches {
+			if md.upper == "" && b.Writable() {
+				md.upper = filepath.Clean(b.Path)
+				continue
+			}
+			md.lowers = append(md.lowers, filepath.Clean(b.Path))
+		}
+	}
+	return md, warn, true
+}
+
+// LiveMounts lists the overlay and aufs mounts of tables as explain and
+// whose compare them with a container's rw layer: relative overlay forms
+// resolved against the store's overlay2 dir, aufs branches read from
+// sysfs under sysRoot when mountinfo shows only si=. A mount whose options
+// do not parse is a finding (mountinfo_malformed) naming its table line.
+func (s *Store) LiveMounts(tables []mountinfo.Table, sysRoot string) (mounts []LiveMount, finds []Finding) {
+	for _, t := range tables {
+		for _, m := range t.Mounts {
+			if m.FSType != "overlay" && m.FSType != "aufs" {
+				continue
+			}
+			md, warn, _ := decodeMount(m, s.Overlay().Dir, sysRoot)
+			if warn != nil && warn.Kind == "mount_options_malformed" {
+				finds = append(finds, Finding{Kind: "mountinfo_malformed", Path: fmt.Sprintf("%s:%d", t.Path, m.Line), Message: warn.Message})
+				continue
+			}
+			lm := LiveMount{MountPoint: m.MountPoint, UpperDir: md.upper, WorkDir: md.work, LowerDirs: md.lowers, Options: m.SuperOptionsRaw}
+			if lm.LowerDirs == nil && m.FSType == "aufs" {
+				lm.LowerDirs = []string{}
+			}
+			mounts = append(mounts, lm)
+		}
+	}
+	return mounts, finds
 }
