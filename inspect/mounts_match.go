@@ -1,9 +1,7 @@
 package inspect
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -50,30 +48,26 @@ func (s *Store) mountIndex(r *MountsReport) (*mountIndex, error) {
 	}
 	rwOf := map[string]map[string]string{} // container → driver → mount-id
 	for _, drv := range mountDrivers {
-		dir := s.Path("image", drv, "layerdb", "mounts")
-		ents, err := os.ReadDir(dir)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
+		ds := &Store{Root: s.Root, Driver: drv, graph: NewDriver(s.Root, drv)}
+		ids, err := ds.MountContainerIDs()
 		if err != nil {
-			r.Warnings = append(r.Warnings, Finding{Kind: "mount_record_unreadable", Path: dir, Message: err.Error()})
+			r.Warnings = append(r.Warnings, Finding{Kind: "mount_record_unreadable", Path: ds.imageDir("layerdb", "mounts"), Message: err.Error()})
 			continue
 		}
-		for _, e := range ents {
-			cid := e.Name()
-			mid, err := readID(filepath.Join(dir, cid, "mount-id"))
+		for _, cid := range ids {
+			rec, err := ds.MountRecord(cid)
 			if err != nil {
-				r.Warnings = append(r.Warnings, Finding{Kind: "mount_record_unreadable", Path: filepath.Join(dir, cid), Message: err.Error()})
+				r.Warnings = append(r.Warnings, Finding{Kind: "mount_record_unreadable", Path: ds.imageDir("layerdb", "mounts", cid), Message: err.Error()})
 				continue
 			}
-			idx.owners[drv+"/"+mid] = layerOwner{containerID: cid, layer: "rw"}
-			if iid, err := readID(filepath.Join(dir, cid, "init-id")); err == nil {
-				idx.owners[drv+"/"+iid] = layerOwner{containerID: cid, layer: "init"}
+			idx.owners[drv+"/"+rec.MountID] = layerOwner{containerID: cid, layer: "rw"}
+			if rec.InitID != "" {
+				idx.owners[drv+"/"+rec.InitID] = layerOwner{containerID: cid, layer: "init"}
 			}
 			if rwOf[cid] == nil {
 				rwOf[cid] = map[string]string{}
 			}
-			rwOf[cid][drv] = mid
+			rwOf[cid][drv] = rec.MountID
 		}
 	}
 	for _, c := range cs {
