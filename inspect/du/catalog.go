@@ -50,21 +50,13 @@ func ReadCatalog(s *inspect.Store) (*Catalog, error) {
 			if !errors.Is(err, os.ErrNotExist) {
 				m.find("layer_dir_unreadable", l.Dir, "%v", err)
 			} else {
-				m.find("layer_dir_missing", l.Dir, "layer %s (cache-id %s) has no dir under overlay2/", l.ChainID, l.CacheID)
+				m.find("layer_dir_missing", l.Dir, "layer %s (cache-id %s) has no dir under %s", l.ChainID, l.CacheID, layerHome(s))
 			}
 		}
 	}
+	markImageLayers(s, m, " (its Size leaves it out)")
 	cat := &Catalog{Findings: []inspect.Finding{}}
 	for _, im := range m.images {
-		for _, c := range im.Layers {
-			l := m.layers[c]
-			if l == nil {
-				m.find("image_layer_missing", s.LayerPath(c), "image %s needs layer %s, which layerdb does not have (its Size leaves it out)", imageName(im), c)
-			}
-			if l == nil || l.Missing {
-				im.MissingLayers = append(im.MissingLayers, c)
-			}
-		}
 		cat.Images = append(cat.Images, *im)
 	}
 	sort.SliceStable(cat.Images, func(i, j int) bool {

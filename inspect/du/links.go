@@ -73,10 +73,7 @@ func checkLinks(s *inspect.Store, r *Report, m *meta, p *plan) {
 // checkMissing reports layers and container layers whose dir is gone.
 func checkMissing(s *inspect.Store, m *meta, p *plan) {
 	g := s.Graph()
-	home := filepath.Base(g.Home()) + "/"
-	if s.Driver == "aufs" {
-		home += "diff/"
-	}
+	home := layerHome(s)
 	imagesOf := map[*Layer][]string{}
 	for _, im := range m.images {
 		for _, c := range im.Layers {
@@ -122,16 +119,33 @@ func checkMissing(s *inspect.Store, m *meta, p *plan) {
 			m.find("init_dir_missing", g.Layout(ct.InitID).Dir, "container %s (%s): its init layer dir is missing", shortID(ct.ID), ct.Name)
 		}
 	}
+	markImageLayers(s, m, "")
+}
+
+// markImageLayers sets each image's MissingLayers (no layerdb entry, or no
+// dir) and reports the layers an image needs that layerdb lacks; note is
+// added to that message.
+func markImageLayers(s *inspect.Store, m *meta, note string) {
 	for _, im := range m.images {
 		for _, c := range im.Layers {
-			if l := m.layers[c]; l == nil || l.Missing {
-				im.MissingLayers = append(im.MissingLayers, c)
+			l := m.layers[c]
+			if l == nil {
+				m.find("image_layer_missing", s.LayerPath(c), "image %s needs layer %s, which layerdb does not have%s", imageName(im), c, note)
 			}
-			if m.layers[c] == nil {
-				m.find("image_layer_missing", s.LayerPath(c), "image %s needs layer %s, which layerdb does not have", imageName(im), c)
+			if l == nil || l.Missing {
+				im.MissingLayers = append(im.MissingLayers, c)
 			}
 		}
 	}
+}
+
+// layerHome names the dir that holds the layer dirs, for messages:
+// "overlay2/" or "aufs/diff/".
+func layerHome(s *inspect.Store) string {
+	if s.Driver == "aufs" {
+		return "aufs/diff/"
+	}
+	return filepath.Base(s.Graph().Home()) + "/"
 }
 
 // chainHas reports whether the chain ending at top holds layer c.
