@@ -93,7 +93,7 @@ func TestAUFSE2E(t *testing.T) {
 // aufsTampers changes copies of the twin the ways that matter on aufs and
 // checks verify names each.
 func aufsTampers(t *testing.T, twin string) {
-	s, err := inspect.Open(twin)
+	s, err := inspect.Open(twin, fixtures.Backends(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/dlayer/dlayer/fixtures"
 	"os"
 	"os/exec"
 	"strings"
@@ -40,7 +41,7 @@ func BenchmarkVerifyVsDocker(b *testing.B) {
 		save = time.Since(start) / time.Duration(b.N)
 	})
 	b.Run("dlayer-verify", func(b *testing.B) {
-		s, err := inspect.Open(e.Root())
+		s, err := inspect.Open(e.Root(), fixtures.Backends(), "")
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -106,7 +106,7 @@ func (fakeDocker) Close() error { return nil }
 
 func TestCrossCheck(t *testing.T) {
 	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
-	s, _ := inspect.Open(b.Root)
+	s, _ := inspect.Open(b.Root, fixtures.Backends(), "")
 	x, err := s.Explain("batch", inspect.ExplainOptions{})
 	if err != nil {
 		t.Fatal(err)

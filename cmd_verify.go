@@ -74,7 +74,7 @@ func runVerify(c *cli.Context, o verifyOptions) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
-	r, runErr := verifyStore(ctx, c.App.ErrWriter, g.Root, g.Driver, o)
+	r, runErr := verifyStore(ctx, c.App.ErrWriter, g, o)
 	if o.Prom != "" {
 		m := report.VerifyMetrics{Report: r, Root: g.Root, Now: time.Now(), Duration: time.Since(start)}
 		if r != nil {
@@ -107,8 +107,8 @@ func runVerify(c *cli.Context, o verifyOptions) error {
 // on stderr when it is a terminal.
 // With --driver auto, every driver's image store the root holds is
 // verified (a host migrated from aufs to overlay2 keeps both).
-func verifyStore(ctx context.Context, stderr io.Writer, root, driver string, o verifyOptions) (*verify.Report, error) {
-	s, err := inspect.OpenDriver(root, driver)
+func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verifyOptions) (*verify.Report, error) {
+	s, err := inspect.Open(g.Root, g.Backends, g.Driver)
 	if err != nil {
 		return nil, err
 	}
@@ -119,14 +119,11 @@ func verifyStore(ctx context.Context, stderr io.Writer, root, driver string, o v
 		defer done()
 	}
 	r, err := verify.Run(ctx, s, opt)
-	if err != nil || driver != "auto" {
+	if err != nil || g.Driver != inspect.DriverAuto {
 		return r, err
 	}
 	for _, d := range s.Others {
-		other, err := inspect.OpenDriver(root, d)
-		if err != nil {
-			return nil, err
-		}
+		other, _ := s.Sibling(inspect.DriverName(d))
 		or, err := verify.Run(ctx, other, opt)
 		if err != nil {
 			return nil, err

@@ -13,6 +13,9 @@ import (
 	"io"
 	"os"
 
+	"github.com/dlayer/dlayer/aufs"
+	"github.com/dlayer/dlayer/inspect/backend"
+	"github.com/dlayer/dlayer/overlay2"
 	"github.com/urfave/cli/v2"
 )
 
@@ -24,6 +27,13 @@ const (
 
 func main() {
 	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+}
+
+// backends are the storage backends dlayer reads, in the order --driver
+// auto prefers them when a data root holds several. Adding a backend is
+// adding its constructor here.
+func backends() *backend.Registry {
+	return backend.NewRegistry(overlay2.New(), aufs.New())
 }
 
 // run is the whole program with its outputs injected, for tests.
@@ -54,6 +64,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			"   0  success\n" +
 			"   1  verify: findings; mounts: problems (leaked, missing or mismatched mounts)\n" +
 			"   2  usage error, or the store cannot be read (the message names the path and the cause)",
+		Metadata:             map[string]any{metaBackends: backends()},
 		Writer:               stdout,
 		ErrWriter:            stderr,
 		HideVersion:          true,

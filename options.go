@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/dlayer/dlayer/inspect/backend"
 	"fmt"
 	"strconv"
 
@@ -15,7 +16,18 @@ type globalOptions struct {
 	Mountinfo string // auto, none, a PID or a file
 	Format    string // table or json
 	Daemon    string // auto or off
-	Driver    string // auto, overlay2 or aufs
+	Driver    string // auto, or a registered backend's name
+	// Backends are the storage backends main registered.
+	Backends *backend.Registry
+}
+
+// metaBackends is the App.Metadata key of the backend registry.
+const metaBackends = "dlayer.backends"
+
+// backendsOf returns the registry main put in the app.
+func backendsOf(c *cli.Context) *backend.Registry {
+	r, _ := c.App.Metadata[metaBackends].(*backend.Registry)
+	return r
 }
 
 func globalFlags() []cli.Flag {
@@ -34,7 +46,8 @@ func globalFlags() []cli.Flag {
 }
 
 func readGlobal(c *cli.Context) (globalOptions, error) {
-	o := globalOptions{Root: c.String("root"), Mountinfo: c.String("mountinfo"), Format: c.String("format"), Daemon: c.String("daemon"), Driver: c.String("driver")}
+	o := globalOptions{Root: c.String("root"), Mountinfo: c.String("mountinfo"), Format: c.String("format"), Daemon: c.String("daemon"), Driver: c.String("driver"),
+		Backends: backendsOf(c)}
 	if o.Format != "table" && o.Format != "json" {
 		return o, cli.Exit(fmt.Sprintf("--format %q: want table or json", o.Format), exitUsage)
 	}
@@ -46,7 +59,7 @@ func readGlobal(c *cli.Context) (globalOptions, error) {
 
 // openStore opens --root; failure is exit 2.
 func openStore(o globalOptions) (*inspect.Store, error) {
-	s, err := inspect.OpenDriver(o.Root, o.Driver)
+	s, err := inspect.Open(o.Root, o.Backends, o.Driver)
 	if err != nil {
 		return nil, cli.Exit(err.Error(), exitUsage)
 	}
@@ -65,8 +78,7 @@ func openStoreFor(o globalOptions, ref string) (*inspect.Store, error) {
 	if err != nil || c.Driver == "" || c.Driver == s.Driver {
 		return s, nil // Explain reports a bad ref
 	}
-	o.Driver = c.Driver
-	return openStore(o)
+	return s.ForDriver(c.Driver), nil
 }
 
 // Where the live host's kernel tables are (--mountinfo auto and PID).

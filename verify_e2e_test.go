@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dlayer/dlayer/fixtures"
 	"io"
 	"os"
 	"os/exec"
@@ -85,7 +86,7 @@ func TestVerifyE2E(t *testing.T) {
 	before := treeSum(t, root) // the whole root, now that nothing else writes there
 	wantClean(t, root)
 
-	s, err := inspect.Open(root)
+	s, err := inspect.Open(root, fixtures.Backends(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,13 +82,16 @@ func TestWhoseE2E(t *testing.T) {
 			t.Fatal(err)
 		}
 		g := ci.GraphDriver.Data
-		for dir, want := range map[string][2]string{
+		for dir, want := range map[string]struct {
+			kind  inspect.PathKind
+			owner string
+		}{
 			filepath.Dir(g["UpperDir"]): {inspect.PathLayerDir, inspect.OwnerRWLayer},
 			g["UpperDir"]:               {inspect.PathLayerContent, inspect.OwnerRWLayer},
 			g["WorkDir"]:                {inspect.PathLayerWork, inspect.OwnerRWLayer},
 		} {
 			a := ask(dir)
-			if a.Kind != want[0] || a.Owner.Kind != want[1] || a.Owner.Container.ID != ci.ID || "/"+a.Owner.Container.Name != ci.Name || a.Verdict.Safe != "no" {
+			if a.Kind != want.kind || a.Owner.Kind != want.owner || a.Owner.Container.ID != ci.ID || "/"+a.Owner.Container.Name != ci.Name || a.Verdict.Safe != "no" {
 				t.Errorf("%s %s: %s %s %+v", name, dir, a.Kind, a.Owner.Kind, a.Owner.Container)
 			}
 		}

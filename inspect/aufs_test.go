@@ -19,7 +19,7 @@ func aufsTwin(t *testing.T) (ov, au *Store, b *fixtures.Built) {
 	if _, err := fixtures.AUFSTwin(b.Root, dst, fixtures.TwinOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	au, err := Open(dst)
+	au, err := Open(dst, fixtures.Backends(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -120,11 +120,11 @@ func TestMixedRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(b.Root)
+	s, err := Open(b.Root, fixtures.Backends(), "")
 	if err != nil || s.Driver != "overlay2" || fmt.Sprint(s.Others) != "[aufs]" {
 		t.Fatalf("auto on a mixed root: %+v %v", s, err)
 	}
-	au, err := OpenDriver(b.Root, "aufs")
+	au, err := Open(b.Root, fixtures.Backends(), "aufs")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -242,14 +242,16 @@ func (s *Store) imageLayer(diff, chain, parent digest.Digest) (ImageLayer, []Fin
 		find("layer_dir_malformed", dirs.Dir, "not a directory (%s)", fi.Mode().Type())
 		return out, finds
 	}
-	if s.Driver != "overlay2" {
-		return out, finds // no diff/ subdir, no short links
+	t := s.graph.Terms()
+	if t.HasContentSubdir {
+		if fi, err := os.Lstat(dirs.Content); err != nil || !fi.IsDir() {
+			find("diff_dir_missing", dirs.Content, "the layer dir has no diff/ dir: its content is gone")
+		}
 	}
-	if fi, err := os.Lstat(dirs.Content); err != nil || !fi.IsDir() {
-		find("diff_dir_missing", dirs.Content, "the layer dir has no diff/ dir: its content is gone")
+	if !t.ShortLinks {
+		return out, finds
 	}
-	ov := s.Overlay()
-	link, err := ov.Link(l.CacheID)
+	link, err := s.graph.Link(l.CacheID)
 	lf := filepath.Join(dirs.Dir, "link")
 	switch {
 	case errors.Is(err, os.ErrNotExist):
@@ -260,8 +262,7 @@ func (s *Store) imageLayer(diff, chain, parent digest.Digest) (ImageLayer, []Fin
 		return out, finds
 	}
 	out.Link = link
-	lp := filepath.Join(ov.Dir, "l", link)
-	switch id, err := ov.ResolveLink(link); {
+	switch id, lp, err := s.graph.ShortLink(link); {
 	case errors.Is(err, os.ErrNotExist):
 		find("link_missing", lp, "the layer's short link is missing from l/ (its link file names %s)", link)
 	case err != nil:

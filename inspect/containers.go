@@ -123,7 +123,16 @@ func isHex64(s string) bool {
 // time, newest first (as docker ps). An unreadable entry is a finding; the
 // others are still returned.
 func (s *Store) Containers() ([]Container, []Finding, error) {
-	dir := filepath.Join(s.Root, "containers")
+	sh := s.shared
+	v, err := once(&sh.mu, &sh.containers, func() (containerList, error) {
+		cs, finds, err := readContainers(sh.root)
+		return containerList{cs, finds}, err
+	})
+	return v.cs, v.finds, err
+}
+
+func readContainers(root string) ([]Container, []Finding, error) {
+	dir := filepath.Join(root, "containers")
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, nil
@@ -135,7 +144,7 @@ func (s *Store) Containers() ([]Container, []Finding, error) {
 	var finds []Finding
 	for _, e := range ents {
 		p := filepath.Join(dir, e.Name(), "config.v2.json")
-		c, err := s.readContainer(p)
+		c, err := readContainer(p)
 		if err != nil {
 			finds = append(finds, Finding{Kind: "container_unreadable", Path: p, Message: err.Error()})
 			continue
@@ -155,7 +164,7 @@ func (s *Store) Containers() ([]Container, []Finding, error) {
 	return out, finds, nil
 }
 
-func (s *Store) readContainer(p string) (Container, error) {
+func readContainer(p string) (Container, error) {
 	b, err := layerfs.ReadFileLimit(p, 64<<20)
 	if err != nil {
 		return Container{}, err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/dlayer/dlayer/inspect/layerfs"
@@ -226,9 +227,13 @@ func (s *Store) checkMount(rw *RWLayer, c Container, mounts []LiveMount, x *Expl
 // diff dir, reading the link as text.
 func (s *Store) resolveLowerPath(p string) string {
 	p = filepath.Clean(p)
-	if ov := s.Overlay(); filepath.Dir(p) == filepath.Join(ov.Dir, "l") {
-		if id, err := ov.ResolveLink(filepath.Base(p)); err == nil {
-			return ov.Dirs(id).Diff
+	rel, err := filepath.Rel(s.graph.Home(), p)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return p
+	}
+	if x := s.graph.ParsePath(strings.Split(rel, "/")); x.Kind == PathShortLink && len(x.Rel) == 0 {
+		if id, _, err := s.graph.ShortLink(x.Link); err == nil {
+			return s.graph.Layout(id).Content
 		}
 	}
 	return p

@@ -3,6 +3,7 @@ package inspect
 import (
 	"errors"
 	"fmt"
+	"github.com/dlayer/dlayer/overlay2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +16,7 @@ import (
 func demoStore(t *testing.T) (*Store, *fixtures.Built) {
 	t.Helper()
 	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
-	s, err := Open(b.Root)
+	s, err := Open(b.Root, fixtures.Backends(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,7 +139,7 @@ func TestExplainMounts(t *testing.T) {
 	// Docker's relative form, resolved by the caller against the driver home.
 	var lowers []string
 	for _, l := range rw.LowerLinks {
-		lowers = append(lowers, filepath.Join(s.Overlay().Dir, l))
+		lowers = append(lowers, filepath.Join(overlay2.Home{Dir: s.Home()}.Dir, l))
 	}
 	good := LiveMount{MountPoint: rw.MergedDir, UpperDir: rw.UpperDir, WorkDir: rw.WorkDir, LowerDirs: lowers}
 	x, _ = s.Explain("web", ExplainOptions{MountsKnown: true, Mounts: []LiveMount{good}})
@@ -170,7 +171,7 @@ func TestExplainDamagedStore(t *testing.T) {
 		kind   string
 	}{
 		{"layer dir of the base missing", func(t *testing.T, s *Store, b *fixtures.Built) {
-			rm(t, filepath.Join(s.Overlay().Dir, b.Image("demo/app:2").Layers[0].CacheID))
+			rm(t, filepath.Join(overlay2.Home{Dir: s.Home()}.Dir, b.Image("demo/app:2").Layers[0].CacheID))
 		}, "layer_dir_missing"},
 		{"layerdb diff edited", func(t *testing.T, s *Store, b *fixtures.Built) {
 			l := b.Image("demo/app:2").Layers[1]
@@ -182,11 +183,11 @@ func TestExplainDamagedStore(t *testing.T) {
 		{"lower file points at the wrong layer", func(t *testing.T, s *Store, b *fixtures.Built) {
 			img := b.Image("demo/app:2")
 			web := b.Container("web")
-			write(t, filepath.Join(s.Overlay().Dir, web.MountID, "lower"),
+			write(t, filepath.Join(overlay2.Home{Dir: s.Home()}.Dir, web.MountID, "lower"),
 				"l/"+web.InitLink+":l/"+img.Layers[2].Link+":l/"+img.Layers[3].Link+":l/"+img.Layers[1].Link+":l/"+img.Layers[0].Link)
 		}, "lower_mismatch"},
 		{"l/ link escapes", func(t *testing.T, s *Store, b *fixtures.Built) {
-			l := filepath.Join(s.Overlay().Dir, "l", b.Image("demo/app:2").Layers[3].Link)
+			l := filepath.Join(overlay2.Home{Dir: s.Home()}.Dir, "l", b.Image("demo/app:2").Layers[3].Link)
 			rm(t, l)
 			if err := os.Symlink("/etc", l); err != nil {
 				t.Fatal(err)
@@ -218,29 +219,29 @@ func TestExplainDamagedStore(t *testing.T) {
 
 func TestOpenErrors(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := Open(filepath.Join(dir, "nope")); err == nil || !strings.Contains(err.Error(), "nope") {
+	if _, err := Open(filepath.Join(dir, "nope"), fixtures.Backends(), ""); err == nil || !strings.Contains(err.Error(), "nope") {
 		t.Errorf("missing root: %v", err)
 	}
-	if _, err := Open(dir); !errors.Is(err, ErrNotDataRoot) {
+	if _, err := Open(dir, fixtures.Backends(), ""); !errors.Is(err, ErrNotDataRoot) {
 		t.Errorf("empty dir: %v", err)
 	}
-	if _, err := OpenDriver(dir, "btrfs"); !errors.Is(err, ErrUnsupportedDriver) {
+	if _, err := Open(dir, fixtures.Backends(), "btrfs"); !errors.Is(err, ErrUnsupportedDriver) {
 		t.Errorf("--driver btrfs: %v", err)
 	}
 	os.MkdirAll(filepath.Join(dir, "image", "aufs"), 0o755)
-	s, err := Open(dir)
+	s, err := Open(dir, fixtures.Backends(), "")
 	if err != nil || s.Driver != "aufs" || len(s.Others) != 0 {
 		t.Errorf("aufs root: %+v, %v", s, err)
 	}
-	if _, err := OpenDriver(dir, "overlay2"); !errors.Is(err, ErrNotDataRoot) || !strings.Contains(err.Error(), "[aufs]") {
+	if _, err := Open(dir, fixtures.Backends(), "overlay2"); !errors.Is(err, ErrNotDataRoot) || !strings.Contains(err.Error(), "[aufs]") {
 		t.Errorf("--driver overlay2 on an aufs root: %v", err)
 	}
 	os.MkdirAll(filepath.Join(dir, "image", "overlay2"), 0o755)
-	s, err = Open(dir)
+	s, err = Open(dir, fixtures.Backends(), "")
 	if err != nil || s.Driver != "overlay2" || fmt.Sprint(s.Others) != "[aufs]" {
 		t.Errorf("mixed root, auto: %+v, %v", s, err)
 	}
-	s, err = OpenDriver(dir, "aufs")
+	s, err = Open(dir, fixtures.Backends(), "aufs")
 	if err != nil || s.Driver != "aufs" || fmt.Sprint(s.Others) != "[overlay2]" || s.Graph().Home() != filepath.Join(dir, "aufs") {
 		t.Errorf("mixed root, aufs: %+v, %v", s, err)
 	}

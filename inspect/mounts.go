@@ -174,9 +174,6 @@ func (s *Store) ScanMounts(opt MountsOptions) (*MountsReport, error) {
 		}
 		r.Tables = append(r.Tables, mt)
 		for _, m := range t.Mounts {
-			if m.FSType != "overlay" && m.FSType != "aufs" {
-				continue
-			}
 			sm, warn, ok := s.storeMount(m, roots, opt.SysRoot)
 			if warn != nil {
 				warn.Path = fmt.Sprintf("%s:%d", t.Path, m.Line)
@@ -253,8 +250,8 @@ func (s *Store) mountFindings(r *MountsReport, idx *mountIndex, roots []string) 
 		if m.Merged && m.State != MountStateRunning {
 			add(m, MountLeaked, m.MountPoint, leakMessage(m))
 		}
-		if m.Merged && m.Driver == "overlay2" && m.UpperDir != "" && !m.Relative {
-			if want := s.Overlay().Dirs(m.LayerID).Diff; !sameUnder(m.UpperDir, want, s.Root, roots) {
+		if d, ok := s.driverNamed(m.Driver); ok && m.Merged && d.Terms().WorkDir && m.UpperDir != "" && !m.Relative {
+			if want := d.Layout(m.LayerID).Content; !sameUnder(m.UpperDir, want, s.Root, roots) {
 				add(m, MountUpperMismatch, m.MountPoint,
 					fmt.Sprintf("mounted at layer %s's merged dir with upper dir %s, not %s", shortLayer(m.LayerID), m.UpperDir, want))
 			}

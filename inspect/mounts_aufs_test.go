@@ -3,6 +3,7 @@ package inspect
 import (
 	"crypto/sha256"
 	"fmt"
+	"github.com/dlayer/dlayer/fixtures"
 	"os"
 	"path/filepath"
 	"strings"
@@ -65,7 +66,7 @@ func reverse(xs []string) []string {
 // Open refuses them; the mount scan needs only Root, so a bare Store
 // stands in.
 func openAufs(t *testing.T, root string) *Store {
-	s, err := Open(root)
+	s, err := Open(root, fixtures.Backends(), "")
 	if err != nil {
 		t.Logf("Open: %v (using a bare aufs Store)", err)
 		s = &Store{Root: root, Driver: "aufs"}

@@ -8,14 +8,6 @@ import (
 	"github.com/dlayer/dlayer/mountinfo"
 )
 
-// Driver homes whose mounts are recognized, and where each keeps its
-// mount points and layer content.
-//
-//	overlay2: <root>/overlay2/<id>/merged, upper <root>/overlay2/<id>/diff,
-//	          lowers <root>/overlay2/l/<LINK> (or <id>/diff)
-//	aufs:     <root>/aufs/mnt/<id>, branches <root>/aufs/diff/<id>
-var mountDrivers = []string{"overlay2", "aufs"}
-
 // mountIndex maps driver dirs to the containers whose rw or init layer
 // they are, from layerdb/mounts of every driver.
 type mountIndex struct {
@@ -47,8 +39,8 @@ func (s *Store) mountIndex(r *MountsReport) (*mountIndex, error) {
 		idx.containers[c.ID] = c
 	}
 	rwOf := map[string]map[string]string{} // container → driver → mount-id
-	for _, drv := range mountDrivers {
-		ds := &Store{Root: s.Root, Driver: drv, graph: NewDriver(s.Root, drv)}
+	for _, ds := range s.stores() {
+		drv := ds.Driver
 		ids, err := ds.MountContainerIDs()
 		if err != nil {
 			r.Warnings = append(r.Warnings, Finding{Kind: "mount_record_unreadable", Path: ds.imageDir("layerdb", "mounts"), Message: err.Error()})
@@ -75,7 +67,8 @@ func (s *Store) mountIndex(r *MountsReport) (*mountIndex, error) {
 			continue
 		}
 		// The container's own driver, when it has a record there.
-		for _, drv := range mountDrivers {
+		for _, ds := range s.stores() {
+			drv := ds.Driver
 			mid, ok := rwOf[c.ID][drv]
 			if !ok || (len(rwOf[c.ID]) > 1 && c.Driver != drv) {
 				continue
@@ -88,12 +81,14 @@ func (s *Store) mountIndex(r *MountsReport) (*mountIndex, error) {
 
 // mergedDir is where a driver mounts layer id.
 func (s *Store) mergedDir(driver, id string) string {
-	return NewDriver(s.Root, driver).Layout(id).Merged
+	d, _ := s.driverNamed(driver)
+	return d.Layout(id).Merged
 }
 
-// layerDir is a driver's dir of layer id (aufs: its content dir).
+// layerDirOf is a driver's dir of layer id (aufs: its content dir).
 func (s *Store) layerDirOf(driver, id string) string {
-	return NewDriver(s.Root, driver).Layout(id).Dir
+	d, _ := s.driverNamed(driver)
+	return d.Layout(id).Dir
 }
 
 // storeMount describes m when one of its dirs lies under the data root
@@ -102,16 +97,12 @@ func (s *Store) storeMount(m mountinfo.Mount, roots []string, sysRoot string) (S
 	sm := StoreMount{MountPoint: m.MountPoint, FSType: m.FSType, Options: m.SuperOptionsRaw,
 		LowerDirs: []string{}, key: m.MajorMinor + "\x00" + m.Root + "\x00" + m.MountPoint}
 	mpRoot, mpUnder := underRoot(roots, m.MountPoint)
-	home := ""
-	if mpUnder {
-		home = filepath.Join(mpRoot, "overlay2")
-	}
-	md, warn, ok := decodeMount(m, home, sysRoot)
+	md, warn, ok := s.decodeMount(m, mpRoot, mpUnder, sysRoot)
 	if !ok {
 		return sm, warn, false // relative to a cwd we cannot know
 	}
-	sm.UpperDir, sm.WorkDir, sm.Relative, sm.Branches = md.upper, md.work, md.relative, md.branches
-	sm.LowerDirs = append(append(sm.LowerDirs, md.lowers...), md.data...)
+	sm.UpperDir, sm.WorkDir, sm.Relative, sm.Branches = md.Upper, md.Work, md.Relative, md.Branches
+	sm.LowerDirs = append(append(sm.LowerDirs, md.Lowers...), md.Data...)
 	ok = mpUnder
 	for _, d := range append([]string{sm.UpperDir, sm.WorkDir}, sm.LowerDirs...) {
 		if _, u := underRoot(roots, d); u && d != "" {
@@ -131,15 +122,10 @@ func (s *Store) storeMount(m mountinfo.Mount, roots []string, sysRoot string) (S
 func (s *Store) placeLayer(sm *StoreMount, roots []string, parsed bool) {
 	mp, _ := relToRoot(roots, sm.MountPoint)
 	up, _ := relToRoot(roots, sm.UpperDir)
-	switch {
-	case matchPath(mp, "overlay2", "*", "merged") && sm.FSType == "overlay":
-		sm.Driver, sm.LayerID, sm.Merged = "overlay2", strings.Split(mp, "/")[1], true
-	case matchPath(mp, "aufs", "mnt", "*") && sm.FSType == "aufs":
-		sm.Driver, sm.LayerID, sm.Merged = "aufs", strings.Split(mp, "/")[2], true
-	case matchPath(up, "overlay2", "*", "diff"):
-		sm.Driver, sm.LayerID = "overlay2", strings.Split(up, "/")[1]
-	case matchPath(up, "aufs", "diff", "*"):
-		sm.Driver, sm.LayerID = "aufs", strings.Split(up, "/")[2]
+	if d, p, ok := s.placePath(mp); ok && p.Kind == PathLayerMountpoint && s.decodes(d, sm.FSType) {
+		sm.Driver, sm.LayerID, sm.Merged = string(d.Name()), p.ID, true
+	} else if d, p, ok := s.placePath(up); ok && p.Kind == PathLayerContent {
+		sm.Driver, sm.LayerID = string(d.Name()), p.ID
 	}
 	if !parsed {
 		return
@@ -152,32 +138,57 @@ func (s *Store) placeLayer(sm *StoreMount, roots []string, parsed bool) {
 		return
 	}
 	sm.StoreLowerLayers = s.storeLowers(sm.Driver, sm.LayerID)
-	// A committed (image) layer is mounted read-only, its own diff dir
-	// uppermost among the lowers (moby overlay2 Get).
-	if sm.StoreLowerLayers != nil && sm.UpperDir == "" && sm.Driver == "overlay2" {
+	// A committed (image) layer mounted on its own may be mounted
+	// read-only, its own content dir uppermost among the lowers (moby
+	// overlay2 Get).
+	if d, _ := s.driverNamed(sm.Driver); sm.StoreLowerLayers != nil && sm.UpperDir == "" && d.Terms().ReadOnlyMountIncludesSelf {
 		sm.StoreLowerLayers = append([]string{sm.LayerID}, sm.StoreLowerLayers...)
 	}
 }
 
-// lowerLayer is the layer a mounted lower dir is: an l/ link read as text,
-// <id>/diff, or aufs/diff/<id>; "" when it is none of the store's.
-func (s *Store) lowerLayer(roots []string, d string) string {
-	rel, ok := relToRoot(roots, d)
+// placePath finds the driver whose home a root-relative path ("overlay2/
+// <id>/merged") lies in and parses the rest of it.
+func (s *Store) placePath(rel string) (Driver, Path, bool) {
+	if rel == "" {
+		return nil, Path{}, false
+	}
+	for _, d := range s.drivers() {
+		home, err := filepath.Rel(s.Root, d.Home())
+		if err != nil {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(rel, home+"/"); ok {
+			return d, d.ParsePath(strings.Split(rest, "/")), true
+		}
+	}
+	return nil, Path{}, false
+}
+
+// decodes reports whether d decodes mounts of file system type fstype.
+func (s *Store) decodes(d Driver, fstype string) bool {
+	_, _, ok := d.DecodeMount(mountinfo.Mount{FSType: fstype}, "/", "")
+	return ok
+}
+
+// lowerLayer is the layer a mounted lower dir is: a short link read as
+// text, or a layer's content dir; "" when it is none of the store's.
+func (s *Store) lowerLayer(roots []string, dir string) string {
+	rel, ok := relToRoot(roots, dir)
 	if !ok {
 		return ""
 	}
-	parts := strings.Split(rel, "/")
+	d, p, ok := s.placePath(rel)
 	switch {
-	case matchPath(rel, "overlay2", "l", "*"):
-		id, err := s.Overlay().ResolveLink(parts[2])
+	case !ok:
+		return ""
+	case p.Kind == PathShortLink && len(p.Rel) == 0:
+		id, _, err := d.ShortLink(p.Link)
 		if err != nil {
 			return ""
 		}
 		return id
-	case matchPath(rel, "overlay2", "*", "diff"):
-		return parts[1]
-	case matchPath(rel, "aufs", "diff", "*"):
-		return parts[2]
+	case p.Kind == PathLayerContent:
+		return p.ID
 	}
 	return ""
 }
@@ -187,7 +198,8 @@ func (s *Store) lowerLayer(roots []string, d string) string {
 // cannot be read.
 func (s *Store) storeLowers(driver, id string) []string {
 	out := []string{}
-	lowers, _, err := NewDriver(s.Root, driver).Lowers(id)
+	d, _ := s.driverNamed(driver)
+	lowers, _, err := d.Lowers(id)
 	if err != nil {
 		return nil
 	}
@@ -238,65 +250,26 @@ func hasMountOf(ms []StoreMount, c runningRW) bool {
 	return false
 }
 
-// mountDirs are the dirs of an overlay or aufs mount, decoded and cleaned.
-type mountDirs struct {
-	upper, work string
-	// lowers are overlay's lowerdir (aufs: the branches below the
-	// writable one), uppermost first; data its data-only lower dirs.
-	lowers, data []string
-	branches     []mountinfo.Branch
-	relative     bool
-}
-
-// decodeMount reads the dirs of an overlay or aufs mount from its options.
-// Relative overlay forms (l/…) are resolved against home, the overlay2
-// driver dir; ok is false when they are relative and home is "". aufs
-// branches hidden behind si= are read from sysfs under sysRoot ("" reads
-// none). warn says what could not be parsed ("mount_options_malformed")
-// or resolved ("aufs_branches_unknown"); the dirs known are still set.
-func decodeMount(m mountinfo.Mount, home, sysRoot string) (md mountDirs, warn *Finding, ok bool) {
-	switch m.FSType {
-	case "overlay":
-		ov, err := m.Overlay()
-		if err != nil {
-			return md, &Finding{Kind: "mount_options_malformed", Message: err.Error()}, true
-		}
-		if ov.Relative() {
-			if home == "" {
-				return md, nil, false
-			}
-			md.relative = true
-			ov = ov.Resolve(home)
-		}
-		md.upper, md.work = cleanOrEmpty(ov.UpperDir), cleanOrEmpty(ov.WorkDir)
-		for _, d := range ov.LowerDirs {
-			md.lowers = append(md.lowers, filepath.Clean(d))
-		}
-		for _, d := range ov.DataDirs {
-			md.data = append(md.data, filepath.Clean(d))
-		}
-	case "aufs":
-		a, err := m.Aufs()
-		if err != nil {
-			return md, &Finding{Kind: "mount_options_malformed", Message: err.Error()}, true
-		}
-		if a.Branches == nil && sysRoot != "" {
-			if r, err := a.ResolveSysfs(sysRoot); err != nil {
-				warn = &Finding{Kind: "aufs_branches_unknown", Message: "mountinfo shows only si=" + a.SI + " and sysfs has no branches: " + err.Error()}
-			} else {
-				a = r
+// decodeMount decodes m with the driver whose mounts it is; relative
+// overlay forms are resolved against that driver's home under the root
+// the mount lies in (when it lies in one: under).
+func (s *Store) decodeMount(m mountinfo.Mount, root string, under bool, sysRoot string) (MountDirs, *Finding, bool) {
+	for _, d := range s.drivers() {
+		home := ""
+		if under {
+			if rel, err := filepath.Rel(s.Root, d.Home()); err == nil {
+				home = filepath.Join(root, rel)
 			}
 		}
-		md.branches = a.Branches
-		for _, b := range a.Branches {
-			if md.upper == "" && b.Writable() {
-				md.upper = filepath.Clean(b.Path)
-				continue
-			}
-			md.lowers = append(md.lowers, filepath.Clean(b.Path))
+		md, pr, ok := d.DecodeMount(m, home, sysRoot)
+		if pr != nil {
+			return md, &Finding{Kind: pr.Kind, Message: pr.Message}, true
+		}
+		if ok {
+			return md, nil, true
 		}
 	}
-	return md, warn, true
+	return MountDirs{}, nil, false
 }
 
 // LiveMounts lists the overlay and aufs mounts of tables as explain and
@@ -307,18 +280,15 @@ func decodeMount(m mountinfo.Mount, home, sysRoot string) (md mountDirs, warn *F
 func (s *Store) LiveMounts(tables []mountinfo.Table, sysRoot string) (mounts []LiveMount, finds []Finding) {
 	for _, t := range tables {
 		for _, m := range t.Mounts {
-			if m.FSType != "overlay" && m.FSType != "aufs" {
+			md, warn, ok := s.decodeMount(m, s.Root, true, sysRoot)
+			if !ok {
 				continue
 			}
-			md, warn, _ := decodeMount(m, s.Overlay().Dir, sysRoot)
 			if warn != nil && warn.Kind == "mount_options_malformed" {
 				finds = append(finds, Finding{Kind: "mountinfo_malformed", Path: fmt.Sprintf("%s:%d", t.Path, m.Line), Message: warn.Message})
 				continue
 			}
-			lm := LiveMount{MountPoint: m.MountPoint, UpperDir: md.upper, WorkDir: md.work, LowerDirs: md.lowers, Options: m.SuperOptionsRaw}
-			if lm.LowerDirs == nil && m.FSType == "aufs" {
-				lm.LowerDirs = []string{}
-			}
+			lm := LiveMount{MountPoint: m.MountPoint, UpperDir: md.Upper, WorkDir: md.Work, LowerDirs: md.Lowers, Options: m.SuperOptionsRaw}
 			mounts = append(mounts, lm)
 		}
 	}

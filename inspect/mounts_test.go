@@ -3,6 +3,7 @@ package inspect
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/dlayer/dlayer/overlay2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -30,7 +31,7 @@ func spacedStore(t *testing.T) (*Store, *fixtures.Built) {
 			return nil
 		})
 	})
-	s, err := Open(b.Root)
+	s, err := Open(b.Root, fixtures.Backends(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,13 +73,13 @@ func table(t *testing.T, path, ns string, lines ...string) mountinfo.Table {
 // absLowers is a layer's lower file made absolute, as Docker mounts it.
 func absLowers(t *testing.T, s *Store, id string) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(s.Overlay().Dir, id, "lower"))
+	b, err := os.ReadFile(filepath.Join(overlay2.Home{Dir: s.Home()}.Dir, id, "lower"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
 	for _, l := range strings.Split(string(b), ":") {
-		out = append(out, filepath.Join(s.Overlay().Dir, l))
+		out = append(out, filepath.Join(overlay2.Home{Dir: s.Home()}.Dir, l))
 	}
 	return out
 }
@@ -106,7 +107,7 @@ func kinds(fs []Finding) []string {
 func TestScanMountsHealthy(t *testing.T) {
 	s, b := spacedStore(t)
 	web := b.Container("web")
-	d := s.Overlay().Dirs(web.MountID)
+	d := overlay2.Home{Dir: s.Home()}.Dirs(web.MountID)
 	line := miLine(49, "39", d.Merged, "shared:2", overlayOpts(absLowers(t, s, web.MountID), d.Diff, d.Work))
 	host := table(t, "/proc/self/mountinfo", "mnt:[1]",
 		"27 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw",
@@ -147,8 +148,8 @@ func TestScanMountsHealthy(t *testing.T) {
 func TestScanMountsProblems(t *testing.T) {
 	s, b := spacedStore(t)
 	batch, fresh, web := b.Container("batch"), b.Container("fresh"), b.Container("web")
-	home := s.Overlay().Dir
-	bd, fd := s.Overlay().Dirs(batch.MountID), s.Overlay().Dirs(fresh.MountID)
+	home := overlay2.Home{Dir: s.Home()}.Dir
+	bd, fd := overlay2.Home{Dir: s.Home()}.Dirs(batch.MountID), overlay2.Home{Dir: s.Home()}.Dirs(fresh.MountID)
 	var rel []string // batch, Docker's relative form
 	for _, l := range absLowers(t, s, batch.MountID) {
 		rel = append(rel, strings.TrimPrefix(l, home+"/"))
@@ -161,14 +162,14 @@ func TestScanMountsProblems(t *testing.T) {
 		// the same upper mounted a second time, outside the data root.
 		miLine(51, "41", "/mnt/inspect batch", "", overlayOpts(absLowers(t, s, batch.MountID), bd.Diff, bd.Work)),
 		// created container with the wrong lowers and a foreign upper.
-		miLine(52, "42", fd.Merged, "", overlayOpts([]string{s.Overlay().Dirs(base.CacheID).Diff}, "/tmp/elsewhere/up", "/tmp/elsewhere/wk")),
+		miLine(52, "42", fd.Merged, "", overlayOpts([]string{overlay2.Home{Dir: s.Home()}.Dirs(base.CacheID).Diff}, "/tmp/elsewhere/up", "/tmp/elsewhere/wk")),
 		// a layer dir that no longer exists.
-		miLine(53, "43", s.Overlay().Dirs(gone).Merged, "", overlayOpts([]string{filepath.Join(home, "l", base.Link)}, s.Overlay().Dirs(gone).Diff, s.Overlay().Dirs(gone).Work)),
+		miLine(53, "43", overlay2.Home{Dir: s.Home()}.Dirs(gone).Merged, "", overlayOpts([]string{filepath.Join(home, "l", base.Link)}, overlay2.Home{Dir: s.Home()}.Dirs(gone).Diff, overlay2.Home{Dir: s.Home()}.Dirs(gone).Work)),
 		// an image layer mounted read-only as Docker's Get does (its own
 		// diff uppermost): no container, lowers agree.
-		miLine(54, "44", s.Overlay().Dirs(base.CacheID).Merged, "", "rw,lowerdir="+s.Overlay().Dirs(base.CacheID).Diff),
+		miLine(54, "44", overlay2.Home{Dir: s.Home()}.Dirs(base.CacheID).Merged, "", "rw,lowerdir="+overlay2.Home{Dir: s.Home()}.Dirs(base.CacheID).Diff),
 		// options that do not parse: listed by mount point, with a warning.
-		miLine(55, "45", s.Overlay().Dirs(batch.InitID).Merged, "", "rw,lowerdir=:/x"),
+		miLine(55, "45", overlay2.Home{Dir: s.Home()}.Dirs(batch.InitID).Merged, "", "rw,lowerdir=:/x"),
 		// a bad line.
 		"56 27 0:46 / /x rw",
 	}
@@ -212,18 +213,18 @@ func TestScanMountsProblems(t *testing.T) {
 	check(bd.Merged, MountStateStopped, "batch/rw", batch.MountID, MountLeaked, MountUpperShared)
 	check("/mnt/inspect batch", MountStateStopped, "batch/rw", batch.MountID, MountUpperShared)
 	check(fd.Merged, MountStateCreated, "fresh/rw", fresh.MountID, MountLeaked, MountLowerMismatch, MountUpperMismatch)
-	check(s.Overlay().Dirs(gone).Merged, MountStateRemoved, "", gone, MountLeaked)
-	check(s.Overlay().Dirs(base.CacheID).Merged, MountStateUnknown, "", base.CacheID, MountLeaked)
-	check(s.Overlay().Dirs(batch.InitID).Merged, MountStateStopped, "batch/init", batch.InitID, MountLeaked)
+	check(overlay2.Home{Dir: s.Home()}.Dirs(gone).Merged, MountStateRemoved, "", gone, MountLeaked)
+	check(overlay2.Home{Dir: s.Home()}.Dirs(base.CacheID).Merged, MountStateUnknown, "", base.CacheID, MountLeaked)
+	check(overlay2.Home{Dir: s.Home()}.Dirs(batch.InitID).Merged, MountStateStopped, "batch/init", batch.InitID, MountLeaked)
 
 	if m := mountAt(r, bd.Merged); !m.Relative || m.UpperDir != bd.Diff || strings.Join(m.LowerLayers, ":") != strings.Join(m.StoreLowerLayers, ":") {
 		t.Errorf("relative mount not resolved against the driver home: %+v", m)
 	}
-	if m := mountAt(r, s.Overlay().Dirs(gone).Merged); m.StoreLowerLayers != nil || m.LowerLayers[0] != base.CacheID {
+	if m := mountAt(r, overlay2.Home{Dir: s.Home()}.Dirs(gone).Merged); m.StoreLowerLayers != nil || m.LowerLayers[0] != base.CacheID {
 		t.Errorf("removed layer: %+v", m)
 	}
 	for _, f := range r.Findings {
-		if f.Kind == MountMissing && (f.Path != s.Overlay().Dirs(web.MountID).Merged || !strings.Contains(f.Message, "web")) {
+		if f.Kind == MountMissing && (f.Path != overlay2.Home{Dir: s.Home()}.Dirs(web.MountID).Merged || !strings.Contains(f.Message, "web")) {
 			t.Errorf("missing mount finding %+v", f)
 		}
 		if f.Kind == MountLeaked && f.Path == bd.Merged && !strings.Contains(f.Message, "batch") {
@@ -249,7 +250,7 @@ func TestScanMountsRemovedContainer(t *testing.T) {
 	if err := os.RemoveAll(s.Path("containers", batch.ID)); err != nil {
 		t.Fatal(err)
 	}
-	d := s.Overlay().Dirs(batch.MountID)
+	d := overlay2.Home{Dir: s.Home()}.Dirs(batch.MountID)
 	r, err := s.ScanMounts(MountsOptions{Tables: []mountinfo.Table{table(t, "mi", "",
 		miLine(50, "40", d.Merged, "", overlayOpts(absLowers(t, s, batch.MountID), d.Diff, d.Work)))}})
 	if err != nil {
@@ -274,12 +275,12 @@ func TestScanMountsSymlinkedRoot(t *testing.T) {
 	if err := os.Symlink(s.Root, link); err != nil {
 		t.Fatal(err)
 	}
-	ls, err := Open(link)
+	ls, err := Open(link, fixtures.Backends(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	web := b.Container("web")
-	d := s.Overlay().Dirs(web.MountID)
+	d := overlay2.Home{Dir: s.Home()}.Dirs(web.MountID)
 	r, err := ls.ScanMounts(MountsOptions{Tables: []mountinfo.Table{table(t, "mi", "",
 		miLine(49, "39", d.Merged, "", overlayOpts(absLowers(t, s, web.MountID), d.Diff, d.Work)))}})
 	if err != nil {

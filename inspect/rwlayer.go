@@ -1,55 +1,18 @@
 package inspect
 
 import (
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/dlayer/dlayer/inspect/layerfs"
-	"github.com/opencontainers/go-digest"
+	"github.com/dlayer/dlayer/inspect/backend"
 )
 
-// MountRecord is layerdb/mounts/<container ID>/: the container's rw layer.
-type MountRecord struct {
-	// MountID names the driver dir of the rw layer (random, not the container ID).
-	MountID string `json:"mount_id"`
-	// InitID names the driver dir of the init layer ("<mount-id>-init").
-	InitID string `json:"init_id"`
-	// Parent is the chain ID of the image's top layer; empty for scratch.
-	Parent digest.Digest `json:"parent,omitempty"`
-}
+// MountRecord is a container's writable layer as the store records it.
+type MountRecord = backend.MountRecord
 
-// MountRecord reads layerdb/mounts/<containerID>/.
+// MountRecord reads the writable layer record of a container (once per
+// Store): layerdb/mounts/<containerID>/ for a graph driver.
 func (s *Store) MountRecord(containerID string) (MountRecord, error) {
-	if !isHex64(containerID) {
-		return MountRecord{}, fmt.Errorf("container ID %q: %w", containerID, ErrMalformed)
-	}
-	dir := s.imageDir("layerdb", "mounts", containerID)
-	var m MountRecord
-	var err error
-	if m.MountID, err = readID(filepath.Join(dir, "mount-id")); err != nil {
-		return m, err
-	}
-	if m.InitID, err = readID(filepath.Join(dir, "init-id")); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return m, err
-	}
-	if m.Parent, err = readDigest(filepath.Join(dir, "parent")); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return m, err
-	}
-	return m, nil
-}
-
-func readID(p string) (string, error) {
-	s, err := layerfs.ReadSmallFile(p, 4096)
-	if err != nil {
-		return "", err
-	}
-	if !validID(s) {
-		return "", fmt.Errorf("%s: %w: %q is not a directory name", p, ErrMalformed, s)
-	}
-	return s, nil
+	return s.meta.MountRecord(containerID)
 }
 
 // LiveMount is an overlay mount seen in mountinfo, with its option paths

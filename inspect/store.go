@@ -1,43 +1,43 @@
 package inspect
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
-	"path/filepath"
-	"sync"
+	"strings"
 
-	"github.com/dlayer/dlayer/overlay2"
-	"github.com/opencontainers/go-digest"
+	"github.com/dlayer/dlayer/inspect/backend"
 )
 
-// Store is an opened Docker data root. It holds no open files; every
-// method reads what it needs (repositories.json once).
+// DriverAuto asks Open for the driver the root holds.
+const DriverAuto = "auto"
+
+// Store is an opened Docker data root, read through one storage backend.
+// Its metadata (layers, images, tags, container configs and mount records)
+// is read once, on first use, and kept: every feature of one command
+// shares one read. A Store holds no open files.
 type Store struct {
 	// Root is the data root as given (e.g. /var/lib/docker, or a copy).
 	Root string
-	// Driver is the storage driver whose image store is read ("overlay2"
-	// or "aufs").
+	// Driver is the storage driver whose image store is read.
 	Driver string
 	// Others are the other drivers whose image stores the root also holds
 	// (a host migrated from aufs to overlay2 keeps image/aufs).
 	Others []string
 
-	graph Driver
-
-	// repositories.json is read once per Store: Image is called per image.
-	tagsOnce sync.Once
-	tags     map[digest.Digest][]string
-	tagsErr  error
+	reg      *backend.Registry
+	graph    backend.Driver
+	meta     *metaCache
+	siblings map[backend.Name]*Store
+	shared   *sharedCache
 }
 
-// Open opens root with the driver auto picks: see OpenDriver.
-func Open(root string) (*Store, error) { return OpenDriver(root, "auto") }
-
-// OpenDriver checks that root looks like a Docker data root and returns a
-// Store reading the image store of driver: "overlay2", "aufs", or "auto"
-// for the one the root holds (overlay2 when it holds both). Errors name the
-// path and the cause.
-func OpenDriver(root, driver string) (*Store, error) {
+// Open checks that root looks like a Docker data root and returns a Store
+// reading the image store of driver: a registered backend's name, or
+// DriverAuto (or "") for the one the root holds (the registry's first
+// when it holds several). Errors name the path and the cause.
+func Open(root string, reg *backend.Registry, driver string) (*Store, error) {
 	fi, err := os.Stat(root)
 	if err != nil {
 		return nil, fmt.Errorf("data root %s: %w", root, err)
@@ -45,52 +45,135 @@ func OpenDriver(root, driver string) (*Store, error) {
 	if !fi.IsDir() {
 		return nil, fmt.Errorf("data root %s: %w: not a directory", root, ErrNotDataRoot)
 	}
-	present := Drivers(root)
-	if driver != "auto" && NewDriver(root, driver) == nil {
-		return nil, fmt.Errorf("driver %q: %w (dlayer reads %v)", driver, ErrUnsupportedDriver, KnownDrivers)
+	if driver == "" {
+		driver = DriverAuto
 	}
-	if driver == "auto" {
+	present := reg.Present(root)
+	name := backend.Name(driver)
+	if driver == DriverAuto {
 		if len(present) == 0 {
-			return nil, fmt.Errorf("data root %s: %w: no image/overlay2 or image/aufs directory (is --root the Docker data root, e.g. /var/lib/docker?)", root, ErrNotDataRoot)
+			return nil, notDataRoot(root, reg)
 		}
-		driver = present[0]
-	} else if !isDir(filepath.Join(root, "image", driver)) {
+		name = present[0]
+	} else if _, ok := reg.Lookup(name); !ok {
+		return nil, fmt.Errorf("driver %q: %w (dlayer reads %s)", driver, ErrUnsupportedDriver, reg)
+	} else if !hasName(present, name) {
 		return nil, fmt.Errorf("data root %s: %w: no image/%s directory (the root holds %v)", root, ErrNotDataRoot, driver, present)
 	}
-	s := &Store{Root: root, Driver: driver, graph: NewDriver(root, driver)}
-	for _, d := range present {
-		if d != driver {
-			s.Others = append(s.Others, d)
-		}
+	shared := &sharedCache{root: root}
+	stores := map[backend.Name]*Store{}
+	for _, n := range present {
+		b, _ := reg.Lookup(n)
+		g := b.Open(root)
+		stores[n] = &Store{Root: root, Driver: string(n), reg: reg, graph: g, meta: newMetaCache(g.Metadata()), shared: shared, siblings: stores}
 	}
-	return s, nil
+	for n, o := range stores {
+		o.Others = without(present, n)
+	}
+	return stores[name], nil
 }
 
-// Drivers lists the known drivers whose image store (image/<driver>) root
-// holds, in KnownDrivers order.
-func Drivers(root string) []string {
-	var out []string
-	for _, d := range KnownDrivers {
-		if isDir(filepath.Join(root, "image", d)) {
+// notDataRoot says why root is not a store dlayer reads: unreadable, or
+// without any registered backend's store.
+func notDataRoot(root string, reg *backend.Registry) error {
+	if _, err := os.ReadDir(root); err != nil && errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("data root %s: %w (reading a Docker data root needs root)", root, err)
+	}
+	var dirs []string
+	for _, n := range reg.Names() {
+		dirs = append(dirs, "image/"+string(n))
+	}
+	return fmt.Errorf("data root %s: %w: no %s directory (is --root the Docker data root, e.g. /var/lib/docker?)", root, ErrNotDataRoot, strings.Join(dirs, " or "))
+}
+
+// Sibling returns the store of another driver the root holds (one of
+// Others), sharing this store's reads of the root; ok is false when the
+// root holds no such store.
+func (s *Store) Sibling(name backend.Name) (*Store, bool) {
+	o, ok := s.siblings[name]
+	return o, ok
+}
+
+// ForDriver returns the store that reads containers made with driver: s
+// itself, a sibling, or s when the root holds no store of that driver.
+func (s *Store) ForDriver(name string) *Store {
+	if o, ok := s.siblings[backend.Name(name)]; ok {
+		return o
+	}
+	return s
+}
+
+// driverNamed returns the registered driver called name bound to the
+// root, whether or not the root holds its store (a mount may name a
+// driver dir of a store whose metadata is gone).
+func (s *Store) driverNamed(name string) (backend.Driver, bool) {
+	if o, ok := s.siblings[backend.Name(name)]; ok {
+		return o.graph, true
+	}
+	b, ok := s.reg.Lookup(backend.Name(name))
+	if !ok {
+		return nil, false
+	}
+	return b.Open(s.Root), true
+}
+
+// stores returns the store of every driver the root holds, this one
+// first, then the others in the registry's order.
+func (s *Store) stores() []*Store {
+	out := []*Store{s}
+	for _, n := range s.reg.Names() {
+		if o, ok := s.siblings[n]; ok && o != s {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// drivers returns every registered driver bound to the root, the store's
+// own first.
+func (s *Store) drivers() []backend.Driver {
+	out := []backend.Driver{s.graph}
+	for _, n := range s.reg.Names() {
+		if string(n) != s.Driver {
+			d, _ := s.driverNamed(string(n))
 			out = append(out, d)
 		}
 	}
 	return out
 }
 
+func hasName(ns []backend.Name, n backend.Name) bool {
+	for _, x := range ns {
+		if x == n {
+			return true
+		}
+	}
+	return false
+}
+
+func without(ns []backend.Name, n backend.Name) []string {
+	var out []string
+	for _, x := range ns {
+		if x != n {
+			out = append(out, string(x))
+		}
+	}
+	return out
+}
+
+// imageDir is where the store's metadata lives (image/<driver>).
+func (s *Store) imageDir(elem ...string) string { return s.meta.src.Path(elem...) }
+
+// Graph returns the store's storage driver.
+func (s *Store) Graph() backend.Driver { return s.graph }
+
+// Metadata returns the store's metadata, read once and kept.
+func (s *Store) Metadata() backend.Metadata { return s.meta }
+
+// Home returns the driver's directory under the data root.
+func (s *Store) Home() string { return s.graph.Home() }
+
 func isDir(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
 }
-
-// imageDir is image/<driver>.
-func (s *Store) imageDir(elem ...string) string {
-	return filepath.Join(append([]string{s.Root, "image", s.Driver}, elem...)...)
-}
-
-// Overlay returns the overlay2 driver home of the root (whichever driver
-// the store reads).
-func (s *Store) Overlay() overlay2.Home { return overlay2.Home{Dir: filepath.Join(s.Root, "overlay2")} }
-
-// Graph returns the store's storage driver.
-func (s *Store) Graph() Driver { return s.graph }

@@ -226,7 +226,7 @@ func timelineStore() fixtures.Store {
 func explainFixture(t *testing.T, st fixtures.Store, name string) (*Store, *fixtures.Built, *Explanation) {
 	t.Helper()
 	b := fixtures.MustBuild(t, st, fixtures.Options{})
-	s, err := Open(b.Root)
+	s, err := Open(b.Root, fixtures.Backends(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

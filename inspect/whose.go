@@ -3,9 +3,10 @@ package inspect
 import (
 	"errors"
 	"fmt"
+	"github.com/dlayer/dlayer/inspect/backend"
 	"os"
 	"path/filepath"
-	"slices"
+
 	"strings"
 	"syscall"
 )
@@ -42,11 +43,7 @@ func (s *Store) Whose(arg string, opt WhoseOptions) (*WhoseAnswer, error) {
 	}
 	// A path of another driver's store that the root also holds (a host
 	// migrated between drivers) is answered from that store.
-	if d := whoseDriverOf(parts); d != "" && d != s.Driver && slices.Contains(s.Others, d) {
-		other, err := OpenDriver(s.Root, d)
-		if err != nil {
-			return nil, err
-		}
+	if other := s.storeOfPath(parts); other != s {
 		a, err := other.whose(arg, parts, opt)
 		if err != nil {
 			return nil, err
@@ -57,16 +54,18 @@ func (s *Store) Whose(arg string, opt WhoseOptions) (*WhoseAnswer, error) {
 	return s.whose(arg, parts, opt)
 }
 
-// whoseDriverOf is the driver whose dirs a path is in: <driver>/… or
-// image/<driver>/…; "" for the rest.
-func whoseDriverOf(parts []string) string {
-	switch {
-	case len(parts) > 0 && whoseLayouts[parts[0]].Name != "":
-		return parts[0]
-	case len(parts) > 1 && parts[0] == "image" && whoseLayouts[parts[1]].Name != "":
-		return parts[1]
+// storeOfPath is the store of the driver whose dirs a path is in (its
+// home, or where its metadata lives); s for the rest.
+func (s *Store) storeOfPath(parts []string) *Store {
+	p := strings.Join(parts, "/") + "/"
+	for _, st := range s.stores() {
+		for _, dir := range []string{st.graph.Home(), st.meta.Path()} {
+			if rel, err := filepath.Rel(s.Root, dir); err == nil && strings.HasPrefix(p, rel+"/") {
+				return st
+			}
+		}
 	}
-	return ""
+	return s
 }
 
 // whoseInactive marks an answer from the store of a driver the root holds
@@ -148,12 +147,12 @@ func (s *Store) resolveArg(arg string) ([]string, error) {
 // (cache-id, mount-id, init-id), a layer (chain ID), an image or a
 // container ID.
 func (s *Store) resolveBare(name string) ([]string, error) {
-	l := whoseLayouts[s.Driver]
 	exists := s.whoseExists
 	hex := strings.TrimPrefix(name, "sha256:")
+	_, link, linkErr := s.graph.ShortLink(name)
 	switch {
-	case l.ShortLink != nil && l.ShortLink(name) && exists(s.Driver, "l", name):
-		return []string{s.Driver, "l", name}, nil
+	case s.graph.IsShortLink(name) && !errors.Is(linkErr, backend.ErrNoShortLinks) && s.lexists(link):
+		return s.rootParts(link), nil
 	case validID(name) && exists(s.whoseDirParts(name)...):
 		return s.whoseDirParts(name), nil
 	case isHex64(hex) && exists("image", s.Driver, "layerdb", "sha256", hex):
@@ -185,25 +184,48 @@ func (s *Store) whoseDirParts(id string) []string {
 // throughShortLink rewrites <driver>/l/<LINK>/rest to the layer dir the
 // link names, read as text: <driver>/<id>/diff/rest.
 func (q *whoseQuery) throughShortLink(parts []string) []string {
-	l, ok := whoseLayouts[whoseFirst(parts)]
-	if !ok || l.ResolveLink == nil || l.Name != q.s.Driver {
+	l, ok := q.s.whoseLayoutAt(whoseFirst(parts))
+	if !ok || l.Name != q.s.Driver {
 		return parts
 	}
 	d := l.Parse(parts[1:])
 	if d.Kind != PathShortLink || len(d.Rel) == 0 {
 		return parts
 	}
-	id, err := l.ResolveLink(q.s.Path(l.Name), d.Link)
+	id, link, err := l.d.ShortLink(d.Link)
 	if err != nil {
 		return parts // classify reports the bad link
 	}
-	q.a.Notes = append(q.a.Notes, fmt.Sprintf("%s/l/%s is a symlink to ../%s/diff: read as text, not followed; answering for %s/%s/diff/%s",
-		l.Name, d.Link, id, l.Name, id, strings.Join(d.Rel, "/")))
 	content, err := filepath.Rel(q.s.Root, q.s.graph.Layout(id).Content)
 	if err != nil {
 		return parts
 	}
+	linkRel, _ := filepath.Rel(q.s.Root, link)
+	q.a.Notes = append(q.a.Notes, fmt.Sprintf("%s is a symlink to the layer's content dir: read as text, not followed; answering for %s/%s",
+		linkRel, content, strings.Join(d.Rel, "/")))
 	return append(strings.Split(content, "/"), d.Rel...)
+}
+
+// hasLayoutAt reports whether the data root's entry first is a
+// registered driver's home.
+func (s *Store) hasLayoutAt(first string) bool {
+	_, ok := s.whoseLayoutAt(first)
+	return ok
+}
+
+// lexists reports whether p exists, without following a symlink.
+func (s *Store) lexists(p string) bool {
+	_, err := os.Lstat(p)
+	return err == nil
+}
+
+// rootParts is p below the data root, as components.
+func (s *Store) rootParts(p string) []string {
+	rel, err := filepath.Rel(s.Root, p)
+	if err != nil {
+		return nil
+	}
+	return strings.Split(rel, "/")
 }
 
 func whoseFirst(parts []string) string {

@@ -29,7 +29,7 @@ func (q *whoseQuery) classify(parts []string) {
 		a.Kind, a.Owner = PathDataRoot, WhoseOwner{Kind: OwnerDocker, Why: "the Docker data root"}
 		return
 	}
-	if l, ok := whoseLayouts[parts[0]]; ok {
+	if l, ok := q.s.whoseLayoutAt(parts[0]); ok {
 		q.driver(l, parts[1:])
 		return
 	}
@@ -76,7 +76,8 @@ func (q *whoseQuery) driver(l whoseLayout, rest []string) {
 		a.Owner = WhoseOwner{Kind: OwnerDocker, Why: "the " + l.Name + " driver's home: one dir per layer (image layers, containers' rw and init layers, build cache)"}
 	case PathDriverBookkeeping:
 		a.LayerDir = d.ID
-		a.Owner = WhoseOwner{Kind: OwnerBookkeeping, ID: d.ID, Why: l.Bookkeeping[d.ID]}
+		why, _ := l.d.Bookkeeping(d.ID)
+		a.Owner = WhoseOwner{Kind: OwnerBookkeeping, ID: d.ID, Why: why}
 	case PathShortLink:
 		q.shortLink(l, d.Link)
 	default:
@@ -93,7 +94,7 @@ func (q *whoseQuery) driver(l whoseLayout, rest []string) {
 // shortLink reads l/<name> as text and describes the dir it names.
 func (q *whoseQuery) shortLink(l whoseLayout, name string) {
 	a, s := q.a, q.s
-	p := s.Path(l.Name, "l", name)
+	_, p, _ := l.d.ShortLink(name)
 	link := &WhoseLink{Name: name}
 	a.Link = link
 	target, err := whoseReadlink(p)
@@ -103,14 +104,14 @@ func (q *whoseQuery) shortLink(l whoseLayout, name string) {
 		return
 	}
 	link.Target = target
-	id, err := l.ResolveLink(s.Path(l.Name), name)
+	id, _, err := l.d.ShortLink(name)
 	if err != nil {
 		link.Error = err.Error()
 		a.Owner = WhoseOwner{Kind: OwnerUnknown, Why: "a link the driver did not write: " + err.Error()}
 		return
 	}
 	link.LayerDir = id
-	if !s.whoseExists(l.Name, id) {
+	if !s.lexists(l.d.Layout(id).Dir) {
 		link.Dangling = true
 	}
 	q.layerOwner(id)

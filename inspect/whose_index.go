@@ -287,7 +287,7 @@ func (q *whoseQuery) layerOwner(id string) {
 	case OwnerInitLayer:
 		a.Owner = WhoseOwner{Kind: OwnerInitLayer, ID: id, Container: x.container(x.byInit[id])}
 	default:
-		if why := whoseLayouts[s.Driver].Bookkeeping[id]; why != "" {
+		if why, ok := s.graph.Bookkeeping(id); ok {
 			a.Owner = WhoseOwner{Kind: OwnerBookkeeping, ID: id, Why: why}
 			return
 		}

@@ -19,7 +19,7 @@ type WhoseAnswer struct {
 	Exists bool   `json:"exists"`
 	Type   string `json:"type,omitempty"`
 	// Kind says what the path is: one of the Path* constants.
-	Kind string `json:"kind"`
+	Kind PathKind `json:"kind"`
 	// Driver is the storage driver whose dir the path is in.
 	Driver string `json:"driver,omitempty"`
 	// LayerDir is the driver dir the path is in (cache-id, mount-id or
@@ -56,20 +56,20 @@ type WhoseAnswer struct {
 // The kinds of paths Whose knows outside the driver homes (those inside
 // are in whose_layout.go).
 const (
-	PathDataRoot      = "data_root"
-	PathImageStore    = "image_store"    // image/<driver>/ and dirs in it
-	PathRepositories  = "repositories"   // image/<driver>/repositories.json
-	PathLayerRecord   = "layer_record"   // image/<driver>/layerdb/sha256/<chain>[/file]
-	PathMountRecord   = "mount_record"   // image/<driver>/layerdb/mounts/<container>[/file]
-	PathLayerdbTmp    = "layerdb_tmp"    // image/<driver>/layerdb/tmp/…
-	PathImageConfig   = "image_config"   // image/<driver>/imagedb/content/sha256/<id>
-	PathImageMetadata = "image_metadata" // image/<driver>/imagedb/metadata/sha256/<id>[/file]
-	PathDistribution  = "distribution"   // image/<driver>/distribution/…
-	PathContainers    = "containers_dir" // containers/
-	PathContainerDir  = "container_dir"  // containers/<id>
-	PathContainerFile = "container_file" // containers/<id>/…
-	PathBuildKit      = "buildkit"       // buildkit/…
-	PathOther         = "other"          // volumes/, network/, … : Docker's, not layers
+	PathDataRoot      PathKind = "data_root"
+	PathImageStore             = "image_store"    // image/<driver>/ and dirs in it
+	PathRepositories           = "repositories"   // image/<driver>/repositories.json
+	PathLayerRecord            = "layer_record"   // image/<driver>/layerdb/sha256/<chain>[/file]
+	PathMountRecord            = "mount_record"   // image/<driver>/layerdb/mounts/<container>[/file]
+	PathLayerdbTmp             = "layerdb_tmp"    // image/<driver>/layerdb/tmp/…
+	PathImageConfig            = "image_config"   // image/<driver>/imagedb/content/sha256/<id>
+	PathImageMetadata          = "image_metadata" // image/<driver>/imagedb/metadata/sha256/<id>[/file]
+	PathDistribution           = "distribution"   // image/<driver>/distribution/…
+	PathContainers             = "containers_dir" // containers/
+	PathContainerDir           = "container_dir"  // containers/<id>
+	PathContainerFile          = "container_file" // containers/<id>/…
+	PathBuildKit               = "buildkit"       // buildkit/…
+	PathOther                  = "other"          // volumes/, network/, … : Docker's, not layers
 )
 
 // The kinds of owners.

@@ -214,7 +214,11 @@ func TestWhoseLayerDirs(t *testing.T) {
 		t.Errorf("app layer: %+v", a.Owner.Layer)
 	}
 
-	for _, tc := range []struct{ arg, kind, owner, name string }{
+	for _, tc := range []struct {
+		arg         string
+		kind        PathKind
+		owner, name string
+	}{
 		{"overlay2/" + web.MountID, PathLayerDir, OwnerRWLayer, ""},
 		{"overlay2/" + web.MountID + "/diff", PathLayerContent, OwnerRWLayer, ""},
 		{"overlay2/" + web.MountID + "/work", PathLayerWork, OwnerRWLayer, ""},
@@ -282,7 +286,9 @@ func TestWhoseMetadata(t *testing.T) {
 	base := b.Image("demo/base:1")
 	chain := base.Layers[1].ChainID
 	for _, tc := range []struct {
-		arg, kind, owner, name, safe, reason string
+		arg                       string
+		kind                      PathKind
+		owner, name, safe, reason string
 	}{
 		{"image/overlay2/layerdb/sha256/" + chain.Encoded() + "/cache-id", PathLayerRecord, OwnerImageLayer, "cache-id", SafeNo, "layerdb record of image layer"},
 		{"image/overlay2/layerdb/sha256/" + chain.Encoded(), PathLayerRecord, OwnerImageLayer, "", SafeNo, "layer 2 of 3 of demo/base:1"},
@@ -499,7 +505,9 @@ func TestWhoseParse(t *testing.T) {
 		if tc.path != "" {
 			parts = strings.Split(tc.path, "/")
 		}
-		got := whoseLayouts[tc.driver].Parse(parts)
+		d := fixtures.Backends()
+		bk, _ := d.Lookup(DriverName(tc.driver))
+		got := bk.Open(t.TempDir()).ParsePath(parts)
 		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("%s %s: %+v, want %+v", tc.driver, tc.path, got, tc.want)
 		}
@@ -552,7 +560,7 @@ func TestWhoseAUFS(t *testing.T) {
 	if a.Entry == nil || a.Entry.Kind != "bookkeeping" || len(a.Views) != 0 {
 		t.Errorf("aufs bookkeeping: %+v %+v", a.Entry, a.Views)
 	}
-	for arg, want := range map[string]string{
+	for arg, want := range map[string]PathKind{
 		"aufs/layers/" + m.MountID:            PathLayerFile + " " + OwnerRWLayer,
 		"aufs/mnt/" + m.MountID:               PathLayerMountpoint + " " + OwnerRWLayer,
 		"aufs/diff/" + m.InitID:               PathLayerContent + " " + OwnerInitLayer,
@@ -561,7 +569,7 @@ func TestWhoseAUFS(t *testing.T) {
 		"image/aufs/layerdb/mounts/" + web.ID: PathMountRecord + " " + OwnerRWLayer,
 		"image/aufs/layerdb/sha256/" + base.ChainID.Encoded(): PathLayerRecord + " " + OwnerImageLayer,
 	} {
-		if a := ask(arg); a.Kind+" "+a.Owner.Kind != want {
+		if a := ask(arg); a.Kind+" "+PathKind(a.Owner.Kind) != want {
 			t.Errorf("%s: %s %s, want %s", arg, a.Kind, a.Owner.Kind, want)
 		}
 	}
@@ -587,7 +595,7 @@ func TestWhoseMixedRoot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := Open(b.Root)
+	s, err := Open(b.Root, fixtures.Backends(), "")
 	if err != nil || s.Driver != "overlay2" {
 		t.Fatal(s, err)
 	}

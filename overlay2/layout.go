@@ -127,9 +127,14 @@ func (h Home) ResolveLink(name string) (string, error) {
 	return id, nil
 }
 
-// Bookkeeping names the driver's own entries of its home that are not
-// layer dirs, with what each is.
-var Bookkeeping = map[string]string{
-	"l":                 "the driver's short links: l/<link> -> ../<id>/diff, so that mount options fit in a page",
-	"backingFsBlockDev": "device node the driver makes to set project quotas",
+// bookkeeping says what the driver's own entry name of its home is, for
+// the names that are not layer dirs.
+func bookkeeping(name string) (string, bool) {
+	switch name {
+	case "l":
+		return "the driver's short links: l/<link> -> ../<id>/diff, so that mount options fit in a page", true
+	case "backingFsBlockDev":
+		return "device node the driver makes to set project quotas", true
+	}
+	return "", false
 }

@@ -16,7 +16,7 @@ type WhoseOptions struct {
 
 // whoseHelp explains, once, what a kind of path is, for a reader who has
 // never looked inside /var/lib/docker.
-var whoseHelp = map[string]string{
+var whoseHelp = map[inspect.PathKind]string{
 	inspect.PathLayerDir: "Each dir under overlay2/ is one layer: an image layer (named by its random cache-id), " +
 		"a container's writable layer (its mount-id) or init layer (<mount-id>-init), or a build cache snapshot. " +
 		"diff/ holds the layer's files, link its short name, lower the layers below it.",

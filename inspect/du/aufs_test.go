@@ -11,7 +11,7 @@ import (
 
 func auditDriver(t *testing.T, root, driver string) *Report {
 	t.Helper()
-	s, err := inspect.OpenDriver(root, driver)
+	s, err := inspect.Open(root, fixtures.Backends(), driver)
 	if err != nil {
 		t.Fatal(err)
 	}

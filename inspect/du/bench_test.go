@@ -16,7 +16,7 @@ func BenchmarkAudit(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s, err := inspect.Open(dir)
+	s, err := inspect.Open(dir, fixtures.Backends(), "")
 	if err != nil {
 		b.Fatal(err)
 	}

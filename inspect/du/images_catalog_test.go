@@ -50,7 +50,7 @@ func catalogStore(t *testing.T) *fixtures.Built {
 // docker images, and the containers of each image.
 func TestCatalog(t *testing.T) {
 	b := catalogStore(t)
-	s, err := inspect.Open(b.Root)
+	s, err := inspect.Open(b.Root, fixtures.Backends(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestCatalogDamage(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(b.Root, "image", "overlay2", "layerdb", "sha256", lost.ChainID.Encoded())); err != nil {
 		t.Fatal(err)
 	}
-	s, err := inspect.Open(b.Root)
+	s, err := inspect.Open(b.Root, fixtures.Backends(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/overlay2"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -18,7 +19,7 @@ func checkLinks(s *inspect.Store, r *Report, m *meta, p *plan) {
 		checkMissing(s, m, p)
 		return
 	}
-	home := s.Overlay()
+	home := overlay2.Home{Dir: s.Graph().Home()}
 	// l/<link> -> ../<id>/diff, read as text
 	linkTo := map[string]string{} // link name -> id
 	if names, err := readNames(filepath.Join(home.Dir, "l")); err == nil {

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect"
-	"github.com/dlayer/dlayer/overlay2"
 )
 
 // ownerKind is who a walked tree is charged to. The order is precedence:
@@ -120,8 +119,8 @@ func (p *plan) classify(s *inspect.Store, names map[where][]string) {
 	for _, n := range names[inDriver] {
 		p.driverNames[n] = true
 		e := &entry{parent: inDriver, name: n}
-		switch why, ok := overlay2.Bookkeeping[n]; {
-		case s.Driver == "overlay2" && ok:
+		switch why, ok := s.Graph().Bookkeeping(n); {
+		case ok && s.Graph().Terms().ShortLinks:
 			e.kind, e.why = ownBookkeeping, why
 		default:
 			p.owner(e, content)

@@ -83,7 +83,7 @@ func coreutilsDU(t *testing.T, dir string) (int64, bool) {
 // audit opens root and audits it, failing the test on error.
 func audit(t *testing.T, root string, opt Options) *Report {
 	t.Helper()
-	s, err := inspect.Open(root)
+	s, err := inspect.Open(root, fixtures.Backends(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,7 +40,7 @@ func TestAUFSClean(t *testing.T) {
 	for name, st := range map[string]fixtures.Store{"demo": fixtures.Demo(), "rich": richStore()} {
 		t.Run(name, func(t *testing.T) {
 			a := buildAUFS(t, st)
-			s, err := inspect.Open(a.root)
+			s, err := inspect.Open(a.root, fixtures.Backends(), "")
 			if err != nil || s.Driver != "aufs" {
 				t.Fatalf("%v %v", s, err)
 			}

@@ -73,7 +73,7 @@ func BenchmarkThroughput(b *testing.B) {
 	for _, jobs := range []int{1, runtime.GOMAXPROCS(0)} {
 		name := fmt.Sprintf("verify-jobs-%d", jobs)
 		b.Run(name, func(b *testing.B) {
-			st, err := inspect.Open(s.Root)
+			st, err := inspect.Open(s.Root, fixtures.Backends(), "")
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -109,7 +109,7 @@ func BenchmarkSmallFiles(b *testing.B) {
 		}
 	}
 	s := build(b, fixtures.Store{Images: []fixtures.Image{{Tags: []string{"small:1"}, Layers: []fixtures.Layer{{Entries: es}}}}}, fixtures.FormAuto)
-	st, err := inspect.Open(s.Root)
+	st, err := inspect.Open(s.Root, fixtures.Backends(), "")
 	if err != nil {
 		b.Fatal(err)
 	}

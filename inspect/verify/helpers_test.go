@@ -91,7 +91,7 @@ func (s store) layerdb(i int, name string) string {
 // and says so in its notes.
 func (s store) run(t testing.TB, opt Options) *Report {
 	t.Helper()
-	st, err := inspect.Open(s.Root)
+	st, err := inspect.Open(s.Root, fixtures.Backends(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

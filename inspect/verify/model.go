@@ -93,7 +93,7 @@ func (m *model) add(f Finding) { m.findings = append(m.findings, f) }
 
 // readModel reads images, tags, layers and containers.
 func readModel(s *inspect.Store) (*model, error) {
-	m := &model{s: s, home: s.Overlay(), graph: s.Graph(), aufs: s.Driver == "aufs", images: map[digest.Digest]*imageInfo{}, layers: map[digest.Digest]*layerInfo{}}
+	m := &model{s: s, home: overlay2.Home{Dir: filepath.Join(s.Root, "overlay2")}, graph: s.Graph(), aufs: s.Driver == "aufs", images: map[digest.Digest]*imageInfo{}, layers: map[digest.Digest]*layerInfo{}}
 	if err := m.readImages(); err != nil {
 		return nil, err
 	}

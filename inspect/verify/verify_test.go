@@ -72,7 +72,7 @@ func TestParallelismDoesNotChangeResults(t *testing.T) {
 
 func TestCanceled(t *testing.T) {
 	s := build(t, richStore(), fixtures.FormAuto)
-	st, _ := inspect.Open(s.Root)
+	st, _ := inspect.Open(s.Root, fixtures.Backends(), "")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := Run(ctx, st, Options{}); !errors.Is(err, context.Canceled) {
@@ -82,7 +82,7 @@ func TestCanceled(t *testing.T) {
 
 func TestProgress(t *testing.T) {
 	s := build(t, richStore(), fixtures.FormAuto)
-	st, _ := inspect.Open(s.Root)
+	st, _ := inspect.Open(s.Root, fixtures.Backends(), "")
 	calls := 0
 	_, err := Run(context.Background(), st, Options{Progress: func(p Progress) {
 		calls++

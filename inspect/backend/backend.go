@@ -1,0 +1,204 @@
+package backend
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/dlayer/dlayer/inspect/layerfs"
+	"github.com/dlayer/dlayer/mountinfo"
+)
+
+// Name is a storage backend's name as Docker spells it in `docker info`
+// and config.v2.json's "Driver" ("overlay2", "aufs"). It is also the name
+// of the backend's home under the data root and under image/ for the
+// graph drivers.
+type Name string
+
+// String returns the name as written.
+func (n Name) String() string { return string(n) }
+
+// Backend is one storage driver's knowledge, as the core needs it. A
+// backend package exports a constructor returning one; main.go registers
+// each in a Registry. The core never compares backend names: whatever
+// differs between drivers is asked of the Backend or its Driver.
+type Backend interface {
+	// Name is the driver's name.
+	Name() Name
+	// Detect reports whether the data root holds this backend's store.
+	Detect(root string) bool
+	// Open binds the backend to the data root root.
+	Open(root string) Driver
+}
+
+// Driver is a backend bound to one data root: where its layer dirs are,
+// how a layer records the layers below it, how an entry of a layer dir is
+// read, and what its own bookkeeping is. Everything else — the union
+// view, change classification, sizes, verification — is the same for
+// every driver and lives in the core and its features.
+type Driver interface {
+	// Name is the driver's name.
+	Name() Name
+	// Home is the driver's directory under the data root.
+	Home() string
+	// Format reads the driver's layer directories.
+	Format() layerfs.Format
+	// Layout returns the paths of layer id (a cache-id, mount-id or
+	// <mount-id>-init); it does not check that they exist.
+	Layout(id string) Layout
+	// Link returns the layer's short name (overlay2's l/<link>); "" for
+	// drivers without one.
+	Link(id string) (string, error)
+	// Lowers reads what the driver recorded as the layers below id,
+	// nearest first. exists is false when nothing is recorded (a base
+	// layer on overlay2; a missing layers file on aufs).
+	Lowers(id string) (lowers []Lower, exists bool, err error)
+	// Metadata reads the store's metadata: its layers, images and the
+	// writable layers of its containers.
+	Metadata() Metadata
+	// Terms are the words reports use for this driver's things, and the
+	// driver's traits.
+	Terms() Terms
+
+	// ParsePath says what the path parts (below Home) are.
+	ParsePath(parts []string) Path
+	// Bookkeeping says what the driver's own top-level entry name of its
+	// home is (overlay2's l/); ok is false for a name that is not one.
+	Bookkeeping(name string) (what string, ok bool)
+	// ShortLink reads the driver's short link name (as text, never
+	// followed) and returns the layer id it names and where the link is.
+	// A driver without short links returns ErrNoShortLinks.
+	ShortLink(name string) (id, path string, err error)
+	// IsShortLink reports whether name has the form of a short link.
+	IsShortLink(name string) bool
+	// DecodeMount decodes the dirs of a live mount of this driver's kind
+	// from its options; ok is false when m is not of the driver's file
+	// system type, or names dirs relative to a cwd dlayer cannot know.
+	// home is the driver's home under the root the mount lies in (the
+	// live root when --root is a copy), for relative forms; sysRoot is
+	// where sysfs is ("" reads none).
+	DecodeMount(m mountinfo.Mount, home, sysRoot string) (md MountDirs, problem *MountProblem, ok bool)
+}
+
+// Layout are the paths of one layer of a driver. Fields a driver does not
+// have are empty.
+type Layout struct {
+	// Dir is the layer's own directory: overlay2/<id>, aufs/diff/<id>.
+	Dir string `json:"dir"`
+	// Content is where the layer's files are: overlay2/<id>/diff, aufs/diff/<id>.
+	Content string `json:"content"`
+	// Work is overlayfs's work dir (overlay2 only).
+	Work string `json:"work,omitempty"`
+	// Merged is the mount point: overlay2/<id>/merged, aufs/mnt/<id>.
+	Merged string `json:"merged"`
+	// Parents is the file that records the layers below: overlay2/<id>/lower,
+	// aufs/layers/<id>.
+	Parents string `json:"parents"`
+}
+
+// Lower is one layer below another, as the driver recorded it.
+type Lower struct {
+	// Ref is the entry as written: "l/ABC…" on overlay2, the id on aufs.
+	Ref string
+	// ID is the layer the entry names; empty when it does not resolve.
+	ID string
+	// Content is the layer's content dir when ID is known.
+	Content string
+	// Err says why the entry does not resolve.
+	Err error
+}
+
+// Terms are the words a report needs about one driver, so that report/
+// never compares driver names.
+type Terms struct {
+	// Union is what the driver mounts: "overlay mount", "union mount".
+	Union string
+	// Upper names a container's writable layer dir ("upper dir", "rw branch").
+	Upper string
+	// Lowers names the parents file ("lower file", "layers file").
+	Lowers string
+	// ShortLinks is true when the driver names layer dirs by short links
+	// (overlay2's l/).
+	ShortLinks bool
+	// WorkDir is true when the driver has a work dir per layer.
+	WorkDir bool
+	// WhiteoutFiles is true when whiteouts and opaque dirs are stored as
+	// .wh. files (aufs), not as devices and xattrs.
+	WhiteoutFiles bool
+	// ReadOnlyMountIncludesSelf is true when a committed layer mounted on
+	// its own is mounted read-only with its own content dir uppermost
+	// among the lowers (moby overlay2 Get).
+	ReadOnlyMountIncludesSelf bool
+	// HasContentSubdir is true when a layer dir holds its content in a
+	// subdir (overlay2's <id>/diff), so a dir without it is incomplete.
+	HasContentSubdir bool
+}
+
+// ErrNoShortLinks is returned by Driver.ShortLink for a driver without
+// short links.
+var ErrNoShortLinks = errors.New("the driver has no short links")
+
+// Registry lists the backends a program reads, in the order auto prefers
+// them when a data root holds several (a host migrated from aufs to
+// overlay2 runs overlay2). It is filled explicitly by main; it is never a
+// package-level variable.
+type Registry struct {
+	backends []Backend
+}
+
+// NewRegistry returns a registry of bs, in preference order. Two backends
+// with one name are a programming error.
+func NewRegistry(bs ...Backend) *Registry {
+	r := &Registry{}
+	seen := map[Name]bool{}
+	for _, b := range bs {
+		if seen[b.Name()] {
+			panic(fmt.Sprintf("backend %s registered twice", b.Name()))
+		}
+		seen[b.Name()] = true
+		r.backends = append(r.backends, b)
+	}
+	return r
+}
+
+// Lookup returns the backend called name.
+func (r *Registry) Lookup(name Name) (Backend, bool) {
+	for _, b := range r.backends {
+		if b.Name() == name {
+			return b, true
+		}
+	}
+	return nil, false
+}
+
+// Names lists the registered backends, in preference order.
+func (r *Registry) Names() []Name {
+	out := make([]Name, len(r.backends))
+	for i, b := range r.backends {
+		out[i] = b.Name()
+	}
+	return out
+}
+
+// Present lists the registered backends whose store root holds, in
+// preference order.
+func (r *Registry) Present(root string) []Name {
+	var out []Name
+	for _, b := range r.backends {
+		if b.Detect(root) {
+			out = append(out, b.Name())
+		}
+	}
+	return out
+}
+
+// String lists the names, for messages ("overlay2, aufs").
+func (r *Registry) String() string {
+	var s []string
+	for _, n := range r.Names() {
+		s = append(s, string(n))
+	}
+	sort.Strings(s)
+	return strings.Join(s, ", ")
+}

@@ -1,0 +1,122 @@
+package backend
+
+import (
+	"errors"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// Sentinel errors shared by the core and the backends; test with errors.Is.
+var (
+	// ErrNotFound: no container, image or layer matches a reference.
+	ErrNotFound = errors.New("not found")
+	// ErrMalformed: a metadata file does not have the format Docker writes.
+	ErrMalformed = errors.New("malformed")
+)
+
+// Finding is a problem found in the store: one entry that is not as Docker
+// would have left it. The work goes on after a finding.
+type Finding struct {
+	// Kind is a short machine-readable name, e.g. "chain_id_mismatch".
+	Kind string `json:"kind"`
+	// Path is the file or directory concerned, when there is one.
+	Path string `json:"path,omitempty"`
+	// Message says what is wrong, in words.
+	Message string `json:"message"`
+}
+
+// Layer is one image layer of the store (for a graph driver, one entry of
+// layerdb: image/<driver>/layerdb/sha256/<chain>/).
+type Layer struct {
+	ChainID digest.Digest `json:"chain_id"`
+	DiffID  digest.Digest `json:"diff_id"`
+	// Parent is the parent layer's chain ID; empty for a base layer.
+	Parent digest.Digest `json:"parent,omitempty"`
+	// CacheID names the driver directory holding the content.
+	CacheID string `json:"cache_id"`
+	// Size is Docker's content size of the layer (layerdb's "size" file).
+	Size int64 `json:"size"`
+}
+
+// MountRecord is a container's writable layer as the store records it
+// (layerdb/mounts/<container ID>/ for a graph driver).
+type MountRecord struct {
+	// MountID names the driver dir of the rw layer (random, not the container ID).
+	MountID string `json:"mount_id"`
+	// InitID names the driver dir of the init layer ("<mount-id>-init").
+	InitID string `json:"init_id"`
+	// Parent is the chain ID of the image's top layer; empty for scratch.
+	Parent digest.Digest `json:"parent,omitempty"`
+}
+
+// ImageConfig is the part of an image config (imagedb content) dlayer uses.
+type ImageConfig struct {
+	Created      time.Time `json:"created"`
+	Architecture string    `json:"architecture"`
+	OS           string    `json:"os"`
+	RootFS       struct {
+		Type    string          `json:"type"`
+		DiffIDs []digest.Digest `json:"diff_ids"`
+	} `json:"rootfs"`
+	History []History `json:"history"`
+}
+
+// History is one image history entry. Entries with EmptyLayer made no layer
+// (ENV, CMD, LABEL…); the others map, in order, to rootfs.diff_ids.
+type History struct {
+	Created    time.Time `json:"created"`
+	CreatedBy  string    `json:"created_by"`
+	Comment    string    `json:"comment,omitempty"`
+	EmptyLayer bool      `json:"empty_layer,omitempty"`
+}
+
+// Metadata is where a store keeps what owns what: its layers, its images
+// and the writable layers of its containers. The graph drivers share one
+// implementation (package layerdb); a store that keeps its metadata
+// elsewhere implements it over that. The core reads each item once per
+// command and keeps it.
+type Metadata interface {
+	// Path joins elem to where the metadata lives (image/<driver> for a
+	// graph driver), for reading and for messages.
+	Path(elem ...string) string
+	// LayerPath is where the record of layer chain lives.
+	LayerPath(chain digest.Digest) string
+	// LayerIDs lists the chain IDs of the store's layers and, apart, any
+	// other names found among them (deletions in flight, strays), sorted.
+	LayerIDs() (chains []digest.Digest, other []string, err error)
+	// Layer reads one layer's record; ErrNotFound when there is none.
+	Layer(chain digest.Digest) (Layer, error)
+	// ImageIDs lists the store's image IDs.
+	ImageIDs() ([]digest.Digest, error)
+	// ImageConfig returns the raw config of image id and where it is;
+	// ErrNotFound when there is none.
+	ImageConfig(id digest.Digest) (raw []byte, path string, err error)
+	// ImageParent is the image id was built FROM locally, when recorded.
+	ImageParent(id digest.Digest) (parent digest.Digest, path string, err error)
+	// Tags maps image IDs to their references ("name:tag", "name@sha256:…").
+	Tags() (refs map[digest.Digest][]string, path string, err error)
+	// MountIDs lists the containers that have a writable layer, sorted.
+	MountIDs() ([]string, error)
+	// MountRecord reads one container's writable layer record.
+	MountRecord(containerID string) (MountRecord, error)
+}
+
+// LayerHistory returns, for each diff ID (base first), the history entry
+// that created it, skipping empty_layer entries. ok is false when the
+// history does not have one non-empty entry per layer; the entries that
+// could be matched are still returned (missing ones are zero).
+func (c ImageConfig) LayerHistory() (out []History, ok bool) {
+	out = make([]History, len(c.RootFS.DiffIDs))
+	i := 0
+	for _, h := range c.History {
+		if h.EmptyLayer {
+			continue
+		}
+		if i < len(out) {
+			out[i] = h
+		}
+		i++
+	}
+	return out, i == len(out)
+}

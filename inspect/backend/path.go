@@ -1,0 +1,61 @@
+package backend
+
+import "github.com/dlayer/dlayer/mountinfo"
+
+// PathKind says what a path below a driver home is.
+type PathKind string
+
+// The kinds of paths below a driver home.
+const (
+	PathDriverHome        PathKind = "driver_home"        // overlay2/
+	PathDriverBookkeeping PathKind = "driver_bookkeeping" // overlay2/l, overlay2/backingFsBlockDev
+	PathShortLink         PathKind = "short_link"         // overlay2/l/<LINK>
+	PathLayerDir          PathKind = "layer_dir"          // overlay2/<id>
+	PathLayerContent      PathKind = "layer_content"      // overlay2/<id>/diff
+	PathLayerEntry        PathKind = "layer_entry"        // overlay2/<id>/diff/<path>
+	PathLayerWork         PathKind = "layer_work"         // overlay2/<id>/work[/…]
+	PathLayerMountpoint   PathKind = "layer_mountpoint"   // overlay2/<id>/merged
+	PathMergedEntry       PathKind = "merged_entry"       // overlay2/<id>/merged/<path>
+	PathLayerFile         PathKind = "layer_file"         // overlay2/<id>/{link,lower,committed}
+)
+
+// String returns the kind as written in JSON.
+func (k PathKind) String() string { return string(k) }
+
+// Path is a path below a driver home, parsed by the driver.
+type Path struct {
+	Kind PathKind
+	// ID is the layer dir id (cache-id, mount-id, <mount-id>-init), or the
+	// bookkeeping entry's name.
+	ID string
+	// Name is a metadata file's name (link, lower, committed, layers).
+	Name string
+	// Link is a short link's name.
+	Link string
+	// Rel is the path below a content dir, work dir or mount point.
+	Rel []string
+}
+
+// MountDirs are the dirs of a live union mount, decoded from its options
+// and cleaned.
+type MountDirs struct {
+	Upper, Work string
+	// Lowers are the dirs below the writable one, uppermost first; Data
+	// overlay's data-only lower dirs.
+	Lowers, Data []string
+	// Branches are an aufs mount's branches, as mountinfo or sysfs give them.
+	Branches []mountinfo.Branch
+	// Relative is true when the options named dirs relative to the driver
+	// home (overlay2's l/… forms), resolved against it.
+	Relative bool
+}
+
+// MountProblem is what could not be decoded of a mount's options.
+type MountProblem struct {
+	// Malformed is true when the options do not parse
+	// ("mount_options_malformed"); otherwise something could not be
+	// resolved ("aufs_branches_unknown").
+	Malformed bool
+	Kind      string
+	Message   string
+}

@@ -1,0 +1,287 @@
+// Package layerdb reads the metadata Docker's graph drivers (overlay2,
+// aufs, the legacy overlay driver) keep under image/<driver>/: layerdb
+// (layers and container mounts), imagedb (image configs and parents) and
+// repositories.json. It implements backend.Metadata for every graph
+// driver backend; it knows no driver's layer dirs.
+package layerdb
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/dlayer/dlayer/inspect/backend"
+	"github.com/dlayer/dlayer/inspect/layerfs"
+	"github.com/opencontainers/go-digest"
+)
+
+// Size bounds of the metadata files: real ones are far smaller.
+const (
+	maxConfig       = 16 << 20  // an image config (a few KiB)
+	maxRepositories = 256 << 20 // repositories.json
+	maxID           = 4096      // cache-id, mount-id, init-id
+	maxDigest       = 1024      // diff, parent
+	maxSize         = 64        // size
+)
+
+// Store is image/<driver> of a data root.
+type Store struct {
+	dir string
+}
+
+// New returns the metadata of driver's image store under root.
+func New(root string, driver backend.Name) *Store {
+	return &Store{dir: filepath.Join(root, "image", string(driver))}
+}
+
+var _ backend.Metadata = (*Store)(nil)
+
+// Path joins elem to image/<driver>.
+func (s *Store) Path(elem ...string) string {
+	return filepath.Join(append([]string{s.dir}, elem...)...)
+}
+
+// LayerPath is the layerdb directory of a chain ID.
+func (s *Store) LayerPath(chain digest.Digest) string {
+	return s.Path("layerdb", string(chain.Algorithm()), chain.Encoded())
+}
+
+// LayerIDs lists layerdb/sha256/: the chain IDs of the entries whose
+// names are 64 hex digits, and, separately, every other name found there
+// (in-flight "<hex>-<random>-removing" deletions and strays), sorted.
+func (s *Store) LayerIDs() (chains []digest.Digest, other []string, err error) {
+	ents, err := os.ReadDir(s.Path("layerdb", "sha256"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, e := range ents {
+		if IsHex64(e.Name()) && e.IsDir() {
+			chains = append(chains, digest.NewDigestFromEncoded(digest.SHA256, e.Name()))
+		} else {
+			other = append(other, e.Name())
+		}
+	}
+	sort.Strings(other)
+	return chains, other, nil
+}
+
+// Layer reads the layerdb entry of a chain ID. The directory must exist;
+// each file is validated (digests parse, size is a decimal number).
+func (s *Store) Layer(chain digest.Digest) (backend.Layer, error) {
+	if err := chain.Validate(); err != nil {
+		return backend.Layer{}, fmt.Errorf("chain ID %q: %w", chain, err)
+	}
+	dir := s.LayerPath(chain)
+	if _, err := os.Stat(dir); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return backend.Layer{}, fmt.Errorf("layer %s: %w: no directory %s", chain, backend.ErrNotFound, dir)
+		}
+		return backend.Layer{}, err
+	}
+	l := backend.Layer{ChainID: chain}
+	var err error
+	if l.DiffID, err = ReadDigest(filepath.Join(dir, "diff")); err != nil {
+		return l, err
+	}
+	if l.Parent, err = ReadDigest(filepath.Join(dir, "parent")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return l, err
+	}
+	if l.CacheID, err = ReadID(filepath.Join(dir, "cache-id")); err != nil {
+		return l, err
+	}
+	p := filepath.Join(dir, "size")
+	sz, err := layerfs.ReadSmallFile(p, maxSize)
+	if err != nil {
+		return l, err
+	}
+	if l.Size, err = strconv.ParseInt(sz, 10, 64); err != nil || l.Size < 0 {
+		return l, fmt.Errorf("%s: %w: size %q is not a decimal byte count", p, backend.ErrMalformed, sz)
+	}
+	return l, nil
+}
+
+// ImageIDs lists the image IDs of imagedb/content.
+func (s *Store) ImageIDs() ([]digest.Digest, error) {
+	ents, err := os.ReadDir(s.Path("imagedb", "content", "sha256"))
+	if err != nil {
+		return nil, err
+	}
+	var ids []digest.Digest
+	for _, e := range ents {
+		d := digest.NewDigestFromEncoded(digest.SHA256, e.Name())
+		if d.Validate() == nil {
+			ids = append(ids, d)
+		}
+	}
+	return ids, nil
+}
+
+// ImageConfig reads imagedb/content/sha256/<id>.
+func (s *Store) ImageConfig(id digest.Digest) ([]byte, string, error) {
+	if err := id.Validate(); err != nil {
+		return nil, "", fmt.Errorf("image ID %q: %w", id, err)
+	}
+	p := s.Path("imagedb", "content", string(id.Algorithm()), id.Encoded())
+	b, err := layerfs.ReadFileLimit(p, maxConfig)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, p, fmt.Errorf("image %s: %w: no config %s", id.Encoded()[:12], backend.ErrNotFound, p)
+	}
+	return b, p, err
+}
+
+// ImageParent reads imagedb/metadata/sha256/<id>/parent; ErrNotExist when
+// the image has no recorded parent.
+func (s *Store) ImageParent(id digest.Digest) (digest.Digest, string, error) {
+	p := s.Path("imagedb", "metadata", "sha256", id.Encoded(), "parent")
+	d, err := ReadDigest(p)
+	return d, p, err
+}
+
+// Tags reads repositories.json. A missing file means no tags.
+func (s *Store) Tags() (map[digest.Digest][]string, string, error) {
+	p := s.Path("repositories.json")
+	b, err := layerfs.ReadFileLimit(p, maxRepositories)
+	if errors.Is(err, os.ErrNotExist) {
+		return map[digest.Digest][]string{}, p, nil
+	}
+	if err != nil {
+		return map[digest.Digest][]string{}, p, err
+	}
+	t, err := ParseRepositories(strings.NewReader(string(b)))
+	if err != nil {
+		return t, p, fmt.Errorf("%s: %w", p, err)
+	}
+	return t, p, nil
+}
+
+// ParseRepositories decodes repositories.json:
+// {"Repositories":{"name":{"name:tag":"sha256:<image ID>"}}}.
+func ParseRepositories(r io.Reader) (map[digest.Digest][]string, error) {
+	var doc struct {
+		Repositories map[string]map[string]string
+	}
+	out := map[digest.Digest][]string{}
+	if err := json.NewDecoder(r).Decode(&doc); err != nil {
+		return out, fmt.Errorf("%w: repositories.json: %v", backend.ErrMalformed, err)
+	}
+	var bad []string
+	for _, refs := range doc.Repositories {
+		for ref, id := range refs {
+			d, err := digest.Parse(id)
+			if err != nil {
+				bad = append(bad, fmt.Sprintf("%s -> %q", ref, id))
+				continue
+			}
+			out[d] = append(out[d], ref)
+		}
+	}
+	for _, v := range out {
+		sort.Strings(v)
+	}
+	if len(bad) > 0 {
+		sort.Strings(bad)
+		return out, fmt.Errorf("%w: repositories.json: references to invalid image IDs: %s", backend.ErrMalformed, strings.Join(bad, ", "))
+	}
+	return out, nil
+}
+
+// MountIDs lists layerdb/mounts/: the containers that have an rw layer,
+// sorted.
+func (s *Store) MountIDs() ([]string, error) {
+	ents, err := os.ReadDir(s.Path("layerdb", "mounts"))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, e := range ents {
+		ids = append(ids, e.Name())
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// MountRecord reads layerdb/mounts/<containerID>/.
+func (s *Store) MountRecord(containerID string) (backend.MountRecord, error) {
+	if !IsHex64(containerID) {
+		return backend.MountRecord{}, fmt.Errorf("container ID %q: %w", containerID, backend.ErrMalformed)
+	}
+	dir := s.Path("layerdb", "mounts", containerID)
+	var m backend.MountRecord
+	var err error
+	if m.MountID, err = ReadID(filepath.Join(dir, "mount-id")); err != nil {
+		return m, err
+	}
+	if m.InitID, err = ReadID(filepath.Join(dir, "init-id")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return m, err
+	}
+	if m.Parent, err = ReadDigest(filepath.Join(dir, "parent")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return m, err
+	}
+	return m, nil
+}
+
+// ReadDigest reads a file holding one digest ("sha256:<64 hex>").
+func ReadDigest(path string) (digest.Digest, error) {
+	s, err := layerfs.ReadSmallFile(path, maxDigest)
+	if err != nil {
+		return "", err
+	}
+	d, err := digest.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w: %q: %v", path, backend.ErrMalformed, s, err)
+	}
+	return d, nil
+}
+
+// ReadID reads a file holding one driver dir name (cache-id, mount-id).
+func ReadID(p string) (string, error) {
+	s, err := layerfs.ReadSmallFile(p, maxID)
+	if err != nil {
+		return "", err
+	}
+	if !ValidID(s) {
+		return "", fmt.Errorf("%s: %w: %q is not a directory name", p, backend.ErrMalformed, s)
+	}
+	return s, nil
+}
+
+// ValidID reports whether id can name a directory: not empty, ".", "..",
+// and without "/" or NUL.
+func ValidID(id string) bool {
+	if id == "" || id == "." || id == ".." || len(id) > 255 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] == '/' || id[i] == 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// IsHex64 reports whether s is 64 lowercase hex digits (a sha256 or a
+// container ID).
+func IsHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,145 @@
+package overlay2
+
+import (
+	"os"
+	"path/filepath"
+
+	"github.com/dlayer/dlayer/inspect/backend"
+	"github.com/dlayer/dlayer/inspect/layerdb"
+	"github.com/dlayer/dlayer/inspect/layerfs"
+	"github.com/dlayer/dlayer/mountinfo"
+)
+
+// Name is the driver's name.
+const Name backend.Name = "overlay2"
+
+// New returns the overlay2 backend, for main to register.
+func New() backend.Backend { return driverBackend{} }
+
+type driverBackend struct{}
+
+func (driverBackend) Name() backend.Name { return Name }
+
+// Detect: the image store image/overlay2 is a directory.
+func (driverBackend) Detect(root string) bool {
+	fi, err := os.Stat(filepath.Join(root, "image", string(Name)))
+	return err == nil && fi.IsDir()
+}
+
+func (driverBackend) Open(root string) backend.Driver {
+	return driver{h: Home{Dir: filepath.Join(root, string(Name))}, meta: layerdb.New(root, Name)}
+}
+
+// driver is the overlay2 backend bound to one data root.
+type driver struct {
+	h    Home
+	meta *layerdb.Store
+}
+
+func (d driver) Name() backend.Name         { return Name }
+func (d driver) Home() string               { return d.h.Dir }
+func (d driver) Format() layerfs.Format     { return Format{} }
+func (d driver) Metadata() backend.Metadata { return d.meta }
+
+func (d driver) Layout(id string) backend.Layout {
+	x := d.h.Dirs(id)
+	return backend.Layout{Dir: x.Layer, Content: x.Diff, Work: x.Work, Merged: x.Merged, Parents: filepath.Join(x.Layer, "lower")}
+}
+
+func (d driver) Link(id string) (string, error) { return d.h.Link(id) }
+
+func (d driver) Lowers(id string) ([]backend.Lower, bool, error) {
+	lws, exists, err := d.h.Lowers(id)
+	out := make([]backend.Lower, len(lws))
+	for i, lw := range lws {
+		out[i] = backend.Lower{Ref: lw.Ref, ID: lw.ID, Content: lw.Diff, Err: lw.Err}
+	}
+	return out, exists, err
+}
+
+func (d driver) Terms() backend.Terms {
+	return backend.Terms{Union: "overlay mount", Upper: "upper dir", Lowers: "lower file", ShortLinks: true, WorkDir: true,
+		ReadOnlyMountIncludesSelf: true, HasContentSubdir: true}
+}
+
+// ParsePath reads the components of a path below the overlay2 home:
+// l/<LINK>, backingFsBlockDev, <id>/{diff,work,merged}/…, <id>/<file>.
+func (d driver) ParsePath(p []string) backend.Path {
+	switch {
+	case len(p) == 0:
+		return backend.Path{Kind: backend.PathDriverHome}
+	case p[0] == "l" && len(p) == 1:
+		return backend.Path{Kind: backend.PathDriverBookkeeping, ID: "l"}
+	case p[0] == "l":
+		return backend.Path{Kind: backend.PathShortLink, Link: p[1], Rel: p[2:]}
+	case p[0] == "backingFsBlockDev":
+		return backend.Path{Kind: backend.PathDriverBookkeeping, ID: p[0], Rel: p[1:]}
+	case len(p) == 1:
+		return backend.Path{Kind: backend.PathLayerDir, ID: p[0]}
+	}
+	x := backend.Path{ID: p[0], Rel: p[2:]}
+	switch p[1] {
+	case "diff":
+		x.Kind = backend.PathLayerContent
+		if len(x.Rel) > 0 {
+			x.Kind = backend.PathLayerEntry
+		}
+	case "work":
+		x.Kind = backend.PathLayerWork
+	case "merged":
+		x.Kind = backend.PathLayerMountpoint
+		if len(x.Rel) > 0 {
+			x.Kind = backend.PathMergedEntry
+		}
+	default:
+		x.Kind, x.Name = backend.PathLayerFile, p[1]
+	}
+	return x
+}
+
+func (d driver) Bookkeeping(name string) (string, bool) {
+	return bookkeeping(name)
+}
+
+func (d driver) ShortLink(name string) (string, string, error) {
+	id, err := d.h.ResolveLink(name)
+	return id, filepath.Join(d.h.Dir, "l", name), err
+}
+
+func (d driver) IsShortLink(name string) bool { return validLink(name) }
+
+// DecodeMount decodes an overlay mount's lowerdir, upperdir and workdir;
+// relative forms (l/…, as the driver mounts when the options would not
+// fit in a page) are resolved against home.
+func (d driver) DecodeMount(m mountinfo.Mount, home, _ string) (backend.MountDirs, *backend.MountProblem, bool) {
+	var md backend.MountDirs
+	if m.FSType != "overlay" {
+		return md, nil, false
+	}
+	ov, err := m.Overlay()
+	if err != nil {
+		return md, &backend.MountProblem{Malformed: true, Kind: "mount_options_malformed", Message: err.Error()}, true
+	}
+	if ov.Relative() {
+		if home == "" {
+			return md, nil, false
+		}
+		md.Relative = true
+		ov = ov.Resolve(home)
+	}
+	md.Upper, md.Work = cleanOrEmpty(ov.UpperDir), cleanOrEmpty(ov.WorkDir)
+	for _, x := range ov.LowerDirs {
+		md.Lowers = append(md.Lowers, filepath.Clean(x))
+	}
+	for _, x := range ov.DataDirs {
+		md.Data = append(md.Data, filepath.Clean(x))
+	}
+	return md, nil, true
+}
+
+func cleanOrEmpty(p string) string {
+	if p == "" {
+		return ""
+	}
+	return filepath.Clean(p)
+}
