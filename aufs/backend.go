@@ -1,7 +1,6 @@
 package aufs
 
 import (
-	"os"
 	"path/filepath"
 
 	"github.com/dlayer/dlayer/inspect/backend"
@@ -21,13 +20,13 @@ type driverBackend struct{}
 func (driverBackend) Name() backend.Name { return Name }
 
 // Detect: the image store image/aufs is a directory.
-func (driverBackend) Detect(root string) bool {
-	fi, err := os.Stat(filepath.Join(root, "image", string(Name)))
+func (driverBackend) Detect(root string, o layerfs.Opener) bool {
+	fi, err := o.Lstat(filepath.Join(root, "image", string(Name)))
 	return err == nil && fi.IsDir()
 }
 
-func (driverBackend) Open(root string) backend.Driver {
-	return driver{h: Home{Dir: filepath.Join(root, string(Name))}, meta: layerdb.New(root, Name)}
+func (driverBackend) Open(root string, o layerfs.Opener) backend.Driver {
+	return driver{h: Home{Dir: filepath.Join(root, string(Name)), FS: o}, meta: layerdb.New(root, Name, o)}
 }
 
 // driver is the aufs backend bound to one data root.

@@ -17,6 +17,8 @@ var ErrBadLayers = errors.New("malformed aufs layers file")
 // Home is the aufs driver directory, <root>/aufs.
 type Home struct {
 	Dir string
+	// FS reads the driver's files; nil reads the machine's.
+	FS layerfs.Opener
 }
 
 // Dirs are the paths of one layer's files.
@@ -45,7 +47,7 @@ func ValidID(id string) bool {
 // exists is false when the file is missing. A base layer has an empty file.
 func (h Home) Parents(id string) (parents []string, exists bool, err error) {
 	p := h.Dirs(id).Layers
-	s, err := layerfs.ReadSmallFile(p, 1<<20)
+	s, err := layerfs.ReadSmall(layerfs.OrOS(h.FS), p, 1<<20)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false, nil
 	}

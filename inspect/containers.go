@@ -125,15 +125,15 @@ func isHex64(s string) bool {
 func (s *Store) Containers() ([]Container, []Finding, error) {
 	sh := s.shared
 	v, err := once(&sh.mu, &sh.containers, func() (containerList, error) {
-		cs, finds, err := readContainers(sh.root)
+		cs, finds, err := readContainers(sh.fs, sh.root)
 		return containerList{cs, finds}, err
 	})
 	return v.cs, v.finds, err
 }
 
-func readContainers(root string) ([]Container, []Finding, error) {
+func readContainers(o layerfs.Opener, root string) ([]Container, []Finding, error) {
 	dir := filepath.Join(root, "containers")
-	ents, err := os.ReadDir(dir)
+	ents, err := o.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, nil
 	}
@@ -144,7 +144,7 @@ func readContainers(root string) ([]Container, []Finding, error) {
 	var finds []Finding
 	for _, e := range ents {
 		p := filepath.Join(dir, e.Name(), "config.v2.json")
-		c, err := readContainer(p)
+		c, err := readContainer(o, p)
 		if err != nil {
 			finds = append(finds, Finding{Kind: "container_unreadable", Path: p, Message: err.Error()})
 			continue
@@ -164,8 +164,8 @@ func readContainers(root string) ([]Container, []Finding, error) {
 	return out, finds, nil
 }
 
-func readContainer(p string) (Container, error) {
-	b, err := layerfs.ReadFileLimit(p, 64<<20)
+func readContainer(o layerfs.Opener, p string) (Container, error) {
+	b, err := o.ReadFile(p, 64<<20)
 	if err != nil {
 		return Container{}, err
 	}

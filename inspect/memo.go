@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"github.com/dlayer/dlayer/inspect/layerfs"
 	"sync"
 
 	"github.com/dlayer/dlayer/inspect/backend"
@@ -136,6 +137,7 @@ func (c *metaCache) MountRecord(id string) (backend.MountRecord, error) {
 // containers' configs (containers/<id>/config.v2.json).
 type sharedCache struct {
 	root string
+	fs   layerfs.Opener
 
 	mu         sync.Mutex
 	containers *result[containerList]

@@ -3,6 +3,7 @@ package inspect
 import (
 	"errors"
 	"fmt"
+	"github.com/dlayer/dlayer/inspect/layerfs"
 	"io/fs"
 	"os"
 	"strings"
@@ -27,6 +28,7 @@ type Store struct {
 	Others []string
 
 	reg      *backend.Registry
+	fs       layerfs.Opener
 	graph    backend.Driver
 	meta     *metaCache
 	siblings map[backend.Name]*Store
@@ -38,6 +40,23 @@ type Store struct {
 // DriverAuto (or "") for the one the root holds (the registry's first
 // when it holds several). Errors name the path and the cause.
 func Open(root string, reg *backend.Registry, driver string) (*Store, error) {
+	return OpenWith(root, Options{Backends: reg, Driver: driver})
+}
+
+// Options say how to open a data root.
+type Options struct {
+	// Backends are the storage backends to read (main's registry).
+	Backends *backend.Registry
+	// Driver is a registered backend's name, or DriverAuto (or "").
+	Driver string
+	// FS reads every metadata file under the root; nil reads the
+	// machine's file system (layerfs.OS).
+	FS layerfs.Opener
+}
+
+// OpenWith is Open with every option.
+func OpenWith(root string, o Options) (*Store, error) {
+	reg, driver, fsys := o.Backends, o.Driver, layerfs.OrOS(o.FS)
 	fi, err := os.Stat(root)
 	if err != nil {
 		return nil, fmt.Errorf("data root %s: %w", root, err)
@@ -48,7 +67,7 @@ func Open(root string, reg *backend.Registry, driver string) (*Store, error) {
 	if driver == "" {
 		driver = DriverAuto
 	}
-	present := reg.Present(root)
+	present := reg.Present(root, fsys)
 	name := backend.Name(driver)
 	if driver == DriverAuto {
 		if len(present) == 0 {
@@ -60,12 +79,12 @@ func Open(root string, reg *backend.Registry, driver string) (*Store, error) {
 	} else if !hasName(present, name) {
 		return nil, fmt.Errorf("data root %s: %w: no image/%s directory (the root holds %v)", root, ErrNotDataRoot, driver, present)
 	}
-	shared := &sharedCache{root: root}
+	shared := &sharedCache{root: root, fs: fsys}
 	stores := map[backend.Name]*Store{}
 	for _, n := range present {
 		b, _ := reg.Lookup(n)
-		g := b.Open(root)
-		stores[n] = &Store{Root: root, Driver: string(n), reg: reg, graph: g, meta: newMetaCache(g.Metadata()), shared: shared, siblings: stores}
+		g := b.Open(root, fsys)
+		stores[n] = &Store{Root: root, Driver: string(n), reg: reg, fs: fsys, graph: g, meta: newMetaCache(g.Metadata()), shared: shared, siblings: stores}
 	}
 	for n, o := range stores {
 		o.Others = without(present, n)
@@ -114,7 +133,7 @@ func (s *Store) driverNamed(name string) (backend.Driver, bool) {
 	if !ok {
 		return nil, false
 	}
-	return b.Open(s.Root), true
+	return b.Open(s.Root, s.fs), true
 }
 
 // stores returns the store of every driver the root holds, this one

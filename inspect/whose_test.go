@@ -507,7 +507,7 @@ func TestWhoseParse(t *testing.T) {
 		}
 		d := fixtures.Backends()
 		bk, _ := d.Lookup(DriverName(tc.driver))
-		got := bk.Open(t.TempDir()).ParsePath(parts)
+		got := bk.Open(t.TempDir(), nil).ParsePath(parts)
 		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("%s %s: %+v, want %+v", tc.driver, tc.path, got, tc.want)
 		}

@@ -20,6 +20,8 @@ const LinkLen = 26
 // Home is the overlay2 driver directory, <root>/overlay2.
 type Home struct {
 	Dir string
+	// FS reads the driver's files; nil reads the machine's.
+	FS layerfs.Opener
 }
 
 // Dirs are the paths of one layer's directories.
@@ -45,7 +47,7 @@ func ValidID(id string) bool {
 // Link reads the short name in <id>/link.
 func (h Home) Link(id string) (string, error) {
 	p := filepath.Join(h.Dir, id, "link")
-	s, err := layerfs.ReadSmallFile(p, 256)
+	s, err := layerfs.ReadSmall(layerfs.OrOS(h.FS), p, 256)
 	if err != nil {
 		return "", err
 	}
@@ -81,7 +83,7 @@ type Lower struct {
 // is returned with Err set; the others still resolve.
 func (h Home) Lowers(id string) (lowers []Lower, exists bool, err error) {
 	p := filepath.Join(h.Dir, id, "lower")
-	s, err := layerfs.ReadSmallFile(p, 1<<20)
+	s, err := layerfs.ReadSmall(layerfs.OrOS(h.FS), p, 1<<20)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, false, nil
 	}

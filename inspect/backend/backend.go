@@ -27,9 +27,10 @@ type Backend interface {
 	// Name is the driver's name.
 	Name() Name
 	// Detect reports whether the data root holds this backend's store.
-	Detect(root string) bool
-	// Open binds the backend to the data root root.
-	Open(root string) Driver
+	Detect(root string, o layerfs.Opener) bool
+	// Open binds the backend to the data root root, whose files it
+	// reads through o.
+	Open(root string, o layerfs.Opener) Driver
 }
 
 // Driver is a backend bound to one data root: where its layer dirs are,
@@ -183,10 +184,10 @@ func (r *Registry) Names() []Name {
 
 // Present lists the registered backends whose store root holds, in
 // preference order.
-func (r *Registry) Present(root string) []Name {
+func (r *Registry) Present(root string, o layerfs.Opener) []Name {
 	var out []Name
 	for _, b := range r.backends {
-		if b.Detect(root) {
+		if b.Detect(root, o) {
 			out = append(out, b.Name())
 		}
 	}

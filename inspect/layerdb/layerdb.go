@@ -33,11 +33,13 @@ const (
 // Store is image/<driver> of a data root.
 type Store struct {
 	dir string
+	fs  layerfs.Opener
 }
 
-// New returns the metadata of driver's image store under root.
-func New(root string, driver backend.Name) *Store {
-	return &Store{dir: filepath.Join(root, "image", string(driver))}
+// New returns the metadata of driver's image store under root, read
+// through o.
+func New(root string, driver backend.Name, o layerfs.Opener) *Store {
+	return &Store{dir: filepath.Join(root, "image", string(driver)), fs: layerfs.OrOS(o)}
 }
 
 var _ backend.Metadata = (*Store)(nil)
@@ -56,7 +58,7 @@ func (s *Store) LayerPath(chain digest.Digest) string {
 // names are 64 hex digits, and, separately, every other name found there
 // (in-flight "<hex>-<random>-removing" deletions and strays), sorted.
 func (s *Store) LayerIDs() (chains []digest.Digest, other []string, err error) {
-	ents, err := os.ReadDir(s.Path("layerdb", "sha256"))
+	ents, err := s.fs.ReadDir(s.Path("layerdb", "sha256"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, nil
 	}
@@ -81,7 +83,7 @@ func (s *Store) Layer(chain digest.Digest) (backend.Layer, error) {
 		return backend.Layer{}, fmt.Errorf("chain ID %q: %w", chain, err)
 	}
 	dir := s.LayerPath(chain)
-	if _, err := os.Stat(dir); err != nil {
+	if _, err := s.fs.Lstat(dir); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return backend.Layer{}, fmt.Errorf("layer %s: %w: no directory %s", chain, backend.ErrNotFound, dir)
 		}
@@ -89,17 +91,17 @@ func (s *Store) Layer(chain digest.Digest) (backend.Layer, error) {
 	}
 	l := backend.Layer{ChainID: chain}
 	var err error
-	if l.DiffID, err = ReadDigest(filepath.Join(dir, "diff")); err != nil {
+	if l.DiffID, err = readDigest(s.fs, filepath.Join(dir, "diff")); err != nil {
 		return l, err
 	}
-	if l.Parent, err = ReadDigest(filepath.Join(dir, "parent")); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if l.Parent, err = readDigest(s.fs, filepath.Join(dir, "parent")); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return l, err
 	}
-	if l.CacheID, err = ReadID(filepath.Join(dir, "cache-id")); err != nil {
+	if l.CacheID, err = readID(s.fs, filepath.Join(dir, "cache-id")); err != nil {
 		return l, err
 	}
 	p := filepath.Join(dir, "size")
-	sz, err := layerfs.ReadSmallFile(p, maxSize)
+	sz, err := layerfs.ReadSmall(s.fs, p, maxSize)
 	if err != nil {
 		return l, err
 	}
@@ -111,7 +113,7 @@ func (s *Store) Layer(chain digest.Digest) (backend.Layer, error) {
 
 // ImageIDs lists the image IDs of imagedb/content.
 func (s *Store) ImageIDs() ([]digest.Digest, error) {
-	ents, err := os.ReadDir(s.Path("imagedb", "content", "sha256"))
+	ents, err := s.fs.ReadDir(s.Path("imagedb", "content", "sha256"))
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +133,7 @@ func (s *Store) ImageConfig(id digest.Digest) ([]byte, string, error) {
 		return nil, "", fmt.Errorf("image ID %q: %w", id, err)
 	}
 	p := s.Path("imagedb", "content", string(id.Algorithm()), id.Encoded())
-	b, err := layerfs.ReadFileLimit(p, maxConfig)
+	b, err := s.fs.ReadFile(p, maxConfig)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, p, fmt.Errorf("image %s: %w: no config %s", id.Encoded()[:12], backend.ErrNotFound, p)
 	}
@@ -142,14 +144,14 @@ func (s *Store) ImageConfig(id digest.Digest) ([]byte, string, error) {
 // the image has no recorded parent.
 func (s *Store) ImageParent(id digest.Digest) (digest.Digest, string, error) {
 	p := s.Path("imagedb", "metadata", "sha256", id.Encoded(), "parent")
-	d, err := ReadDigest(p)
+	d, err := readDigest(s.fs, p)
 	return d, p, err
 }
 
 // Tags reads repositories.json. A missing file means no tags.
 func (s *Store) Tags() (map[digest.Digest][]string, string, error) {
 	p := s.Path("repositories.json")
-	b, err := layerfs.ReadFileLimit(p, maxRepositories)
+	b, err := s.fs.ReadFile(p, maxRepositories)
 	if errors.Is(err, os.ErrNotExist) {
 		return map[digest.Digest][]string{}, p, nil
 	}
@@ -197,7 +199,7 @@ func ParseRepositories(r io.Reader) (map[digest.Digest][]string, error) {
 // MountIDs lists layerdb/mounts/: the containers that have an rw layer,
 // sorted.
 func (s *Store) MountIDs() ([]string, error) {
-	ents, err := os.ReadDir(s.Path("layerdb", "mounts"))
+	ents, err := s.fs.ReadDir(s.Path("layerdb", "mounts"))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -220,21 +222,23 @@ func (s *Store) MountRecord(containerID string) (backend.MountRecord, error) {
 	dir := s.Path("layerdb", "mounts", containerID)
 	var m backend.MountRecord
 	var err error
-	if m.MountID, err = ReadID(filepath.Join(dir, "mount-id")); err != nil {
+	if m.MountID, err = readID(s.fs, filepath.Join(dir, "mount-id")); err != nil {
 		return m, err
 	}
-	if m.InitID, err = ReadID(filepath.Join(dir, "init-id")); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if m.InitID, err = readID(s.fs, filepath.Join(dir, "init-id")); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return m, err
 	}
-	if m.Parent, err = ReadDigest(filepath.Join(dir, "parent")); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if m.Parent, err = readDigest(s.fs, filepath.Join(dir, "parent")); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return m, err
 	}
 	return m, nil
 }
 
 // ReadDigest reads a file holding one digest ("sha256:<64 hex>").
-func ReadDigest(path string) (digest.Digest, error) {
-	s, err := layerfs.ReadSmallFile(path, maxDigest)
+func ReadDigest(path string) (digest.Digest, error) { return readDigest(layerfs.OS{}, path) }
+
+func readDigest(o layerfs.Opener, path string) (digest.Digest, error) {
+	s, err := layerfs.ReadSmall(o, path, maxDigest)
 	if err != nil {
 		return "", err
 	}
@@ -246,8 +250,10 @@ func ReadDigest(path string) (digest.Digest, error) {
 }
 
 // ReadID reads a file holding one driver dir name (cache-id, mount-id).
-func ReadID(p string) (string, error) {
-	s, err := layerfs.ReadSmallFile(p, maxID)
+func ReadID(p string) (string, error) { return readID(layerfs.OS{}, p) }
+
+func readID(o layerfs.Opener, p string) (string, error) {
+	s, err := layerfs.ReadSmall(o, p, maxID)
 	if err != nil {
 		return "", err
 	}

@@ -1,0 +1,54 @@
+package layerfs
+
+import (
+	"io/fs"
+	"os"
+	"strings"
+)
+
+// Opener is the one way dlayer reads a store's metadata under a data
+// root: small files (bounded, regular files only, never through a
+// symlink), directory listings and stats. The store, its backends and
+// its features read through the Opener they were given, so a test can
+// count every read and a stricter opener can confine them all.
+type Opener interface {
+	// ReadFile reads the whole regular file at path, of at most max bytes.
+	ReadFile(path string, max int64) ([]byte, error)
+	// ReadDir lists the directory at path, sorted by name.
+	ReadDir(path string) ([]fs.DirEntry, error)
+	// Lstat stats path without following a final symlink.
+	Lstat(path string) (fs.FileInfo, error)
+}
+
+// OS is the Opener of the machine's file system.
+type OS struct{}
+
+var _ Opener = OS{}
+
+// ReadFile is ReadFileLimit.
+func (OS) ReadFile(path string, max int64) ([]byte, error) { return ReadFileLimit(path, max) }
+
+// ReadDir is os.ReadDir.
+func (OS) ReadDir(path string) ([]fs.DirEntry, error) { return os.ReadDir(path) }
+
+// Lstat is os.Lstat.
+func (OS) Lstat(path string) (fs.FileInfo, error) { return os.Lstat(path) }
+
+// ReadSmall reads a small metadata file through o, without the whitespace
+// around it (Docker writes them without a trailing newline; people who
+// edit them add one).
+func ReadSmall(o Opener, path string, max int64) (string, error) {
+	b, err := o.ReadFile(path, max)
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// OrOS returns o, or OS when o is nil.
+func OrOS(o Opener) Opener {
+	if o == nil {
+		return OS{}
+	}
+	return o
+}
