@@ -196,3 +196,6 @@ func isDir(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
 }
+
+// FS is the opener every read under the root goes through.
+func (s *Store) FS() layerfs.Opener { return s.fs }
