@@ -108,7 +108,7 @@ func runVerify(c *cli.Context, o verifyOptions) error {
 // With --driver auto, every driver's image store the root holds is
 // verified (a host migrated from aufs to overlay2 keeps both).
 func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verifyOptions) (*verify.Report, error) {
-	s, err := inspect.Open(g.Root, g.Backends, g.Driver)
+	s, err := inspect.OpenWith(g.Root, g.storeOptions())
 	if err != nil {
 		return nil, err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/dlayer/dlayer/aufs"
 	"github.com/dlayer/dlayer/inspect/backend"
+	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/dlayer/dlayer/overlay2"
 	"github.com/urfave/cli/v2"
 )
@@ -36,9 +37,21 @@ func backends() *backend.Registry {
 	return backend.NewRegistry(overlay2.New(), aufs.New())
 }
 
+// deps are what the program is wired with: the backends it reads and the
+// opener every read under the root goes through. Tests inject their own.
+type deps struct {
+	backends *backend.Registry
+	fs       layerfs.Opener
+}
+
 // run is the whole program with its outputs injected, for tests.
 func run(args []string, stdout, stderr io.Writer) int {
-	app := newApp(stdout, stderr)
+	return runWith(deps{backends: backends(), fs: layerfs.OS{}}, args, stdout, stderr)
+}
+
+// runWith is run with its dependencies injected.
+func runWith(d deps, args []string, stdout, stderr io.Writer) int {
+	app := newApp(d, stdout, stderr)
 	err := app.Run(args)
 	if err == nil {
 		return exitOK
@@ -54,7 +67,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return exitUsage
 }
 
-func newApp(stdout, stderr io.Writer) *cli.App {
+func newApp(d deps, stdout, stderr io.Writer) *cli.App {
 	return &cli.App{
 		Name:  "dlayer",
 		Usage: "read-only storage forensics for Docker's data root",
@@ -64,7 +77,7 @@ func newApp(stdout, stderr io.Writer) *cli.App {
 			"   0  success\n" +
 			"   1  verify: findings; mounts: problems (leaked, missing or mismatched mounts)\n" +
 			"   2  usage error, or the store cannot be read (the message names the path and the cause)",
-		Metadata:             map[string]any{metaBackends: backends()},
+		Metadata:             map[string]any{metaDeps: d},
 		Writer:               stdout,
 		ErrWriter:            stderr,
 		HideVersion:          true,

@@ -1,8 +1,9 @@
 package main
 
 import (
-	"github.com/dlayer/dlayer/inspect/backend"
 	"fmt"
+	"github.com/dlayer/dlayer/inspect/backend"
+	"github.com/dlayer/dlayer/inspect/layerfs"
 	"strconv"
 
 	"github.com/dlayer/dlayer/inspect"
@@ -17,17 +18,19 @@ type globalOptions struct {
 	Format    string // table or json
 	Daemon    string // auto or off
 	Driver    string // auto, or a registered backend's name
-	// Backends are the storage backends main registered.
+	// Backends are the storage backends main registered; FS the opener
+	// of the root.
 	Backends *backend.Registry
+	FS       layerfs.Opener
 }
 
-// metaBackends is the App.Metadata key of the backend registry.
-const metaBackends = "dlayer.backends"
+// metaDeps is the App.Metadata key of the program's deps.
+const metaDeps = "dlayer.deps"
 
-// backendsOf returns the registry main put in the app.
-func backendsOf(c *cli.Context) *backend.Registry {
-	r, _ := c.App.Metadata[metaBackends].(*backend.Registry)
-	return r
+// depsOf returns the deps main put in the app.
+func depsOf(c *cli.Context) deps {
+	d, _ := c.App.Metadata[metaDeps].(deps)
+	return d
 }
 
 func globalFlags() []cli.Flag {
@@ -47,7 +50,7 @@ func globalFlags() []cli.Flag {
 
 func readGlobal(c *cli.Context) (globalOptions, error) {
 	o := globalOptions{Root: c.String("root"), Mountinfo: c.String("mountinfo"), Format: c.String("format"), Daemon: c.String("daemon"), Driver: c.String("driver"),
-		Backends: backendsOf(c)}
+		Backends: depsOf(c).backends, FS: depsOf(c).fs}
 	if o.Format != "table" && o.Format != "json" {
 		return o, cli.Exit(fmt.Sprintf("--format %q: want table or json", o.Format), exitUsage)
 	}
@@ -57,9 +60,14 @@ func readGlobal(c *cli.Context) (globalOptions, error) {
 	return o, nil
 }
 
+// storeOptions are the options inspect.OpenWith takes.
+func (o globalOptions) storeOptions() inspect.Options {
+	return inspect.Options{Backends: o.Backends, Driver: o.Driver, FS: o.FS}
+}
+
 // openStore opens --root; failure is exit 2.
 func openStore(o globalOptions) (*inspect.Store, error) {
-	s, err := inspect.Open(o.Root, o.Backends, o.Driver)
+	s, err := inspect.OpenWith(o.Root, o.storeOptions())
 	if err != nil {
 		return nil, cli.Exit(err.Error(), exitUsage)
 	}

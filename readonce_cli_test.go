@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/dlayer/dlayer/fixtures"
+	"github.com/dlayer/dlayer/inspect/layerfs"
+)
+
+// countingFS is an Opener that counts the files read through it.
+type countingFS struct {
+	layerfs.Opener
+	mu    sync.Mutex
+	reads map[string]int
+}
+
+func (c *countingFS) ReadFile(path string, max int64) ([]byte, error) {
+	c.mu.Lock()
+	c.reads[path]++
+	c.mu.Unlock()
+	return c.Opener.ReadFile(path, max)
+}
+
+func (c *countingFS) ReadDir(path string) ([]fs.DirEntry, error) { return c.Opener.ReadDir(path) }
+
+// metadataFile reports whether rel (below the data root) is one of the
+// store's metadata files that a command must read at most once.
+func metadataFile(rel string) bool {
+	return strings.Contains(rel, "/layerdb/") || strings.Contains(rel, "/imagedb/") ||
+		strings.HasSuffix(rel, "repositories.json") || strings.HasSuffix(rel, "config.v2.json")
+}
+
+// TestMetadataReadOnce runs every command on the demo store through a
+// counting opener: each layerdb, imagedb, repositories.json and
+// config.v2.json file is opened at most once per command — the store's
+// metadata is read once, whatever features the command uses — and the
+// metadata the command needs was read through the opener at all.
+func TestMetadataReadOnce(t *testing.T) {
+	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
+	r := b.Root
+	web := b.Container("web")
+	base := b.Image("demo/base:1").Layers[0]
+	empty := filepath.Join(t.TempDir(), "mountinfo")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		// want are files (below the root) the command must have read.
+		want []string
+	}{
+		{"ps", []string{"ps"}, []string{"containers/" + web.ID + "/config.v2.json"}},
+		{"images", []string{"images"}, []string{"image/overlay2/repositories.json"}},
+		{"layers", []string{"layers", "demo/app:2"}, []string{"image/overlay2/layerdb/sha256/" + base.ChainID.Encoded() + "/cache-id"}},
+		{"explain", []string{"explain", "web"}, []string{"image/overlay2/layerdb/mounts/" + web.ID + "/mount-id"}},
+		{"diff", []string{"diff", "web"}, []string{"containers/" + web.ID + "/config.v2.json"}},
+		{"du", []string{"du"}, []string{"image/overlay2/layerdb/sha256/" + base.ChainID.Encoded() + "/size"}},
+		{"verify", []string{"verify"}, []string{"image/overlay2/layerdb/sha256/" + base.ChainID.Encoded() + "/diff"}},
+		{"verify quick", []string{"verify", "--quick"}, []string{"image/overlay2/layerdb/sha256/" + base.ChainID.Encoded() + "/diff"}},
+		{"mounts", []string{"--mountinfo", empty, "mounts"}, []string{"image/overlay2/layerdb/mounts/" + web.ID + "/mount-id"}},
+		{"whose", []string{"whose", "overlay2/" + base.CacheID + "/diff/etc/passwd"}, []string{"image/overlay2/layerdb/sha256/" + base.ChainID.Encoded() + "/cache-id"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &countingFS{Opener: layerfs.OS{}, reads: map[string]int{}}
+			var o, e bytes.Buffer
+			args := append([]string{"dlayer", "--root", r, "--mountinfo", "none", "--daemon", "off", "--format", "json"}, tc.args...)
+			// a later --mountinfo (mounts needs a table) wins
+			if code := runWith(deps{backends: backends(), fs: c}, args, &o, &e); code > 1 {
+				t.Fatalf("exit %d: %s", code, e.String())
+			}
+			for p, n := range c.reads {
+				rel, err := filepath.Rel(r, p)
+				if err != nil || strings.HasPrefix(rel, "..") {
+					t.Errorf("read outside the root: %s", p)
+					continue
+				}
+				if metadataFile(rel) && n > 1 {
+					t.Errorf("%s read %d times", rel, n)
+				}
+			}
+			for _, w := range tc.want {
+				if c.reads[filepath.Join(r, w)] != 1 {
+					t.Errorf("%s not read through the opener (%d reads)", w, c.reads[filepath.Join(r, w)])
+				}
+			}
+		})
+	}
+}
