@@ -67,12 +67,12 @@ test: deps
 	DLAYER_E2E=$(DLAYER_E2E) $(GO) test -count=1 -timeout 30m $(TESTFLAGS) ./...
 
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./... | grep -v -e '^github.com/dlayer/dlayer$$' -e /inspect/verify)
-	DLAYER_E2E=1 $(GO) test -run '^$$' -bench DiffVsDocker -benchtime 3x -timeout 60m .
-	$(GO) test -run '^$$' -bench DUVsCoreutils -benchtime 5x -timeout 60m .
-	$(GO) test -run '^$$' -bench IncidentCommands -benchtime 5x -timeout 60m .
+	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./... | grep -v -e '^github.com/dlayer/dlayer/e2e$$' -e /inspect/verify)
+	DLAYER_E2E=1 $(GO) test -run '^$$' -bench DiffVsDocker -benchtime 3x -timeout 60m ./e2e
+	$(GO) test -run '^$$' -bench DUVsCoreutils -benchtime 5x -timeout 60m ./e2e
+	$(GO) test -run '^$$' -bench IncidentCommands -benchtime 5x -timeout 60m ./e2e
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count=1 -v ./inspect/verify/
-	DLAYER_E2E=1 $(GO) test -run '^$$' -bench VerifyVsDocker -benchtime 1x -timeout 90m -v .
+	DLAYER_E2E=1 $(GO) test -run '^$$' -bench VerifyVsDocker -benchtime 1x -timeout 90m -v ./e2e
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
