@@ -8,7 +8,7 @@
 #                dlayer du vs du -s on a generated 1M-file store ($$DLAYER_BENCH_STORE, ~4 GB),
 #                the incident commands on that store,
 #                verify throughput vs sha256sum, and verify vs docker save on the 1M-file image
-#   make lint    gofmt, go vet, staticcheck
+#   make lint    gofmt, go.mod/go.sum tidy (go mod tidy -diff), go vet, staticcheck
 
 GO          ?= go
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
@@ -76,6 +76,7 @@ bench: deps
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
 
