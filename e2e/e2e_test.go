@@ -1,7 +1,6 @@
-package main
+package e2e
 
 import (
-	"bytes"
 	"encoding/json"
 	"os/exec"
 	"path/filepath"
@@ -274,11 +273,4 @@ func findChange(x *inspect.Explanation, p string) *inspect.Change {
 		}
 	}
 	return nil
-}
-
-// runCLI runs dlayer in-process.
-func runCLI(args ...string) (stdout, stderr string, code int) {
-	var o, e bytes.Buffer
-	code = run(append([]string{"dlayer"}, args...), &o, &e)
-	return o.String(), e.String(), code
 }

@@ -1,4 +1,4 @@
-package main
+package e2e
 
 import (
 	"bytes"
@@ -55,11 +55,7 @@ func bigStore(b *testing.B) (root, bin string) {
 				return
 			}
 		}
-		s.bin = filepath.Join(dir, "dlayer")
-		if out, err := exec.Command("go", "build", "-o", s.bin, ".").CombinedOutput(); err != nil {
-			s.err = fmt.Errorf("go build: %v\n%s", err, out)
-			return
-		}
+		s.bin = dlayerBin
 		// warm both: the page cache cannot be dropped fairly for one of
 		// them only, so each runs once before any is timed
 		if _, _, s.err = timeCmd("du", "-s", s.root); s.err != nil {

@@ -1,0 +1,40 @@
+package e2e
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// dlayerBin is the dlayer binary under test, built once by TestMain.
+var dlayerBin string
+
+func TestMain(m *testing.M) {
+	os.Exit(testMain(m))
+}
+
+func testMain(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "dlayer-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	dlayerBin = filepath.Join(dir, "dlayer")
+	if out, err := exec.Command("go", "build", "-o", dlayerBin, "github.com/dlayer/dlayer").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: go build github.com/dlayer/dlayer: %v\n%s", err, out)
+		return 1
+	}
+	code := m.Run()
+	if benchSetup.e != nil {
+		if err := benchSetup.e.Stop(); err != nil && code == 0 {
+			code = 1
+		}
+	}
+	if benchSetup.dir != "" {
+		os.RemoveAll(benchSetup.dir)
+	}
+	return code
+}
