@@ -58,7 +58,24 @@ func (d driver) Lowers(id string) ([]backend.Lower, bool, error) {
 }
 
 func (d driver) Terms() backend.Terms {
-	return backend.Terms{Union: "union mount", Upper: "rw branch", Lowers: "layers file", WhiteoutFiles: true}
+	return backend.Terms{Union: "union mount", Upper: "rw branch", Lowers: "layers file", WhiteoutFiles: true,
+		Stacking: "aufs stacks read-only branches, one aufs/diff/<id> per lower layer, under one writable branch\n" +
+			" and shows the union at aufs/mnt/<mount-id>",
+		DirsHelp: "upper: the writable branch, every write of the container lands here;\n" +
+			"merged: the container's root file system, present while it is mounted",
+		LowersFrom: "as aufs/layers/<mount-id> lists them",
+		LowersHelp: "aufs/layers/<id> names each layer below, one per line; its files are aufs/diff/<id>",
+		KindHelp: map[string]string{
+			"modified": "Modified: a copy of a file from a read-only lower layer, changed afterwards. " +
+				"aufs never edits lower branches: the first write (or chmod, chown, touch) copies the whole file " +
+				"up into the writable branch (copy-on-write), and the copy now differs in what is listed.",
+			"whiteout": "Whiteout: a deletion. A lower layer cannot be changed, so deleting one of its entries puts an " +
+				"empty file named .wh.<name> next to it in the writable branch (aufs hard-links them all to the branch's " +
+				".wh..wh.aufs) that hides it. The lower file still uses its space in the image.",
+			"opaque": "Opaque dir: a dir holding the empty file .wh..wh..opq hides everything below it in lower layers, " +
+				"as happens when a dir is deleted and created again (rm -rf d; mkdir d). Only what the writable branch holds is visible.",
+		},
+	}
 }
 
 // ParsePath reads the components of a path below the aufs home:

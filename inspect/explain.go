@@ -140,7 +140,7 @@ func (s *Store) rwLayer(c Container, images []StackLayer, x *Explanation, opt Ex
 			Message: fmt.Sprintf("mount parent is %q, the image's top layer is %s", m.Parent, images[0].ChainID)})
 	}
 	up, in := s.graph.Layout(m.MountID), s.graph.Layout(m.InitID)
-	rw := RWLayer{MountRecord: m, Driver: s.Driver, UpperDir: up.Content, WorkDir: up.Work, MergedDir: up.Merged, ParentsFile: up.Parents}
+	rw := RWLayer{MountRecord: m, Driver: s.Driver, Terms: s.graph.Terms(), UpperDir: up.Content, WorkDir: up.Work, MergedDir: up.Merged, ParentsFile: up.Parents}
 	if m.InitID != "" {
 		rw.InitDir = in.Content
 	}

@@ -52,6 +52,8 @@ type RWLayer struct {
 	// null when no mount data was read.
 	Mounted *bool      `json:"mounted"`
 	Mount   *LiveMount `json:"mount,omitempty"`
+	// Terms are the driver's words, for reports.
+	Terms backend.Terms `json:"-"`
 }
 
 // GraphDriverLowerDir is LowerDirs joined as docker inspect shows them.

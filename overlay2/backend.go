@@ -58,7 +58,13 @@ func (d driver) Lowers(id string) ([]backend.Lower, bool, error) {
 
 func (d driver) Terms() backend.Terms {
 	return backend.Terms{Union: "overlay mount", Upper: "upper dir", Lowers: "lower file", ShortLinks: true, WorkDir: true,
-		ReadOnlyMountIncludesSelf: true, HasContentSubdir: true}
+		ReadOnlyMountIncludesSelf: true, HasContentSubdir: true,
+		Stacking: "overlayfs stacks read-only lower dirs under one writable upper dir and shows the union at the merged dir",
+		DirsHelp: "upper: every write of the container lands here; work: overlayfs scratch space;\n" +
+			"merged: the container's root file system, present while it is mounted",
+		LowersFrom: "as docker inspect GraphDriver.Data.LowerDir",
+		LowersHelp: "l/<short name> links keep the mount options under a page; each names ../<layer>/diff",
+	}
 }
 
 // ParsePath reads the components of a path below the overlay2 home:

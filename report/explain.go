@@ -69,14 +69,9 @@ func when(t time.Time) string {
 func explainDirs(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 	rw := x.RWLayer
 	p.f("Where it lives on disk\n")
-	aufs := rw.Driver == "aufs"
+	t := rw.Terms
 	if !opt.Quiet {
-		if aufs {
-			p.f("  (aufs stacks read-only branches, one aufs/diff/<id> per lower layer, under one writable branch\n" +
-				"   and shows the union at aufs/mnt/<mount-id>)\n")
-		} else {
-			p.f("  (overlayfs stacks read-only lower dirs under one writable upper dir and shows the union at the merged dir)\n")
-		}
+		p.f("  (%s)\n", strings.ReplaceAll(t.Stacking, "\n", "\n  "))
 	}
 	mounted := "unknown (no mount data read)"
 	if rw.Mounted != nil {
@@ -90,23 +85,17 @@ func explainDirs(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 		p.f("  link        l/%s   (the rw layer's short name)\n", rw.Link)
 	}
 	p.f("  upper dir   %s\n", Escape(rw.UpperDir))
-	if !aufs {
+	if t.WorkDir {
 		p.f("  work dir    %s\n", Escape(rw.WorkDir))
 	}
 	p.f("  merged dir  %s\n", Escape(rw.MergedDir))
 	p.f("  mounted     %s\n", mounted)
-	if !opt.Quiet && aufs {
-		p.f("              upper: the writable branch, every write of the container lands here;\n")
-		p.f("              merged: the container's root file system, present while it is mounted\n")
-	} else if !opt.Quiet {
-		p.f("              upper: every write of the container lands here; work: overlayfs scratch space;\n")
-		p.f("              merged: the container's root file system, present while it is mounted\n")
+	if !opt.Quiet {
+		for _, l := range strings.Split(t.DirsHelp, "\n") {
+			p.f("              %s\n", l)
+		}
 	}
-	if aufs {
-		p.f("  lower dirs  (uppermost first, as aufs/layers/<mount-id> lists them)\n")
-	} else {
-		p.f("  lower dirs  (uppermost first, as docker inspect GraphDriver.Data.LowerDir)\n")
-	}
+	p.f("  lower dirs  (uppermost first, %s)\n", t.LowersFrom)
 	for i, d := range rw.LowerDirs {
 		ref := ""
 		if i < len(rw.LowerLinks) {
@@ -115,18 +104,14 @@ func explainDirs(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 		if d == "" {
 			d = "(does not resolve)"
 		}
-		if aufs {
+		if !t.ShortLinks {
 			p.f("    %s\n", Escape(d))
 			continue
 		}
 		p.f("    %-28s -> %s\n", ref, Escape(d))
 	}
-	switch {
-	case opt.Quiet || len(rw.LowerDirs) == 0:
-	case aufs:
-		p.f("              aufs/layers/<id> names each layer below, one per line; its files are aufs/diff/<id>\n")
-	default:
-		p.f("              l/<short name> links keep the mount options under a page; each names ../<layer>/diff\n")
+	if !opt.Quiet && len(rw.LowerDirs) > 0 {
+		p.f("              %s\n", t.LowersHelp)
 	}
 }
 
@@ -194,7 +179,7 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 		p.f("      %s\n", timesLine(c))
 		if !opt.Quiet && !seen[c.Kind] {
 			seen[c.Kind] = true
-			wrap(p, "      ", "= "+kindText(c.Kind, x.RWLayer.Driver))
+			wrap(p, "      ", "= "+kindText(c.Kind, x.RWLayer.Terms))
 		}
 	}
 	k := x.Summary.Kinds

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/dlayer/dlayer/overlay2"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -53,7 +54,8 @@ func sample() *inspect.Explanation {
 			ImageID: digest.Digest("sha256:" + strings.Repeat("c", 64)), Driver: "overlay2", State: inspect.State{Status: "running", Running: true, Pid: 42}}},
 		RWLayer: inspect.RWLayer{MountRecord: inspect.MountRecord{MountID: "m1", InitID: "m1-init"}, UpperDir: "/r/overlay2/m1/diff",
 			LowerDirs: []string{"/r/overlay2/m1-init/diff", "/r/overlay2/c1/diff"}, LowerLinks: []string{"l/AAA", "l/BBB"},
-			Mounted: &mounted, Mount: &inspect.LiveMount{MountPoint: "/r/overlay2/m1/merged"}},
+			Mounted: &mounted, Mount: &inspect.LiveMount{MountPoint: "/r/overlay2/m1/merged"},
+			Terms: overlay2.New().Open("/r", nil).Terms()},
 		Layers: []inspect.StackLayer{{Role: "rw", CacheID: "m1"}, {Role: "init", CacheID: "m1-init"},
 			{Role: "image", Position: 1, ChainID: digest.Digest("sha256:" + strings.Repeat("d", 64)), CacheID: "c1", Size: 1234,
 				CreatedBy: "/bin/sh -c #(nop) ADD file:abc in / "}},

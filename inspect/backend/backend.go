@@ -134,6 +134,14 @@ type Terms struct {
 	// HasContentSubdir is true when a layer dir holds its content in a
 	// subdir (overlay2's <id>/diff), so a dir without it is incomplete.
 	HasContentSubdir bool
+
+	// What explain teaches about the driver, for a reader who has never
+	// seen it: how it stacks layers; what the upper, work and merged dirs
+	// are; where the lower list comes from and what its entries are.
+	Stacking, DirsHelp, LowersFrom, LowersHelp string
+	// KindHelp replaces the report's overlayfs explanations of kinds of
+	// change ("modified", "whiteout", "opaque") where the driver differs.
+	KindHelp map[string]string
 }
 
 // ErrNoShortLinks is returned by Driver.ShortLink for a driver without
