@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dlayer/dlayer/inspect/backend"
 	"io"
 	"os"
 	"path/filepath"
@@ -15,33 +16,11 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
-// Container is a container of the store, from containers/<id>/config.v2.json.
-type Container struct {
-	ID   string `json:"id"`
-	Name string `json:"name"` // without the leading "/"
-	// ImageRef is what the user asked for (Config.Image), e.g. "nginx:1".
-	ImageRef string        `json:"image"`
-	ImageID  digest.Digest `json:"image_id"`
-	Driver   string        `json:"driver"`
-	Created  time.Time     `json:"created"`
-	State    State         `json:"state"`
-	// Path is the config.v2.json file.
-	Path string `json:"-"`
-}
+// Container is a container of the store.
+type Container = backend.Container
 
-// State is the container state as last written by the daemon. Running may
-// be stale after a crash of the host or the daemon.
-type State struct {
-	Status     string    `json:"status"` // created, running, paused, restarting, exited, dead, removing
-	Running    bool      `json:"running"`
-	Paused     bool      `json:"paused"`
-	Restarting bool      `json:"restarting"`
-	Dead       bool      `json:"dead"`
-	Pid        int       `json:"pid"`
-	ExitCode   int       `json:"exit_code"`
-	StartedAt  time.Time `json:"started_at"`
-	FinishedAt time.Time `json:"finished_at"`
-}
+// State is the container state as last written by the daemon.
+type State = backend.State
 
 type configV2 struct {
 	ID     string
@@ -125,6 +104,10 @@ func isHex64(s string) bool {
 func (s *Store) Containers() ([]Container, []Finding, error) {
 	sh := s.shared
 	v, err := once(&sh.mu, &sh.containers, func() (containerList, error) {
+		if src, ok := s.meta.src.(backend.ContainerSource); ok {
+			cs, finds, err := src.Containers()
+			return containerList{cs, finds}, err
+		}
 		cs, finds, err := readContainers(sh.fs, sh.root)
 		return containerList{cs, finds}, err
 	})

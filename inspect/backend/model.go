@@ -120,3 +120,39 @@ func (c ImageConfig) LayerHistory() (out []History, ok bool) {
 	}
 	return out, i == len(out)
 }
+
+// Container is a container of the store (for Docker, from
+// containers/<id>/config.v2.json).
+type Container struct {
+	ID   string `json:"id"`
+	Name string `json:"name"` // without the leading "/"
+	// ImageRef is what the user asked for (Config.Image), e.g. "nginx:1".
+	ImageRef string        `json:"image"`
+	ImageID  digest.Digest `json:"image_id"`
+	Driver   string        `json:"driver"`
+	Created  time.Time     `json:"created"`
+	State    State         `json:"state"`
+	// Path is the config.v2.json file.
+	Path string `json:"-"`
+}
+
+// State is the container state as last written by the daemon. Running may
+// be stale after a crash of the host or the daemon.
+type State struct {
+	Status     string    `json:"status"` // created, running, paused, restarting, exited, dead, removing
+	Running    bool      `json:"running"`
+	Paused     bool      `json:"paused"`
+	Restarting bool      `json:"restarting"`
+	Dead       bool      `json:"dead"`
+	Pid        int       `json:"pid"`
+	ExitCode   int       `json:"exit_code"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+}
+
+// ContainerSource is a Metadata that lists its containers itself. The
+// core reads a Docker data root's containers/<id>/config.v2.json for
+// every other store.
+type ContainerSource interface {
+	Containers() ([]Container, []Finding, error)
+}
