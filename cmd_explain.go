@@ -56,7 +56,7 @@ func explainContainer(c *cli.Context) (*inspect.Explanation, error) {
 	}
 	x.Findings = append(x.Findings, finds...)
 	if o.Daemon == "auto" {
-		x.Findings = append(x.Findings, crossCheck(c.Context, s, x)...)
+		x.Findings = append(x.Findings, crossCheck(c.Context, depsOf(c).dial, s, x)...)
 	}
 	return x, nil
 }

@@ -42,11 +42,13 @@ func backends() *backend.Registry {
 type deps struct {
 	backends *backend.Registry
 	fs       layerfs.Opener
+	// dial connects to the Docker daemon, for --daemon auto; nil: never.
+	dial func() dockerAPI
 }
 
 // run is the whole program with its outputs injected, for tests.
 func run(args []string, stdout, stderr io.Writer) int {
-	return runWith(deps{backends: backends(), fs: layerfs.OS{}}, args, stdout, stderr)
+	return runWith(deps{backends: backends(), fs: layerfs.OS{}, dial: dialDaemon}, args, stdout, stderr)
 }
 
 // runWith is run with its dependencies injected.

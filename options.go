@@ -102,7 +102,7 @@ func mountTables(o globalOptions) (tables []mountinfo.Table, known bool, err err
 	case src == "none":
 		return nil, false, nil
 	case src == "auto" || src == "":
-		tables, err = mountinfo.ReadNamespaces(procRoot, mountinfo.DaemonCommands)
+		tables, err = mountinfo.ReadNamespaces(procRoot, mountinfo.DaemonCommands())
 		return tables, true, err
 	case isPID(src):
 		pid, _ := strconv.Atoi(src)

@@ -173,7 +173,7 @@ func tlCheckPhases(t *testing.T, x *inspect.Explanation, want map[string][]strin
 	for _, c := range x.Changes {
 		got[c.Phase] = append(got[c.Phase], c.Path)
 	}
-	for _, ph := range inspect.Phases {
+	for _, ph := range inspect.Phases() {
 		if strings.Join(tlSorted(got[ph]), " ") != strings.Join(tlSorted(want[ph]), " ") {
 			t.Errorf("%s: %q, want %q", ph, tlSorted(got[ph]), tlSorted(want[ph]))
 		}

@@ -47,7 +47,9 @@ const (
 )
 
 // Phases lists the phases in time order.
-var Phases = []string{PhaseBeforeCreate, PhaseAtCreate, PhaseRunning, PhaseAfterStop}
+func Phases() []string {
+	return []string{PhaseBeforeCreate, PhaseAtCreate, PhaseRunning, PhaseAfterStop}
+}
 
 // StartSlack is how long before StartedAt the running phase begins.
 const StartSlack = 100 * time.Millisecond
@@ -123,7 +125,7 @@ func (tl *Timeline) PhaseAt(t time.Time) string {
 func NewTimeline(c Container) Timeline {
 	tl := Timeline{Created: c.Created, StartedAt: c.State.StartedAt, FinishedAt: c.State.FinishedAt,
 		Source: "ctime", Phases: map[string]int{}, Filter: ChangeFilter{Sort: "path"}}
-	for _, ph := range Phases {
+	for _, ph := range Phases() {
 		tl.Phases[ph] = 0
 	}
 	if tl.StartedAt.IsZero() {

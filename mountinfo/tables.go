@@ -16,7 +16,7 @@ import (
 // may be invisible from other namespaces (a daemon started with
 // MountFlags=slave or private, a snap, rootless Docker inside
 // rootlesskit's namespace).
-var DaemonCommands = []string{"dockerd", "containerd"}
+func DaemonCommands() []string { return []string{"dockerd", "containerd"} }
 
 // Table is the mount table of one mount namespace, or of a file.
 type Table struct {

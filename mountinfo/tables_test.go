@@ -72,7 +72,7 @@ func TestReadNamespaces(t *testing.T) {
 		{pid: "2100", comm: "dockerd", cmdline: []string{"dockerd"}},
 		{pid: "2200", comm: "bash", cmdline: []string{"bash"}, ns: "mnt:[1]"},
 	})
-	tables, err := ReadNamespaces(proc, DaemonCommands)
+	tables, err := ReadNamespaces(proc, DaemonCommands())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestReadNamespaces(t *testing.T) {
 
 func TestReadNamespacesSelfUnreadable(t *testing.T) {
 	proc := makeProc(t, "100", []fakeProc{{pid: "100", comm: "dlayer", ns: "mnt:[5]"}})
-	if _, err := ReadNamespaces(proc, DaemonCommands); !errors.Is(err, fs.ErrNotExist) ||
+	if _, err := ReadNamespaces(proc, DaemonCommands()); !errors.Is(err, fs.ErrNotExist) ||
 		!strings.Contains(err.Error(), filepath.Join(proc, "100", "mountinfo")) {
 		t.Errorf("err = %v, want not-exist naming the file", err)
 	}
@@ -154,7 +154,7 @@ func TestReadNamespacesLive(t *testing.T) {
 	if err != nil {
 		t.Skipf("no readable /proc/self/ns/mnt here: %v", err)
 	}
-	tables, err := ReadNamespaces("/proc", DaemonCommands)
+	tables, err := ReadNamespaces("/proc", DaemonCommands())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 
 // The xattr prefixes overlayfs uses: trusted.overlay. by default,
 // user.overlay. when mounted with userxattr (rootless Docker).
-var prefixes = []string{"trusted.overlay.", "user.overlay."}
+func prefixes() []string { return []string{"trusted.overlay.", "user.overlay."} }
 
 // Format reads overlay2 layer directories. It implements layerfs.Format.
 type Format struct{}
@@ -103,7 +103,7 @@ func (f Format) ReadDir(d *layerfs.Dir) ([]layerfs.Entry, error) {
 }
 
 func overlayKey(attr string) (string, bool) {
-	for _, p := range prefixes {
+	for _, p := range prefixes() {
 		if strings.HasPrefix(attr, p) {
 			return attr[len(p):], true
 		}
