@@ -20,7 +20,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-// Exit codes, documented in --help and the README.
+// Exit codes, documented in --help and docs/exit-codes.md.
 const (
 	exitOK    = 0
 	exitUsage = 2

@@ -6,6 +6,7 @@ import (
 	"github.com/dlayer/dlayer/inspect/layerfs"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect/backend"
@@ -71,7 +72,7 @@ func OpenWith(root string, o Options) (*Store, error) {
 	name := backend.Name(driver)
 	if driver == DriverAuto {
 		if len(present) == 0 {
-			return nil, notDataRoot(root, reg)
+			return nil, notDataRoot(root, reg, fsys)
 		}
 		name = present[0]
 	} else if _, ok := reg.Lookup(name); !ok {
@@ -92,11 +93,32 @@ func OpenWith(root string, o Options) (*Store, error) {
 	return stores[name], nil
 }
 
-// notDataRoot says why root is not a store dlayer reads: unreadable, or
-// without any registered backend's store.
-func notDataRoot(root string, reg *backend.Registry) error {
-	if _, err := os.ReadDir(root); err != nil && errors.Is(err, fs.ErrPermission) {
-		return fmt.Errorf("data root %s: %w (reading a Docker data root needs root)", root, err)
+// notDataRoot says why root is not a store dlayer reads: unreadable, a
+// store of a Docker older than 1.10, a store of a driver dlayer does not
+// read, or no Docker store at all.
+func notDataRoot(root string, reg *backend.Registry, o layerfs.Opener) error {
+	if _, err := o.ReadDir(root); err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return fmt.Errorf("data root %s: %w (reading a Docker data root needs root)", root, err)
+		}
+		return fmt.Errorf("data root %s: %w", root, err)
+	}
+	ents, err := o.ReadDir(filepath.Join(root, "image"))
+	if errors.Is(err, fs.ErrPermission) {
+		return fmt.Errorf("data root %s: %w (reading a Docker data root needs root)", filepath.Join(root, "image"), err)
+	}
+	var others []string
+	for _, e := range ents {
+		if e.IsDir() {
+			others = append(others, e.Name())
+		}
+	}
+	if len(others) > 0 {
+		return fmt.Errorf("data root %s: %w: it holds a %s store (image/%s), which dlayer does not read (it reads %s)",
+			root, ErrUnsupportedDriver, strings.Join(others, " and a "), strings.Join(others, ", image/"), reg)
+	}
+	if fi, err := o.Lstat(filepath.Join(root, "graph")); err == nil && fi.IsDir() {
+		return fmt.Errorf("data root %s: %w: a Docker < 1.10 store (graph/, no image/<driver>/layerdb): dlayer reads the content-addressed stores of Docker 1.10 and later", root, ErrUnsupportedDriver)
 	}
 	var dirs []string
 	for _, n := range reg.Names() {
