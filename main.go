@@ -41,14 +41,16 @@ func backends() *backend.Registry {
 // opener every read under the root goes through. Tests inject their own.
 type deps struct {
 	backends *backend.Registry
-	fs       layerfs.Opener
+	// fs reads the root; nil confines every read to --root
+	// (layerfs.Beneath).
+	fs layerfs.Opener
 	// dial connects to the Docker daemon, for --daemon auto; nil: never.
 	dial func() dockerAPI
 }
 
 // run is the whole program with its outputs injected, for tests.
 func run(args []string, stdout, stderr io.Writer) int {
-	return runWith(deps{backends: backends(), fs: layerfs.OS{}, dial: dialDaemon}, args, stdout, stderr)
+	return runWith(deps{backends: backends(), dial: dialDaemon}, args, stdout, stderr)
 }
 
 // runWith is run with its dependencies injected.

@@ -61,8 +61,16 @@ func readGlobal(c *cli.Context) (globalOptions, error) {
 }
 
 // storeOptions are the options inspect.OpenWith takes.
+// Unless deps gave an opener, every read is confined to --root: resolved
+// beneath it by the kernel, with no symlink in any component.
 func (o globalOptions) storeOptions() inspect.Options {
-	return inspect.Options{Backends: o.Backends, Driver: o.Driver, FS: o.FS}
+	fsys := o.FS
+	if fsys == nil {
+		if b, err := layerfs.OpenBeneath(o.Root); err == nil {
+			fsys = b
+		}
+	}
+	return inspect.Options{Backends: o.Backends, Driver: o.Driver, FS: fsys}
 }
 
 // openStore opens --root; failure is exit 2.

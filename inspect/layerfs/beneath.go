@@ -1,0 +1,185 @@
+package layerfs
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// ErrOutsideRoot is returned for a path that is not below the opener's
+// root.
+var ErrOutsideRoot = errors.New("not below the data root")
+
+// ErrSymlinkInPath is returned when a component of a path below the root
+// is a symlink: the store has dirs there, and dlayer never follows a link
+// planted in evidence.
+var ErrSymlinkInPath = errors.New("a symlink where the store has a directory")
+
+// resolveFlags confine a lookup to the root and refuse every symlink on
+// the way (openat2(2)).
+const resolveFlags = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS
+
+// Beneath is an Opener confined to a data root: every path it is given
+// must lie below the root, and the kernel resolves it there with
+// openat2(RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS), so no component can be a
+// symlink and nothing outside the root is ever reached. A file is stat-ed
+// through its parent's descriptor before it is opened: a FIFO, socket or
+// device is refused without being opened.
+type Beneath struct {
+	root string
+	fd   int
+}
+
+var _ Opener = (*Beneath)(nil)
+
+// OpenBeneath opens root (which may itself be a symlink: it is resolved
+// once, here) as the confining directory.
+func OpenBeneath(root string) (*Beneath, error) {
+	real, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := unix.Open(real, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: root, Err: err}
+	}
+	return &Beneath{root: filepath.Clean(root), fd: fd}, nil
+}
+
+// Close releases the root's descriptor.
+func (b *Beneath) Close() error { return unix.Close(b.fd) }
+
+// rel returns path relative to the root; "." for the root itself.
+func (b *Beneath) rel(path string) (string, error) {
+	r, err := filepath.Rel(b.root, filepath.Clean(path))
+	if err != nil || r == ".." || strings.HasPrefix(r, "../") || filepath.IsAbs(r) {
+		return "", fmt.Errorf("%s: %w %s", path, ErrOutsideRoot, b.root)
+	}
+	return r, nil
+}
+
+// open opens rel below the root with flags.
+func (b *Beneath) open(path, rel string, flags uint64) (int, error) {
+	fd, err := unix.Openat2(b.fd, rel, &unix.OpenHow{Flags: flags | unix.O_CLOEXEC, Resolve: resolveFlags})
+	if err != nil {
+		return -1, b.explain(path, rel, "open", err)
+	}
+	return fd, nil
+}
+
+// explain turns ELOOP and EXDEV into errors that name the symlink found
+// and its target; other errors become *fs.PathError as os returns them.
+func (b *Beneath) explain(path, rel, op string, err error) error {
+	if !errors.Is(err, unix.ELOOP) && !errors.Is(err, unix.EXDEV) {
+		return &fs.PathError{Op: op, Path: path, Err: err}
+	}
+	p := b.root
+	for _, c := range strings.Split(rel, "/") {
+		p = filepath.Join(p, c)
+		if t, lerr := os.Readlink(p); lerr == nil {
+			return fmt.Errorf("%s: %w: %s -> %s", path, ErrSymlinkInPath, p, t)
+		}
+	}
+	return &fs.PathError{Op: op, Path: path, Err: err}
+}
+
+// parent opens the directory holding rel (O_PATH) and returns it with the
+// last component.
+func (b *Beneath) parent(path, rel string) (int, string, error) {
+	dir, base := filepath.Split(rel)
+	if dir == "" {
+		dir = "."
+	}
+	fd, err := b.open(path, strings.TrimSuffix(dir, "/"), unix.O_PATH|unix.O_DIRECTORY)
+	return fd, base, err
+}
+
+// ReadFile reads the regular file at path, of at most max bytes.
+func (b *Beneath) ReadFile(path string, max int64) ([]byte, error) {
+	rel, err := b.rel(path)
+	if err != nil {
+		return nil, err
+	}
+	pfd, base, err := b.parent(path, rel)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(pfd)
+	var st unix.Stat_t
+	if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return nil, &fs.PathError{Op: "lstat", Path: path, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, Stat{Mode: st.Mode}.Type())
+	}
+	if st.Size > max {
+		return nil, fmt.Errorf("%s: %w (%d bytes, over %d)", path, ErrTooLarge, st.Size, max)
+	}
+	fd, err := unix.Openat2(pfd, base, &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC, Resolve: resolveFlags})
+	if err != nil {
+		return nil, b.explain(path, rel, "open", err)
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	var got unix.Stat_t
+	if err := unix.Fstat(fd, &got); err != nil {
+		return nil, &fs.PathError{Op: "fstat", Path: path, Err: err}
+	}
+	if got.Dev != st.Dev || got.Ino != st.Ino || got.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, fmt.Errorf("%s: %w", path, ErrChanged)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s: %w (over %d bytes)", path, ErrTooLarge, max)
+	}
+	return data, nil
+}
+
+// ReadDir lists the directory at path, sorted by name.
+func (b *Beneath) ReadDir(path string) ([]fs.DirEntry, error) {
+	rel, err := b.rel(path)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := b.open(path, rel, unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		return nil, err
+	}
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	ents, err := f.ReadDir(-1)
+	sort.Slice(ents, func(i, j int) bool { return ents[i].Name() < ents[j].Name() })
+	return ents, err
+}
+
+// Lstat stats path without following a symlink, in it or at its end.
+func (b *Beneath) Lstat(path string) (fs.FileInfo, error) {
+	rel, err := b.rel(path)
+	if err != nil {
+		return nil, err
+	}
+	if rel == "." {
+		return os.Lstat(b.root)
+	}
+	pfd, base, err := b.parent(path, rel)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(pfd)
+	fi, err := os.Lstat("/proc/self/fd/" + strconv.Itoa(pfd) + "/" + base)
+	if err != nil {
+		return nil, &fs.PathError{Op: "lstat", Path: path, Err: errors.Unwrap(err)}
+	}
+	return fi, nil
+}
