@@ -1,7 +1,7 @@
 package main
 
 import (
-	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/mounts"
 	"github.com/dlayer/dlayer/report"
 	"github.com/urfave/cli/v2"
 )
@@ -41,7 +41,7 @@ func mountsCommand() *cli.Command {
 			if err != nil {
 				return cli.Exit(err.Error(), exitUsage)
 			}
-			r, err := s.ScanMounts(inspect.MountsOptions{Tables: tables, SysRoot: sysRoot})
+			r, err := mounts.Map(s, mounts.Options{Tables: tables, SysRoot: sysRoot})
 			if err != nil {
 				return cli.Exit(err.Error(), exitUsage)
 			}

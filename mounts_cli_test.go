@@ -11,6 +11,7 @@ import (
 
 	"github.com/dlayer/dlayer/fixtures"
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/mounts"
 )
 
 // demoMountinfo writes a mountinfo file for the demo store: web mounted
@@ -96,15 +97,15 @@ func TestMountsCLIJSON(t *testing.T) {
 	if code != 1 {
 		t.Fatalf("exit %d", code)
 	}
-	var r inspect.MountsReport
+	var r mounts.Report
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Mounts) != 2 || len(r.Findings) != 1 || r.Findings[0].Kind != inspect.MountLeaked || len(r.Warnings) != 1 {
+	if len(r.Mounts) != 2 || len(r.Findings) != 1 || r.Findings[0].Kind != mounts.Leaked.String() || len(r.Warnings) != 1 {
 		t.Fatalf("got %+v", r)
 	}
 	for _, m := range r.Mounts {
-		want := map[string]string{"web": inspect.MountStateRunning, "batch": inspect.MountStateStopped}[m.Container.Name]
+		want := map[string]mounts.State{"web": mounts.StateRunning, "batch": mounts.StateStopped}[m.Container.Name]
 		if m.State != want || len(m.LowerLayers) != len(m.StoreLowerLayers) || len(m.Seen) != 1 || m.Seen[0].Line < 2 {
 			t.Errorf("%s: %+v", m.Container.Name, m)
 		}
@@ -121,11 +122,11 @@ func TestMountsCLILive(t *testing.T) {
 	}
 	for _, src := range []string{strconv.Itoa(os.Getpid()), "auto"} {
 		out, errOut, code := runCLI("--root", b.Root, "--mountinfo", src, "--format", "json", "mounts")
-		var r inspect.MountsReport
+		var r mounts.Report
 		if err := json.Unmarshal([]byte(out), &r); err != nil {
 			t.Fatalf("%s: %v\n%s", src, err, errOut)
 		}
-		if code != 1 || len(r.Mounts) != 0 || len(r.Findings) != 1 || r.Findings[0].Kind != inspect.MountMissing {
+		if code != 1 || len(r.Mounts) != 0 || len(r.Findings) != 1 || r.Findings[0].Kind != mounts.Missing.String() {
 			t.Errorf("--mountinfo %s: exit %d, %+v", src, code, r)
 		}
 		if len(r.Tables) == 0 || r.Tables[0].Namespace != ns || r.Tables[0].Mounts == 0 {

@@ -130,7 +130,7 @@ func (d driver) IsShortLink(string) bool { return false }
 // writable branch is the upper; the others are the lowers.
 func (d driver) DecodeMount(m mountinfo.Mount, _, sysRoot string) (backend.MountDirs, *backend.MountProblem, bool) {
 	var md backend.MountDirs
-	if m.FSType != "aufs" {
+	if !d.MountsFSType(m) {
 		return md, nil, false
 	}
 	a, err := m.Aufs()
@@ -155,3 +155,6 @@ func (d driver) DecodeMount(m mountinfo.Mount, _, sysRoot string) (backend.Mount
 	}
 	return md, warn, true
 }
+
+// MountsFSType: the driver mounts its layers as aufs mounts.
+func (d driver) MountsFSType(m mountinfo.Mount) bool { return m.FSType == "aufs" }

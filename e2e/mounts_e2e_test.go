@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/dlayer/dlayer/fixtures/engine"
-	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/mounts"
 )
 
 // TestMountsE2E runs dlayer mounts against a private real engine: every
@@ -67,7 +67,7 @@ func TestMountsE2E(t *testing.T) {
 				t.Fatalf("--mountinfo %s: exit %d, %d mounts, findings %+v", src, code, len(r.Mounts), r.Findings)
 			}
 			for _, n := range []string{"run1", "run2"} {
-				checkMountMatchesInspect(t, r, root, ci[n], inspect.MountStateRunning)
+				checkMountMatchesInspect(t, r, root, ci[n], mounts.StateRunning)
 			}
 			switch src {
 			case "auto":
@@ -122,27 +122,27 @@ func TestMountsE2E(t *testing.T) {
 		if code != 1 {
 			t.Errorf("exit %d, want 1", code)
 		}
-		leak := checkMountMatchesInspect(t, r, root, ci["run2"], inspect.MountStateStopped)
-		if leak != nil && !slices.Contains(leak.Problems, inspect.MountLeaked) {
-			t.Errorf("run2: problems %v, want %s", leak.Problems, inspect.MountLeaked)
+		leak := checkMountMatchesInspect(t, r, root, ci["run2"], mounts.StateStopped)
+		if leak != nil && !slices.Contains(leak.Problems, mounts.Leaked) {
+			t.Errorf("run2: problems %v, want %s", leak.Problems, mounts.Leaked)
 		}
-		var cm *inspect.StoreMount
+		var cm *mounts.Mount
 		for i := range r.Mounts {
 			if r.Mounts[i].MountPoint == created["MergedDir"] {
 				cm = &r.Mounts[i]
 			}
 		}
-		if cm == nil || cm.State != inspect.MountStateCreated || cm.Container.ID != ci["created"].ID ||
-			!slices.Contains(cm.Problems, inspect.MountLeaked) || !slices.Contains(cm.Problems, inspect.MountLowerMismatch) {
+		if cm == nil || cm.State != mounts.StateCreated || cm.Container.ID != ci["created"].ID ||
+			!slices.Contains(cm.Problems, mounts.Leaked) || !slices.Contains(cm.Problems, mounts.LowerMismatch) {
 			t.Errorf("created: %+v", cm)
 		}
 		want := map[string]string{ // finding kind → path
-			inspect.MountLeaked + " " + run2["MergedDir"]:                         "",
-			inspect.MountLeaked + " " + created["MergedDir"]:                      "",
-			inspect.MountLowerMismatch + " " + created["MergedDir"]:               "",
-			inspect.MountUpperMismatch + " " + run2["MergedDir"]:                  "",
-			inspect.MountUpperMismatch + " " + created["MergedDir"]:               "",
-			inspect.MountMissing + " " + ci["run1"].GraphDriver.Data["MergedDir"]: "",
+			mounts.Leaked.String() + " " + run2["MergedDir"]:                         "",
+			mounts.Leaked.String() + " " + created["MergedDir"]:                      "",
+			mounts.LowerMismatch.String() + " " + created["MergedDir"]:               "",
+			mounts.UpperMismatch.String() + " " + run2["MergedDir"]:                  "",
+			mounts.UpperMismatch.String() + " " + created["MergedDir"]:               "",
+			mounts.Missing.String() + " " + ci["run1"].GraphDriver.Data["MergedDir"]: "",
 		}
 		for _, f := range r.Findings {
 			k := f.Kind + " " + f.Path
@@ -165,7 +165,7 @@ func TestMountsE2E(t *testing.T) {
 
 // checkMountMatchesInspect finds the mount at the container's MergedDir
 // and compares it with docker inspect: container, state, lower dirs.
-func checkMountMatchesInspect(t *testing.T, r *inspect.MountsReport, root string, c engine.ContainerJSON, state string) *inspect.StoreMount {
+func checkMountMatchesInspect(t *testing.T, r *mounts.Report, root string, c engine.ContainerJSON, state mounts.State) *mounts.Mount {
 	t.Helper()
 	g := c.GraphDriver.Data
 	for i := range r.Mounts {
@@ -181,7 +181,7 @@ func checkMountMatchesInspect(t *testing.T, r *inspect.MountsReport, root string
 			m.Container.Layer != "rw" || !m.Merged || strings.Join(diffs, ":") != g["LowerDir"] {
 			t.Errorf("%s: %+v\nlower layers %v; docker inspect: %v", c.Name, m, diffs, g)
 		}
-		if state == inspect.MountStateRunning && (m.UpperDir != g["UpperDir"] || m.WorkDir != g["WorkDir"]) {
+		if state == mounts.StateRunning && (m.UpperDir != g["UpperDir"] || m.WorkDir != g["WorkDir"]) {
 			t.Errorf("%s: upper %s work %s; docker inspect: %v", c.Name, m.UpperDir, m.WorkDir, g)
 		}
 		return m
@@ -214,10 +214,10 @@ func mountOverlay(t *testing.T, target, lower string) {
 }
 
 // mountsJSON runs dlayer mounts --format json.
-func mountsJSON(t *testing.T, root, mountinfo string) (*inspect.MountsReport, int) {
+func mountsJSON(t *testing.T, root, mountinfo string) (*mounts.Report, int) {
 	t.Helper()
 	out, errOut, code := runCLI("--root", root, "--daemon", "off", "--mountinfo", mountinfo, "--format", "json", "mounts")
-	var r inspect.MountsReport
+	var r mounts.Report
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("--mountinfo %s: exit %d: %v\n%s", mountinfo, code, err, errOut)
 	}

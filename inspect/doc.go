@@ -7,7 +7,8 @@
 // checks chain IDs, and computes the union view of a container's layers:
 // what each entry of the writable layer did (explain) and the changes
 // `docker diff` would list (diff). Given mount tables read by package
-// mountinfo, it maps the overlay and aufs mounts of the store's layers to
-// their containers and flags leaked or missing ones (mounts). It returns
-// plain values; it never prints and never writes.
+// mountinfo, it decodes the live mounts of the store's drivers
+// (DecodeMount, LiveMounts); package inspect/mounts maps them to their
+// containers and flags leaked or missing ones. It returns plain values; it
+// never prints and never writes.
 package inspect

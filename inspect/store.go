@@ -158,9 +158,10 @@ func (s *Store) driverNamed(name string) (backend.Driver, bool) {
 	return b.Open(s.Root, s.fs), true
 }
 
-// stores returns the store of every driver the root holds, this one
-// first, then the others in the registry's order.
-func (s *Store) stores() []*Store {
+// Stores returns the store of every driver the root holds, this one
+// first, then the others in the registry's order; they share one read of
+// the containers.
+func (s *Store) Stores() []*Store {
 	out := []*Store{s}
 	for _, n := range s.reg.Names() {
 		if o, ok := s.siblings[n]; ok && o != s {
@@ -170,9 +171,10 @@ func (s *Store) stores() []*Store {
 	return out
 }
 
-// drivers returns every registered driver bound to the root, the store's
-// own first.
-func (s *Store) drivers() []backend.Driver {
+// Drivers returns every registered driver bound to the root, the store's
+// own first, whether or not the root holds its store (a mount or a path
+// may name a driver dir whose metadata is gone).
+func (s *Store) Drivers() []backend.Driver {
 	out := []backend.Driver{s.graph}
 	for _, n := range s.reg.Names() {
 		if string(n) != s.Driver {
@@ -213,11 +215,6 @@ func (s *Store) Metadata() backend.Metadata { return s.meta }
 
 // Home returns the driver's directory under the data root.
 func (s *Store) Home() string { return s.graph.Home() }
-
-func isDir(p string) bool {
-	fi, err := os.Stat(p)
-	return err == nil && fi.IsDir()
-}
 
 // FS is the opener every read under the root goes through.
 func (s *Store) FS() layerfs.Opener { return s.fs }

@@ -58,7 +58,7 @@ func (s *Store) Whose(arg string, opt WhoseOptions) (*WhoseAnswer, error) {
 // home, or where its metadata lives); s for the rest.
 func (s *Store) storeOfPath(parts []string) *Store {
 	p := strings.Join(parts, "/") + "/"
-	for _, st := range s.stores() {
+	for _, st := range s.Stores() {
 		for _, dir := range []string{st.graph.Home(), st.meta.Path()} {
 			if rel, err := filepath.Rel(s.Root, dir); err == nil && strings.HasPrefix(p, rel+"/") {
 				return st

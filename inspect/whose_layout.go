@@ -42,7 +42,7 @@ const (
 // whoseLayoutAt returns the layout of the driver whose home is the data
 // root's entry first.
 func (s *Store) whoseLayoutAt(first string) (whoseLayout, bool) {
-	for _, d := range s.drivers() {
+	for _, d := range s.Drivers() {
 		if rel, err := filepath.Rel(s.Root, d.Home()); err == nil && rel == first {
 			return whoseLayout{Name: string(d.Name()), Dir: rel, d: d}, true
 		}

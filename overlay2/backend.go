@@ -118,7 +118,7 @@ func (d driver) IsShortLink(name string) bool { return validLink(name) }
 // fit in a page) are resolved against home.
 func (d driver) DecodeMount(m mountinfo.Mount, home, _ string) (backend.MountDirs, *backend.MountProblem, bool) {
 	var md backend.MountDirs
-	if m.FSType != "overlay" {
+	if !d.MountsFSType(m) {
 		return md, nil, false
 	}
 	ov, err := m.Overlay()
@@ -148,3 +148,6 @@ func cleanOrEmpty(p string) string {
 	}
 	return filepath.Clean(p)
 }
+
+// MountsFSType: the driver mounts its layers as overlay mounts.
+func (d driver) MountsFSType(m mountinfo.Mount) bool { return m.FSType == "overlay" }

@@ -2,11 +2,11 @@ package report
 
 import (
 	"io"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/mounts"
 )
 
 // MountsOptions control the mounts table.
@@ -17,7 +17,7 @@ type MountsOptions struct {
 
 // Mounts writes a mounts report: the tables read, one row per mount, the
 // problems with their messages, and with Long each mount's details.
-func Mounts(w io.Writer, r *inspect.MountsReport, opt MountsOptions) error {
+func Mounts(w io.Writer, r *mounts.Report, opt MountsOptions) error {
 	p := &printer{w: w}
 	p.f("Mount tables read:\n")
 	for _, t := range r.Tables {
@@ -43,8 +43,8 @@ func Mounts(w io.Writer, r *inspect.MountsReport, opt MountsOptions) error {
 	} else {
 		rows := make([][]string, 0, len(r.Mounts))
 		for _, m := range r.Mounts {
-			rows = append(rows, []string{Escape(verifyShortPath(r.Root, m.MountPoint)), mountContainer(m), m.State,
-				mountLowers(m), m.Propagation, mountDash(strings.Join(m.Namespaces(), ", ")), mountDash(strings.Join(m.Problems, ", "))})
+			rows = append(rows, []string{Escape(verifyShortPath(r.Root, m.MountPoint)), mountContainer(m), m.State.String(),
+				mountLowers(m), m.Propagation, mountDash(strings.Join(m.Namespaces(), ", ")), mountDash(mountProblems(m.Problems))})
 		}
 		if err := table(w, []string{"mount point", "container", "state", "lowers", "propagation", "namespace", "problems"}, rows); err != nil {
 			return err
@@ -57,25 +57,24 @@ func Mounts(w io.Writer, r *inspect.MountsReport, opt MountsOptions) error {
 	}
 	if opt.Long {
 		for _, m := range r.Mounts {
-			mountDetails(p, r.Root, m)
+			mountDetails(p, m)
 		}
 	}
 	return p.err
 }
 
 // MountsSummary is the one-line summary of a mounts report.
-func MountsSummary(r *inspect.MountsReport) string {
+func MountsSummary(r *mounts.Report) string {
 	var b strings.Builder
 	b.WriteString("dlayer mounts " + Escape(r.Root) + ": " + mountCount(len(r.Mounts), "mount"))
-	states := map[string]int{}
+	states := map[mounts.State]int{}
 	for _, m := range r.Mounts {
 		states[m.State]++
 	}
 	var parts []string
-	for _, s := range []string{inspect.MountStateRunning, inspect.MountStateStopped, inspect.MountStateCreated,
-		inspect.MountStateRemoved, inspect.MountStateUnknown} {
+	for _, s := range mounts.States() {
 		if states[s] > 0 {
-			parts = append(parts, strconv.Itoa(states[s])+" "+s)
+			parts = append(parts, strconv.Itoa(states[s])+" "+s.String())
 		}
 	}
 	if len(parts) > 0 {
@@ -97,10 +96,10 @@ func MountsSummary(r *inspect.MountsReport) string {
 }
 
 // MountsJSON writes the report as one JSON object.
-func MountsJSON(w io.Writer, r *inspect.MountsReport) error {
+func MountsJSON(w io.Writer, r *mounts.Report) error {
 	out := *r
 	if out.Tables == nil {
-		out.Tables = []inspect.MountTable{}
+		out.Tables = []mounts.Table{}
 	}
 	if out.Findings == nil {
 		out.Findings = []inspect.Finding{}
@@ -108,7 +107,7 @@ func MountsJSON(w io.Writer, r *inspect.MountsReport) error {
 	if out.Warnings == nil {
 		out.Warnings = []inspect.Finding{}
 	}
-	out.Mounts = make([]inspect.StoreMount, len(r.Mounts))
+	out.Mounts = make([]mounts.Mount, len(r.Mounts))
 	for i, m := range r.Mounts {
 		m.MountPoint, _ = jsonString(m.MountPoint)
 		m.UpperDir, _ = jsonString(m.UpperDir)
@@ -120,7 +119,7 @@ func MountsJSON(w io.Writer, r *inspect.MountsReport) error {
 }
 
 // mountDetails is the --long block of one mount.
-func mountDetails(p *printer, root string, m inspect.StoreMount) {
+func mountDetails(p *printer, m mounts.Mount) {
 	p.f("\n%s\n", Escape(m.MountPoint))
 	kv := func(k, v string) {
 		if v != "" {
@@ -129,7 +128,7 @@ func mountDetails(p *printer, root string, m inspect.StoreMount) {
 	}
 	kv("fstype", m.FSType)
 	if m.Container != nil {
-		kv("container", m.Container.ID+" "+Escape(m.Container.Name)+" ("+m.Container.Layer+" layer, "+mountDash(m.Container.Status)+")")
+		kv("container", m.Container.ID+" "+Escape(m.Container.Name)+" ("+m.Container.Layer.String()+" layer, "+mountDash(m.Container.Status)+")")
 	}
 	kv("layer", m.Driver+" "+m.LayerID)
 	kv("upper", Escape(m.UpperDir))
@@ -148,7 +147,11 @@ func mountDetails(p *printer, root string, m inspect.StoreMount) {
 		kv("store lower", mountLayerIDs(m.StoreLowerLayers))
 	}
 	if m.Relative {
-		kv("relative", "the kernel shows paths relative to the driver home (long layer chain); resolved against "+Escape(filepath.Join(root, m.Driver)))
+		v := "the kernel shows paths relative to the driver home (long layer chain)"
+		if m.ResolvedIn != "" {
+			v += "; resolved against " + Escape(m.ResolvedIn)
+		}
+		kv("relative", v)
 	}
 	kv("options", Escape(m.Options))
 	for _, s := range m.Seen {
@@ -164,7 +167,7 @@ func mountShortLayer(id string) string {
 	return shortID(id)
 }
 
-func mountContainer(m inspect.StoreMount) string {
+func mountContainer(m mounts.Mount) string {
 	c := m.Container
 	if c == nil {
 		return "-"
@@ -173,18 +176,26 @@ func mountContainer(m inspect.StoreMount) string {
 	if c.Name != "" {
 		s = Escape(c.Name) + " (" + s + ")"
 	}
-	if c.Layer != "rw" {
-		s += " " + c.Layer
+	if c.Layer != mounts.RoleRW {
+		s += " " + c.Layer.String()
 	}
 	return s
 }
 
-func mountLowers(m inspect.StoreMount) string {
+func mountLowers(m mounts.Mount) string {
 	s := strconv.Itoa(len(m.LowerDirs))
 	if m.Relative {
 		s += " (relative)"
 	}
 	return s
+}
+
+func mountProblems(ps []mounts.Problem) string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return strings.Join(out, ", ")
 }
 
 func mountLayerIDs(ids []string) string {

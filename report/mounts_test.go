@@ -7,30 +7,31 @@ import (
 	"testing"
 
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/mounts"
 	"github.com/dlayer/dlayer/mountinfo"
 )
 
-func mountsSample() *inspect.MountsReport {
+func mountsSample() *mounts.Report {
 	id := strings.Repeat("a", 64)
 	cid := strings.Repeat("c", 64)
-	return &inspect.MountsReport{
+	return &mounts.Report{
 		Root: "/var/lib/docker",
-		Tables: []inspect.MountTable{
+		Tables: []mounts.Table{
 			{Path: "/proc/812/mountinfo", Namespace: "mnt:[4026531832]", Procs: []string{"self[812]", "dockerd[90]"}, Mounts: 31},
 			{Path: "/proc/2000/mountinfo", Procs: []string{"dockerd[2000]"}, Error: "permission denied"},
 		},
-		Mounts: []inspect.StoreMount{{
+		Mounts: []mounts.Mount{{
 			MountPoint: "/var/lib/docker/overlay2/" + id + "/merged", FSType: "overlay", Driver: "overlay2", LayerID: id,
-			Merged: true, State: inspect.MountStateStopped,
-			Container: &inspect.MountContainer{ID: cid, Name: "we\tb", Status: "exited", Layer: "rw"},
+			Merged: true, State: mounts.StateStopped,
+			Container: &mounts.Container{ID: cid, Name: "we\tb", Status: "exited", Layer: "rw"},
 			UpperDir:  "/var/lib/docker/overlay2/" + id + "/diff", LowerDirs: []string{"/var/lib/docker/overlay2/l/ABC", "/x\xffy"},
-			LowerLayers: []string{id + "-init", ""}, StoreLowerLayers: []string{id + "-init"}, Relative: true,
+			LowerLayers: []string{id + "-init", ""}, StoreLowerLayers: []string{id + "-init"}, Relative: true, ResolvedIn: "/var/lib/docker/overlay2",
 			Branches:    []mountinfo.Branch{{Path: "/b", Perm: "ro+wh"}},
 			Propagation: "shared:2", Options: "rw,lowerdir=l/ABC",
-			Seen:     []inspect.MountSeen{{Table: "/proc/812/mountinfo", Line: 22, Namespace: "mnt:[4026531832]", MountID: 49, Propagation: "shared:2"}},
-			Problems: []string{inspect.MountLeaked},
+			Seen:     []mounts.Seen{{Table: "/proc/812/mountinfo", Line: 22, Namespace: "mnt:[4026531832]", MountID: 49, Propagation: "shared:2"}},
+			Problems: []mounts.Problem{mounts.Leaked},
 		}},
-		Findings: []inspect.Finding{{Kind: inspect.MountLeaked, Path: "/var/lib/docker/overlay2/" + id + "/merged", Message: "container we\tb is stopped"}},
+		Findings: []inspect.Finding{{Kind: mounts.Leaked.String(), Path: "/var/lib/docker/overlay2/" + id + "/merged", Message: "container we\tb is stopped"}},
 	}
 }
 
@@ -51,6 +52,7 @@ func TestMountsTable(t *testing.T) {
 		"  lower 2      /x\\xffy\n",
 		"  branch 0     /b=ro+wh\n",
 		"  store lower  aaaaaaaaaaaa-init\n",
+		"  relative     the kernel shows paths relative to the driver home (long layer chain); resolved against /var/lib/docker/overlay2\n",
 		"  seen         /proc/812/mountinfo:22 mnt:[4026531832] mount 49 shared:2\n",
 	} {
 		if !strings.Contains(out, want) {
@@ -58,7 +60,7 @@ func TestMountsTable(t *testing.T) {
 		}
 	}
 	b.Reset()
-	empty := &inspect.MountsReport{Root: "/r", Tables: []inspect.MountTable{{Path: "f", Mounts: 3}}}
+	empty := &mounts.Report{Root: "/r", Tables: []mounts.Table{{Path: "f", Mounts: 3}}}
 	if err := Mounts(&b, empty, MountsOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +100,7 @@ func TestMountsJSON(t *testing.T) {
 		t.Errorf("got %+v", got)
 	}
 	b.Reset()
-	_ = MountsJSON(&b, &inspect.MountsReport{Root: "/r"})
+	_ = MountsJSON(&b, &mounts.Report{Root: "/r"})
 	if !strings.Contains(b.String(), `"mounts": []`) || !strings.Contains(b.String(), `"findings": []`) {
 		t.Errorf("empty arrays: %s", b.String())
 	}

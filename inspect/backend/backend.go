@@ -80,6 +80,13 @@ type Driver interface {
 	// live root when --root is a copy), for relative forms; sysRoot is
 	// where sysfs is ("" reads none).
 	DecodeMount(m mountinfo.Mount, home, sysRoot string) (md MountDirs, problem *MountProblem, ok bool)
+
+	// mounts:
+
+	// MountsFSType reports whether m is of the file system type this
+	// driver mounts its layers with (overlay2: overlay), the mounts
+	// DecodeMount decodes; it does not look at m's options.
+	MountsFSType(m mountinfo.Mount) bool
 }
 
 // Layout are the paths of one layer of a driver. Fields a driver does not

@@ -1,9 +1,8 @@
-package inspect
+package mounts
 
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/dlayer/dlayer/overlay2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,12 +10,14 @@ import (
 	"testing"
 
 	"github.com/dlayer/dlayer/fixtures"
+	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/mountinfo"
+	"github.com/dlayer/dlayer/overlay2"
 )
 
 // spacedStore builds the demo store under a data root whose path has a
 // space, so every mountinfo line about it carries the kernel's \040.
-func spacedStore(t *testing.T) (*Store, *fixtures.Built) {
+func spacedStore(t *testing.T) (*inspect.Store, *fixtures.Built) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "docker data")
 	b, err := fixtures.Demo().Build(dir, fixtures.Options{})
@@ -31,7 +32,7 @@ func spacedStore(t *testing.T) (*Store, *fixtures.Built) {
 			return nil
 		})
 	})
-	s, err := Open(b.Root, fixtures.Backends(), "")
+	s, err := inspect.Open(b.Root, fixtures.Backends(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +72,7 @@ func table(t *testing.T, path, ns string, lines ...string) mountinfo.Table {
 }
 
 // absLowers is a layer's lower file made absolute, as Docker mounts it.
-func absLowers(t *testing.T, s *Store, id string) []string {
+func absLowers(t *testing.T, s *inspect.Store, id string) []string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(overlay2.Home{Dir: s.Home()}.Dir, id, "lower"))
 	if err != nil {
@@ -84,7 +85,7 @@ func absLowers(t *testing.T, s *Store, id string) []string {
 	return out
 }
 
-func mountAt(r *MountsReport, mp string) *StoreMount {
+func mountAt(r *Report, mp string) *Mount {
 	for i := range r.Mounts {
 		if r.Mounts[i].MountPoint == mp {
 			return &r.Mounts[i]
@@ -93,7 +94,7 @@ func mountAt(r *MountsReport, mp string) *StoreMount {
 	return nil
 }
 
-func kinds(fs []Finding) []string {
+func kinds(fs []inspect.Finding) []string {
 	var out []string
 	for _, f := range fs {
 		out = append(out, f.Kind)
@@ -104,7 +105,7 @@ func kinds(fs []Finding) []string {
 
 // A healthy host: the running container is mounted, seen in two mount
 // namespaces (one mount, two sightings); nothing else of the store is.
-func TestScanMountsHealthy(t *testing.T) {
+func TestMountsHealthy(t *testing.T) {
 	s, b := spacedStore(t)
 	web := b.Container("web")
 	d := overlay2.Home{Dir: s.Home()}.Dirs(web.MountID)
@@ -115,7 +116,7 @@ func TestScanMountsHealthy(t *testing.T) {
 		fmt.Sprintf("61 27 0:71 / %s rw - tmpfs shm rw", kesc(s.Path("containers", web.ID, "mounts", "shm"))),
 		line)
 	daemon := table(t, "/proc/812/mountinfo", "mnt:[2]", strings.Replace(strings.Replace(line, "49 27", "1203 1190", 1), "shared:2", "master:2", 1))
-	r, err := s.ScanMounts(MountsOptions{Tables: []mountinfo.Table{host, daemon}})
+	r, err := Map(s, Options{Tables: []mountinfo.Table{host, daemon}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestScanMountsHealthy(t *testing.T) {
 	switch {
 	case m.MountPoint != d.Merged || !m.Merged || m.Driver != "overlay2" || m.LayerID != web.MountID:
 		t.Errorf("placed wrong: %+v", m)
-	case m.State != MountStateRunning || m.Container == nil || m.Container.ID != web.ID || m.Container.Name != "web" ||
+	case m.State != StateRunning || m.Container == nil || m.Container.ID != web.ID || m.Container.Name != "web" ||
 		m.Container.Layer != "rw" || m.Container.Status != "running":
 		t.Errorf("container: %+v %+v", m.State, m.Container)
 	case m.UpperDir != d.Diff || m.WorkDir != d.Work || m.Relative:
@@ -145,7 +146,7 @@ func TestScanMountsHealthy(t *testing.T) {
 }
 
 // Every problem at once, each found with its kind and mount.
-func TestScanMountsProblems(t *testing.T) {
+func TestMountsProblems(t *testing.T) {
 	s, b := spacedStore(t)
 	batch, fresh, web := b.Container("batch"), b.Container("fresh"), b.Container("web")
 	home := overlay2.Home{Dir: s.Home()}.Dir
@@ -173,12 +174,14 @@ func TestScanMountsProblems(t *testing.T) {
 		// a bad line.
 		"56 27 0:46 / /x rw",
 	}
-	r, err := s.ScanMounts(MountsOptions{Tables: []mountinfo.Table{table(t, "mi", "", lines...)}})
+	r, err := Map(s, Options{Tables: []mountinfo.Table{table(t, "mi", "", lines...)}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantKinds := []string{MountLeaked, MountLeaked, MountLeaked, MountLeaked, MountLeaked, MountLowerMismatch,
-		MountUpperMismatch, MountMissing, MountUpperShared}
+	var wantKinds []string
+	for _, k := range []Problem{Leaked, Leaked, Leaked, Leaked, Leaked, LowerMismatch, UpperMismatch, Missing, UpperShared} {
+		wantKinds = append(wantKinds, k.String())
+	}
 	slices.Sort(wantKinds)
 	if got := kinds(r.Findings); !slices.Equal(got, wantKinds) {
 		t.Errorf("findings %v\nwant %v\n%+v", got, wantKinds, r.Findings)
@@ -191,7 +194,7 @@ func TestScanMountsProblems(t *testing.T) {
 			t.Errorf("warning %+v should name mi:6 or mi:7", w)
 		}
 	}
-	check := func(mp, state, container, layer string, problems ...string) {
+	check := func(mp string, state State, container, layer string, problems ...Problem) {
 		t.Helper()
 		m := mountAt(r, mp)
 		if m == nil {
@@ -200,7 +203,7 @@ func TestScanMountsProblems(t *testing.T) {
 		}
 		gotC := ""
 		if m.Container != nil {
-			gotC = m.Container.Name + "/" + m.Container.Layer
+			gotC = m.Container.Name + "/" + m.Container.Layer.String()
 		}
 		slices.Sort(problems)
 		got := slices.Clone(m.Problems)
@@ -210,12 +213,12 @@ func TestScanMountsProblems(t *testing.T) {
 				mp, m.State, gotC, m.LayerID, m.Problems, state, container, layer, problems)
 		}
 	}
-	check(bd.Merged, MountStateStopped, "batch/rw", batch.MountID, MountLeaked, MountUpperShared)
-	check("/mnt/inspect batch", MountStateStopped, "batch/rw", batch.MountID, MountUpperShared)
-	check(fd.Merged, MountStateCreated, "fresh/rw", fresh.MountID, MountLeaked, MountLowerMismatch, MountUpperMismatch)
-	check(overlay2.Home{Dir: s.Home()}.Dirs(gone).Merged, MountStateRemoved, "", gone, MountLeaked)
-	check(overlay2.Home{Dir: s.Home()}.Dirs(base.CacheID).Merged, MountStateUnknown, "", base.CacheID, MountLeaked)
-	check(overlay2.Home{Dir: s.Home()}.Dirs(batch.InitID).Merged, MountStateStopped, "batch/init", batch.InitID, MountLeaked)
+	check(bd.Merged, StateStopped, "batch/rw", batch.MountID, Leaked, UpperShared)
+	check("/mnt/inspect batch", StateStopped, "batch/rw", batch.MountID, UpperShared)
+	check(fd.Merged, StateCreated, "fresh/rw", fresh.MountID, Leaked, LowerMismatch, UpperMismatch)
+	check(overlay2.Home{Dir: s.Home()}.Dirs(gone).Merged, StateRemoved, "", gone, Leaked)
+	check(overlay2.Home{Dir: s.Home()}.Dirs(base.CacheID).Merged, StateUnknown, "", base.CacheID, Leaked)
+	check(overlay2.Home{Dir: s.Home()}.Dirs(batch.InitID).Merged, StateStopped, "batch/init", batch.InitID, Leaked)
 
 	if m := mountAt(r, bd.Merged); !m.Relative || m.UpperDir != bd.Diff || strings.Join(m.LowerLayers, ":") != strings.Join(m.StoreLowerLayers, ":") {
 		t.Errorf("relative mount not resolved against the driver home: %+v", m)
@@ -224,15 +227,15 @@ func TestScanMountsProblems(t *testing.T) {
 		t.Errorf("removed layer: %+v", m)
 	}
 	for _, f := range r.Findings {
-		if f.Kind == MountMissing && (f.Path != overlay2.Home{Dir: s.Home()}.Dirs(web.MountID).Merged || !strings.Contains(f.Message, "web")) {
+		if f.Kind == Missing.String() && (f.Path != overlay2.Home{Dir: s.Home()}.Dirs(web.MountID).Merged || !strings.Contains(f.Message, "web")) {
 			t.Errorf("missing mount finding %+v", f)
 		}
-		if f.Kind == MountLeaked && f.Path == bd.Merged && !strings.Contains(f.Message, "batch") {
+		if f.Kind == Leaked.String() && f.Path == bd.Merged && !strings.Contains(f.Message, "batch") {
 			t.Errorf("leak message %q", f.Message)
 		}
 	}
 	// Mounts are sorted by mount point; JSON has the documented fields.
-	if !slices.IsSortedFunc(r.Mounts, func(a, b StoreMount) int { return strings.Compare(a.MountPoint, b.MountPoint) }) {
+	if !slices.IsSortedFunc(r.Mounts, func(a, b Mount) int { return strings.Compare(a.MountPoint, b.MountPoint) }) {
 		t.Error("mounts not sorted")
 	}
 	js, _ := json.Marshal(r.Mounts[0])
@@ -244,24 +247,24 @@ func TestScanMountsProblems(t *testing.T) {
 }
 
 // A container whose config is gone but whose mount record and mount stay.
-func TestScanMountsRemovedContainer(t *testing.T) {
+func TestMountsRemovedContainer(t *testing.T) {
 	s, b := spacedStore(t)
 	batch := b.Container("batch")
 	if err := os.RemoveAll(s.Path("containers", batch.ID)); err != nil {
 		t.Fatal(err)
 	}
 	d := overlay2.Home{Dir: s.Home()}.Dirs(batch.MountID)
-	r, err := s.ScanMounts(MountsOptions{Tables: []mountinfo.Table{table(t, "mi", "",
+	r, err := Map(s, Options{Tables: []mountinfo.Table{table(t, "mi", "",
 		miLine(50, "40", d.Merged, "", overlayOpts(absLowers(t, s, batch.MountID), d.Diff, d.Work)))}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := r.Mounts[0]
-	if m.State != MountStateRemoved || m.Container == nil || m.Container.ID != batch.ID || m.Container.Name != "" {
+	if m.State != StateRemoved || m.Container == nil || m.Container.ID != batch.ID || m.Container.Name != "" {
 		t.Errorf("got %s %+v", m.State, m.Container)
 	}
 	// No table read at all: a running container cannot be called missing.
-	r, _ = s.ScanMounts(MountsOptions{Tables: []mountinfo.Table{{Path: "x", Err: os.ErrPermission}}})
+	r, _ = Map(s, Options{Tables: []mountinfo.Table{{Path: "x", Err: os.ErrPermission}}})
 	if len(r.Findings) != 0 || len(r.Warnings) != 1 || r.Warnings[0].Kind != "mountinfo_unreadable" {
 		t.Errorf("unread table: %+v %+v", r.Findings, r.Warnings)
 	}
@@ -269,24 +272,24 @@ func TestScanMountsRemovedContainer(t *testing.T) {
 
 // A data root reached through a symlink: the kernel shows the resolved
 // path, and the mount is still the store's.
-func TestScanMountsSymlinkedRoot(t *testing.T) {
+func TestMountsSymlinkedRoot(t *testing.T) {
 	s, b := spacedStore(t)
 	link := filepath.Join(t.TempDir(), "docker")
 	if err := os.Symlink(s.Root, link); err != nil {
 		t.Fatal(err)
 	}
-	ls, err := Open(link, fixtures.Backends(), "")
+	ls, err := inspect.Open(link, fixtures.Backends(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	web := b.Container("web")
 	d := overlay2.Home{Dir: s.Home()}.Dirs(web.MountID)
-	r, err := ls.ScanMounts(MountsOptions{Tables: []mountinfo.Table{table(t, "mi", "",
+	r, err := Map(ls, Options{Tables: []mountinfo.Table{table(t, "mi", "",
 		miLine(49, "39", d.Merged, "", overlayOpts(absLowers(t, s, web.MountID), d.Diff, d.Work)))}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Mounts) != 1 || r.Mounts[0].State != MountStateRunning || len(r.Findings) != 0 {
+	if len(r.Mounts) != 1 || r.Mounts[0].State != StateRunning || len(r.Findings) != 0 {
 		t.Errorf("mounts %+v findings %+v", r.Mounts, r.Findings)
 	}
 }

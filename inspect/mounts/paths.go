@@ -1,7 +1,6 @@
-package inspect
+package mounts
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 )
@@ -53,35 +52,4 @@ func sameUnder(a, b string, root string, roots []string) bool {
 	ra, ok1 := relToRoot(roots, a)
 	rb, ok2 := relToRoot(append([]string{filepath.Clean(root)}, roots...), b)
 	return ok1 && ok2 && ra == rb
-}
-
-// matchPath reports whether rel has exactly the given elements, "*"
-// matching any one valid dir name.
-func matchPath(rel string, elems ...string) bool {
-	parts := strings.Split(rel, "/")
-	if rel == "" || len(parts) != len(elems) {
-		return false
-	}
-	for i, e := range elems {
-		if e == "*" {
-			if !validID(parts[i]) {
-				return false
-			}
-		} else if parts[i] != e {
-			return false
-		}
-	}
-	return true
-}
-
-func cleanOrEmpty(p string) string {
-	if p == "" {
-		return ""
-	}
-	return filepath.Clean(p)
-}
-
-func exists(p string) bool {
-	_, err := os.Lstat(p)
-	return err == nil
 }

@@ -1,14 +1,16 @@
-package inspect
+package mounts
 
 import (
 	"crypto/sha256"
 	"fmt"
-	"github.com/dlayer/dlayer/fixtures"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/dlayer/dlayer/fixtures"
+	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/mountinfo"
 )
 
@@ -62,19 +64,17 @@ func reverse(xs []string) []string {
 	return out
 }
 
-// openAufs opens an aufs data root. Until inspect reads aufs stores,
-// Open refuses them; the mount scan needs only Root, so a bare Store
-// stands in.
-func openAufs(t *testing.T, root string) *Store {
-	s, err := Open(root, fixtures.Backends(), "")
+// openAufs opens an aufs data root.
+func openAufs(t *testing.T, root string) *inspect.Store {
+	t.Helper()
+	s, err := inspect.Open(root, fixtures.Backends(), "")
 	if err != nil {
-		t.Logf("Open: %v (using a bare aufs Store)", err)
-		s = &Store{Root: root, Driver: "aufs"}
+		t.Fatal(err)
 	}
 	return s
 }
 
-func TestScanMountsAufs(t *testing.T) {
+func TestMountsAufs(t *testing.T) {
 	h := func(s string) string { return fmt.Sprintf("%x", sha256.Sum256([]byte(s))) }
 	l0, l1 := h("base"), h("app")
 	runID, runMount, exID, exMount := h("run-ctr"), h("run-mount-x"), h("exited-ctr"), h("exited-mnt")
@@ -104,7 +104,7 @@ func TestScanMountsAufs(t *testing.T) {
 			diff(exMount)+"=rw:"+diff(exMount+"-init")+"=ro+wh:"+diff(l0)+"=ro+wh"),
 		// another host's aufs: not this store's.
 		line(460, "/var/lib/docker/aufs/mnt/"+h("other"), "si=77"))
-	r, err := s.ScanMounts(MountsOptions{Tables: []mountinfo.Table{tb}, SysRoot: sys})
+	r, err := Map(s, Options{Tables: []mountinfo.Table{tb}, SysRoot: sys})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,14 +115,14 @@ func TestScanMountsAufs(t *testing.T) {
 	if run == nil || ex == nil {
 		t.Fatalf("mounts %+v", r.Mounts)
 	}
-	if run.Driver != "aufs" || !run.Merged || run.LayerID != runMount || run.State != MountStateRunning ||
+	if run.Driver != "aufs" || !run.Merged || run.LayerID != runMount || run.State != StateRunning ||
 		run.Container.ID != runID || run.UpperDir != diff(runMount) || len(run.Branches) != 4 || len(run.Problems) != 0 {
 		t.Errorf("running: %+v", run)
 	}
 	if want := runMount + "-init " + l1 + " " + l0; strings.Join(run.LowerLayers, " ") != want || strings.Join(run.StoreLowerLayers, " ") != want {
 		t.Errorf("running lowers %v store %v", run.LowerLayers, run.StoreLowerLayers)
 	}
-	if ex.State != MountStateStopped || ex.Container.ID != exID || strings.Join(ex.Problems, ",") != MountLeaked+","+MountLowerMismatch {
+	if ex.State != StateStopped || ex.Container.ID != exID || !slices.Equal(ex.Problems, []Problem{Leaked, LowerMismatch}) {
 		t.Errorf("exited: %s %v", ex.State, ex.Problems)
 	}
 	if len(r.Findings) != 2 || len(r.Warnings) != 0 {
@@ -131,12 +131,12 @@ func TestScanMountsAufs(t *testing.T) {
 
 	// Without sysfs the si-only mount is still placed by its mount point,
 	// with a warning that its branches are unknown.
-	r, err = s.ScanMounts(MountsOptions{Tables: []mountinfo.Table{tb}, SysRoot: t.TempDir()})
+	r, err = Map(s, Options{Tables: []mountinfo.Table{tb}, SysRoot: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	run = mountAt(r, filepath.Join(root, "aufs", "mnt", runMount))
-	if run == nil || run.State != MountStateRunning || run.UpperDir != "" || len(r.Warnings) != 1 ||
+	if run == nil || run.State != StateRunning || run.UpperDir != "" || len(r.Warnings) != 1 ||
 		r.Warnings[0].Kind != "aufs_branches_unknown" || r.Warnings[0].Path != "mi:1" {
 		t.Errorf("no sysfs: %+v warnings %+v", run, r.Warnings)
 	}

@@ -1,0 +1,175 @@
+package mounts
+
+import (
+	"path/filepath"
+	"strings"
+
+	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/backend"
+	"github.com/dlayer/dlayer/mountinfo"
+)
+
+// storeMount describes m when a driver decodes it and one of its dirs lies
+// under the data root (ok). A warning says what of m could not be parsed
+// or resolved.
+func (mp *mapper) storeMount(m mountinfo.Mount) (Mount, *inspect.Finding, bool) {
+	sm := Mount{MountPoint: m.MountPoint, FSType: m.FSType, Options: m.SuperOptionsRaw,
+		LowerDirs: []string{}, key: m.MajorMinor + "\x00" + m.Root + "\x00" + m.MountPoint}
+	mpRoot, mpUnder := underRoot(mp.roots, m.MountPoint)
+	dm, ok := mp.s.DecodeMount(m, mpRoot, mp.sysRoot)
+	if !ok {
+		return sm, nil, false // not a driver's, or relative to a cwd we cannot know
+	}
+	var warn *inspect.Finding
+	if dm.Problem != nil {
+		warn = &inspect.Finding{Kind: dm.Problem.Kind, Message: dm.Problem.Message}
+	}
+	sm.UpperDir, sm.WorkDir, sm.Relative, sm.Branches = dm.Upper, dm.Work, dm.Relative, dm.Branches
+	if dm.Relative {
+		sm.ResolvedIn = dm.Home
+	}
+	sm.LowerDirs = append(append(sm.LowerDirs, dm.Lowers...), dm.Data...)
+	ok = mpUnder
+	for _, d := range append([]string{sm.UpperDir, sm.WorkDir}, sm.LowerDirs...) {
+		if _, u := underRoot(mp.roots, d); u && d != "" {
+			ok = true
+		}
+	}
+	if !ok {
+		return sm, warn, false
+	}
+	mp.placeLayer(&sm, m, dm.Problem == nil || !dm.Problem.Malformed)
+	return sm, warn, true
+}
+
+// placeLayer finds the mount's driver and layer from its mount point (when
+// it is a layer's mount point in the home of a driver that mounts m's
+// file system type) or its upper dir, and, when its options parsed,
+// resolves its lower dirs to layers and reads what the store says they
+// should be.
+func (mp *mapper) placeLayer(sm *Mount, m mountinfo.Mount, parsed bool) {
+	mpRel, _ := relToRoot(mp.roots, sm.MountPoint)
+	up, _ := relToRoot(mp.roots, sm.UpperDir)
+	if d, p, ok := mp.placePath(mpRel); ok && p.Kind == backend.PathLayerMountpoint && d.MountsFSType(m) {
+		sm.drv, sm.LayerID, sm.Merged = d, p.ID, true
+	} else if d, p, ok := mp.placePath(up); ok && p.Kind == backend.PathLayerContent {
+		sm.drv, sm.LayerID = d, p.ID
+	}
+	if sm.drv != nil {
+		sm.Driver = sm.drv.Name().String()
+	}
+	if !parsed {
+		return
+	}
+	sm.LowerLayers = []string{}
+	for _, d := range sm.LowerDirs {
+		sm.LowerLayers = append(sm.LowerLayers, mp.lowerLayer(d))
+	}
+	if sm.LayerID == "" || !mp.isDir(sm.drv.Layout(sm.LayerID).Dir) {
+		return
+	}
+	sm.StoreLowerLayers = storeLowers(sm.drv, sm.LayerID)
+	// A committed (image) layer mounted on its own may be mounted
+	// read-only, its own content dir uppermost among the lowers (moby
+	// overlay2 Get).
+	if sm.StoreLowerLayers != nil && sm.UpperDir == "" && sm.drv.Terms().ReadOnlyMountIncludesSelf {
+		sm.StoreLowerLayers = append([]string{sm.LayerID}, sm.StoreLowerLayers...)
+	}
+}
+
+// placePath finds the driver whose home a root-relative path lies in
+// ("<home>/<id>/…") and has it parse the rest.
+func (mp *mapper) placePath(rel string) (backend.Driver, backend.Path, bool) {
+	if rel == "" {
+		return nil, backend.Path{}, false
+	}
+	for _, d := range mp.s.Drivers() {
+		home, err := filepath.Rel(mp.s.Root, d.Home())
+		if err != nil {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(rel, home+"/"); ok {
+			return d, d.ParsePath(strings.Split(rest, "/")), true
+		}
+	}
+	return nil, backend.Path{}, false
+}
+
+// lowerLayer is the layer a mounted lower dir is: a short link read as
+// text, or a layer's content dir; "" when it is none of the store's.
+func (mp *mapper) lowerLayer(dir string) string {
+	rel, ok := relToRoot(mp.roots, dir)
+	if !ok {
+		return ""
+	}
+	d, p, ok := mp.placePath(rel)
+	switch {
+	case !ok:
+		return ""
+	case p.Kind == backend.PathShortLink && len(p.Rel) == 0:
+		id, _, err := d.ShortLink(p.Link)
+		if err != nil {
+			return ""
+		}
+		return id
+	case p.Kind == backend.PathLayerContent:
+		return p.ID
+	}
+	return ""
+}
+
+// storeLowers reads what driver d recorded as layer id's lowers (resolved
+// through its short links); nil when that cannot be read.
+func storeLowers(d backend.Driver, id string) []string {
+	lowers, _, err := d.Lowers(id)
+	if err != nil {
+		return nil
+	}
+	out := []string{}
+	for _, lw := range lowers {
+		out = append(out, lw.ID)
+	}
+	return out
+}
+
+// attribute sets the mount's container and state from the index.
+func (mp *mapper) attribute(sm *Mount, idx *index) {
+	sm.State = StateUnknown
+	if sm.LayerID == "" {
+		return
+	}
+	own, ok := idx.owners[layerKey{sm.drv.Name(), sm.LayerID}]
+	if !ok {
+		if !mp.exists(sm.drv.Layout(sm.LayerID).Dir) {
+			sm.State = StateRemoved
+		}
+		return
+	}
+	sm.Container = &Container{ID: own.containerID, Layer: own.role}
+	c, ok := idx.containers[own.containerID]
+	if !ok {
+		sm.State = StateRemoved
+		return
+	}
+	sm.Container.Name, sm.Container.Status = c.Name, c.State.Status
+	switch c.State.Status {
+	case "running", "paused", "restarting":
+		sm.State = StateRunning
+	case "created":
+		sm.State = StateCreated
+	default:
+		sm.State = StateStopped
+	}
+}
+
+// exists reports whether p is there, through the store's opener.
+func (mp *mapper) exists(p string) bool {
+	_, err := mp.s.FS().Lstat(p)
+	return err == nil
+}
+
+// isDir reports whether p is a directory (not a link to one).
+func (mp *mapper) isDir(p string) bool {
+	fi, err := mp.s.FS().Lstat(p)
+	return err == nil && fi.IsDir()
+}
