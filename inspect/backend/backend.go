@@ -80,6 +80,28 @@ type Driver interface {
 	// live root when --root is a copy), for relative forms; sysRoot is
 	// where sysfs is ("" reads none).
 	DecodeMount(m mountinfo.Mount, home, sysRoot string) (md MountDirs, problem *MountProblem, ok bool)
+
+	// verify:
+	// ValidID reports whether id can name a layer dir of the driver (a
+	// layerdb cache-id, mount-id or init-id).
+	ValidID(id string) bool
+	// LinkFile is the file holding layer id's short link name (overlay2's
+	// <id>/link); "" for a driver without short links.
+	LinkFile(id string) string
+	// LinkTarget is what the short link of layer id must say (overlay2's
+	// l/<link> -> "../<id>/diff"); "" for a driver without short links.
+	LinkTarget(id string) string
+	// LowerRef is the entry naming layer id, whose short link is link, in
+	// the parents file of a layer stacked on it (Lower.Ref as the driver
+	// writes it): "l/<link>" on overlay2 ("" when link is unknown), the id
+	// on aufs.
+	LowerRef(id, link string) string
+	// BaseParents reports whether the driver writes a parents file for a
+	// base layer (an empty one: aufs) rather than none (overlay2).
+	BaseParents() bool
+	// Markers says how the driver keeps a layer tar's whiteouts and opaque
+	// markers in the layer dir.
+	Markers() Markers
 }
 
 // Layout are the paths of one layer of a driver. Fields a driver does not
