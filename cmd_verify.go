@@ -37,8 +37,8 @@ func verifyCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "verify",
 		Usage: "check the integrity of every image and layer on disk, more strictly than Docker does",
-		Description: "Metadata: image configs hash to their IDs; layer chains, layerdb, overlay2 link/lower/l/ files, tags\n" +
-			"and containers agree. Content (skipped with --quick): each layer's tar stream is rebuilt from\n" +
+		Description: "Metadata: image configs hash to their IDs; layer chains, layerdb, the storage driver's layer dirs,\n" +
+			"short links and parents files, tags and containers agree. Content (skipped with --quick): each layer's tar stream is rebuilt from\n" +
 			"tar-split.json.gz and the layer dir exactly as docker save does and must hash to its DiffID; each\n" +
 			"file that differs is named. Tree: the layer dir is reconciled with the tar headers (mode, setuid,\n" +
 			"owner, mtime, links, xattrs, added files, whiteouts, opaque dirs), which Docker never checks.\n\n" +
@@ -106,7 +106,7 @@ func runVerify(c *cli.Context, o verifyOptions) error {
 // verifyStore opens the store and runs the checks, with a progress line
 // on stderr when it is a terminal.
 // With --driver auto, every driver's image store the root holds is
-// verified (a host migrated from aufs to overlay2 keeps both).
+// verified (a host migrated from one driver to another keeps both).
 func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verifyOptions) (*verify.Report, error) {
 	s, err := inspect.OpenWith(g.Root, g.storeOptions())
 	if err != nil {

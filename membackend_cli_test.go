@@ -86,10 +86,18 @@ func (d memDriver) Bookkeeping(string) (string, bool) { return "", false }
 func (d memDriver) ShortLink(string) (string, string, error) {
 	return "", "", backend.ErrNoShortLinks
 }
-func (d memDriver) IsShortLink(string) bool { return false }
+func (d memDriver) IsShortLink(string) bool           { return false }
+func (d memDriver) MountsFSType(mountinfo.Mount) bool { return false }
 func (d memDriver) DecodeMount(mountinfo.Mount, string, string) (backend.MountDirs, *backend.MountProblem, bool) {
 	return backend.MountDirs{}, nil, false
 }
+
+func (d memDriver) ValidID(id string) bool       { return id != "" && !strings.ContainsAny(id, "/\x00") }
+func (d memDriver) LinkFile(string) string       { return "" }
+func (d memDriver) LinkTarget(string) string     { return "" }
+func (d memDriver) LowerRef(id, _ string) string { return id }
+func (d memDriver) BaseParents() bool            { return false }
+func (d memDriver) Markers() backend.Markers     { return aufs.New().Open(d.home, nil).Markers() }
 
 // memMeta is the backend's metadata, all in memory.
 type memMeta struct{ d memDriver }
@@ -114,6 +122,9 @@ func (x memMeta) Layer(c digest.Digest) (backend.Layer, error) {
 	return backend.Layer{}, fmt.Errorf("layer %s: %w", c, backend.ErrNotFound)
 }
 func (x memMeta) ImageIDs() ([]digest.Digest, error) { return []digest.Digest{x.d.m.imageID}, nil }
+func (x memMeta) ImageNames() ([]digest.Digest, []string, error) {
+	return []digest.Digest{x.d.m.imageID}, nil, nil
+}
 func (x memMeta) ImageConfig(id digest.Digest) ([]byte, string, error) {
 	if id != x.d.m.imageID {
 		return nil, "", fmt.Errorf("image %s: %w", id, backend.ErrNotFound)

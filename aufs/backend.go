@@ -2,6 +2,7 @@ package aufs
 
 import (
 	"path/filepath"
+	"strings"
 
 	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/layerdb"
@@ -158,3 +159,37 @@ func (d driver) DecodeMount(m mountinfo.Mount, _, sysRoot string) (backend.Mount
 
 // MountsFSType: the driver mounts its layers as aufs mounts.
 func (d driver) MountsFSType(m mountinfo.Mount) bool { return m.FSType == "aufs" }
+// verify:
+
+func (d driver) ValidID(id string) bool { return ValidID(id) }
+
+// LinkFile: aufs has no short links.
+func (d driver) LinkFile(string) string { return "" }
+
+// LinkTarget: aufs has no short links.
+func (d driver) LinkTarget(string) string { return "" }
+
+// LowerRef: a layers file names each layer by its id.
+func (d driver) LowerRef(id, _ string) string { return id }
+
+// BaseParents: a base layer has an empty layers file.
+func (d driver) BaseParents() bool { return true }
+
+func (d driver) Markers() backend.Markers { return markers{} }
+
+// markers: aufs keeps a layer tar's .wh. files as they are
+// (Terms().WhiteoutFiles), and its own .wh..wh. files at a branch root.
+type markers struct{}
+
+func (markers) Xattrs() []string                              { return nil }
+func (markers) Whiteout(layerfs.Stat, map[string][]byte) bool { return false }
+func (markers) Opaque(map[string][]byte) (string, bool)       { return "", false }
+func (markers) Forms() (whiteout, opaque string) {
+	return WhiteoutPrefix + "<name> file", OpaqueMarker + " file"
+}
+
+// RootFile: .wh..wh.aufs, .wh..wh.plnk, .wh..wh.orph (moby aufs), but
+// not the opaque marker, which is the layer's.
+func (markers) RootFile(name string) bool {
+	return strings.HasPrefix(name, MetaPrefix) && name != OpaqueMarker
+}

@@ -23,6 +23,8 @@ type metaCache struct {
 	tags      *result[tagMap]
 	mountIDs  *result[[]string]
 	mountRecs map[string]result[backend.MountRecord]
+	// verify:
+	imageNames *result[imageNames]
 }
 
 type result[T any] struct {
@@ -33,6 +35,11 @@ type result[T any] struct {
 type layerIDs struct {
 	chains []digest.Digest
 	other  []string
+}
+
+type imageNames struct {
+	ids   []digest.Digest
+	other []string
 }
 
 type rawConfig struct {
@@ -131,6 +138,14 @@ func (c *metaCache) MountIDs() ([]string, error) {
 
 func (c *metaCache) MountRecord(id string) (backend.MountRecord, error) {
 	return onceKey(&c.mu, c.mountRecs, id, func() (backend.MountRecord, error) { return c.src.MountRecord(id) })
+}
+
+func (c *metaCache) ImageNames() ([]digest.Digest, []string, error) {
+	v, err := once(&c.mu, &c.imageNames, func() (imageNames, error) {
+		ids, o, err := c.src.ImageNames()
+		return imageNames{ids, o}, err
+	})
+	return v.ids, v.other, err
 }
 
 // sharedCache keeps what every driver's store of one root shares: the

@@ -17,12 +17,18 @@ type VerifyOptions struct {
 	Quiet bool
 }
 
-// verifyHelp says, once per kind present, what a kind means and whether
-// Docker would notice it.
-var verifyHelp = map[verify.Check]string{
-	verify.CheckMetadata: "metadata: the image, layer and container records disagree with each other or with the overlay2 dirs",
-	verify.CheckContent:  "content: Docker's own check (rebuilding the layer's tar stream, as docker save and push do) fails on this layer",
-	verify.CheckTree:     "tree: the layer dir differs from its tar in what the DiffID does not cover; Docker never notices",
+// verifyHelp says, once per group of checks present, what its findings
+// mean and whether Docker would notice them.
+func verifyHelp(c verify.Check) string {
+	switch c {
+	case verify.CheckMetadata:
+		return "metadata: the image, layer and container records disagree with each other or with the storage driver's dirs"
+	case verify.CheckContent:
+		return "content: Docker's own check (rebuilding the layer's tar stream, as docker save and push do) fails on this layer"
+	case verify.CheckTree:
+		return "tree: the layer dir differs from its tar in what the DiffID does not cover; Docker never notices"
+	}
+	return c.String()
 }
 
 // Verify writes a verify report as a table of findings, a summary line and
@@ -32,7 +38,7 @@ func Verify(w io.Writer, r *verify.Report, opt VerifyOptions) error {
 	if len(r.Findings) > 0 {
 		rows := make([][]string, 0, len(r.Findings))
 		for _, f := range r.Findings {
-			rows = append(rows, []string{string(f.Kind), verifyObject(f), Escape(verifyShortPath(r.Root, f.Path)),
+			rows = append(rows, []string{f.Kind.String(), verifyObject(f), Escape(verifyShortPath(r.Root, f.Path)),
 				Escape(verifyShortHex(f.Expected)), Escape(verifyShortHex(f.Actual)), verifyAffects(f.Affects)})
 		}
 		if err := table(w, []string{"kind", "object", "path", "expected", "actual", "affects"}, rows); err != nil {
@@ -51,7 +57,7 @@ func Verify(w io.Writer, r *verify.Report, opt VerifyOptions) error {
 		for _, f := range r.Findings {
 			if !seen[f.Check] {
 				seen[f.Check] = true
-				wrap(p, "  ", verifyHelp[f.Check])
+				wrap(p, "  ", verifyHelp(f.Check))
 			}
 		}
 		p.f("  Each finding's message, and full IDs and paths: --format json.\n")
@@ -99,9 +105,9 @@ func verifyCount(n int, what string) string {
 // verifyObject is "layer 3 9aa2dd563675", "image cb433cfcb630", "container web".
 func verifyObject(f verify.Finding) string {
 	if f.Object == "" {
-		return f.ObjectType
+		return f.ObjectType.String()
 	}
-	return f.ObjectType + " " + verifyShortHex(strings.TrimPrefix(f.Object, "sha256:"))
+	return f.ObjectType.String() + " " + verifyShortHex(strings.TrimPrefix(f.Object, "sha256:"))
 }
 
 // verifyAffects is "e2e:1, e2e:2; containers c1, c2".
@@ -173,8 +179,8 @@ func VerifyJSON(w io.Writer, r *verify.Report, quiet bool) error {
 	byCheck := map[string]int{}
 	docker := 0
 	for _, f := range out {
-		byKind[string(f.Kind)]++
-		byCheck[string(f.Check)]++
+		byKind[f.Kind.String()]++
+		byCheck[f.Check.String()]++
 		if f.DockerDetects {
 			docker++
 		}

@@ -87,6 +87,27 @@ type Driver interface {
 	// driver mounts its layers with (overlay2: overlay), the mounts
 	// DecodeMount decodes; it does not look at m's options.
 	MountsFSType(m mountinfo.Mount) bool
+	// verify:
+	// ValidID reports whether id can name a layer dir of the driver (a
+	// layerdb cache-id, mount-id or init-id).
+	ValidID(id string) bool
+	// LinkFile is the file holding layer id's short link name (overlay2's
+	// <id>/link); "" for a driver without short links.
+	LinkFile(id string) string
+	// LinkTarget is what the short link of layer id must say (overlay2's
+	// l/<link> -> "../<id>/diff"); "" for a driver without short links.
+	LinkTarget(id string) string
+	// LowerRef is the entry naming layer id, whose short link is link, in
+	// the parents file of a layer stacked on it (Lower.Ref as the driver
+	// writes it): "l/<link>" on overlay2 ("" when link is unknown), the id
+	// on aufs.
+	LowerRef(id, link string) string
+	// BaseParents reports whether the driver writes a parents file for a
+	// base layer (an empty one: aufs) rather than none (overlay2).
+	BaseParents() bool
+	// Markers says how the driver keeps a layer tar's whiteouts and opaque
+	// markers in the layer dir.
+	Markers() Markers
 }
 
 // Layout are the paths of one layer of a driver. Fields a driver does not

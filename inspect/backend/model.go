@@ -86,6 +86,8 @@ type Metadata interface {
 	// other names found among them (deletions in flight, strays), sorted.
 	LayerIDs() (chains []digest.Digest, other []string, err error)
 	// Layer reads one layer's record; ErrNotFound when there is none.
+	// Each bad file is a FileError (joined when several are bad); the
+	// fields of the files that read are set.
 	Layer(chain digest.Digest) (Layer, error)
 	// ImageIDs lists the store's image IDs.
 	ImageIDs() ([]digest.Digest, error)
@@ -100,7 +102,26 @@ type Metadata interface {
 	MountIDs() ([]string, error)
 	// MountRecord reads one container's writable layer record.
 	MountRecord(containerID string) (MountRecord, error)
+
+	// verify:
+	// ImageNames lists the names of the image configs: the image IDs and,
+	// apart, every other name found among them (strays), sorted.
+	ImageNames() (ids []digest.Digest, other []string, err error)
 }
+
+// FileError is a problem with one file of a record (one file of a
+// layerdb entry): the file, and why. A reader that reads a record's files
+// one by one returns one FileError per bad file, joined (errors.Join), so
+// that a caller can name each; its message is the cause's.
+type FileError struct {
+	Path string
+	Err  error
+}
+
+func (e *FileError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *FileError) Unwrap() error { return e.Err }
 
 // LayerHistory returns, for each diff ID (base first), the history entry
 // that created it, skipping empty_layer entries. ok is false when the

@@ -77,7 +77,9 @@ func (s *Store) LayerIDs() (chains []digest.Digest, other []string, err error) {
 }
 
 // Layer reads the layerdb entry of a chain ID. The directory must exist;
-// each file is validated (digests parse, size is a decimal number).
+// each file is validated (digests parse, size is a decimal number). Each
+// file is read even when another is bad: every bad file is a
+// backend.FileError, joined, and the fields of the others are set.
 func (s *Store) Layer(chain digest.Digest) (backend.Layer, error) {
 	if err := chain.Validate(); err != nil {
 		return backend.Layer{}, fmt.Errorf("chain ID %q: %w", chain, err)
@@ -90,41 +92,55 @@ func (s *Store) Layer(chain digest.Digest) (backend.Layer, error) {
 		return backend.Layer{}, err
 	}
 	l := backend.Layer{ChainID: chain}
+	var errs []error
+	file := func(name string, err error) {
+		if err != nil {
+			errs = append(errs, &backend.FileError{Path: filepath.Join(dir, name), Err: err})
+		}
+	}
 	var err error
-	if l.DiffID, err = readDigest(s.fs, filepath.Join(dir, "diff")); err != nil {
-		return l, err
+	l.DiffID, err = readDigest(s.fs, filepath.Join(dir, "diff"))
+	file("diff", err)
+	if l.Parent, err = readDigest(s.fs, filepath.Join(dir, "parent")); errors.Is(err, os.ErrNotExist) {
+		err = nil
 	}
-	if l.Parent, err = readDigest(s.fs, filepath.Join(dir, "parent")); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return l, err
-	}
-	if l.CacheID, err = readID(s.fs, filepath.Join(dir, "cache-id")); err != nil {
-		return l, err
-	}
+	file("parent", err)
+	l.CacheID, err = readID(s.fs, filepath.Join(dir, "cache-id"))
+	file("cache-id", err)
 	p := filepath.Join(dir, "size")
 	sz, err := layerfs.ReadSmall(s.fs, p, maxSize)
-	if err != nil {
-		return l, err
+	if err == nil {
+		if l.Size, err = strconv.ParseInt(sz, 10, 64); err != nil || l.Size < 0 {
+			l.Size, err = 0, fmt.Errorf("%s: %w: size %q is not a decimal byte count", p, backend.ErrMalformed, sz)
+		}
 	}
-	if l.Size, err = strconv.ParseInt(sz, 10, 64); err != nil || l.Size < 0 {
-		return l, fmt.Errorf("%s: %w: size %q is not a decimal byte count", p, backend.ErrMalformed, sz)
-	}
-	return l, nil
+	file("size", err)
+	return l, errors.Join(errs...)
 }
 
 // ImageIDs lists the image IDs of imagedb/content.
 func (s *Store) ImageIDs() ([]digest.Digest, error) {
+	ids, _, err := s.ImageNames()
+	return ids, err
+}
+
+// ImageNames lists imagedb/content/sha256/: the image IDs (names that are
+// sha256 digests) and, apart, every other name found there, sorted.
+func (s *Store) ImageNames() (ids []digest.Digest, other []string, err error) {
 	ents, err := s.fs.ReadDir(s.Path("imagedb", "content", "sha256"))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var ids []digest.Digest
 	for _, e := range ents {
 		d := digest.NewDigestFromEncoded(digest.SHA256, e.Name())
 		if d.Validate() == nil {
 			ids = append(ids, d)
+		} else {
+			other = append(other, e.Name())
 		}
 	}
-	return ids, nil
+	sort.Strings(other)
+	return ids, other, nil
 }
 
 // ImageConfig reads imagedb/content/sha256/<id>.

@@ -14,17 +14,12 @@ import (
 // a chain that is broken or loops leaves depth 0, and each layer on a
 // loop is a finding.
 func (m *model) setDepths() {
-	const (
-		unseen = iota
-		walking
-		done
-	)
-	state := map[digest.Digest]int{}
+	state := map[digest.Digest]walkState{}
 	for _, l := range m.layerList() {
 		var stack []*layerInfo
 		base := 0 // depth below the stack; -1: broken
 		for cur := l; ; {
-			if s := state[cur.chain]; s == done {
+			if s := state[cur.ChainID]; s == done {
 				base = cur.depth
 				if base == 0 {
 					base = -1
@@ -37,21 +32,21 @@ func (m *model) setDepths() {
 				}
 				for _, c := range stack[i:] {
 					p := filepath.Join(c.dir, "parent")
-					m.add(Finding{Kind: KindParentCycle, ObjectType: ObjectLayer, Object: c.chain.String(), Path: p, File: p,
+					m.add(Finding{Kind: KindParentCycle, ObjectType: ObjectLayer, Object: c.ChainID.String(), Path: p, File: p,
 						Message: fmt.Sprintf("following parents from this layer comes back to it after %d layer(s)", len(stack)-i)})
 				}
 				base = -1
 				break
 			}
-			state[cur.chain] = walking
+			state[cur.ChainID] = walking
 			stack = append(stack, cur)
-			if cur.parent == "" {
-				if !cur.readable && cur.diff == "" {
+			if cur.Parent == "" {
+				if !cur.readable && cur.DiffID == "" {
 					base = -1
 				}
 				break
 			}
-			if cur = m.layers[cur.parent]; cur == nil {
+			if cur = m.layers[cur.Parent]; cur == nil {
 				base = -1
 				break
 			}
@@ -61,9 +56,31 @@ func (m *model) setDepths() {
 				base++
 				stack[i].depth = base
 			}
-			state[stack[i].chain] = done
+			state[stack[i].ChainID] = done
 		}
 	}
+}
+
+// walkState is how far setDepths has followed a layer's parents.
+type walkState int
+
+const (
+	unseen  walkState = iota // not reached yet
+	walking                  // on the path being followed
+	done                     // depth known (0: broken)
+)
+
+// String names the state.
+func (w walkState) String() string {
+	switch w {
+	case unseen:
+		return "unseen"
+	case walking:
+		return "walking"
+	case done:
+		return "done"
+	}
+	return fmt.Sprintf("walkState(%d)", int(w))
 }
 
 func describeLstat(fi os.FileInfo, err error) string {

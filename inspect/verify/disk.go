@@ -17,22 +17,13 @@ import (
 // crcTable is tar-split's CRC-64 (ISO polynomial; storage.CRCTable).
 var crcTable = crc64.MakeTable(crc64.ISO)
 
-// What a header means once Docker's overlay2 ApplyDiff has extracted it
-// (moby pkg/archive Unpack with the overlay whiteout converter).
-const (
-	rolePlain    = iota // an entry extracted as is
-	roleSkip            // not on disk: the root "." entry, PAX global headers, aufs ".wh..wh." metadata
-	roleWhiteout        // ".wh.X": a char 0/0 device X (converter ConvertRead)
-	roleOpaque          // ".wh..wh..opq": the overlay.opaque xattr on its dir
-)
-
 // hdrInfo is an entry's tar header, parsed from its raw segments.
 type hdrInfo struct {
 	h      *tar.Header
 	err    error
 	rel    string // clean, relative to the layer root
 	unsafe bool   // the header's name leaves the layer
-	role   int
+	role   role
 	target string // roleWhiteout: rel of the deleted entry
 }
 
@@ -45,7 +36,7 @@ type diskEntry struct {
 	// Hardlinks: the link target's stat, or why it has none.
 	linkSt  layerfs.Stat
 	linkErr error
-	// xattrs holds security.capability, the overlay markers and the
+	// xattrs holds security.capability, the driver's marker xattrs and the
 	// xattrs the header declares, when set on disk.
 	xattrs map[string][]byte
 	names  []string // a dir's entries
@@ -70,8 +61,8 @@ func (lc *layerCheck) lookup(e *entry) {
 	e.data.fd = -1
 	e.hdr = parseHeader(e)
 	hi := e.hdr
-	if lc.m.aufs && (hi.role == roleWhiteout || hi.role == roleOpaque) {
-		// aufs extracts markers as the files they are in the tar.
+	if lc.m.terms.WhiteoutFiles && (hi.role == roleWhiteout || hi.role == roleOpaque) {
+		// The driver keeps the markers as the files they are in the tar.
 		hi.role, hi.target = rolePlain, ""
 	}
 	read := false
@@ -127,12 +118,12 @@ func parseHeader(e *entry) *hdrInfo {
 	switch {
 	case h.Typeflag == tar.TypeXGlobalHeader || hi.rel == ".":
 		hi.role = roleSkip
-	case base == ".wh..wh..opq":
+	case base == whiteoutOpaque:
 		hi.role = roleOpaque
-	case strings.HasPrefix(hi.rel, ".wh..wh."):
+	case strings.HasPrefix(hi.rel, whiteoutMeta):
 		hi.role = roleSkip
-	case strings.HasPrefix(base, ".wh."):
-		hi.role, hi.target = roleWhiteout, path.Join(path.Dir(hi.rel), base[len(".wh."):])
+	case strings.HasPrefix(base, whiteoutPrefix):
+		hi.role, hi.target = roleWhiteout, path.Join(path.Dir(hi.rel), base[len(whiteoutPrefix):])
 	}
 	return hi
 }
@@ -178,7 +169,7 @@ func (lc *layerCheck) lookupPath(e *entry, rel string, read bool) {
 		if e.hdr.role == rolePlain {
 			de.names, de.err = sub.Names()
 		}
-		de.xattrs = fdXattrs(sub.Fd(), h)
+		de.xattrs = fdXattrs(sub.Fd(), h, lc.m.watch)
 	case layerfs.TypeFile:
 		if h.Typeflag == tar.TypeLink && e.hdr.role == rolePlain {
 			lc.lookupLinkTarget(e, h.Linkname)

@@ -13,23 +13,26 @@
 //     imagedb configs hash to their names; each image's rootfs.diff_ids give,
 //     by the ChainID formula, layerdb entries whose diff and parent files
 //     agree; every layerdb entry's name is the formula over its parent and
-//     diff; parent chains end; cache-id dirs, link files, lower files and l/
-//     short links agree with the chain; repositories.json tags name existing
-//     images; each container's image, rw and init layers and parent exist;
-//     size files parse.
+//     diff; parent chains end; the storage driver's layer dirs, short links
+//     and parents files (overlay2's link, l/ and lower; aufs's layers/)
+//     agree with the chain; repositories.json tags name existing images;
+//     each container's image, rw and init layers and parent exist; size
+//     files parse.
 //   - content (Docker's own check): each layer's tar stream is reassembled as
 //     moby's layer store does (vbatts/tar-split: segments replayed verbatim,
 //     each file entry's bytes read from the layer dir) and hashed; the result
 //     must be the DiffID. Each file entry's CRC-64/ISO from tar-split is
 //     compared with the bytes read, so the differing files are named.
 //   - tree (beyond Docker): the headers of the reassembled stream are
-//     reconciled with the layer dir as Docker's overlay2 ApplyDiff leaves it
-//     (moby pkg/archive Unpack with the overlay whiteout converter): type,
-//     mode with setuid/setgid/sticky, owner, mtime, symlink and hardlink
-//     targets, xattrs (and a security.capability the tar never had), entries
-//     on disk the tar never had, whiteouts (".wh.X" in the tar, a char 0/0
-//     device or overlay.whiteout xattr on disk) and opaque dirs
-//     (".wh..wh..opq", the overlay.opaque xattr), missing or extra.
+//     reconciled with the layer dir as the driver's ApplyDiff leaves it
+//     (moby pkg/archive Unpack): type, mode with setuid/setgid/sticky,
+//     owner, mtime, symlink and hardlink targets, xattrs (and a
+//     security.capability the tar never had), entries on disk the tar never
+//     had, whiteouts (".wh.X" in the tar) and opaque dirs (".wh..wh..opq"),
+//     missing or extra, in the form the driver keeps them (its
+//     backend.Markers: overlay2 converts them to a char 0/0 device or
+//     overlay.whiteout xattr and to the overlay.opaque xattr; aufs keeps
+//     the tar's files).
 //
 // Names from tar-split are untrusted. Every file is opened through directory
 // descriptors beneath the layer's diff dir, never following a symlink (see

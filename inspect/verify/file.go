@@ -8,16 +8,11 @@ import (
 	"hash"
 	"hash/crc64"
 	"os"
+	"slices"
 
 	"github.com/dlayer/dlayer/inspect/layerfs"
 	"golang.org/x/sys/unix"
 )
-
-// The xattrs read on every file and dir: the capability that grants
-// privileges like a setuid bit, and overlayfs's markers (trusted. on a
-// rootful host, user. under userxattr).
-var watchedXattrs = []string{"security.capability",
-	"trusted.overlay.opaque", "user.overlay.opaque", "trusted.overlay.whiteout", "user.overlay.whiteout"}
 
 // readFile opens name in d, which must still be the regular file st
 // (same device, inode, size and ctime: it was not replaced since the
@@ -46,7 +41,7 @@ func (lc *layerCheck) readFile(d *layerfs.Dir, name string, st layerfs.Stat, e *
 	if e.hdr != nil {
 		h = e.hdr.h
 	}
-	e.disk.xattrs = fdXattrs(fd, h)
+	e.disk.xattrs = fdXattrs(fd, h, lc.m.watch)
 	if !read {
 		unix.Close(fd)
 		return
@@ -58,7 +53,7 @@ func (lc *layerCheck) readFile(d *layerfs.Dir, name string, st layerfs.Stat, e *
 	// One read of size+1 bytes: a regular file returns less than asked
 	// only at its end, so a short read is EOF without a second call (and
 	// a full one means the file grew since the fstat).
-	buf := getBuf(int(st.Size) + 1)
+	buf := lc.p.getBuf(int(st.Size) + 1)
 	n := 0
 	for n < len(buf) {
 		m, err := unix.Read(fd, buf[n:])
@@ -67,7 +62,7 @@ func (lc *layerCheck) readFile(d *layerfs.Dir, name string, st layerfs.Stat, e *
 		}
 		if err != nil {
 			unix.Close(fd)
-			putBuf(buf[:cap(buf)])
+			lc.p.putBuf(buf[:cap(buf)])
 			fail(&os.PathError{Op: "read", Path: d.Path + "/" + name, Err: err})
 			return
 		}
@@ -78,7 +73,7 @@ func (lc *layerCheck) readFile(d *layerfs.Dir, name string, st layerfs.Stat, e *
 	}
 	unix.Close(fd)
 	if int64(n) > st.Size {
-		putBuf(buf[:cap(buf)])
+		lc.p.putBuf(buf[:cap(buf)])
 		fail(fmt.Errorf("%s/%s: it grew while being read: %w", d.Path, name, layerfs.ErrChanged))
 		return
 	}
@@ -116,10 +111,10 @@ func (lc *layerCheck) stream(e *entry, h hash.Hash) {
 	dr.n, dr.crc, dr.read = n, crc, true
 }
 
-// fdXattrs returns the watched xattrs of an open file or dir, and those
-// the header declares (PAX SCHILY.xattr.*). Most files have none: one
-// flistxattr says so.
-func fdXattrs(fd int, h *tar.Header) map[string][]byte {
+// fdXattrs returns the xattrs of an open file or dir that are among
+// watch, and those the header declares (PAX SCHILY.xattr.*). Most files
+// have none: one flistxattr says so.
+func fdXattrs(fd int, h *tar.Header, watch []string) map[string][]byte {
 	var small [256]byte
 	list := small[:]
 	n, err := unix.Flistxattr(fd, list)
@@ -135,7 +130,7 @@ func fdXattrs(fd int, h *tar.Header) map[string][]byte {
 	var out map[string][]byte
 	for _, name := range bytes.Split(list[:n], []byte{0}) {
 		k := string(name)
-		if k == "" || !(watched(k) || declared(h, k)) {
+		if k == "" || !(slices.Contains(watch, k) || declared(h, k)) {
 			continue
 		}
 		v := make([]byte, 256)
@@ -157,32 +152,12 @@ func fdXattrs(fd int, h *tar.Header) map[string][]byte {
 	return out
 }
 
-func watched(k string) bool {
-	for _, w := range watchedXattrs {
-		if k == w {
-			return true
-		}
-	}
-	return false
-}
-
 func declared(h *tar.Header, k string) bool {
 	if h == nil {
 		return false
 	}
 	_, ok := h.PAXRecords["SCHILY.xattr."+k]
 	return ok
-}
-
-// overlayMarker returns the value of the overlay xattr key ("opaque",
-// "whiteout") under either prefix.
-func overlayMarker(x map[string][]byte, key string) (string, bool) {
-	for _, p := range []string{"trusted.overlay.", "user.overlay."} {
-		if v, ok := x[p+key]; ok {
-			return string(v), true
-		}
-	}
-	return "", false
 }
 
 func crcEqual(want []byte, got uint64) bool {

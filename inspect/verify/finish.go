@@ -3,7 +3,6 @@ package verify
 import (
 	"errors"
 	"io/fs"
-	"os"
 	"slices"
 	"sort"
 
@@ -14,8 +13,8 @@ import (
 // store, images, layers base first, containers; then by path and kind.
 func (m *model) finish() []Finding {
 	byID := map[string]string{}
-	for _, ci := range m.containers {
-		byID[ci.c.ID] = ci.c.Name
+	for _, c := range m.containers {
+		byID[c.ID] = c.Name
 	}
 	out := make([]Finding, 0, len(m.findings))
 	gone := map[string]bool{}
@@ -59,12 +58,11 @@ func (m *model) finish() []Finding {
 		}
 		return 0
 	}
-	rank := map[string]int{ObjectStore: 0, ObjectImage: 1, ObjectLayer: 2, ObjectContainer: 3}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		switch {
 		case a.ObjectType != b.ObjectType:
-			return rank[a.ObjectType] < rank[b.ObjectType]
+			return a.ObjectType.rank() < b.ObjectType.rank()
 		case depth(a) != depth(b):
 			return depth(a) < depth(b)
 		case a.Object != b.Object:
@@ -102,7 +100,7 @@ func (m *model) vanished(f Finding, gone map[string]bool) bool {
 	if v, ok := gone[p]; ok {
 		return v
 	}
-	_, err := os.Lstat(p)
+	_, err := m.s.FS().Lstat(p)
 	gone[p] = errors.Is(err, fs.ErrNotExist)
 	return gone[p]
 }
@@ -114,10 +112,10 @@ func (m *model) affectsImages(ims []*imageInfo) Affects {
 	var a Affects
 	for _, im := range ims {
 		switch {
-		case len(im.tags) > 0:
-			a.Images = append(a.Images, im.tags...)
+		case len(im.Tags) > 0:
+			a.Images = append(a.Images, im.Tags...)
 		case !im.child || len(ims) == 1:
-			a.Images = append(a.Images, im.id.String())
+			a.Images = append(a.Images, im.ID.String())
 		}
 		a.Containers = append(a.Containers, im.ctrs...)
 	}

@@ -11,8 +11,8 @@ type Check string
 
 // The groups of checks.
 const (
-	// CheckMetadata: the image, layer and container records and the overlay2
-	// bookkeeping files. Runs with Options.Quick.
+	// CheckMetadata: the image, layer and container records and the
+	// storage driver's bookkeeping files. Runs with Options.Quick.
 	CheckMetadata Check = "metadata"
 	// CheckContent: what Docker's own DiffID check covers (rebuilding the
 	// tar stream from tar-split and the regular files' bytes).
@@ -39,10 +39,10 @@ const (
 	KindParentCycle             Kind = "parent_cycle"              // following parents never reaches a base layer
 	KindSizeMalformed           Kind = "size_malformed"            // layerdb size missing or not a byte count
 	KindTarSplitMissing         Kind = "tar_split_missing"         // no tar-split.json.gz: the layer cannot be rebuilt
-	KindCacheDirMissing         Kind = "cache_dir_missing"         // overlay2/<cache-id> (or its diff/) does not exist
-	KindLinkMalformed           Kind = "link_malformed"            // overlay2/<id>/link missing or not a short name
-	KindLinkBroken              Kind = "link_broken"               // l/<link> missing or not ../<id>/diff
-	KindLowerMismatch           Kind = "lower_mismatch"            // overlay2/<id>/lower does not list the parents' links
+	KindCacheDirMissing         Kind = "cache_dir_missing"         // the driver's layer dir of the cache-id (or its content dir) does not exist
+	KindLinkMalformed           Kind = "link_malformed"            // the layer's short link file (overlay2 <id>/link) missing or not a short name
+	KindLinkBroken              Kind = "link_broken"               // the short link (overlay2 l/<link>) missing or not naming the layer
+	KindLowerMismatch           Kind = "lower_mismatch"            // the parents file (overlay2 lower, aufs layers/<id>) does not list the parents
 	KindLayerdbStray            Kind = "layerdb_stray"             // a name in layerdb/sha256 that is not a chain ID
 	KindContainerUnreadable     Kind = "container_unreadable"      // config.v2.json unreadable, or in the wrong dir
 	KindContainerImageMissing   Kind = "container_image_missing"   // the container's image does not exist
@@ -83,42 +83,52 @@ const (
 	KindOpaqueExtra      Kind = "opaque_extra"      // an opaque dir on disk the tar never made opaque
 )
 
-var kindChecks = map[Kind]Check{}
+// String returns the kind as written in JSON.
+func (k Kind) String() string { return string(k) }
 
-func init() {
-	for _, k := range []Kind{KindImageIDMismatch, KindImageConfigMalformed, KindImageLayerMissing, KindImageParentMissing,
-		KindImagedbStray, KindTagDangling, KindRepositoriesMalformed, KindLayerUnreadable, KindLayerDiffMismatch,
-		KindLayerParentMismatch, KindChainIDMismatch, KindParentMissing, KindParentCycle, KindSizeMalformed,
-		KindTarSplitMissing, KindCacheDirMissing, KindLinkMalformed, KindLinkBroken, KindLowerMismatch, KindLayerdbStray,
-		KindContainerUnreadable, KindContainerImageMissing, KindContainerMountMissing, KindContainerLayerMissing,
-		KindContainerParentMismatch, KindContainerLowerMismatch, KindMountOrphan} {
-		kindChecks[k] = CheckMetadata
+// String returns the check as written in JSON.
+func (c Check) String() string { return string(c) }
+
+// checks are the groups, in the order findings are counted.
+func checks() []Check { return []Check{CheckMetadata, CheckContent, CheckTree} }
+
+// kinds lists the kinds of the group c.
+func (c Check) kinds() []Kind {
+	switch c {
+	case CheckMetadata:
+		return []Kind{KindImageIDMismatch, KindImageConfigMalformed, KindImageLayerMissing, KindImageParentMissing,
+			KindImagedbStray, KindTagDangling, KindRepositoriesMalformed, KindLayerUnreadable, KindLayerDiffMismatch,
+			KindLayerParentMismatch, KindChainIDMismatch, KindParentMissing, KindParentCycle, KindSizeMalformed,
+			KindTarSplitMissing, KindCacheDirMissing, KindLinkMalformed, KindLinkBroken, KindLowerMismatch, KindLayerdbStray,
+			KindContainerUnreadable, KindContainerImageMissing, KindContainerMountMissing, KindContainerLayerMissing,
+			KindContainerParentMismatch, KindContainerLowerMismatch, KindMountOrphan}
+	case CheckContent:
+		return []Kind{KindDiffIDMismatch, KindContentMismatch, KindSizeMismatch, KindEntryMissing, KindUnreadable,
+			KindTarSplitMalformed, KindTarSplitUnsafeName, KindTarSplitDuplicate, KindTarSplitNameMismatch}
+	case CheckTree:
+		return []Kind{KindTypeMismatch, KindModeMismatch, KindOwnerMismatch, KindMtimeMismatch, KindSymlinkMismatch,
+			KindHardlinkMismatch, KindXattrMismatch, KindExtraFile, KindWhiteoutMissing, KindWhiteoutExtra,
+			KindOpaqueMissing, KindOpaqueExtra}
 	}
-	for _, k := range []Kind{KindDiffIDMismatch, KindContentMismatch, KindSizeMismatch, KindEntryMissing, KindUnreadable,
-		KindTarSplitMalformed, KindTarSplitUnsafeName, KindTarSplitDuplicate, KindTarSplitNameMismatch} {
-		kindChecks[k] = CheckContent
-	}
-	for _, k := range []Kind{KindTypeMismatch, KindModeMismatch, KindOwnerMismatch, KindMtimeMismatch, KindSymlinkMismatch,
-		KindHardlinkMismatch, KindXattrMismatch, KindExtraFile, KindWhiteoutMissing, KindWhiteoutExtra,
-		KindOpaqueMissing, KindOpaqueExtra} {
-		kindChecks[k] = CheckTree
-	}
+	return nil
 }
 
 // Check returns the group of k ("" for an unknown kind).
-func (k Kind) Check() Check { return kindChecks[k] }
+func (k Kind) Check() Check {
+	for _, c := range checks() {
+		if slices.Contains(c.kinds(), k) {
+			return c
+		}
+	}
+	return ""
+}
 
 // Kinds returns every kind: the metadata kinds, then the content kinds,
 // then the tree kinds, each group sorted by name.
 func Kinds() []Kind {
 	var out []Kind
-	for _, c := range []Check{CheckMetadata, CheckContent, CheckTree} {
-		var ks []Kind
-		for k, kc := range kindChecks {
-			if kc == c {
-				ks = append(ks, k)
-			}
-		}
+	for _, c := range checks() {
+		ks := slices.Clone(c.kinds())
 		slices.Sort(ks)
 		out = append(out, ks...)
 	}

@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/dlayer/dlayer/aufs"
 	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/opencontainers/go-digest"
 	"github.com/vbatts/tar-split/tar/storage"
@@ -78,7 +77,7 @@ type layerCheck struct {
 // checkLayer rebuilds one layer's tar stream, hashes it, and reconciles
 // its headers with the layer dir.
 func (m *model) checkLayer(ctx context.Context, p *pool, l *layerInfo) layerResult {
-	lc := &layerCheck{m: m, p: p, l: l, diffDir: m.graph.Layout(l.cacheID).Content, tree: newTreeState()}
+	lc := &layerCheck{m: m, p: p, l: l, diffDir: m.graph.Layout(l.CacheID).Content, tree: newTreeState()}
 	root, err := layerfs.OpenDir(lc.diffDir)
 	if err != nil {
 		lc.add(Finding{Kind: KindCacheDirMissing, Path: lc.diffDir, File: lc.diffDir, Message: err.Error()})
@@ -130,10 +129,10 @@ func (m *model) checkLayer(ctx context.Context, p *pool, l *layerInfo) layerResu
 
 // add records a finding about the layer.
 func (lc *layerCheck) add(f Finding) {
-	if lc.m.aufs {
-		f = aufsMarker(f)
+	if lc.m.terms.WhiteoutFiles {
+		f = markerFile(f)
 	}
-	f.ObjectType, f.Object = ObjectLayer, lc.l.chain.String()
+	f.ObjectType, f.Object = ObjectLayer, lc.l.ChainID.String()
 	if f.Check == "" {
 		f.Check = f.Kind.Check()
 	}
@@ -253,7 +252,7 @@ func (lc *layerCheck) content(e *entry, h hash.Hash) {
 	}
 	if d.inline != nil {
 		h.Write(d.inline)
-		putBuf(d.inline[:cap(d.inline)])
+		lc.p.putBuf(d.inline[:cap(d.inline)])
 		d.inline = nil
 	}
 	lc.res.bytes += d.n
@@ -270,27 +269,4 @@ func (lc *layerCheck) content(e *entry, h hash.Hash) {
 			Expected: fmt.Sprintf("crc64 %x", e.crc), Actual: fmt.Sprintf("crc64 %016x", d.crc),
 			Message: "the file's bytes differ from those the layer was made with (tar-split CRC-64): its content was changed"})
 	}
-}
-
-// aufsMarker names a missing or extra aufs marker file for what it is: on
-// aufs a whiteout is the file ".wh.X" and an opaque dir holds the file
-// ".wh..wh..opq", checked like any other entry of the tar.
-func aufsMarker(f Finding) Finding {
-	base := path.Base(f.Path)
-	name, kind := aufs.Classify(base)
-	opaque := base == aufs.OpaqueMarker
-	if kind != layerfs.Whiteout && !opaque {
-		return f
-	}
-	switch {
-	case f.Kind == KindEntryMissing && opaque:
-		f.Kind, f.Message = KindOpaqueMissing, "the layer made this dir opaque (.wh..wh..opq), but the marker file is gone: the lower layers' entries show through again"
-	case f.Kind == KindEntryMissing:
-		f.Kind, f.Message = KindWhiteoutMissing, fmt.Sprintf("the layer deletes %s (.wh. file), but the whiteout is gone: the deleted lower entry shows again", name)
-	case f.Kind == KindExtraFile && opaque:
-		f.Kind, f.Message = KindOpaqueExtra, "an opaque marker the layer never had: the dir hides every lower layer's entries below it"
-	case f.Kind == KindExtraFile:
-		f.Kind, f.Message = KindWhiteoutExtra, fmt.Sprintf("a whiteout the layer never had: it hides %s of the lower layers in every image and container built on this layer", name)
-	}
-	return f
 }

@@ -6,11 +6,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect"
-	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -40,7 +40,7 @@ func sortedImages(m map[digest.Digest]*imageInfo) []*imageInfo {
 	for _, im := range m {
 		out = append(out, im)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 
@@ -54,26 +54,25 @@ func (m *model) checkImages() map[digest.Digest]*expectation {
 			if l == nil {
 				if im.intact {
 					p := m.s.LayerPath(c)
-					m.add(Finding{Kind: KindImageLayerMissing, ObjectType: ObjectImage, Object: im.id.String(), Path: p, File: p,
-						Expected: c.String(), Message: fmt.Sprintf("layer %d of %d (diff_id %s) has no layerdb entry", i+1, len(im.chains), im.diffs[i])})
+					m.add(Finding{Kind: KindImageLayerMissing, ObjectType: ObjectImage, Object: im.ID.String(), Path: p, File: p,
+						Expected: c.String(), Message: fmt.Sprintf("layer %d of %d (diff_id %s) has no layerdb entry", i+1, len(im.chains), im.diffs()[i])})
 				}
 				continue
 			}
 			l.users = append(l.users, im)
 			if im.intact && expect[c] == nil {
-				e := &expectation{diff: im.diffs[i], image: im, pos: i + 1}
+				e := &expectation{diff: im.diffs()[i], image: im, pos: i + 1}
 				if i > 0 {
 					e.parent = im.chains[i-1]
 				}
 				expect[c] = e
 			}
 		}
-		p := m.s.ImagePath("imagedb", "metadata", "sha256", im.id.Encoded(), "parent")
-		if parent, err := readDigest(p); err == nil && m.images[parent] == nil {
-			m.add(Finding{Kind: KindImageParentMissing, ObjectType: ObjectImage, Object: im.id.String(), Path: p, File: p,
+		if parent, p, err := m.md.ImageParent(im.ID); err == nil && m.images[parent] == nil {
+			m.add(Finding{Kind: KindImageParentMissing, ObjectType: ObjectImage, Object: im.ID.String(), Path: p, File: p,
 				Expected: "an image in imagedb", Actual: parent.String(), Message: "the image's recorded parent image does not exist"})
 		} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			m.add(Finding{Kind: KindImageParentMissing, ObjectType: ObjectImage, Object: im.id.String(), Path: p, File: p, Message: err.Error()})
+			m.add(Finding{Kind: KindImageParentMissing, ObjectType: ObjectImage, Object: im.ID.String(), Path: p, File: p, Message: err.Error()})
 		}
 	}
 	ids := make([]digest.Digest, 0, len(m.tags))
@@ -97,38 +96,38 @@ func (m *model) checkImages() map[digest.Digest]*expectation {
 // exists.
 func (m *model) checkLayerRecords(expect map[digest.Digest]*expectation) {
 	for _, l := range m.layerList() {
-		obj := l.chain.String()
-		e := expect[l.chain]
+		obj := l.ChainID.String()
+		e := expect[l.ChainID]
 		explained := false
-		if e != nil && l.diff != "" && l.diff != e.diff {
+		if e != nil && l.DiffID != "" && l.DiffID != e.diff {
 			p := filepath.Join(l.dir, "diff")
 			m.add(Finding{Kind: KindLayerDiffMismatch, ObjectType: ObjectLayer, Object: obj, Path: p, File: p,
-				Expected: e.diff.String(), Actual: l.diff.String(),
+				Expected: e.diff.String(), Actual: l.DiffID.String(),
 				Message: fmt.Sprintf("the layerdb diff file disagrees with image %s (layer %d) and with the layer's own chain ID", e.image.name(), e.pos)})
 			explained = true
 		}
-		if e != nil && l.readable && l.parent != e.parent {
+		if e != nil && l.readable && l.Parent != e.parent {
 			p := filepath.Join(l.dir, "parent")
 			m.add(Finding{Kind: KindLayerParentMismatch, ObjectType: ObjectLayer, Object: obj, Path: p, File: p,
-				Expected: orNone(e.parent.String()), Actual: orNone(l.parent.String()),
+				Expected: orNone(e.parent.String()), Actual: orNone(l.Parent.String()),
 				Message: fmt.Sprintf("the layerdb parent disagrees with image %s (layer %d)", e.image.name(), e.pos)})
 			explained = true
 		}
-		if !explained && l.diff != "" {
-			if got := inspect.ChainID(l.parent, l.diff); got != l.chain {
+		if !explained && l.DiffID != "" {
+			if got := inspect.ChainID(l.Parent, l.DiffID); got != l.ChainID {
 				m.add(Finding{Kind: KindChainIDMismatch, ObjectType: ObjectLayer, Object: obj, Path: l.dir, File: l.dir,
-					Expected: l.chain.String(), Actual: got.String(),
+					Expected: l.ChainID.String(), Actual: got.String(),
 					Message: "the layerdb dir name is not ChainID(parent, diff): its diff or parent file was changed"})
 			}
 		}
-		l.trusted = l.diff
+		l.trusted = l.DiffID
 		if e != nil {
 			l.trusted = e.diff
 		}
-		if l.parent != "" && m.layers[l.parent] == nil {
+		if l.Parent != "" && m.layers[l.Parent] == nil {
 			p := filepath.Join(l.dir, "parent")
 			m.add(Finding{Kind: KindParentMissing, ObjectType: ObjectLayer, Object: obj, Path: p, File: p,
-				Expected: "a layerdb entry", Actual: l.parent.String(), Message: "the parent layer does not exist"})
+				Expected: "a layerdb entry", Actual: l.Parent.String(), Message: "the parent layer does not exist"})
 		}
 	}
 }
@@ -140,20 +139,18 @@ func orNone(s string) string {
 	return s
 }
 
-// checkDriverDirs checks overlay2/<cache-id>/, its diff/ and link, and
-// that l/<link> names it.
+// checkDriverDirs checks the layer's dirs in the driver's home (its
+// layer dir and content dir), its short link file, and that the short
+// link names it.
 func (m *model) checkDriverDirs(l *layerInfo) {
-	if l.cacheID == "" {
+	if l.CacheID == "" {
 		return
 	}
-	obj := l.chain.String()
-	if m.aufs {
-		l.cacheOK = m.aufsDirs(ObjectLayer, obj, l.cacheID, "the layer's content directory (layerdb cache-id) is gone: its files cannot be read")
-		return
-	}
-	dirs := m.home.Dirs(l.cacheID)
-	for _, p := range []string{dirs.Layer, dirs.Diff} {
-		if fi, err := os.Lstat(p); err != nil || !fi.IsDir() {
+	obj := l.ChainID.String()
+	// A driver without short links names the layer by its id alone.
+	l.ref = m.graph.LowerRef(l.CacheID, "")
+	for _, p := range layerDirs(m.graph.Layout(l.CacheID)) {
+		if fi, err := m.s.FS().Lstat(p); err != nil || !fi.IsDir() {
 			m.add(Finding{Kind: KindCacheDirMissing, ObjectType: ObjectLayer, Object: obj, Path: p, File: p,
 				Expected: "a directory", Actual: describeLstat(fi, err),
 				Message: "the layer's content directory (layerdb cache-id) is gone: its files cannot be read"})
@@ -161,21 +158,31 @@ func (m *model) checkDriverDirs(l *layerInfo) {
 		}
 	}
 	l.cacheOK = true
-	link, err := m.home.Link(l.cacheID)
+	link, err := m.graph.Link(l.CacheID)
 	if err != nil {
-		p := filepath.Join(dirs.Layer, "link")
+		p := m.graph.LinkFile(l.CacheID)
 		m.add(Finding{Kind: KindLinkMalformed, ObjectType: ObjectLayer, Object: obj, Path: p, File: p, Message: err.Error()})
 		return
 	}
-	l.link = link
-	m.checkShortLink(ObjectLayer, obj, link, l.cacheID)
+	if link != "" {
+		l.ref = m.graph.LowerRef(l.CacheID, link)
+		m.checkShortLink(ObjectLayer, obj, link, l.CacheID)
+	}
 }
 
-// checkShortLink checks that l/<link> is the symlink ../<id>/diff.
-func (m *model) checkShortLink(objType, obj, link, id string) {
-	p := filepath.Join(m.home.Dir, "l", link)
-	want := "../" + id + "/diff"
-	got, err := m.home.ResolveLink(link)
+// layerDirs are the dirs of a layer that must exist: its own dir and,
+// when it is a subdir, its content dir.
+func layerDirs(lay inspect.Layout) []string {
+	if lay.Content == lay.Dir || lay.Content == "" {
+		return []string{lay.Dir}
+	}
+	return []string{lay.Dir, lay.Content}
+}
+
+// checkShortLink checks that the driver's short link link names layer id.
+func (m *model) checkShortLink(objType ObjectType, obj, link, id string) {
+	got, p, err := m.graph.ShortLink(link)
+	want := m.graph.LinkTarget(id)
 	switch {
 	case err != nil:
 		actual := "missing"
@@ -187,87 +194,49 @@ func (m *model) checkShortLink(objType, obj, link, id string) {
 		m.add(Finding{Kind: KindLinkBroken, ObjectType: objType, Object: obj, Path: p, File: p, Expected: want, Actual: actual,
 			Message: "the short link that lower files and mounts use for this layer does not resolve to it"})
 	case got != id:
-		m.add(Finding{Kind: KindLinkBroken, ObjectType: objType, Object: obj, Path: p, File: p, Expected: want, Actual: "../" + got + "/diff",
+		m.add(Finding{Kind: KindLinkBroken, ObjectType: objType, Object: obj, Path: p, File: p, Expected: want, Actual: m.graph.LinkTarget(got),
 			Message: "the short link points at another layer: mounts would stack the wrong content"})
 	}
 }
 
-// lowerOf is the lower file a layer on top of l must have: l's link,
-// then its parents', base last. ok is false when a link is unknown.
-func (m *model) lowerOf(l *layerInfo) (string, bool) {
+// lowersOf lists the parents file entries of a layer stacked on l: l's
+// ref, then its parents', base last. ok is false when one is unknown.
+func (m *model) lowersOf(l *layerInfo) ([]string, bool) {
 	var refs []string
-	for p := l; p != nil; p = m.layers[p.parent] {
-		if p.link == "" || p.depth == 0 {
-			return "", false
+	for p := l; p != nil; p = m.layers[p.Parent] {
+		if p.ref == "" || p.depth == 0 {
+			return nil, false
 		}
-		refs = append(refs, "l/"+p.link)
-		if p.parent == "" {
+		refs = append(refs, p.ref)
+		if p.Parent == "" {
 			break
 		}
 	}
-	return strings.Join(refs, ":"), true
+	return refs, true
 }
 
-// checkLower checks overlay2/<cache-id>/lower against the chain.
+// checkLower checks the layer's parents file against the chain.
 func (m *model) checkLower(l *layerInfo) {
 	if !l.cacheOK {
 		return
 	}
-	want, ok := "", true
-	if l.parent != "" {
-		parent := m.layers[l.parent]
+	var want []string
+	if l.Parent != "" {
+		parent := m.layers[l.Parent]
 		if parent == nil {
 			return
 		}
-		if m.aufs {
-			m.compareParents(ObjectLayer, l.chain.String(), l.cacheID, m.parentIDs(parent))
-			return
-		}
-		if want, ok = m.lowerOf(parent); !ok {
+		var ok bool
+		if want, ok = m.lowersOf(parent); !ok {
 			return
 		}
 	}
-	if m.aufs {
-		m.compareParents(ObjectLayer, l.chain.String(), l.cacheID, nil)
-		return
-	}
-	m.compareLower(ObjectLayer, l.chain.String(), m.home.Dirs(l.cacheID).Layer, want)
+	m.compareLowers(ObjectLayer, l.ChainID.String(), l.CacheID, want)
 }
 
-// aufsDirs checks that aufs/diff/<id> is a directory; what says what its
-// loss means.
-func (m *model) aufsDirs(objType, obj, id, what string) bool {
-	p := m.graph.Layout(id).Content
-	fi, err := os.Lstat(p)
-	if err == nil && fi.IsDir() {
-		return true
-	}
-	kind := KindCacheDirMissing
-	if objType == ObjectContainer {
-		kind = KindContainerLayerMissing
-	}
-	m.add(Finding{Kind: kind, ObjectType: objType, Object: obj, Path: p, File: p,
-		Expected: "a directory", Actual: describeLstat(fi, err), Message: what})
-	return false
-}
-
-// parentIDs lists the cache-ids of l and the layers below it, top first:
-// what aufs/layers/<id> of a layer on top of l must say. It stops at an
-// unknown cache-id.
-func (m *model) parentIDs(l *layerInfo) []string {
-	var ids []string
-	for p := l; p != nil; p = m.layers[p.parent] {
-		ids = append(ids, p.cacheID)
-		if p.parent == "" {
-			break
-		}
-	}
-	return ids
-}
-
-// compareParents compares aufs/layers/<id> with want (cache-ids, nearest
-// first; none for a base layer, whose file is empty).
-func (m *model) compareParents(objType, obj, id string, want []string) {
+// compareLowers compares the parents file of layer id (Layout.Parents)
+// with want, its entries nearest first (none for a base layer).
+func (m *model) compareLowers(objType ObjectType, obj, id string, want []string) {
 	p := m.graph.Layout(id).Parents
 	lws, exists, err := m.graph.Lowers(id)
 	kind := KindLowerMismatch
@@ -276,43 +245,23 @@ func (m *model) compareParents(objType, obj, id string, want []string) {
 	}
 	var got []string
 	for _, lw := range lws {
-		got = append(got, lw.ID)
+		got = append(got, lw.Ref)
 	}
+	file := m.terms.Lowers
 	w, g := strings.Join(want, " "), strings.Join(got, " ")
-	switch {
+	add := func(expected, actual, msg string) {
+		m.add(Finding{Kind: kind, ObjectType: objType, Object: obj, Path: p, File: p, Expected: expected, Actual: actual, Message: msg})
+	}
+	switch needed := len(want) > 0 || m.graph.BaseParents(); {
+	case err != nil && !needed:
+		add("no "+file+" (a base layer)", err.Error(), "a base layer has a "+file)
 	case err != nil:
-		m.add(Finding{Kind: kind, ObjectType: objType, Object: obj, Path: p, File: p, Expected: orNone(w), Actual: err.Error(),
-			Message: "the layers file does not parse: aufs cannot stack the layers below"})
-	case !exists:
-		m.add(Finding{Kind: kind, ObjectType: objType, Object: obj, Path: p, File: p, Expected: orNone(w), Actual: "missing",
-			Message: "the layers file is missing: the layers below cannot be stacked"})
-	case g != w:
-		m.add(Finding{Kind: kind, ObjectType: objType, Object: obj, Path: p, File: p, Expected: orNone(w), Actual: orNone(g),
-			Message: "the layers file does not list the layers below, nearest first, as the layer chain says"})
-	}
-}
-
-// compareLower compares <dir>/lower with want ("" = no lower file).
-func (m *model) compareLower(objType, obj, dir, want string) {
-	p := filepath.Join(dir, "lower")
-	got, err := layerfs.ReadSmallFile(p, 1<<20)
-	exists := err == nil
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		got, exists = err.Error(), true
-	}
-	kind := KindLowerMismatch
-	if objType == ObjectContainer {
-		kind = KindContainerLowerMismatch
-	}
-	switch {
-	case want == "" && exists:
-		m.add(Finding{Kind: kind, ObjectType: objType, Object: obj, Path: p, File: p, Expected: "no lower file (a base layer)", Actual: got,
-			Message: "a base layer has a lower file"})
-	case want != "" && !exists:
-		m.add(Finding{Kind: kind, ObjectType: objType, Object: obj, Path: p, File: p, Expected: want, Actual: "missing",
-			Message: "the lower file is missing: the layers below cannot be stacked"})
-	case want != "" && got != want:
-		m.add(Finding{Kind: kind, ObjectType: objType, Object: obj, Path: p, File: p, Expected: want, Actual: got,
-			Message: "the lower file does not list the layers below, uppermost first, as the layer chain says"})
+		add(w, err.Error(), "the "+file+" does not parse: the layers below cannot be stacked")
+	case !needed && exists:
+		add("no "+file+" (a base layer)", orNone(g), "a base layer has a "+file)
+	case needed && !exists:
+		add(orNone(w), "missing", "the "+file+" is missing: the layers below cannot be stacked")
+	case !slices.Equal(got, want):
+		add(orNone(w), orNone(g), "the "+file+" does not list the layers below, nearest first, as the layer chain says")
 	}
 }

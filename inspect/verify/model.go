@@ -4,35 +4,30 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
-	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"sync/atomic"
 
 	"github.com/dlayer/dlayer/inspect"
-	"github.com/dlayer/dlayer/inspect/layerfs"
-	"github.com/dlayer/dlayer/overlay2"
+	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/opencontainers/go-digest"
 )
 
-// maxConfig bounds an image config (real ones are a few KiB).
-const maxConfig = 16 << 20
-
-// model is what the metadata files say, read once, with the findings of
-// reading them.
+// model is what the store's metadata says, read once through the Store's
+// memoized methods, with the findings of reading it.
 type model struct {
 	s     *inspect.Store
-	home  overlay2.Home
+	md    backend.Metadata
 	graph inspect.Driver
-	// aufs: the driver keeps a layer's whiteouts and opaque markers as the
-	// ".wh." files of its tar, and records parents in aufs/layers/<id>.
-	aufs       bool
+	terms backend.Terms
+	marks backend.Markers
+	// watch are the xattrs read with every file and dir: the capability
+	// that grants privileges like a setuid bit, and the driver's markers.
+	watch      []string
 	images     map[digest.Digest]*imageInfo
 	layers     map[digest.Digest]*layerInfo
-	containers []*containerInfo
+	containers []inspect.Container
 	tags       map[digest.Digest][]string
 	findings   []Finding
 	stats      Stats
@@ -40,14 +35,14 @@ type model struct {
 	live struct{ entries, bytes atomic.Int64 }
 }
 
+// imageInfo is an image of the store and what the checks learn of it.
 type imageInfo struct {
-	id     digest.Digest
-	path   string
+	// Image is the image as the Store reads it; only ID and Path are
+	// set when its config is unreadable.
+	inspect.Image
 	intact bool // the config hashes to the ID
 	parsed bool // the config parsed: chains is known
 	chains []digest.Digest
-	diffs  []digest.Digest
-	tags   []string
 	ctrs   []string
 	// child is set when another image names this one as its parent (an
 	// intermediate image of a build, when untagged).
@@ -56,21 +51,26 @@ type imageInfo struct {
 
 // name is how findings name the image: its first tag, else its ID.
 func (im *imageInfo) name() string {
-	if len(im.tags) > 0 {
-		return im.tags[0]
+	if len(im.Tags) > 0 {
+		return im.Tags[0]
 	}
-	return im.id.String()
+	return im.ID.String()
 }
 
+// diffs are the image's diff IDs, base first (when parsed).
+func (im *imageInfo) diffs() []digest.Digest { return im.Config.RootFS.DiffIDs }
+
+// layerInfo is a layer of the store and what the checks learn of it.
 type layerInfo struct {
-	chain    digest.Digest
+	// Layer is the record as the Store reads it; the fields of its bad
+	// files are empty.
+	inspect.Layer
 	dir      string // layerdb dir
-	readable bool   // diff and cache-id read
-	diff     digest.Digest
-	parent   digest.Digest
-	cacheID  string
-	cacheOK  bool   // overlay2/<cache-id>/diff is a directory
-	link     string // the link file's short name; "" when unknown
+	readable bool   // diff, parent and cache-id read
+	cacheOK  bool   // the driver's layer dir and content dir are dirs
+	// ref is how a parents file names this layer (Driver.LowerRef); ""
+	// when unknown.
+	ref      string
 	tarSplit string // tar-split.json.gz when it is a regular file
 	// trusted is the DiffID the content must hash to: the image config's
 	// diff_id when an intact image holds the layer, else the diff file.
@@ -84,16 +84,15 @@ func (l *layerInfo) contentReady() bool {
 	return l.readable && l.cacheOK && l.tarSplit != ""
 }
 
-type containerInfo struct {
-	c inspect.Container
-}
-
 // add records a finding.
 func (m *model) add(f Finding) { m.findings = append(m.findings, f) }
 
 // readModel reads images, tags, layers and containers.
 func readModel(s *inspect.Store) (*model, error) {
-	m := &model{s: s, home: overlay2.Home{Dir: filepath.Join(s.Root, "overlay2")}, graph: s.Graph(), aufs: s.Driver == "aufs", images: map[digest.Digest]*imageInfo{}, layers: map[digest.Digest]*layerInfo{}}
+	g := s.Graph()
+	m := &model{s: s, md: s.Metadata(), graph: g, terms: g.Terms(), marks: g.Markers(),
+		images: map[digest.Digest]*imageInfo{}, layers: map[digest.Digest]*layerInfo{}}
+	m.watch = append([]string{"security.capability"}, m.marks.Xattrs()...)
 	if err := m.readImages(); err != nil {
 		return nil, err
 	}
@@ -109,45 +108,23 @@ func readModel(s *inspect.Store) (*model, error) {
 }
 
 func (m *model) readImages() error {
-	dir := m.s.ImagePath("imagedb", "content", "sha256")
-	ents, err := os.ReadDir(dir)
+	ids, other, err := m.md.ImageNames()
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return fmt.Errorf("imagedb: %w", err)
 	}
-	for _, e := range ents {
-		p := filepath.Join(dir, e.Name())
-		id := digest.NewDigestFromEncoded(digest.SHA256, e.Name())
-		if id.Validate() != nil {
-			m.add(Finding{Kind: KindImagedbStray, ObjectType: ObjectStore, Path: p, File: p,
-				Message: "not an image ID (64 hex digits): Docker ignores it"})
-			continue
-		}
-		im := &imageInfo{id: id, path: p}
-		m.images[id] = im
-		b, err := layerfs.ReadFileLimit(p, maxConfig)
-		if err != nil {
-			m.add(Finding{Kind: KindImageConfigMalformed, ObjectType: ObjectImage, Object: id.String(), Path: p, File: p, Message: err.Error()})
-			continue
-		}
-		if got := digest.FromBytes(b); got != id {
-			m.add(Finding{Kind: KindImageIDMismatch, ObjectType: ObjectImage, Object: id.String(), Path: p, File: p,
-				Expected: id.String(), Actual: got.String(),
-				Message: "the image config was changed: its sha256 is no longer its ID, so its diff_ids are not trusted"})
-		} else {
-			im.intact = true
-		}
-		cfg, err := inspect.ParseImageConfig(strings.NewReader(string(b)))
-		if err != nil {
-			m.add(Finding{Kind: KindImageConfigMalformed, ObjectType: ObjectImage, Object: id.String(), Path: p, File: p, Message: err.Error()})
-			continue
-		}
-		im.parsed, im.diffs, im.chains = true, cfg.RootFS.DiffIDs, inspect.ChainIDs(cfg.RootFS.DiffIDs)
+	for _, name := range other {
+		p := m.s.ImagePath("imagedb", "content", "sha256", name)
+		m.add(Finding{Kind: KindImagedbStray, ObjectType: ObjectStore, Path: p, File: p,
+			Message: "not an image ID (64 hex digits): Docker ignores it"})
+	}
+	for _, id := range ids {
+		m.images[id] = m.readImage(id)
 	}
 	for _, im := range m.images {
-		if parent, err := readDigest(m.s.ImagePath("imagedb", "metadata", "sha256", im.id.Encoded(), "parent")); err == nil {
+		if parent, _, err := m.md.ImageParent(im.ID); err == nil {
 			if p := m.images[parent]; p != nil {
 				p.child = true
 			}
@@ -156,16 +133,49 @@ func (m *model) readImages() error {
 	return nil
 }
 
+// readImage reads one image through the Store: its config must hash to
+// its ID (the Store's image_id_mismatch finding) and parse.
+func (m *model) readImage(id digest.Digest) *imageInfo {
+	raw, p, err := m.md.ImageConfig(id)
+	im := &imageInfo{Image: inspect.Image{ID: id, Path: p}}
+	bad := func(err error) {
+		m.add(Finding{Kind: KindImageConfigMalformed, ObjectType: ObjectImage, Object: id.String(), Path: p, File: p, Message: err.Error()})
+	}
+	if err != nil {
+		bad(err)
+		return im
+	}
+	img, err := m.s.Image(id)
+	if img == nil {
+		bad(err)
+		return im
+	}
+	im.Image, im.intact = *img, true
+	for _, f := range img.Findings {
+		if f.Kind == KindImageIDMismatch.String() {
+			im.intact = false
+			m.add(Finding{Kind: KindImageIDMismatch, ObjectType: ObjectImage, Object: id.String(), Path: p, File: p,
+				Expected: id.String(), Actual: id.Algorithm().FromBytes(raw).String(),
+				Message: "the image config was changed: its sha256 is no longer its ID, so its diff_ids are not trusted"})
+		}
+	}
+	if err != nil {
+		bad(err)
+		return im
+	}
+	im.parsed, im.chains = true, inspect.ChainIDs(im.diffs())
+	return im
+}
+
 func (m *model) readTags() {
-	p := m.s.ImagePath("repositories.json")
-	tags, err := m.s.Tags()
+	tags, p, err := m.md.Tags()
 	if err != nil {
 		m.add(Finding{Kind: KindRepositoriesMalformed, ObjectType: ObjectStore, Path: p, File: p, Message: err.Error()})
 	}
 	m.tags = tags
 	for id, ts := range tags {
 		if im := m.images[id]; im != nil {
-			im.tags = ts
+			im.Tags = ts
 		}
 	}
 }
@@ -189,67 +199,6 @@ func (m *model) readLayers() error {
 	return nil
 }
 
-// readLayer reads one layerdb entry, each file on its own, so that one bad
-// file is one finding.
-func (m *model) readLayer(chain digest.Digest) *layerInfo {
-	l := &layerInfo{chain: chain, dir: m.s.LayerPath(chain)}
-	bad := func(kind Kind, file, msg string) {
-		m.add(Finding{Kind: kind, ObjectType: ObjectLayer, Object: chain.String(), Path: file, File: file, Message: msg})
-	}
-	p := filepath.Join(l.dir, "diff")
-	d, err := readDigest(p)
-	if err != nil {
-		bad(KindLayerUnreadable, p, "diff: "+err.Error())
-	}
-	l.diff = d
-	p = filepath.Join(l.dir, "parent")
-	if l.parent, err = readDigest(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		bad(KindLayerUnreadable, p, "parent: "+err.Error())
-		l.parent = ""
-		d = "" // the chain cannot be followed
-	}
-	p = filepath.Join(l.dir, "cache-id")
-	id, err := layerfs.ReadSmallFile(p, 4096)
-	switch {
-	case err != nil:
-		bad(KindLayerUnreadable, p, "cache-id: "+err.Error())
-	case !overlay2.ValidID(id):
-		bad(KindLayerUnreadable, p, fmt.Sprintf("cache-id %q is not a directory name", id))
-	default:
-		l.cacheID = id
-	}
-	l.readable = d != "" && l.cacheID != ""
-	p = filepath.Join(l.dir, "size")
-	if sz, err := layerfs.ReadSmallFile(p, 64); err != nil {
-		bad(KindSizeMalformed, p, err.Error())
-	} else if n, err := strconv.ParseInt(sz, 10, 64); err != nil || n < 0 {
-		bad(KindSizeMalformed, p, fmt.Sprintf("%q is not a decimal byte count", sz))
-	}
-	p = filepath.Join(l.dir, "tar-split.json.gz")
-	if fi, err := os.Lstat(p); err != nil || !fi.Mode().IsRegular() {
-		msg := "not a regular file"
-		if err != nil {
-			msg = err.Error()
-		}
-		bad(KindTarSplitMissing, p, msg+": the layer's tar stream cannot be rebuilt (docker save and push fail)")
-	} else {
-		l.tarSplit = p
-	}
-	return l
-}
-
-func readDigest(p string) (digest.Digest, error) {
-	s, err := layerfs.ReadSmallFile(p, 1024)
-	if err != nil {
-		return "", err
-	}
-	d, err := digest.Parse(s)
-	if err != nil {
-		return "", fmt.Errorf("%q is not a digest: %v", s, err)
-	}
-	return d, nil
-}
-
 func (m *model) readContainers() error {
 	cs, finds, err := m.s.Containers()
 	if err != nil {
@@ -260,10 +209,10 @@ func (m *model) readContainers() error {
 			Path: f.Path, File: f.Path, Message: f.Message})
 	}
 	for _, c := range cs {
-		if c.Driver != "" && c.Driver != m.s.Driver && slices.Contains(m.s.Others, c.Driver) {
+		if c.Driver != "" && m.s.ForDriver(c.Driver) != m.s {
 			continue // verified with its own driver's store
 		}
-		m.containers = append(m.containers, &containerInfo{c: c})
+		m.containers = append(m.containers, c)
 		if im := m.images[c.ImageID]; im != nil {
 			im.ctrs = append(im.ctrs, c.Name)
 		}
@@ -272,6 +221,12 @@ func (m *model) readContainers() error {
 		sort.Strings(im.ctrs)
 	}
 	return nil
+}
+
+// ownLayers says whether c's layers are in this store: c names the
+// store's driver, or none (an old config).
+func (m *model) ownLayers(c inspect.Container) bool {
+	return c.Driver == "" || inspect.DriverName(c.Driver) == m.graph.Name()
 }
 
 // layerList returns the layers base first (by depth), then by chain ID.
@@ -284,7 +239,7 @@ func (m *model) layerList() []*layerInfo {
 		if out[i].depth != out[j].depth {
 			return out[i].depth < out[j].depth
 		}
-		return out[i].chain < out[j].chain
+		return out[i].ChainID < out[j].ChainID
 	})
 	return out
 }

@@ -19,6 +19,9 @@ type pool struct {
 	mu   sync.Mutex
 	cond *sync.Cond
 	free int64
+
+	// bufs recycle the buffers of file content, one pool per class.
+	bufs [bufClasses]sync.Pool
 }
 
 func newPool(readers int, budget int64) *pool {
@@ -96,31 +99,32 @@ func (p *pool) release(n int64) {
 
 // Buffers for file content come in power-of-two classes from 512 bytes
 // to 2 MiB, recycled through one sync.Pool per class.
-const minClass = 9
-
-var bufPools [13]sync.Pool
+const (
+	minClass   = 9
+	bufClasses = 13
+)
 
 // getBuf returns a buffer of length n (capacity of its class).
-func getBuf(n int) []byte {
+func (p *pool) getBuf(n int) []byte {
 	c := max(bits.Len(uint(n-1)), minClass) - minClass
 	if n <= 0 {
 		c = 0
 	}
-	if c >= len(bufPools) {
+	if c >= len(p.bufs) {
 		return make([]byte, n)
 	}
-	if b, ok := bufPools[c].Get().(*[]byte); ok {
+	if b, ok := p.bufs[c].Get().(*[]byte); ok {
 		return (*b)[:n]
 	}
 	return make([]byte, n, 1<<(c+minClass))
 }
 
 // putBuf recycles b, which must come from getBuf.
-func putBuf(b []byte) {
+func (p *pool) putBuf(b []byte) {
 	c := bits.Len(uint(cap(b))) - 1 - minClass
-	if c < 0 || c >= len(bufPools) || cap(b) != 1<<(c+minClass) {
+	if c < 0 || c >= len(p.bufs) || cap(b) != 1<<(c+minClass) {
 		return
 	}
 	b = b[:0]
-	bufPools[c].Put(&b)
+	p.bufs[c].Put(&b)
 }

@@ -104,8 +104,9 @@ func (lc *layerCheck) reconcile(e *entry) {
 	case roleOpaque:
 		dir := path.Dir(hi.rel)
 		lc.tree.markers[dir] = true
-		if v, _ := overlayMarker(de.xattrs, "opaque"); de.exists && v != "y" {
-			lc.add(lc.at(KindOpaqueMissing, dir, "overlay.opaque=y", orNone(v),
+		if v, opaque := lc.m.marks.Opaque(de.xattrs); de.exists && !opaque {
+			_, form := lc.m.marks.Forms()
+			lc.add(lc.at(KindOpaqueMissing, dir, form, orNone(v),
 				"the layer made this dir opaque (.wh..wh..opq), but the xattr is gone: the lower layers' entries show through again"))
 		}
 	case roleWhiteout:
@@ -115,11 +116,12 @@ func (lc *layerCheck) reconcile(e *entry) {
 	}
 }
 
-// checkWhiteout checks the device (or xattr file) a .wh. entry became.
+// checkWhiteout checks the whiteout entry a .wh. entry became.
 func (lc *layerCheck) checkWhiteout(rel string, h *tar.Header, de *diskEntry) {
-	wo, what := isWhiteout(de)
+	wo, what := lc.m.isWhiteout(de)
 	if !wo {
-		lc.add(lc.at(KindWhiteoutMissing, rel, "a whiteout (char 0/0)", what,
+		form, _ := lc.m.marks.Forms()
+		lc.add(lc.at(KindWhiteoutMissing, rel, form, what,
 			"the layer deletes this path (.wh. entry), but the whiteout is gone: the deleted lower entry shows again"))
 		return
 	}
@@ -129,23 +131,19 @@ func (lc *layerCheck) checkWhiteout(rel string, h *tar.Header, de *diskEntry) {
 	}
 }
 
-// isWhiteout says whether a disk entry is an overlay whiteout, else what
-// it is.
-func isWhiteout(de *diskEntry) (bool, string) {
+// isWhiteout says whether a disk entry is a whiteout of the driver's
+// form, else what it is.
+func (m *model) isWhiteout(de *diskEntry) (bool, string) {
 	if !de.exists {
 		return false, "missing"
 	}
-	t := de.st.Type()
-	if t == layerfs.TypeChar && de.st.Rdev == 0 {
+	if m.marks.Whiteout(de.st, de.xattrs) {
 		return true, ""
 	}
-	if _, ok := overlayMarker(de.xattrs, "whiteout"); ok && t == layerfs.TypeFile && de.st.Size == 0 {
-		return true, ""
-	}
-	if t == layerfs.TypeChar || t == layerfs.TypeBlock {
+	if t := de.st.Type(); t == layerfs.TypeChar || t == layerfs.TypeBlock {
 		return false, fmt.Sprintf("%s %d:%d", t, unix.Major(de.st.Rdev), unix.Minor(de.st.Rdev))
 	}
-	return false, string(t)
+	return false, string(de.st.Type())
 }
 
 // tarType is the file type a header makes on disk ("" for types Unpack

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/dlayer/dlayer/aufs"
 	"github.com/dlayer/dlayer/inspect/layerfs"
 	"golang.org/x/sys/unix"
 )
@@ -51,7 +50,7 @@ func (lc *layerCheck) checkPlain(e *entry, rel string) {
 	}
 	if got == layerfs.TypeDir {
 		lc.tree.listed[rel] = de.names
-		if v, _ := overlayMarker(de.xattrs, "opaque"); v == "y" {
+		if _, opaque := lc.m.marks.Opaque(de.xattrs); opaque {
 			lc.tree.opaque[rel] = true
 		}
 	}
@@ -213,8 +212,9 @@ func (lc *layerCheck) finishTree() {
 		}
 	}
 	slices.Sort(opq)
+	_, form := lc.m.marks.Forms()
 	for _, d := range opq {
-		lc.add(lc.at(KindOpaqueExtra, d, "not opaque", "overlay.opaque=y",
+		lc.add(lc.at(KindOpaqueExtra, d, "not opaque", form,
 			"the dir was made opaque after Docker extracted the layer: it hides every lower layer's entries below it"))
 	}
 	for dir, i := range t.missing {
@@ -226,8 +226,8 @@ func (lc *layerCheck) finishTree() {
 
 // extra reports an entry on disk that no header made.
 func (lc *layerCheck) extra(dir, name string) {
-	if _, k := aufs.Classify(name); lc.m.aufs && dir == "." && k == layerfs.Bookkeeping && name != aufs.OpaqueMarker {
-		return // aufs's own files at a branch root
+	if dir == "." && lc.m.marks.RootFile(name) {
+		return // the driver's own files at the root of a layer dir
 	}
 	rel := path.Join(dir, name)
 	d, err := lc.dirs.get(dir)
@@ -241,13 +241,16 @@ func (lc *layerCheck) extra(dir, name string) {
 	}
 	de := diskEntry{st: st, exists: true}
 	if st.Type() == layerfs.TypeFile && st.Size == 0 {
-		for _, k := range []string{"trusted.overlay.whiteout", "user.overlay.whiteout"} {
+		for _, k := range lc.m.marks.Xattrs() {
 			if v, ok, _ := d.Xattr(name, k); ok {
-				de.xattrs = map[string][]byte{k: v}
+				if de.xattrs == nil {
+					de.xattrs = map[string][]byte{}
+				}
+				de.xattrs[k] = v
 			}
 		}
 	}
-	if wo, _ := isWhiteout(&de); wo {
+	if wo, _ := lc.m.isWhiteout(&de); wo {
 		lc.add(lc.at(KindWhiteoutExtra, rel, "nothing", "whiteout",
 			fmt.Sprintf("a whiteout the layer never had: it hides /%s of the lower layers in every image and container built on this layer", rel)))
 		return

@@ -10,13 +10,34 @@ import (
 	"github.com/dlayer/dlayer/inspect"
 )
 
+// ObjectType is what a finding is about.
+type ObjectType string
+
 // Object types a finding can be about.
 const (
-	ObjectLayer     = "layer"     // Object is a chain ID ("sha256:…")
-	ObjectImage     = "image"     // Object is an image ID ("sha256:…")
-	ObjectContainer = "container" // Object is a container ID (64 hex)
-	ObjectStore     = "store"     // Object is empty: the store as a whole
+	ObjectLayer     ObjectType = "layer"     // Object is a chain ID ("sha256:…")
+	ObjectImage     ObjectType = "image"     // Object is an image ID ("sha256:…")
+	ObjectContainer ObjectType = "container" // Object is a container ID (64 hex)
+	ObjectStore     ObjectType = "store"     // Object is empty: the store as a whole
 )
+
+// String returns the type as written in JSON.
+func (t ObjectType) String() string { return string(t) }
+
+// rank orders findings: the store, images, layers, containers.
+func (t ObjectType) rank() int {
+	switch t {
+	case ObjectStore:
+		return 0
+	case ObjectImage:
+		return 1
+	case ObjectLayer:
+		return 2
+	case ObjectContainer:
+		return 3
+	}
+	return 4
+}
 
 // Finding is one problem: a thing on disk that is not as Docker left it.
 type Finding struct {
@@ -27,8 +48,8 @@ type Finding struct {
 	// tar stream on docker save or push) fails on this too.
 	DockerDetects bool `json:"docker_detects"`
 	// ObjectType is layer, image, container or store; Object its ID.
-	ObjectType string `json:"object_type"`
-	Object     string `json:"object"`
+	ObjectType ObjectType `json:"object_type"`
+	Object     string     `json:"object"`
 	// Path is, for content and tree findings, the path inside the layer
 	// ("/bin/busybox"; a tar-split name as written when it is unsafe); for
 	// metadata findings the store file or dir concerned.

@@ -98,8 +98,12 @@ func TestProgress(t *testing.T) {
 
 func TestKinds(t *testing.T) {
 	ks := Kinds()
-	if len(ks) != len(kindChecks) {
-		t.Fatalf("%d kinds, %d checks", len(ks), len(kindChecks))
+	n := 0
+	for _, c := range checks() {
+		n += len(c.kinds())
+	}
+	if len(ks) != n || len(slices.Compact(slices.Sorted(slices.Values(ks)))) != n {
+		t.Fatalf("%d kinds, %d checks", len(ks), n)
 	}
 	for _, k := range ks {
 		if k.Check() == "" {
