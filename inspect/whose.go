@@ -17,7 +17,7 @@ var ErrOutsideRoot = errors.New("not under the data root")
 // WhoseOptions are the inputs of Whose besides the store and the path.
 type WhoseOptions struct {
 	// BuildKit reads the driver dir names that BuildKit's snapshot store
-	// at path records (du.BuildKitSnapshots). It is called only when a
+	// at path records (buildkit.Snapshots). It is called only when a
 	// layer dir is named by no layer or container. Nil: build cache cannot
 	// be told from orphans, and the answer says so.
 	BuildKit func(path string) (map[string]bool, error)
