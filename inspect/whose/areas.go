@@ -77,7 +77,7 @@ func (q *query) driver(l layout, rest []string) {
 	if len(d.Rel) > 0 || d.Kind == PathLayerContent || d.Kind == PathLayerMountpoint {
 		a.InLayer = "/" + path.Join(d.Rel...)
 	}
-	if l.Name != s.Driver {
+	if !isOwn(s, l.Name) {
 		a.LayerDir = d.ID
 		a.Owner = Owner{Kind: OwnerOtherDriver, ID: d.ID, Why: fmt.Sprintf(
 			"the %s driver's dir; this store runs %s, so Docker does not use it (its images and layers are listed in image/%s/, if that is still there)",
@@ -145,7 +145,7 @@ func (q *query) imageStore(p []string) {
 		return
 	}
 	a.Driver = p[0]
-	if p[0] != s.Driver {
+	if !isOwn(s, p[0]) {
 		a.Owner = Owner{Kind: OwnerOtherDriver, Why: fmt.Sprintf("the image store of the %s driver; this store runs %s, so Docker does not use it", p[0], s.Driver)}
 		return
 	}
@@ -245,7 +245,7 @@ func (q *query) containers(p []string) {
 	switch {
 	case known || mounted:
 		a.Owner = Owner{Kind: OwnerContainer, ID: p[0], Container: x.container(p[0])}
-		if d := a.Owner.Container.Driver; d != "" && d != q.s.Driver {
+		if d := a.Owner.Container.Driver; d != "" && !isOwn(q.s, d) {
 			a.Notes = append(a.Notes, "the container was made with the "+d+" driver: its layers are in the "+d+" store (dlayer --driver "+d+")")
 		}
 	case strings.HasSuffix(p[0], "-removing"):

@@ -71,7 +71,7 @@ func (q *query) index() *index {
 	x.unreadable = append(x.unreadable, finds...)
 	for _, c := range ctrs {
 		x.ctrByID[c.ID] = c
-		if c.Driver == "" || c.Driver == s.Driver { // a mixed root: the other driver's containers use its layers
+		if c.Driver == "" || isOwn(s, c.Driver) { // a mixed root: the other driver's containers use its layers
 			x.ctrs = append(x.ctrs, c)
 		}
 	}

@@ -29,3 +29,9 @@ func layoutAt(s *inspect.Store, first string) (layout, bool) {
 	}
 	return layout{}, false
 }
+
+// isOwn reports whether driver is the store's own driver, not another
+// one whose store or dirs the root also holds.
+func isOwn(s *inspect.Store, driver string) bool {
+	return backend.Name(driver) == s.Graph().Name()
+}

@@ -89,7 +89,7 @@ func rootParts(s *inspect.Store, p string) []string {
 // link names, read as text: <driver>/<id>/diff/rest.
 func (q *query) throughShortLink(parts []string) []string {
 	l, ok := layoutAt(q.s, first(parts))
-	if !ok || l.Name != q.s.Driver {
+	if !ok || !isOwn(q.s, l.Name) {
 		return parts
 	}
 	d := l.d.ParsePath(parts[1:])

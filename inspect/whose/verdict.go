@@ -46,7 +46,7 @@ func (q *query) measure() {
 // liveMounts lists the live overlay and aufs mounts that use the path's layer dir.
 func (q *query) liveMounts() {
 	a, s := q.a, q.s
-	if a.LayerDir == "" || a.Driver != s.Driver || !q.opt.MountsKnown {
+	if a.LayerDir == "" || !isOwn(s, a.Driver) || !q.opt.MountsKnown {
 		return
 	}
 	lay := s.Graph().Layout(a.LayerDir)

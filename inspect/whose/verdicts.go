@@ -110,7 +110,7 @@ func (q *query) orphanVerdict() Verdict {
 		doubts = append(doubts, fmt.Sprintf("%d metadata %s could not be read, and may name it", len(x.unreadable), entries))
 		a.Findings = append(a.Findings, x.unreadable...)
 	}
-	if a.Driver == q.s.Driver && q.bk == nil {
+	if isOwn(q.s, a.Driver) && q.bk == nil {
 		doubts = append(doubts, "BuildKit's snapshots.db could not be read: it may be build cache")
 	}
 	dir := a.Path
@@ -120,7 +120,7 @@ func (q *query) orphanVerdict() Verdict {
 	if fi, err := q.s.FS().Lstat(dir); err == nil && time.Since(fi.ModTime()) < recentChange {
 		doubts = append(doubts, "it changed "+time.Since(fi.ModTime()).Round(time.Second).String()+" ago: the daemon may be creating it (a pull or build writes the dir before its metadata)")
 	}
-	if ents, err := q.s.FS().ReadDir(q.s.ImagePath("layerdb", "tmp")); err == nil && len(ents) > 0 && a.Driver == q.s.Driver {
+	if ents, err := q.s.FS().ReadDir(q.s.ImagePath("layerdb", "tmp")); err == nil && len(ents) > 0 && isOwn(q.s, a.Driver) {
 		doubts = append(doubts, "layerdb/tmp holds a layer being written")
 	}
 	if len(doubts) > 0 {
