@@ -1,8 +1,7 @@
 package main
 
 import (
-	"github.com/dlayer/dlayer/inspect"
-	"github.com/dlayer/dlayer/inspect/du"
+	"github.com/dlayer/dlayer/inspect/whose"
 	"github.com/dlayer/dlayer/report"
 	"github.com/urfave/cli/v2"
 )
@@ -34,7 +33,7 @@ func whoseCommand() *cli.Command {
 				return err
 			}
 			mounts, known, finds := liveMounts(o, s)
-			a, err := s.Whose(c.Args().First(), inspect.WhoseOptions{BuildKit: du.BuildKitSnapshots, Mounts: mounts, MountsKnown: known})
+			a, err := whose.Ask(s, c.Args().First(), whose.Options{Mounts: mounts, MountsKnown: known})
 			if err != nil { // ErrOutsideRoot, ErrNotFound, or an unreadable store
 				return cli.Exit(err.Error(), exitUsage)
 			}

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/dlayer/dlayer/fixtures"
-	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/whose"
 )
 
 func TestWhoseCLI(t *testing.T) {
@@ -90,11 +90,11 @@ func TestWhoseCLI(t *testing.T) {
 			t.Errorf("json has no %q", k)
 		}
 	}
-	var a inspect.WhoseAnswer
+	var a whose.Answer
 	if err := json.Unmarshal([]byte(out), &a); err != nil {
 		t.Fatal(err)
 	}
-	if a.Kind != inspect.PathLayerEntry || a.Owner.Layer == nil || a.Owner.Layer.ChainID != base.ChainID || len(a.Views) != 5 || a.Verdict.Safe != "no" {
+	if a.Kind != whose.PathLayerEntry || a.Owner.Layer == nil || a.Owner.Layer.ChainID != base.ChainID || len(a.Views) != 5 || a.Verdict.Safe != "no" {
 		t.Errorf("json answer: %+v", a)
 	}
 	for _, k := range []string{`"chain_id"`, `"diff_id"`, `"cache_id"`, `"images"`, `"position"`, `"created_by"`, `"containers"`, `"result"`, `"by"`, `"of"`, `"safe"`, `"reason"`} {
@@ -117,8 +117,8 @@ func TestWhoseCLIHostileNames(t *testing.T) {
 		t.Errorf("exit %d %s\n%s", code, errOut, out)
 	}
 	out, _, code = runCLI("--root", b.Root, "--mountinfo", "none", "--format", "json", "whose", arg)
-	var a inspect.WhoseAnswer
-	if code != 0 || json.Unmarshal([]byte(out), &a) != nil || a.InLayer != `/bad\nname\xff` || a.Views[0].Result != inspect.ViewVisible {
+	var a whose.Answer
+	if code != 0 || json.Unmarshal([]byte(out), &a) != nil || a.InLayer != `/bad\nname\xff` || a.Views[0].Result != whose.ViewVisible {
 		t.Errorf("json: %d %q %+v", code, a.InLayer, a.Views)
 	}
 }

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/dlayer/dlayer/fixtures/engine"
-	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/whose"
 )
 
 // whoseDockerfile makes an image whose layer 2 has files that layer 3
@@ -61,13 +61,13 @@ func TestWhoseE2E(t *testing.T) {
 	if n != 3 {
 		t.Fatalf("whose:1 has %d layers, want 3", n)
 	}
-	ask := func(arg string) *inspect.WhoseAnswer {
+	ask := func(arg string) *whose.Answer {
 		t.Helper()
 		out, errOut, code := runCLI("--root", root, "--format", "json", "whose", arg)
 		if code != 0 {
 			t.Fatalf("whose %s: exit %d: %s", arg, code, errOut)
 		}
-		var a inspect.WhoseAnswer
+		var a whose.Answer
 		if err := json.Unmarshal([]byte(out), &a); err != nil {
 			t.Fatal(err)
 		}
@@ -83,12 +83,12 @@ func TestWhoseE2E(t *testing.T) {
 		}
 		g := ci.GraphDriver.Data
 		for dir, want := range map[string]struct {
-			kind  inspect.PathKind
-			owner string
+			kind  whose.PathKind
+			owner whose.OwnerKind
 		}{
-			filepath.Dir(g["UpperDir"]): {inspect.PathLayerDir, inspect.OwnerRWLayer},
-			g["UpperDir"]:               {inspect.PathLayerContent, inspect.OwnerRWLayer},
-			g["WorkDir"]:                {inspect.PathLayerWork, inspect.OwnerRWLayer},
+			filepath.Dir(g["UpperDir"]): {whose.PathLayerDir, whose.OwnerRWLayer},
+			g["UpperDir"]:               {whose.PathLayerContent, whose.OwnerRWLayer},
+			g["WorkDir"]:                {whose.PathLayerWork, whose.OwnerRWLayer},
 		} {
 			a := ask(dir)
 			if a.Kind != want.kind || a.Owner.Kind != want.owner || a.Owner.Container.ID != ci.ID || "/"+a.Owner.Container.Name != ci.Name || a.Verdict.Safe != "no" {
@@ -96,7 +96,7 @@ func TestWhoseE2E(t *testing.T) {
 			}
 		}
 		a := ask(g["MergedDir"])
-		if a.Kind != inspect.PathLayerMountpoint || a.Owner.Container.ID != ci.ID || a.Exists != (name == "w-run") {
+		if a.Kind != whose.PathLayerMountpoint || a.Owner.Container.ID != ci.ID || a.Exists != (name == "w-run") {
 			t.Errorf("%s merged: %s %+v exists %v", name, a.Kind, a.Owner.Container, a.Exists)
 		}
 		if name == "w-run" && (len(a.Mounts) != 1 || a.Mounts[0] != g["MergedDir"]) {
@@ -106,13 +106,13 @@ func TestWhoseE2E(t *testing.T) {
 		if len(lowers) != n+1 {
 			t.Fatalf("%s: LowerDir %v", name, lowers)
 		}
-		if a := ask(lowers[0]); a.Owner.Kind != inspect.OwnerInitLayer || a.Owner.Container.ID != ci.ID {
+		if a := ask(lowers[0]); a.Owner.Kind != whose.OwnerInitLayer || a.Owner.Container.ID != ci.ID {
 			t.Errorf("%s: first lower dir %s: %+v", name, lowers[0], a.Owner)
 		}
 		for i, dir := range lowers[1:] { // top first
 			pos := n - i
 			a := ask(dir)
-			if a.Owner.Kind != inspect.OwnerImageLayer || a.Owner.Layer.DiffID.String() != img.RootFS.Layers[pos-1] {
+			if a.Owner.Kind != whose.OwnerImageLayer || a.Owner.Layer.DiffID.String() != img.RootFS.Layers[pos-1] {
 				t.Errorf("%s: lower %s: %+v, want diff id %s", name, dir, a.Owner.Layer, img.RootFS.Layers[pos-1])
 				continue
 			}
@@ -172,7 +172,7 @@ func TestWhoseE2E(t *testing.T) {
 			got := "no view"
 			for _, v := range a.Views {
 				if v.Name == name {
-					got = v.Result + " " + whoseBy(v.By)
+					got = string(v.Result) + " " + whoseBy(v.By)
 				}
 			}
 			if got != want {
@@ -193,34 +193,34 @@ func TestWhoseE2E(t *testing.T) {
 	if a.LayerDir != layer3 || a.InLayer != "/data/b" {
 		t.Errorf("through l/%s: %s %s", link3, a.LayerDir, a.InLayer)
 	}
-	if a.Entry.Kind != "whiteout" || len(a.Views) == 0 || a.Views[0].Result != inspect.ViewDeletes || a.Views[0].Below == nil || a.Views[0].Below.CacheID != layer2 {
+	if a.Entry.Kind != "whiteout" || len(a.Views) == 0 || a.Views[0].Result != whose.ViewDeletes || a.Views[0].Below == nil || a.Views[0].Below.CacheID != layer2 {
 		t.Errorf("layer 3 whiteout: %+v %+v", a.Entry, a.Views)
 	}
 
 	// Metadata files and bare names.
 	run, _ := e.InspectContainer("w-run")
 	mountID := filepath.Base(filepath.Dir(run.GraphDriver.Data["UpperDir"]))
-	for arg, want := range map[string]string{
-		"image/overlay2/layerdb/mounts/" + run.ID + "/mount-id": inspect.OwnerRWLayer,
-		"containers/" + run.ID + "/hostconfig.json":             inspect.OwnerContainer,
-		"containers/" + run.ID + "/hosts":                       inspect.OwnerContainer,
-		mountID:                                                 inspect.OwnerRWLayer,
-		layer2:                                                  inspect.OwnerImageLayer,
-		run.ID:                                                  inspect.OwnerContainer,
+	for arg, want := range map[string]whose.OwnerKind{
+		"image/overlay2/layerdb/mounts/" + run.ID + "/mount-id": whose.OwnerRWLayer,
+		"containers/" + run.ID + "/hostconfig.json":             whose.OwnerContainer,
+		"containers/" + run.ID + "/hosts":                       whose.OwnerContainer,
+		mountID:                                                 whose.OwnerRWLayer,
+		layer2:                                                  whose.OwnerImageLayer,
+		run.ID:                                                  whose.OwnerContainer,
 	} {
 		if a := ask(arg); a.Owner.Kind != want || (a.Owner.Container != nil && a.Owner.Container.ID != run.ID) {
 			t.Errorf("%s: %+v", arg, a.Owner)
 		}
 	}
 	a = ask("image/overlay2/imagedb/content/sha256/" + strings.TrimPrefix(imageID, "sha256:"))
-	if a.Kind != inspect.PathImageConfig || a.Owner.Image == nil || a.Owner.Image.Layers != n || len(a.Owner.Image.Containers) != 4 || a.Owner.Image.Tags[0] != "whose:1" {
+	if a.Kind != whose.PathImageConfig || a.Owner.Image == nil || a.Owner.Image.Layers != n || len(a.Owner.Image.Containers) != 4 || a.Owner.Image.Tags[0] != "whose:1" {
 		t.Errorf("image config: %+v", a.Owner.Image)
 	}
 	link, err := os.ReadFile(filepath.Join(root, "overlay2", mountID, "link"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a := ask(string(link)); a.Kind != inspect.PathShortLink || a.Link.LayerDir != mountID || a.Owner.Container.ID != run.ID {
+	if a := ask(string(link)); a.Kind != whose.PathShortLink || a.Link.LayerDir != mountID || a.Owner.Container.ID != run.ID {
 		t.Errorf("bare link %s: %+v %+v", link, a.Link, a.Owner)
 	}
 
@@ -230,7 +230,7 @@ func TestWhoseE2E(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Owner.Kind != inspect.OwnerOrphan || a.Usage == nil || a.Usage.Size != 4321 || strconv.FormatInt(a.Usage.DiskUsage, 10) != strings.Fields(string(out))[0] || a.Verdict.Safe != "yes" {
+	if a.Owner.Kind != whose.OwnerOrphan || a.Usage == nil || a.Usage.Size != 4321 || strconv.FormatInt(a.Usage.DiskUsage, 10) != strings.Fields(string(out))[0] || a.Verdict.Safe != "yes" {
 		t.Errorf("orphan: %+v %+v %+v (du -sxB1 %s)", a.Owner, a.Usage, a.Verdict, out)
 	}
 	r := duJSON(t, root)
@@ -238,7 +238,7 @@ func TestWhoseE2E(t *testing.T) {
 		t.Fatal("the BuildKit build left no build cache")
 	}
 	for _, d := range r.BuildCache {
-		if a := ask(d.Path); a.Owner.Kind != inspect.OwnerBuildCache || a.Verdict.Safe != "no" {
+		if a := ask(d.Path); a.Owner.Kind != whose.OwnerBuildCache || a.Verdict.Safe != "no" {
 			t.Errorf("build cache %s: %+v", d.Path, a.Owner)
 		}
 	}
@@ -256,7 +256,7 @@ func TestWhoseE2E(t *testing.T) {
 		t.Fatalf("cp -a: %v\n%s", err, out)
 	}
 	cpOut, errOut, code := runCLI("--root", cp, "--mountinfo", "none", "--daemon", "off", "--format", "json", "whose", filepath.Join("overlay2", layer2, "diff", "data", "a"))
-	var copied inspect.WhoseAnswer
+	var copied whose.Answer
 	if code != 0 || json.Unmarshal([]byte(cpOut), &copied) != nil {
 		t.Fatalf("copy: exit %d %s", code, errOut)
 	}
@@ -271,11 +271,11 @@ func TestWhoseE2E(t *testing.T) {
 }
 
 // whoseBy is "rw", "init" or "image N", then the path and entry.
-func whoseBy(h *inspect.WhoseHit) string {
+func whoseBy(h *whose.Hit) string {
 	if h == nil {
 		return "-"
 	}
-	who := h.Role
+	who := string(h.Role)
 	if h.Role == "image" {
 		who = "image " + strconv.Itoa(h.Position)
 	}

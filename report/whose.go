@@ -5,7 +5,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/layerfs"
+	"github.com/dlayer/dlayer/inspect/whose"
 )
 
 // WhoseOptions tune the text form of a whose answer.
@@ -14,38 +15,50 @@ type WhoseOptions struct {
 	Quiet bool
 }
 
-// whoseHelp explains, once, what a kind of path is, for a reader who has
-// never looked inside /var/lib/docker.
-var whoseHelp = map[inspect.PathKind]string{
-	inspect.PathLayerDir: "Each dir under overlay2/ is one layer: an image layer (named by its random cache-id), " +
-		"a container's writable layer (its mount-id) or init layer (<mount-id>-init), or a build cache snapshot. " +
-		"diff/ holds the layer's files, link its short name, lower the layers below it.",
-	inspect.PathLayerEntry: "A layer's diff/ holds only what that layer changed. A container sees the union of its layers, " +
-		"top first: the first layer holding a path decides, a whiteout there deletes it, an opaque dir hides " +
-		"everything below it. So a file in a layer may be visible, or shadowed by an upper layer's own copy, or deleted.",
-	inspect.PathMergedEntry: "merged/ is where overlayfs mounts a container's root file system while it runs: " +
-		"nothing is stored there; every file comes from one of its layers.",
-	inspect.PathLayerWork: "work/ is overlayfs' scratch space for the container's mount (renames, copy-up in progress); " +
-		"it is empty when nothing is mounted.",
-	inspect.PathShortLink: "l/ holds one short symlink per layer (26 characters) so that the lowerdir= mount option of a " +
-		"deep stack fits in a page. dlayer reads it as text and never follows it.",
-	inspect.PathLayerRecord: "layerdb/sha256/<chain id>/ is the layer store's record of an image layer: its diff ID " +
-		"(sha256 of its tar), parent chain ID, size, the cache-id naming its overlay2 dir, and tar-split.json.gz " +
-		"(the tar headers, to re-create the exact tar on push or save).",
-	inspect.PathMountRecord: "layerdb/mounts/<container id>/ records a container's writable layer: mount-id and init-id " +
-		"name its overlay2 dirs, parent the chain ID of its image's top layer.",
-	inspect.PathImageConfig: "imagedb/content/sha256/<image id> is the image config; the image ID is the sha256 of " +
-		"this file. Its rootfs.diff_ids list the layers, base first.",
+// whoseHelp explains, once, what a kind of path of the storage driver
+// driver is, for a reader who has never looked inside /var/lib/docker; ""
+// for the kinds it leaves alone.
+func whoseHelp(k whose.PathKind, driver string) string {
+	switch k {
+	case whose.PathLayerDir:
+		return "Each dir under " + driver + "/ is one layer: an image layer (named by its random cache-id), " +
+			"a container's writable layer (its mount-id) or init layer (<mount-id>-init), or a build cache snapshot. " +
+			"diff/ holds the layer's files, link its short name, lower the layers below it."
+	case whose.PathLayerEntry:
+		return "A layer's diff/ holds only what that layer changed. A container sees the union of its layers, " +
+			"top first: the first layer holding a path decides, a whiteout there deletes it, an opaque dir hides " +
+			"everything below it. So a file in a layer may be visible, or shadowed by an upper layer's own copy, or deleted."
+	case whose.PathMergedEntry:
+		return "A container's mount point is where the " + driver + " driver mounts its root file system while it runs: " +
+			"nothing is stored there; every file comes from one of its layers."
+	case whose.PathLayerWork:
+		return "work/ is overlayfs' scratch space for the container's mount (renames, copy-up in progress); " +
+			"it is empty when nothing is mounted."
+	case whose.PathShortLink:
+		return "l/ holds one short symlink per layer (26 characters) so that the lowerdir= mount option of a " +
+			"deep stack fits in a page. dlayer reads it as text and never follows it."
+	case whose.PathLayerRecord:
+		return "layerdb/sha256/<chain id>/ is the layer store's record of an image layer: its diff ID " +
+			"(sha256 of its tar), parent chain ID, size, the cache-id naming its " + driver + " dir, and tar-split.json.gz " +
+			"(the tar headers, to re-create the exact tar on push or save)."
+	case whose.PathMountRecord:
+		return "layerdb/mounts/<container id>/ records a container's writable layer: mount-id and init-id " +
+			"name its " + driver + " dirs, parent the chain ID of its image's top layer."
+	case whose.PathImageConfig:
+		return "imagedb/content/sha256/<image id> is the image config; the image ID is the sha256 of " +
+			"this file. Its rootfs.diff_ids list the layers, base first."
+	}
+	return ""
 }
 
 // Whose writes a whose answer for people.
-func Whose(w io.Writer, a *inspect.WhoseAnswer, opt WhoseOptions) error {
+func Whose(w io.Writer, a *whose.Answer, opt WhoseOptions) error {
 	p := &printer{w: w}
 	p.f("%s\n", Escape(a.Path))
 	p.f("  is      %s\n", Escape(whoseWhat(a)))
 	exists := "no"
 	if a.Exists {
-		exists = "yes, " + a.Type
+		exists = "yes, " + string(a.Type)
 	}
 	if a.Usage != nil {
 		exists += fmt.Sprintf(", holds %s (%s on disk)", bytesHuman(a.Usage.Size), bytesHuman(a.Usage.DiskUsage))
@@ -65,8 +78,8 @@ func Whose(w io.Writer, a *inspect.WhoseAnswer, opt WhoseOptions) error {
 		}
 		p.f("  %s%s   (a live union mount uses this layer)\n", label, Escape(m))
 	}
-	if !opt.Quiet && whoseHelp[a.Kind] != "" {
-		wrap(p, "  ", "= "+whoseHelp[a.Kind])
+	if help := whoseHelp(a.Kind, a.Driver); !opt.Quiet && help != "" {
+		wrap(p, "  ", "= "+help)
 	}
 	if a.Entry != nil {
 		p.f("\n")
@@ -99,34 +112,34 @@ func Whose(w io.Writer, a *inspect.WhoseAnswer, opt WhoseOptions) error {
 }
 
 // whoseEntry writes what the layer holds at the path.
-func whoseEntry(p *printer, a *inspect.WhoseAnswer) {
+func whoseEntry(p *printer, a *whose.Answer) {
 	e := a.Entry
 	p.f("In this layer\n")
 	if !e.Exists {
 		p.f("  %s: nothing (%s)\n", Escape(e.Path), Escape(e.Note))
 		return
 	}
-	what := e.Type
+	what := string(e.Type)
 	switch e.Kind {
-	case "whiteout":
+	case whose.EntryWhiteout:
 		what = "whiteout (" + e.Marker + "): deletes " + Escape(e.Deletes) + " from the layers below"
-	case "opaque_dir":
+	case whose.EntryOpaqueDir:
 		what = "opaque dir (" + e.Marker + "): hides everything the layers below have in it"
-	case "redirect_dir":
+	case whose.EntryRedirectDir:
 		what = "renamed dir: its content comes from " + Escape(e.Redirect)
-	case "metacopy":
+	case whose.EntryMetacopy:
 		what = "metadata-only copy: its data is still read from a lower layer"
-	case "bookkeeping":
+	case whose.EntryBookkeeping:
 		what = "the driver's own file, not part of the container's file system"
 	}
 	p.f("  %s  %s\n", Escape(e.Path), what)
-	if e.Kind != "whiteout" {
+	if e.Kind != whose.EntryWhiteout {
 		size := ", size " + bytesHuman(e.Size)
-		if e.Type == "dir" {
+		if e.Type == layerfs.TypeDir {
 			size = ""
 		}
 		line := fmt.Sprintf("mode %s, owner %d:%d%s, modified %s", e.Mode, e.UID, e.GID, size, when(e.Mtime))
-		if e.Nlink > 1 && e.Type != "dir" {
+		if e.Nlink > 1 && e.Type != layerfs.TypeDir {
 			line += fmt.Sprintf(", %d hard links", e.Nlink)
 		}
 		p.f("  %s\n", line)
@@ -137,7 +150,7 @@ func whoseEntry(p *printer, a *inspect.WhoseAnswer) {
 }
 
 // whoseOwner writes the owner block.
-func whoseOwner(p *printer, a *inspect.WhoseAnswer) error {
+func whoseOwner(p *printer, a *whose.Answer) error {
 	o := a.Owner
 	switch {
 	case o.Layer != nil:
@@ -198,7 +211,7 @@ func whoseOwner(p *printer, a *inspect.WhoseAnswer) error {
 		p.f("  used by %d container%s\n", len(im.Containers), plural(len(im.Containers), "", "s"))
 		return whoseContainers(p, im.Containers)
 	default:
-		p.f("Owner: %s\n", strings.ReplaceAll(o.Kind, "_", " "))
+		p.f("Owner: %s\n", strings.ReplaceAll(string(o.Kind), "_", " "))
 		if o.ID != "" {
 			p.f("  id   %s\n", Escape(o.ID))
 		}
@@ -209,7 +222,7 @@ func whoseOwner(p *printer, a *inspect.WhoseAnswer) error {
 	return nil
 }
 
-func whoseContainers(p *printer, cs []inspect.WhoseContainer) error {
+func whoseContainers(p *printer, cs []whose.Container) error {
 	if len(cs) == 0 {
 		return nil
 	}
@@ -221,7 +234,7 @@ func whoseContainers(p *printer, cs []inspect.WhoseContainer) error {
 }
 
 // whoseViews writes what each container and image sees at the path.
-func whoseViews(p *printer, a *inspect.WhoseAnswer, opt WhoseOptions) error {
+func whoseViews(p *printer, a *whose.Answer, opt WhoseOptions) error {
 	p.f("Who sees %s\n", Escape(a.InLayer))
 	var rows [][]string
 	for _, v := range a.Views {
@@ -232,11 +245,11 @@ func whoseViews(p *printer, a *inspect.WhoseAnswer, opt WhoseOptions) error {
 		if v.State != "" {
 			name += " (" + v.State + ")"
 		}
-		layer := v.Role
-		if v.Role == "image" {
+		layer := string(v.Role)
+		if v.Role == whose.RoleImage {
 			layer = fmt.Sprintf("%d/%d", v.Position, v.Layers)
 		}
-		rows = append(rows, []string{v.Of + " " + Escape(name), layer, strings.ReplaceAll(v.Result, "_", " "), Escape(whoseBecause(a, v))})
+		rows = append(rows, []string{string(v.Of) + " " + Escape(name), layer, strings.ReplaceAll(string(v.Result), "_", " "), Escape(whoseBecause(a, v))})
 	}
 	if err := table(whoseIndent{p.w}, []string{"view", "layer", "result", "because"}, rows); err != nil {
 		return err

@@ -5,33 +5,33 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/whose"
 )
 
 // TestWhoseBecause: every view result is explained in words, naming the
 // deciding layer by its instruction.
 func TestWhoseBecause(t *testing.T) {
-	l3 := &inspect.WhoseHit{Role: "image", Position: 3, CreatedBy: "/bin/sh -c rm -rf /data/dir", Path: "/data/dir", Entry: "whiteout"}
-	rw := &inspect.WhoseHit{Role: "rw", Path: "/etc/passwd", Entry: "file"}
-	opq := &inspect.WhoseHit{Role: "init", Path: "/data", Entry: "opaque dir"}
-	file := &inspect.WhoseAnswer{Entry: &inspect.WhoseEntry{Type: "file", Kind: "plain"}}
-	dir := &inspect.WhoseAnswer{Entry: &inspect.WhoseEntry{Type: "dir", Kind: "plain"}}
+	l3 := &whose.Hit{Role: "image", Position: 3, CreatedBy: "/bin/sh -c rm -rf /data/dir", Path: "/data/dir", Entry: "whiteout"}
+	rw := &whose.Hit{Role: "rw", Path: "/etc/passwd", Entry: "file"}
+	opq := &whose.Hit{Role: "init", Path: "/data", Entry: "opaque dir"}
+	file := &whose.Answer{Entry: &whose.Entry{Type: "file", Kind: "plain"}}
+	dir := &whose.Answer{Entry: &whose.Entry{Type: "dir", Kind: "plain"}}
 	for _, tc := range []struct {
-		a    *inspect.WhoseAnswer
-		v    inspect.WhoseView
+		a    *whose.Answer
+		v    whose.View
 		want string
 	}{
-		{file, inspect.WhoseView{Result: inspect.ViewVisible}, "no lower layer has it"},
-		{file, inspect.WhoseView{Result: inspect.ViewVisible, Below: &inspect.WhoseHit{Role: "image", Position: 1, Entry: "file"}}, "shadows the file of layer 1"},
-		{dir, inspect.WhoseView{Result: inspect.ViewVisible, Below: &inspect.WhoseHit{Role: "image", Position: 1, Entry: "dir"}}, "merges with the dir of layer 1"},
-		{file, inspect.WhoseView{Result: inspect.ViewShadowed, By: rw}, "the rw layer has its own file /etc/passwd"},
-		{dir, inspect.WhoseView{Result: inspect.ViewShadowed, By: opq}, "the init layer has an opaque dir /data, which hides it"},
-		{file, inspect.WhoseView{Result: inspect.ViewWhitedOut, By: rw}, "the rw layer deletes it: a whiteout /etc/passwd"},
-		{file, inspect.WhoseView{Result: inspect.ViewHidden, By: l3}, "layer 3 (RUN rm -rf /data/dir) has a whiteout at /data/dir, above it"},
-		{dir, inspect.WhoseView{Result: inspect.ViewMerged, By: &inspect.WhoseHit{Role: "rw", Path: "/app", Entry: "dir"}}, "the rw layer has a dir /app on top"},
-		{file, inspect.WhoseView{Result: inspect.ViewDeletes}, "deletes nothing: no lower layer has it"},
-		{file, inspect.WhoseView{Result: inspect.ViewFrom, By: rw}, "the file of the rw layer"},
-		{file, inspect.WhoseView{Result: inspect.ViewAbsent}, "no layer has it"},
+		{file, whose.View{Result: whose.ViewVisible}, "no lower layer has it"},
+		{file, whose.View{Result: whose.ViewVisible, Below: &whose.Hit{Role: "image", Position: 1, Entry: "file"}}, "shadows the file of layer 1"},
+		{dir, whose.View{Result: whose.ViewVisible, Below: &whose.Hit{Role: "image", Position: 1, Entry: "dir"}}, "merges with the dir of layer 1"},
+		{file, whose.View{Result: whose.ViewShadowed, By: rw}, "the rw layer has its own file /etc/passwd"},
+		{dir, whose.View{Result: whose.ViewShadowed, By: opq}, "the init layer has an opaque dir /data, which hides it"},
+		{file, whose.View{Result: whose.ViewWhitedOut, By: rw}, "the rw layer deletes it: a whiteout /etc/passwd"},
+		{file, whose.View{Result: whose.ViewHidden, By: l3}, "layer 3 (RUN rm -rf /data/dir) has a whiteout at /data/dir, above it"},
+		{dir, whose.View{Result: whose.ViewMerged, By: &whose.Hit{Role: "rw", Path: "/app", Entry: "dir"}}, "the rw layer has a dir /app on top"},
+		{file, whose.View{Result: whose.ViewDeletes}, "deletes nothing: no lower layer has it"},
+		{file, whose.View{Result: whose.ViewFrom, By: rw}, "the file of the rw layer"},
+		{file, whose.View{Result: whose.ViewAbsent}, "no layer has it"},
 	} {
 		if got := whoseBecause(tc.a, tc.v); !strings.Contains(got, tc.want) {
 			t.Errorf("%s: %q, want %q", tc.v.Result, got, tc.want)
@@ -41,12 +41,12 @@ func TestWhoseBecause(t *testing.T) {
 
 // TestWhoseEscapes: names from a layer never break the text apart.
 func TestWhoseEscapes(t *testing.T) {
-	a := &inspect.WhoseAnswer{Path: "/r/overlay2/x/diff/a\nb", Kind: inspect.PathLayerEntry, InLayer: "/a\nb", Exists: true, Type: "file",
-		Owner: inspect.WhoseOwner{Kind: inspect.OwnerOrphan, ID: "x", Why: "nothing"},
-		Entry: &inspect.WhoseEntry{Path: "/a\nb", Exists: true, Kind: "plain", Type: "symlink", LinkTarget: "../\x1b[31m"},
-		Views: []inspect.WhoseView{{Of: "container", Name: "c\nd", Result: inspect.ViewFrom,
-			By: &inspect.WhoseHit{Role: "rw", Path: "/a\nb", Entry: "file"}}},
-		Verdict: inspect.WhoseVerdict{Safe: inspect.SafeYes, Reason: "orphan"}}
+	a := &whose.Answer{Path: "/r/overlay2/x/diff/a\nb", Kind: whose.PathLayerEntry, InLayer: "/a\nb", Exists: true, Type: "file",
+		Owner: whose.Owner{Kind: whose.OwnerOrphan, ID: "x", Why: "nothing"},
+		Entry: &whose.Entry{Path: "/a\nb", Exists: true, Kind: "plain", Type: "symlink", LinkTarget: "../\x1b[31m"},
+		Views: []whose.View{{Of: "container", Name: "c\nd", Result: whose.ViewFrom,
+			By: &whose.Hit{Role: "rw", Path: "/a\nb", Entry: "file"}}},
+		Verdict: whose.Verdict{Safe: whose.SafeYes, Reason: "orphan"}}
 	var buf bytes.Buffer
 	if err := Whose(&buf, a, WhoseOptions{}); err != nil {
 		t.Fatal(err)

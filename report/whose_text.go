@@ -5,70 +5,71 @@ import (
 	"io"
 	"strings"
 
-	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/layerfs"
+	"github.com/dlayer/dlayer/inspect/whose"
 	"github.com/opencontainers/go-digest"
 )
 
 // whoseWhat says what the path is, in one line.
-func whoseWhat(a *inspect.WhoseAnswer) string {
+func whoseWhat(a *whose.Answer) string {
 	o := whoseOwnerPhrase(a)
 	switch a.Kind {
-	case inspect.PathDataRoot:
+	case whose.PathDataRoot:
 		return "the Docker data root"
-	case inspect.PathDriverHome:
+	case whose.PathDriverHome:
 		return "the " + a.Driver + " driver's dir: one dir per layer"
-	case inspect.PathDriverBookkeeping:
+	case whose.PathDriverBookkeeping:
 		return "the " + a.Driver + " driver's own " + a.LayerDir + ": " + a.Owner.Why
-	case inspect.PathShortLink:
+	case whose.PathShortLink:
 		return "the short link of " + o
-	case inspect.PathLayerDir:
-		if a.Owner.Kind == inspect.OwnerOrphan {
+	case whose.PathLayerDir:
+		if a.Owner.Kind == whose.OwnerOrphan {
 			return "a layer dir that nothing owns (an orphan)"
 		}
 		return "the dir of " + o
-	case inspect.PathLayerContent:
+	case whose.PathLayerContent:
 		return "the content dir (diff/) of " + o
-	case inspect.PathLayerEntry:
+	case whose.PathLayerEntry:
 		return a.InLayer + " in the content dir of " + o
-	case inspect.PathLayerWork:
+	case whose.PathLayerWork:
 		return "the overlay work dir of " + o
-	case inspect.PathLayerMountpoint:
+	case whose.PathLayerMountpoint:
 		return "the mount point (merged/) of " + o
-	case inspect.PathMergedEntry:
+	case whose.PathMergedEntry:
 		return a.InLayer + " in the mounted root file system (merged/) of " + o
-	case inspect.PathLayerFile:
-		return "the " + a.Name + " file of " + o + whoseFileHelp[a.Name]
-	case inspect.PathLayerRecord, inspect.PathMountRecord:
+	case whose.PathLayerFile:
+		return "the " + a.Name + " file of " + o + whoseFileHelp(a.Name)
+	case whose.PathLayerRecord, whose.PathMountRecord:
 		s := "the layerdb record of " + o
 		if a.Name != "" {
-			s = "the " + a.Name + " file of " + s + whoseFileHelp[a.Name]
+			s = "the " + a.Name + " file of " + s + whoseFileHelp(a.Name)
 		}
 		return s
-	case inspect.PathLayerdbTmp:
+	case whose.PathLayerdbTmp:
 		return "a layer being written (layerdb/tmp)"
-	case inspect.PathImageConfig:
+	case whose.PathImageConfig:
 		return "the config of " + o
-	case inspect.PathImageMetadata:
+	case whose.PathImageMetadata:
 		return "metadata of " + o
-	case inspect.PathRepositories:
+	case whose.PathRepositories:
 		return "the tag store (repositories.json)"
-	case inspect.PathDistribution:
+	case whose.PathDistribution:
 		return "the registry digest cache (distribution/)"
-	case inspect.PathImageStore:
+	case whose.PathImageStore:
 		if a.Driver == "" {
 			return "the image and layer stores (image/<driver>/)"
 		}
 		return "the image and layer store of the " + a.Driver + " driver"
-	case inspect.PathContainers:
+	case whose.PathContainers:
 		return "the container store"
-	case inspect.PathContainerDir:
+	case whose.PathContainerDir:
 		return "the dir of " + o
-	case inspect.PathContainerFile:
+	case whose.PathContainerFile:
 		if strings.Contains(a.Name, "-json.log") {
 			return "the json-file log (" + a.Name + ") of " + o
 		}
-		return a.Name + " of " + o + whoseFileHelp[a.Name]
-	case inspect.PathBuildKit:
+		return a.Name + " of " + o + whoseFileHelp(a.Name)
+	case whose.PathBuildKit:
 		return "BuildKit's state (buildkit/)"
 	}
 	if a.Owner.Why != "" {
@@ -77,30 +78,49 @@ func whoseWhat(a *inspect.WhoseAnswer) string {
 	return "a part of the data root dlayer does not know"
 }
 
-// whoseFileHelp says what a small metadata file holds.
-var whoseFileHelp = map[string]string{
-	"link":              ": its short name in l/",
-	"lower":             ": the short links of the layers below it, uppermost first",
-	"committed":         ": marks that a layer was created on top of it",
-	"diff":              ": the layer's diff ID (sha256 of its tar)",
-	"parent":            ": the chain ID below it",
-	"size":              ": its content size",
-	"cache-id":          ": the name of its layer dir",
-	"tar-split.json.gz": ": the tar headers, to re-create the exact tar",
-	"mount-id":          ": the name of the rw layer dir",
-	"init-id":           ": the name of the init layer dir",
-	"config.v2.json":    ": its config and last state",
-	"hostconfig.json":   ": its host settings (mounts, ports, restart policy, log driver)",
-	"hostname":          ", bind-mounted as /etc/hostname",
-	"hosts":             ", bind-mounted as /etc/hosts",
-	"resolv.conf":       ", bind-mounted as /etc/resolv.conf",
+// whoseFileHelp says what a small metadata file holds, as a tail for the
+// file's description; "" for files it does not know.
+func whoseFileHelp(name string) string {
+	switch name {
+	case "link":
+		return ": its short name in l/"
+	case "lower":
+		return ": the short links of the layers below it, uppermost first"
+	case "committed":
+		return ": marks that a layer was created on top of it"
+	case "diff":
+		return ": the layer's diff ID (sha256 of its tar)"
+	case "parent":
+		return ": the chain ID below it"
+	case "size":
+		return ": its content size"
+	case "cache-id":
+		return ": the name of its layer dir"
+	case "tar-split.json.gz":
+		return ": the tar headers, to re-create the exact tar"
+	case "mount-id":
+		return ": the name of the rw layer dir"
+	case "init-id":
+		return ": the name of the init layer dir"
+	case "config.v2.json":
+		return ": its config and last state"
+	case "hostconfig.json":
+		return ": its host settings (mounts, ports, restart policy, log driver)"
+	case "hostname":
+		return ", bind-mounted as /etc/hostname"
+	case "hosts":
+		return ", bind-mounted as /etc/hosts"
+	case "resolv.conf":
+		return ", bind-mounted as /etc/resolv.conf"
+	}
+	return ""
 }
 
 // whoseOwnerPhrase names the owner.
-func whoseOwnerPhrase(a *inspect.WhoseAnswer) string {
+func whoseOwnerPhrase(a *whose.Answer) string {
 	o := a.Owner
 	switch o.Kind {
-	case inspect.OwnerImageLayer:
+	case whose.OwnerImageLayer:
 		l := o.Layer
 		s := "image layer " + shortID(l.CacheID)
 		if len(l.Images) > 0 {
@@ -111,27 +131,27 @@ func whoseOwnerPhrase(a *inspect.WhoseAnswer) string {
 			}
 		}
 		return s
-	case inspect.OwnerRWLayer:
+	case whose.OwnerRWLayer:
 		return "the writable (rw) layer of container " + whoseCtr(o.Container)
-	case inspect.OwnerInitLayer:
+	case whose.OwnerInitLayer:
 		return "the init layer of container " + whoseCtr(o.Container)
-	case inspect.OwnerContainer:
+	case whose.OwnerContainer:
 		return "container " + whoseCtr(o.Container)
-	case inspect.OwnerImage:
+	case whose.OwnerImage:
 		return "image " + whoseImage(o.Image.ID, o.Image.Tags) + " (" + short(o.Image.ID) + ")"
-	case inspect.OwnerBuildCache:
+	case whose.OwnerBuildCache:
 		return "a BuildKit build cache snapshot"
-	case inspect.OwnerOrphan:
+	case whose.OwnerOrphan:
 		return "nothing: an orphan"
-	case inspect.OwnerBookkeeping:
+	case whose.OwnerBookkeeping:
 		return "the driver's bookkeeping"
-	case inspect.OwnerOtherDriver:
+	case whose.OwnerOtherDriver:
 		return "another storage driver"
 	}
 	return "an unknown owner"
 }
 
-func whoseCtr(c *inspect.WhoseContainer) string {
+func whoseCtr(c *whose.Container) string {
 	name := c.Name
 	if name == "" {
 		name = "?"
@@ -147,48 +167,48 @@ func whoseImage(id digest.Digest, tags []string) string {
 }
 
 // whoseBecause says why a view shows what it shows.
-func whoseBecause(a *inspect.WhoseAnswer, v inspect.WhoseView) string {
-	by := func(h *inspect.WhoseHit) string {
+func whoseBecause(a *whose.Answer, v whose.View) string {
+	by := func(h *whose.Hit) string {
 		return whoseHit(h) + " has " + whoseArticle(h.Entry) + " " + h.Entry + " " + h.Path
 	}
-	above := func(h *inspect.WhoseHit) string {
+	above := func(h *whose.Hit) string {
 		if h == nil {
 			return ""
 		}
 		return whoseHit(h) + " has " + whoseArticle(h.Entry) + " " + h.Entry + " at " + h.Path + ", above it"
 	}
 	switch v.Result {
-	case inspect.ViewVisible:
+	case whose.ViewVisible:
 		if v.Below == nil {
 			return "no lower layer has it"
 		}
 		verb := "shadows"
-		if a.Entry != nil && a.Entry.Type == "dir" && v.Below.Entry == "dir" {
+		if a.Entry != nil && a.Entry.Type == layerfs.TypeDir && v.Below.Entry == string(layerfs.TypeDir) {
 			verb = "merges with"
-			if a.Entry.Kind == "opaque_dir" {
+			if a.Entry.Kind == whose.EntryOpaqueDir {
 				verb = "hides"
 			}
 		}
 		return verb + " the " + v.Below.Entry + " of " + whoseHit(v.Below)
-	case inspect.ViewDeletes:
+	case whose.ViewDeletes:
 		if v.Below == nil {
 			return "deletes nothing: no lower layer has it"
 		}
 		return "deletes the " + v.Below.Entry + " of " + whoseHit(v.Below)
-	case inspect.ViewMerged:
+	case whose.ViewMerged:
 		return by(v.By) + " on top; the entries of both show"
-	case inspect.ViewShadowed:
+	case whose.ViewShadowed:
 		if v.By.Entry == "opaque dir" {
 			return by(v.By) + ", which hides it"
 		}
 		return whoseHit(v.By) + " has its own " + v.By.Entry + " " + v.By.Path
-	case inspect.ViewWhitedOut:
+	case whose.ViewWhitedOut:
 		return whoseHit(v.By) + " deletes it: a whiteout " + v.By.Path
-	case inspect.ViewHidden:
+	case whose.ViewHidden:
 		return above(v.By)
-	case inspect.ViewFrom:
+	case whose.ViewFrom:
 		return "the " + v.By.Entry + " of " + whoseHit(v.By)
-	case inspect.ViewAbsent:
+	case whose.ViewAbsent:
 		if v.By != nil {
 			return by(v.By)
 		}
@@ -198,11 +218,11 @@ func whoseBecause(a *inspect.WhoseAnswer, v inspect.WhoseView) string {
 }
 
 // whoseHit names the layer of an entry: "the rw layer", "layer 2 (RUN …)".
-func whoseHit(h *inspect.WhoseHit) string {
+func whoseHit(h *whose.Hit) string {
 	switch h.Role {
-	case "rw":
+	case whose.RoleRW:
 		return "the rw layer"
-	case "init":
+	case whose.RoleInit:
 		return "the init layer"
 	}
 	s := fmt.Sprintf("layer %d", h.Position)
@@ -240,7 +260,7 @@ func (i whoseIndent) Write(b []byte) (int, error) {
 
 // WhoseJSON writes the answer as one JSON object. Paths that are not
 // valid UTF-8 are given in dlayer's escaped form.
-func WhoseJSON(w io.Writer, a *inspect.WhoseAnswer) error {
+func WhoseJSON(w io.Writer, a *whose.Answer) error {
 	y := *a
 	y.Path, _ = jsonString(a.Path)
 	y.Rel, _ = jsonString(a.Rel)
@@ -252,9 +272,9 @@ func WhoseJSON(w io.Writer, a *inspect.WhoseAnswer) error {
 		e.LinkTarget, _ = jsonString(e.LinkTarget)
 		y.Entry = &e
 	}
-	y.Views = make([]inspect.WhoseView, len(a.Views))
+	y.Views = make([]whose.View, len(a.Views))
 	for i, v := range a.Views {
-		for _, h := range []**inspect.WhoseHit{&v.By, &v.Below} {
+		for _, h := range []**whose.Hit{&v.By, &v.Below} {
 			if *h != nil {
 				c := **h
 				c.Path, _ = jsonString(c.Path)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/buildkit"
 	"golang.org/x/sys/unix"
 )
 
@@ -46,7 +47,7 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	bk, bkErr := BuildKitSnapshots(s.Path("buildkit", "snapshots.db"))
+	bk, bkErr := buildkit.Snapshots(s.Path("buildkit", "snapshots.db"))
 	if bkErr != nil {
 		m.find("buildkit_unreadable", s.Path("buildkit", "snapshots.db"), "%v (build cache dirs cannot be told from orphans)", bkErr)
 		bk = map[string]bool{}

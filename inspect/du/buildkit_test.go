@@ -6,53 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dlayer/dlayer/fixtures"
-	bolt "go.etcd.io/bbolt"
+	"github.com/dlayer/dlayer/inspect/buildkit"
 )
-
-// writeSnapshotsDB writes a snapshots.db shaped like the one a real Docker
-// 20.10 engine left after one BuildKit build: an active snapshot (the
-// build context), a committed snapshot whose dir is another bucket with
-// "iscommitted", a key exported to the image store ("chainid") and a
-// bucket named after a chain ID. It returns the db, still open (and so
-// locked), for the caller to close.
-func writeSnapshotsDB(t *testing.T, path string, layerChain string) *bolt.DB {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o711); err != nil {
-		t.Fatal(err)
-	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	buckets := map[string]map[string]string{
-		"0upp1e535pl1embewu3uk4mu9": {"parent": ""},
-		"a7hlpa474od9smwkj6xfdhtxt": {"chainid": layerChain, "committed": "kculm6yrhdii7vlqo8war8sy1"},
-		"kculm6yrhdii7vlqo8war8sy1": {"iscommitted": "", "parent": "e7nbasd2fo2myox522aki4dkh"},
-		"rxkm7bgt1cl6abvs5tn5ft8aj": {"chainid": layerChain},
-		layerChain:                  {},
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for name, kv := range buckets {
-			b, err := tx.CreateBucket([]byte(name))
-			if err != nil {
-				return err
-			}
-			for k, v := range kv {
-				if err := b.Put([]byte(k), []byte(v)); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db
-}
 
 // TestBuildCache: dirs that snapshots.db names are build cache, not
 // orphans, even while another process holds the database's lock.
@@ -64,7 +21,10 @@ func TestBuildCache(t *testing.T) {
 		writeFile(t, filepath.Join(ov, id, "link"), "BUILDKITLINK"+strings.ToUpper(id[:14]))
 	}
 	writeFile(t, filepath.Join(ov, "zzzzzzzzzzzzzzzzzzzzzzzzz", "diff", "x"), "x")
-	db := writeSnapshotsDB(t, filepath.Join(b.Root, "buildkit", "snapshots.db"), string(b.Image("demo/base:1").Layers[0].ChainID))
+	db, err := fixtures.SnapshotsDB(filepath.Join(b.Root, "buildkit", "snapshots.db"), string(b.Image("demo/base:1").Layers[0].ChainID))
+	if err != nil {
+		t.Fatal(err)
+	}
 	defer db.Close()
 	before, err := os.ReadFile(filepath.Join(b.Root, "buildkit", "snapshots.db"))
 	if err != nil {
@@ -114,13 +74,13 @@ func TestBuildCacheUnreadable(t *testing.T) {
 	if len(r.Orphans) != 1 {
 		t.Errorf("orphans %+v", r.Orphans)
 	}
-	if _, err := BuildKitSnapshots(filepath.Join(b.Root, "nope.db")); err != nil {
+	if _, err := buildkit.Snapshots(filepath.Join(b.Root, "nope.db")); err != nil {
 		t.Errorf("a missing snapshots.db is no error: %v", err)
 	}
 	if err := os.Symlink("snapshots.db", filepath.Join(b.Root, "buildkit", "link.db")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := BuildKitSnapshots(filepath.Join(b.Root, "buildkit", "link.db")); err == nil || errors.Is(err, os.ErrNotExist) {
+	if _, err := buildkit.Snapshots(filepath.Join(b.Root, "buildkit", "link.db")); err == nil || errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a symlinked snapshots.db must be refused: %v", err)
 	}
 }

@@ -1,35 +1,48 @@
-package inspect
+package whose
 
 import (
 	"fmt"
 	"path"
 	"strings"
 
+	"github.com/dlayer/dlayer/inspect"
 	"github.com/opencontainers/go-digest"
 )
 
-// whoseOther says what Docker keeps in the other top-level dirs of a data
-// root; Whose knows them by name only.
-var whoseOther = map[string]string{
-	"volumes":    "Docker's volume store: named and anonymous volumes (volumes/<name>/_data) and metadata.db",
-	"network":    "Docker's network store (network/files/local-kv.db)",
-	"plugins":    "Docker's plugin store",
-	"swarm":      "the swarm mode state of this node (raft log, certificates)",
-	"trust":      "content trust (notary) data",
-	"runtimes":   "scripts for the OCI runtimes configured in daemon.json",
-	"tmp":        "Docker's temp dir (image loads, builds in progress)",
-	"containerd": "containerd's state (the containerd image store, when enabled)",
-	"engine-id":  "the engine's random ID",
+// otherWhy says what Docker keeps in the other top-level dirs of a data
+// root; whose knows them by name only. "" for a name it does not know.
+func otherWhy(name string) string {
+	switch name {
+	case "volumes":
+		return "Docker's volume store: named and anonymous volumes (volumes/<name>/_data) and metadata.db"
+	case "network":
+		return "Docker's network store (network/files/local-kv.db)"
+	case "plugins":
+		return "Docker's plugin store"
+	case "swarm":
+		return "the swarm mode state of this node (raft log, certificates)"
+	case "trust":
+		return "content trust (notary) data"
+	case "runtimes":
+		return "scripts for the OCI runtimes configured in daemon.json"
+	case "tmp":
+		return "Docker's temp dir (image loads, builds in progress)"
+	case "containerd":
+		return "containerd's state (the containerd image store, when enabled)"
+	case "engine-id":
+		return "the engine's random ID"
+	}
+	return ""
 }
 
 // classify sets Kind and Owner from the path's components.
-func (q *whoseQuery) classify(parts []string) {
+func (q *query) classify(parts []string) {
 	a := q.a
 	if len(parts) == 0 {
-		a.Kind, a.Owner = PathDataRoot, WhoseOwner{Kind: OwnerDocker, Why: "the Docker data root"}
+		a.Kind, a.Owner = PathDataRoot, Owner{Kind: OwnerDocker, Why: "the Docker data root"}
 		return
 	}
-	if l, ok := q.s.whoseLayoutAt(parts[0]); ok {
+	if l, ok := layoutAt(q.s, parts[0]); ok {
 		q.driver(l, parts[1:])
 		return
 	}
@@ -39,14 +52,14 @@ func (q *whoseQuery) classify(parts []string) {
 	case "containers":
 		q.containers(parts[1:])
 	case "buildkit":
-		a.Kind, a.Owner = PathBuildKit, WhoseOwner{Kind: OwnerBuildCache,
-			Why: "BuildKit's state: snapshots.db (which overlay2 dirs are build cache), cache.db, metadata_v2.db, content/"}
+		a.Kind, a.Owner = PathBuildKit, Owner{Kind: OwnerBuildCache,
+			Why: "BuildKit's state: snapshots.db (which " + q.s.Driver + " dirs are build cache), cache.db, metadata_v2.db, content/"}
 		a.Name = path.Join(parts[1:]...)
 	default:
 		a.Kind = PathOther
-		a.Owner = WhoseOwner{Kind: OwnerDocker, Why: whoseOther[parts[0]]}
+		a.Owner = Owner{Kind: OwnerDocker, Why: otherWhy(parts[0])}
 		if a.Owner.Why == "" {
-			a.Owner = WhoseOwner{Kind: OwnerUnknown, Why: "not a part of the data root dlayer knows"}
+			a.Owner = Owner{Kind: OwnerUnknown, Why: "not a part of the data root dlayer knows"}
 		}
 		if parts[0] == "volumes" && len(parts) > 1 && parts[1] != "metadata.db" {
 			a.Name = parts[1]
@@ -57,27 +70,27 @@ func (q *whoseQuery) classify(parts []string) {
 }
 
 // driver classifies a path below a driver home.
-func (q *whoseQuery) driver(l whoseLayout, rest []string) {
+func (q *query) driver(l layout, rest []string) {
 	a, s := q.a, q.s
-	d := l.Parse(rest)
+	d := l.d.ParsePath(rest)
 	a.Kind, a.Driver, a.Name = d.Kind, l.Name, d.Name
 	if len(d.Rel) > 0 || d.Kind == PathLayerContent || d.Kind == PathLayerMountpoint {
 		a.InLayer = "/" + path.Join(d.Rel...)
 	}
-	if l.Name != s.Driver {
+	if !isOwn(s, l.Name) {
 		a.LayerDir = d.ID
-		a.Owner = WhoseOwner{Kind: OwnerOtherDriver, ID: d.ID, Why: fmt.Sprintf(
+		a.Owner = Owner{Kind: OwnerOtherDriver, ID: d.ID, Why: fmt.Sprintf(
 			"the %s driver's dir; this store runs %s, so Docker does not use it (its images and layers are listed in image/%s/, if that is still there)",
 			l.Name, s.Driver, l.Name)}
 		return
 	}
 	switch d.Kind {
 	case PathDriverHome:
-		a.Owner = WhoseOwner{Kind: OwnerDocker, Why: "the " + l.Name + " driver's home: one dir per layer (image layers, containers' rw and init layers, build cache)"}
+		a.Owner = Owner{Kind: OwnerDocker, Why: "the " + l.Name + " driver's home: one dir per layer (image layers, containers' rw and init layers, build cache)"}
 	case PathDriverBookkeeping:
 		a.LayerDir = d.ID
 		why, _ := l.d.Bookkeeping(d.ID)
-		a.Owner = WhoseOwner{Kind: OwnerBookkeeping, ID: d.ID, Why: why}
+		a.Owner = Owner{Kind: OwnerBookkeeping, ID: d.ID, Why: why}
 	case PathShortLink:
 		q.shortLink(l, d.Link)
 	default:
@@ -92,49 +105,48 @@ func (q *whoseQuery) driver(l whoseLayout, rest []string) {
 }
 
 // shortLink reads l/<name> as text and describes the dir it names.
-func (q *whoseQuery) shortLink(l whoseLayout, name string) {
+func (q *query) shortLink(l layout, name string) {
 	a, s := q.a, q.s
 	_, p, _ := l.d.ShortLink(name)
-	link := &WhoseLink{Name: name}
+	link := &Link{Name: name}
 	a.Link = link
-	target, err := whoseReadlink(p)
+	target, err := readlink(q.s, p)
 	if err != nil {
 		link.Error = err.Error()
-		a.Owner = WhoseOwner{Kind: OwnerUnknown, Why: "not a short link: " + err.Error()}
+		a.Owner = Owner{Kind: OwnerUnknown, Why: "not a short link: " + err.Error()}
 		return
 	}
 	link.Target = target
 	id, _, err := l.d.ShortLink(name)
 	if err != nil {
 		link.Error = err.Error()
-		a.Owner = WhoseOwner{Kind: OwnerUnknown, Why: "a link the driver did not write: " + err.Error()}
+		a.Owner = Owner{Kind: OwnerUnknown, Why: "a link the driver did not write: " + err.Error()}
 		return
 	}
 	link.LayerDir = id
-	if !s.lexists(l.d.Layout(id).Dir) {
+	if !lexists(s, l.d.Layout(id).Dir) {
 		link.Dangling = true
 	}
 	q.layerOwner(id)
 	if link.Dangling && a.Owner.Kind == OwnerOrphan {
 		a.Owner.Why = "dangling: nothing owns " + id + " and it does not exist"
 	}
-	if got, err := s.graph.Link(id); err == nil && got != name {
-		a.Findings = append(a.Findings, Finding{Kind: "link_mismatch", Path: p,
-			Message: fmt.Sprintf("points at %s, whose link file names %s, not this link", id, got)})
+	if got, err := s.Graph().Link(id); err == nil && got != name {
+		q.finding("link_mismatch", p, fmt.Sprintf("points at %s, whose link file names %s, not this link", id, got))
 	}
 }
 
 // imageStore classifies a path below image/.
-func (q *whoseQuery) imageStore(p []string) {
+func (q *query) imageStore(p []string) {
 	a, s := q.a, q.s
 	a.Kind = PathImageStore
-	a.Owner = WhoseOwner{Kind: OwnerDocker, Why: "the image and layer store"}
+	a.Owner = Owner{Kind: OwnerDocker, Why: "the image and layer store"}
 	if len(p) == 0 {
 		return
 	}
 	a.Driver = p[0]
-	if p[0] != s.Driver {
-		a.Owner = WhoseOwner{Kind: OwnerOtherDriver, Why: fmt.Sprintf("the image store of the %s driver; this store runs %s, so Docker does not use it", p[0], s.Driver)}
+	if !isOwn(s, p[0]) {
+		a.Owner = Owner{Kind: OwnerOtherDriver, Why: fmt.Sprintf("the image store of the %s driver; this store runs %s, so Docker does not use it", p[0], s.Driver)}
 		return
 	}
 	p = p[1:]
@@ -170,10 +182,10 @@ func (q *whoseQuery) imageStore(p []string) {
 }
 
 // layerRecord describes layerdb/sha256/<name>.
-func (q *whoseQuery) layerRecord(name string) {
+func (q *query) layerRecord(name string) {
 	a, x := q.a, q.index()
-	if !isHex64(name) {
-		a.Owner = WhoseOwner{Kind: OwnerOrphan, ID: name, Why: "not a layerdb entry (not 64 hex digits)"}
+	if !inspect.IsHex64(name) {
+		a.Owner = Owner{Kind: OwnerOrphan, ID: name, Why: "not a layerdb entry (not 64 hex digits)"}
 		if strings.HasSuffix(name, "-removing") {
 			a.Owner.Why = "left by an interrupted layer removal (Docker renames a layerdb entry to <chain>-<random>-removing before deleting it)"
 		}
@@ -181,47 +193,47 @@ func (q *whoseQuery) layerRecord(name string) {
 	}
 	chain := digest.NewDigestFromEncoded(digest.SHA256, name)
 	if _, ok := x.layers[chain]; !ok {
-		a.Owner = WhoseOwner{Kind: OwnerUnknown, ID: string(chain), Why: "a layerdb entry dlayer cannot read"}
+		a.Owner = Owner{Kind: OwnerUnknown, ID: string(chain), Why: "a layerdb entry dlayer cannot read"}
 		for _, f := range x.unreadable {
-			if f.Path == q.s.layerDir(chain) {
+			if f.Path == q.s.LayerPath(chain) {
 				a.Findings = append(a.Findings, f)
 			}
 		}
 		return
 	}
-	a.Owner = WhoseOwner{Kind: OwnerImageLayer, ID: x.layers[chain].CacheID, Layer: x.layer(q.s, chain)}
+	a.Owner = Owner{Kind: OwnerImageLayer, ID: x.layers[chain].CacheID, Layer: x.layer(q.s, chain)}
 	a.LayerDir = x.layers[chain].CacheID
 }
 
 // mountRecord describes layerdb/mounts/<container>.
-func (q *whoseQuery) mountRecord(id string) {
+func (q *query) mountRecord(id string) {
 	a, x := q.a, q.index()
 	m, ok := x.mounts[id]
 	if !ok {
-		a.Owner = WhoseOwner{Kind: OwnerUnknown, ID: id, Why: "a mount record dlayer cannot read"}
+		a.Owner = Owner{Kind: OwnerUnknown, ID: id, Why: "a mount record dlayer cannot read"}
 		return
 	}
-	a.Owner = WhoseOwner{Kind: OwnerRWLayer, ID: m.MountID, Container: x.container(id)}
+	a.Owner = Owner{Kind: OwnerRWLayer, ID: m.MountID, Container: x.container(id)}
 	a.LayerDir = m.MountID
 }
 
 // imageOwner describes the image named by a hex name.
-func (q *whoseQuery) imageOwner(name string) {
+func (q *query) imageOwner(name string) {
 	a := q.a
 	id := digest.NewDigestFromEncoded(digest.SHA256, name)
 	img := q.index().image(id)
 	if img == nil {
-		a.Owner = WhoseOwner{Kind: OwnerUnknown, ID: name, Why: "no readable image config of this ID"}
+		a.Owner = Owner{Kind: OwnerUnknown, ID: name, Why: "no readable image config of this ID"}
 		return
 	}
-	a.Owner = WhoseOwner{Kind: OwnerImage, ID: string(id), Image: img}
+	a.Owner = Owner{Kind: OwnerImage, ID: string(id), Image: img}
 }
 
 // containers classifies a path below containers/.
-func (q *whoseQuery) containers(p []string) {
+func (q *query) containers(p []string) {
 	a, x := q.a, q.index()
 	if len(p) == 0 {
-		a.Kind, a.Owner = PathContainers, WhoseOwner{Kind: OwnerDocker, Why: "one dir per container: its config, logs, hosts/resolv.conf/hostname"}
+		a.Kind, a.Owner = PathContainers, Owner{Kind: OwnerDocker, Why: "one dir per container: its config, logs, hosts/resolv.conf/hostname"}
 		return
 	}
 	a.Kind = PathContainerDir
@@ -232,13 +244,13 @@ func (q *whoseQuery) containers(p []string) {
 	_, mounted := x.mounts[p[0]]
 	switch {
 	case known || mounted:
-		a.Owner = WhoseOwner{Kind: OwnerContainer, ID: p[0], Container: x.container(p[0])}
-		if d := a.Owner.Container.Driver; d != "" && d != q.s.Driver {
+		a.Owner = Owner{Kind: OwnerContainer, ID: p[0], Container: x.container(p[0])}
+		if d := a.Owner.Container.Driver; d != "" && !isOwn(q.s, d) {
 			a.Notes = append(a.Notes, "the container was made with the "+d+" driver: its layers are in the "+d+" store (dlayer --driver "+d+")")
 		}
 	case strings.HasSuffix(p[0], "-removing"):
-		a.Owner = WhoseOwner{Kind: OwnerOrphan, ID: p[0], Why: "left by an interrupted container removal"}
+		a.Owner = Owner{Kind: OwnerOrphan, ID: p[0], Why: "left by an interrupted container removal"}
 	default:
-		a.Owner = WhoseOwner{Kind: OwnerOrphan, ID: p[0], Why: "a dir under containers/ with no readable config.v2.json and no mount record"}
+		a.Owner = Owner{Kind: OwnerOrphan, ID: p[0], Why: "a dir under containers/ with no readable config.v2.json and no mount record"}
 	}
 }

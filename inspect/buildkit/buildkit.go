@@ -1,4 +1,4 @@
-package du
+package buildkit
 
 import (
 	"errors"
@@ -21,8 +21,8 @@ const maxSnapshotsDB = 1 << 30
 // cannot be opened in time.
 var ErrBoltTimeout = errors.New("bolt database did not open in time")
 
-// BuildKitSnapshots reads the overlay2 dir names that BuildKit's snapshot
-// store records in path (<root>/buildkit/snapshots.db). A live daemon holds
+// Snapshots reads the driver dir names that BuildKit's snapshot store
+// records in path (<root>/buildkit/snapshots.db). A live daemon holds
 // the file's lock, so it is copied to a private temp file first and the
 // copy is opened read-only with a timeout; the store is never locked or
 // written. A missing file gives no names and no error.
@@ -34,9 +34,9 @@ var ErrBoltTimeout = errors.New("bolt database did not open in time")
 // dir, whose own bucket has "iscommitted"; layers exported to the image
 // store have "chainid" and live in layerdb; buckets named "sha256:…" are
 // layer-store chain IDs. Every bucket name and every "committed" value that
-// is not a chain ID is returned: those that exist under overlay2/ are build
-// cache.
-func BuildKitSnapshots(path string) (map[string]bool, error) {
+// is not a chain ID is returned: those that exist in the driver home are
+// build cache.
+func Snapshots(path string) (map[string]bool, error) {
 	src, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if errors.Is(err, os.ErrNotExist) {
 		return map[string]bool{}, nil

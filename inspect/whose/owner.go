@@ -1,0 +1,69 @@
+package whose
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/buildkit"
+)
+
+// buildKit returns BuildKit's dir names (buildkit/snapshots.db), read
+// once; nil when they could not be read (and a finding says why).
+func (q *query) buildKit() map[string]bool {
+	if q.bkRead {
+		return q.bk
+	}
+	q.bkRead = true
+	p := q.s.Path("buildkit", "snapshots.db")
+	bk, err := buildkit.Snapshots(p)
+	if err != nil {
+		q.finding("buildkit_unreadable", p, fmt.Sprintf("%v (build cache dirs cannot be told from orphans)", err))
+		return nil
+	}
+	q.bk = bk
+	return bk
+}
+
+// layerOwner sets the owner of driver dir id.
+func (q *query) layerOwner(id string) {
+	s, x, a := q.s, q.index(), q.a
+	g := s.Graph()
+	a.LayerDir = id
+	switch x.owner(id) {
+	case OwnerImageLayer:
+		a.Owner = Owner{Kind: OwnerImageLayer, ID: id, Layer: x.layer(s, x.byCache[id])}
+	case OwnerRWLayer:
+		a.Owner = Owner{Kind: OwnerRWLayer, ID: id, Container: x.container(x.byMount[id])}
+	case OwnerInitLayer:
+		a.Owner = Owner{Kind: OwnerInitLayer, ID: id, Container: x.container(x.byInit[id])}
+	default:
+		if why, ok := g.Bookkeeping(id); ok {
+			a.Owner = Owner{Kind: OwnerBookkeeping, ID: id, Why: why}
+			return
+		}
+		if q.buildKit()[id] {
+			a.Owner = Owner{Kind: OwnerBuildCache, ID: id, Why: "BuildKit snapshot (buildkit/snapshots.db)"}
+			return
+		}
+		a.Owner = Owner{Kind: OwnerOrphan, ID: id, Why: s.OrphanReason(g.Layout(id).Dir, id, func(m string) string { return x.byMount[m] })}
+		return
+	}
+	dir := g.Layout(id).Dir
+	if _, err := s.FS().Lstat(dir); err != nil {
+		q.finding("layer_dir_missing", dir, fmt.Sprintf("the %s's dir is missing (%v)", strings.ReplaceAll(string(a.Owner.Kind), "_", " "), err))
+	}
+}
+
+// readlink reads a symlink's target as text (never followed).
+func readlink(s *inspect.Store, p string) (string, error) {
+	fi, err := s.FS().Lstat(p)
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode()&os.ModeSymlink == 0 {
+		return "", fmt.Errorf("%s: not a symlink (%s)", p, fileType(fi.Mode()))
+	}
+	return os.Readlink(p)
+}
