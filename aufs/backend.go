@@ -138,3 +138,19 @@ func (d driver) DecodeMount(m mountinfo.Mount, _, sysRoot string) (backend.Mount
 	}
 	return md, warn, true
 }
+
+// du:
+
+// HomeLayout: a layer has an entry in each of diff/ (its files), layers/
+// and mnt/; nothing else belongs in the home.
+func (d driver) HomeLayout() backend.HomeLayout {
+	return backend.HomeLayout{
+		LayerDirs:   []backend.LayerDir{{Rel: "diff", Content: true}, {Rel: "layers"}, {Rel: "mnt"}},
+		Bookkeeping: "aufs/ dirs",
+	}
+}
+
+// ShortLinks: aufs names its branches by their full ids.
+func (d driver) ShortLinks() (string, []backend.ShortLinkEntry, error) {
+	return "", nil, backend.ErrNoShortLinks
+}

@@ -142,3 +142,34 @@ func cleanOrEmpty(p string) string {
 	}
 	return filepath.Clean(p)
 }
+
+// du:
+
+// HomeLayout: every layer dir is an entry of the home, its files in diff/;
+// l/ holds the short links that link files name.
+func (d driver) HomeLayout() backend.HomeLayout {
+	return backend.HomeLayout{
+		LayerDirs:   []backend.LayerDir{{Rel: "", Content: true, ContentSubdir: "diff"}},
+		LinkFile:    "link",
+		Bookkeeping: "l/",
+		LinkForm:    "l/<link> -> ../<cache id>/diff",
+	}
+}
+
+// ShortLinks reads every link of l/ as text.
+func (d driver) ShortLinks() (string, []backend.ShortLinkEntry, error) {
+	dir := filepath.Join(d.h.Dir, "l")
+	ents, err := layerfs.OrOS(d.h.FS).ReadDir(dir)
+	if err != nil {
+		return dir, nil, err
+	}
+	out := make([]backend.ShortLinkEntry, 0, len(ents))
+	for _, e := range ents {
+		l := backend.ShortLinkEntry{Name: e.Name(), Path: filepath.Join(dir, e.Name())}
+		if l.ID, l.Err = d.h.ResolveLink(l.Name); l.Err == nil {
+			l.Target = "../" + l.ID + "/diff" // ResolveLink accepts only that
+		}
+		out = append(out, l)
+	}
+	return dir, out, nil
+}

@@ -80,6 +80,18 @@ type Driver interface {
 	// live root when --root is a copy), for relative forms; sysRoot is
 	// where sysfs is ("" reads none).
 	DecodeMount(m mountinfo.Mount, home, sysRoot string) (md MountDirs, problem *MountProblem, ok bool)
+
+	// du:
+	// HomeLayout describes the driver's home for an audit of its bytes:
+	// which dirs hold one entry per layer, where a layer's files are in
+	// its entry, and the words reports use for its parts.
+	HomeLayout() HomeLayout
+	// ShortLinks lists the driver's short links (overlay2's l/), sorted
+	// by name, each with the layer id it names or why it does not
+	// resolve; dir is where they are. A driver without short links
+	// returns ErrNoShortLinks; a missing dir an error wrapping
+	// fs.ErrNotExist.
+	ShortLinks() (dir string, links []ShortLinkEntry, err error)
 }
 
 // Layout are the paths of one layer of a driver. Fields a driver does not
