@@ -45,7 +45,7 @@ func ReadCatalog(s *inspect.Store) (*Catalog, error) {
 	shareLayers(m)
 	for _, c := range m.layerOrder {
 		l := m.layers[c]
-		if _, err := os.Lstat(l.Dir); err != nil {
+		if _, err := s.FS().Lstat(l.Dir); err != nil {
 			l.Missing = true
 			if !errors.Is(err, os.ErrNotExist) {
 				m.find("layer_dir_unreadable", l.Dir, "%v", err)

@@ -8,64 +8,63 @@ import (
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect"
-	"github.com/dlayer/dlayer/overlay2"
+	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/opencontainers/go-digest"
 )
 
 // checkLinks reports what is missing or dangling between layerdb, the
-// container records, the dirs under overlay2/ and the short links in l/.
-func checkLinks(s *inspect.Store, r *Report, m *meta, p *plan) {
-	if s.Driver != "overlay2" {
+// container records, the driver's layer dirs and its short links (l/),
+// when the driver has short links.
+func checkLinks(s *inspect.Store, m *meta, p *plan) {
+	g := s.Graph()
+	dir, links, err := g.ShortLinks()
+	switch {
+	case errors.Is(err, backend.ErrNoShortLinks):
 		checkMissing(s, m, p)
 		return
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		m.find("links_unreadable", dir, "%v", err)
 	}
-	home := overlay2.Home{Dir: s.Graph().Home()}
-	// l/<link> -> ../<id>/diff, read as text
 	linkTo := map[string]string{} // link name -> id
-	if names, err := readNames(filepath.Join(home.Dir, "l")); err == nil {
-		for _, n := range names {
-			lp := filepath.Join(home.Dir, "l", n)
-			id, err := home.ResolveLink(n)
-			if err != nil {
-				m.find("link_malformed", lp, "%v", err)
-				continue
-			}
-			linkTo[n] = id
-			if !p.driverNames[id] {
-				what := "no such dir under overlay2/"
-				if l := m.byCache[id]; l != nil {
-					what += " (the dir of layer " + string(l.ChainID) + ", which is missing)"
-				}
-				m.find("dangling_link", lp, "points at ../%s/diff: %s", id, what)
-			}
+	for _, l := range links {
+		if l.Err != nil {
+			m.find("link_malformed", l.Path, "%v", l.Err)
+			continue
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		m.find("links_unreadable", filepath.Join(home.Dir, "l"), "%v", err)
+		linkTo[l.Name] = l.ID
+		if !p.driverNames[l.ID] {
+			what := "no such dir under " + layerHome(s)
+			if ly := m.byCache[l.ID]; ly != nil {
+				what += " (the dir of layer " + string(ly.ChainID) + ", which is missing)"
+			}
+			m.find("dangling_link", l.Path, "points at %s: %s", l.Target, what)
+		}
 	}
+	linkFile := g.HomeLayout().LinkFile
 	for _, e := range p.entries {
-		if e.parent != inDriver {
+		if !p.dir(e.parent).content() {
 			continue
 		}
 		switch e.kind {
 		case ownOrphan:
 			if strings.HasSuffix(e.name, "-removing") {
-				m.find("removing_leftover", filepath.Join(home.Dir, e.name), "left by an interrupted removal; counted as an orphan")
+				m.find("removing_leftover", p.path(e), "left by an interrupted removal; counted as an orphan")
 			}
 			continue
 		case ownBookkeeping:
 			continue
 		}
-		link, err := home.Link(e.name)
-		lf := filepath.Join(home.Dir, e.name, "link")
+		link, err := g.Link(e.name)
+		lf := filepath.Join(g.Layout(e.name).Dir, linkFile)
 		switch {
 		case errors.Is(err, os.ErrNotExist):
 			m.find("link_file_missing", lf, "the layer dir has no link file: no l/ short name can name it in a lower list")
 		case err != nil:
 			m.find("link_malformed", lf, "%v", err)
 		case linkTo[link] == "":
-			m.find("link_missing", filepath.Join(home.Dir, "l", link), "the layer's short link is missing from l/ (its link file names %s)", link)
+			m.find("link_missing", filepath.Join(dir, link), "the layer's short link is missing from l/ (its link file names %s)", link)
 		case linkTo[link] != e.name:
-			m.find("link_mismatch", filepath.Join(home.Dir, "l", link), "the link file of %s names this link, but it points at %s", e.name, linkTo[link])
+			m.find("link_mismatch", filepath.Join(dir, link), "the link file of %s names this link, but it points at %s", e.name, linkTo[link])
 		}
 	}
 	checkMissing(s, m, p)
@@ -140,13 +139,14 @@ func markImageLayers(s *inspect.Store, m *meta, note string) {
 	}
 }
 
-// layerHome names the dir that holds the layer dirs, for messages:
-// "overlay2/" or "aufs/diff/".
+// layerHome names the dir that holds the layers' content dirs, for
+// messages: "overlay2/", "aufs/diff/".
 func layerHome(s *inspect.Store) string {
-	if s.Driver == "aufs" {
-		return "aufs/diff/"
+	home := filepath.Base(s.Graph().Home()) + "/"
+	if d, ok := s.Graph().HomeLayout().Content(); ok && d.Rel != "" {
+		return home + d.Rel + "/"
 	}
-	return filepath.Base(s.Graph().Home()) + "/"
+	return home
 }
 
 // chainHas reports whether the chain ending at top holds layer c.

@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect"
-	"github.com/dlayer/dlayer/inspect/layerfs"
+	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -37,9 +37,10 @@ func (m *meta) find(kind, path, format string, args ...any) {
 	m.finds = append(m.finds, inspect.Finding{Kind: kind, Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
-// readMeta reads layerdb, imagedb, repositories.json, containers and
-// layerdb/mounts. A damaged entry is a finding; only an unreadable listing
-// of a whole store is an error.
+// readMeta indexes what the store's metadata says owns what: its layers,
+// images, tags, containers and mount records, as the Store has read them
+// (once per Store, whichever features ask). A damaged entry is a finding;
+// only an unreadable listing of a whole store is an error.
 func readMeta(s *inspect.Store) (*meta, error) {
 	m := &meta{layers: map[digest.Digest]*Layer{}, byCache: map[string]*Layer{},
 		byMount: map[string]*Container{}, byInit: map[string]*Container{}, mountParent: map[string]digest.Digest{}, otherDriver: map[string]string{}}
@@ -55,7 +56,7 @@ func readMeta(s *inspect.Store) (*meta, error) {
 			m.find("layerdb_stray", p, "not a layerdb entry (not 64 hex digits)")
 		}
 	}
-	if ents, err := os.ReadDir(s.ImagePath("layerdb", "tmp")); err == nil {
+	if ents, err := s.FS().ReadDir(s.ImagePath("layerdb", "tmp")); err == nil {
 		for _, e := range ents {
 			m.find("layerdb_tmp_leftover", s.ImagePath("layerdb", "tmp", e.Name()), "left in layerdb/tmp by an interrupted layer write (pull, load, build or commit)")
 		}
@@ -66,8 +67,7 @@ func readMeta(s *inspect.Store) (*meta, error) {
 			m.find("layer_unreadable", s.LayerPath(c), "%v", err)
 			continue
 		}
-		lay := &Layer{ChainID: l.ChainID, DiffID: l.DiffID, Parent: l.Parent, CacheID: l.CacheID,
-			Dir: s.Graph().Layout(l.CacheID).Dir, Size: l.Size, MeasuredSize: -1}
+		lay := &Layer{Layer: l, Dir: s.Graph().Layout(l.CacheID).Dir, MeasuredSize: -1}
 		if prev := m.byCache[l.CacheID]; prev != nil {
 			m.find("cache_id_shared", s.LayerPath(c), "cache-id %s is also the cache-id of layer %s", l.CacheID, prev.ChainID)
 		} else {
@@ -94,28 +94,20 @@ func (m *meta) readImages(s *inspect.Store) error {
 	}
 	byID := map[digest.Digest]*Image{}
 	for _, id := range ids {
-		p := s.ImagePath("imagedb", "content", "sha256", id.Encoded())
-		b, err := layerfs.ReadFileLimit(p, 16<<20)
+		img, err := s.Image(id)
 		if err != nil {
-			m.find("image_unreadable", p, "%v", err)
+			m.find("image_unreadable", s.ImagePath("imagedb", "content", "sha256", id.Encoded()), "%v", err)
 			continue
 		}
-		cfg, err := inspect.ParseImageConfig(strings.NewReader(string(b)))
-		if err != nil {
-			m.find("image_unreadable", p, "%v", err)
-			continue
-		}
-		im := &Image{ID: id, Tags: tags[id], Created: cfg.Created, Layers: inspect.ChainIDs(cfg.RootFS.DiffIDs)}
+		im := &Image{ID: id, Tags: tags[id], Created: img.Config.Created, Layers: inspect.ChainIDs(img.Config.RootFS.DiffIDs)}
 		if im.Tags == nil {
 			im.Tags = []string{}
 		}
-		pp := s.ImagePath("imagedb", "metadata", "sha256", id.Encoded(), "parent")
-		if par, err := layerfs.ReadSmallFile(pp, 1024); err == nil {
-			if d, err := digest.Parse(par); err == nil {
-				im.Parent = d
-			} else {
-				m.find("image_parent_malformed", pp, "%q is not a digest", par)
-			}
+		switch par, pp, err := s.Metadata().ImageParent(id); {
+		case err == nil:
+			im.Parent = par
+		case errors.Is(err, inspect.ErrMalformed):
+			m.find("image_parent_malformed", pp, "%v", err)
 		}
 		byID[id] = im
 		m.images = append(m.images, im)
@@ -141,7 +133,7 @@ func (m *meta) readContainers(s *inspect.Store) {
 	m.finds = append(m.finds, finds...)
 	known := map[string]*Container{}
 	for _, c := range cs {
-		if c.Driver != "" && c.Driver != s.Driver {
+		if !ours(s, c) {
 			m.otherDriver[c.ID] = c.Driver
 			continue
 		}
@@ -191,4 +183,11 @@ func shortID(s string) string {
 		return s[:12]
 	}
 	return s
+}
+
+// ours reports whether container c was made with the store's driver: the
+// driver its config names is the store's (an old config names none).
+// Another one's container belongs to a sibling store of the root.
+func ours(s *inspect.Store, c inspect.Container) bool {
+	return c.Driver == "" || backend.Name(c.Driver) == s.Graph().Name()
 }
