@@ -48,7 +48,7 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 	}
 	bk, bkErr := BuildKitSnapshots(s.Path("buildkit", "snapshots.db"))
 	if bkErr != nil {
-		m.find("buildkit_unreadable", s.Path("buildkit", "snapshots.db"), "%v (build cache dirs cannot be told from orphans)", bkErr)
+		m.find(KindBuildkitUnreadable, s.Path("buildkit", "snapshots.db"), "%v (build cache dirs cannot be told from orphans)", bkErr)
 		bk = map[string]bool{}
 	}
 	root, err := filepath.EvalSymlinks(s.Root)

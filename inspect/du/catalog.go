@@ -48,9 +48,9 @@ func ReadCatalog(s *inspect.Store) (*Catalog, error) {
 		if _, err := s.FS().Lstat(l.Dir); err != nil {
 			l.Missing = true
 			if !errors.Is(err, os.ErrNotExist) {
-				m.find("layer_dir_unreadable", l.Dir, "%v", err)
+				m.find(KindLayerDirUnreadable, l.Dir, "%v", err)
 			} else {
-				m.find("layer_dir_missing", l.Dir, "layer %s (cache-id %s) has no dir under %s", l.ChainID, l.CacheID, layerHome(s))
+				m.find(KindLayerDirMissing, l.Dir, "layer %s (cache-id %s) has no dir under %s", l.ChainID, l.CacheID, layerHome(s))
 			}
 		}
 	}

@@ -125,7 +125,7 @@ func (p *plan) containerEntries(names []string) []*entry {
 			if strings.HasSuffix(n, "-removing") {
 				e.why = "left by an interrupted container removal"
 			}
-			p.m.find("container_dir_unknown", p.s.Path("containers", n), "%s", e.why)
+			p.m.find(KindContainerDirUnknown, p.s.Path("containers", n), "%s", e.why)
 		}
 		es = append(es, e)
 	}

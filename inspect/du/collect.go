@@ -70,7 +70,7 @@ func (p *plan) collect(w *walker) {
 	}
 	r.Other = append(r.Other, self(p.selfs[inRoot], ".", "the data root dir itself"))
 	for _, e := range w.errs {
-		p.m.find("unreadable", e.path, "%v: its tree is not fully counted", e.err)
+		p.m.find(KindUnreadable, e.path, "%v: its tree is not fully counted", e.err)
 	}
 	r.Mounts = append(r.Mounts, w.mounts...)
 	for _, u := range p.units {

@@ -23,12 +23,12 @@ func checkLinks(s *inspect.Store, m *meta, p *plan) {
 		checkMissing(s, m, p)
 		return
 	case err != nil && !errors.Is(err, os.ErrNotExist):
-		m.find("links_unreadable", dir, "%v", err)
+		m.find(KindLinksUnreadable, dir, "%v", err)
 	}
 	linkTo := map[string]string{} // link name -> id
 	for _, l := range links {
 		if l.Err != nil {
-			m.find("link_malformed", l.Path, "%v", l.Err)
+			m.find(KindLinkMalformed, l.Path, "%v", l.Err)
 			continue
 		}
 		linkTo[l.Name] = l.ID
@@ -37,10 +37,10 @@ func checkLinks(s *inspect.Store, m *meta, p *plan) {
 			if ly := m.byCache[l.ID]; ly != nil {
 				what += " (the dir of layer " + string(ly.ChainID) + ", which is missing)"
 			}
-			m.find("dangling_link", l.Path, "points at %s: %s", l.Target, what)
+			m.find(KindDanglingLink, l.Path, "points at %s: %s", l.Target, what)
 		}
 	}
-	linkFile := g.HomeLayout().LinkFile
+	linkFile, ls := g.HomeLayout().LinkFile, filepath.Base(dir)+"/" // "l/"
 	for _, e := range p.entries {
 		if !p.dir(e.parent).content() {
 			continue
@@ -48,7 +48,7 @@ func checkLinks(s *inspect.Store, m *meta, p *plan) {
 		switch e.kind {
 		case ownOrphan:
 			if strings.HasSuffix(e.name, "-removing") {
-				m.find("removing_leftover", p.path(e), "left by an interrupted removal; counted as an orphan")
+				m.find(KindRemovingLeftover, p.path(e), "left by an interrupted removal; counted as an orphan")
 			}
 			continue
 		case ownBookkeeping:
@@ -58,13 +58,13 @@ func checkLinks(s *inspect.Store, m *meta, p *plan) {
 		lf := filepath.Join(g.Layout(e.name).Dir, linkFile)
 		switch {
 		case errors.Is(err, os.ErrNotExist):
-			m.find("link_file_missing", lf, "the layer dir has no link file: no l/ short name can name it in a lower list")
+			m.find(KindLinkFileMissing, lf, "the layer dir has no link file: no %s short name can name it in a lower list", ls)
 		case err != nil:
-			m.find("link_malformed", lf, "%v", err)
+			m.find(KindLinkMalformed, lf, "%v", err)
 		case linkTo[link] == "":
-			m.find("link_missing", filepath.Join(dir, link), "the layer's short link is missing from l/ (its link file names %s)", link)
+			m.find(KindLinkMissing, filepath.Join(dir, link), "the layer's short link is missing from %s (its link file names %s)", ls, link)
 		case linkTo[link] != e.name:
-			m.find("link_mismatch", filepath.Join(dir, link), "the link file of %s names this link, but it points at %s", e.name, linkTo[link])
+			m.find(KindLinkMismatch, filepath.Join(dir, link), "the link file of %s names this link, but it points at %s", e.name, linkTo[link])
 		}
 	}
 	checkMissing(s, m, p)
@@ -86,7 +86,7 @@ func checkMissing(s *inspect.Store, m *meta, p *plan) {
 		l := m.layers[c]
 		if p.driverNames[l.CacheID] {
 			if l.MeasuredSize != l.Size {
-				m.find("layer_size_mismatch", s.LayerPath(c)+"/size",
+				m.find(KindLayerSizeMismatch, s.LayerPath(c)+"/size",
 					"layerdb says %d bytes, but %s holds %d now (Docker's image sizes use the layerdb number)", l.Size, g.Layout(l.CacheID).Content, l.MeasuredSize)
 			}
 			continue
@@ -107,16 +107,16 @@ func checkMissing(s *inspect.Store, m *meta, p *plan) {
 			sort.Strings(ctrs)
 			msg += "; and containers " + strings.Join(ctrs, ", ")
 		}
-		m.find("layer_dir_missing", g.Layout(l.CacheID).Dir, "%s", msg)
+		m.find(KindLayerDirMissing, g.Layout(l.CacheID).Dir, "%s", msg)
 	}
 	for _, ct := range m.containers {
 		if ct.MountID != "" && !p.driverNames[ct.MountID] {
 			ct.RWMissing = true
-			m.find("rw_dir_missing", g.Layout(ct.MountID).Dir, "container %s (%s): its rw layer dir is missing", shortID(ct.ID), ct.Name)
+			m.find(KindRWDirMissing, g.Layout(ct.MountID).Dir, "container %s (%s): its rw layer dir is missing", shortID(ct.ID), ct.Name)
 		}
 		if ct.InitID != "" && !p.driverNames[ct.InitID] {
 			ct.InitMissing = true
-			m.find("init_dir_missing", g.Layout(ct.InitID).Dir, "container %s (%s): its init layer dir is missing", shortID(ct.ID), ct.Name)
+			m.find(KindInitDirMissing, g.Layout(ct.InitID).Dir, "container %s (%s): its init layer dir is missing", shortID(ct.ID), ct.Name)
 		}
 	}
 	markImageLayers(s, m, "")
@@ -130,7 +130,7 @@ func markImageLayers(s *inspect.Store, m *meta, note string) {
 		for _, c := range im.Layers {
 			l := m.layers[c]
 			if l == nil {
-				m.find("image_layer_missing", s.LayerPath(c), "image %s needs layer %s, which layerdb does not have%s", imageName(im), c, note)
+				m.find(KindImageLayerMissing, s.LayerPath(c), "image %s needs layer %s, which layerdb does not have%s", imageName(im), c, note)
 			}
 			if l == nil || l.Missing {
 				im.MissingLayers = append(im.MissingLayers, c)

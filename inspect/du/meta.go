@@ -33,8 +33,8 @@ type meta struct {
 	finds       []inspect.Finding
 }
 
-func (m *meta) find(kind, path, format string, args ...any) {
-	m.finds = append(m.finds, inspect.Finding{Kind: kind, Path: path, Message: fmt.Sprintf(format, args...)})
+func (m *meta) find(kind FindingKind, path, format string, args ...any) {
+	m.finds = append(m.finds, inspect.Finding{Kind: kind.String(), Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
 // readMeta indexes what the store's metadata says owns what: its layers,
@@ -51,25 +51,25 @@ func readMeta(s *inspect.Store) (*meta, error) {
 	for _, name := range other {
 		p := s.ImagePath("layerdb", "sha256", name)
 		if strings.HasSuffix(name, "-removing") {
-			m.find("layerdb_removing", p, "left by an interrupted layer removal (Docker renames a layerdb entry to <chain>-<random>-removing before deleting it)")
+			m.find(KindLayerdbRemoving, p, "left by an interrupted layer removal (Docker renames a layerdb entry to <chain>-<random>-removing before deleting it)")
 		} else {
-			m.find("layerdb_stray", p, "not a layerdb entry (not 64 hex digits)")
+			m.find(KindLayerdbStray, p, "not a layerdb entry (not 64 hex digits)")
 		}
 	}
 	if ents, err := s.FS().ReadDir(s.ImagePath("layerdb", "tmp")); err == nil {
 		for _, e := range ents {
-			m.find("layerdb_tmp_leftover", s.ImagePath("layerdb", "tmp", e.Name()), "left in layerdb/tmp by an interrupted layer write (pull, load, build or commit)")
+			m.find(KindLayerdbTmpLeftover, s.ImagePath("layerdb", "tmp", e.Name()), "left in layerdb/tmp by an interrupted layer write (pull, load, build or commit)")
 		}
 	}
 	for _, c := range chains {
 		l, err := s.Layer(c)
 		if err != nil {
-			m.find("layer_unreadable", s.LayerPath(c), "%v", err)
+			m.find(KindLayerUnreadable, s.LayerPath(c), "%v", err)
 			continue
 		}
 		lay := &Layer{Layer: l, Dir: s.Graph().Layout(l.CacheID).Dir, MeasuredSize: -1}
 		if prev := m.byCache[l.CacheID]; prev != nil {
-			m.find("cache_id_shared", s.LayerPath(c), "cache-id %s is also the cache-id of layer %s", l.CacheID, prev.ChainID)
+			m.find(KindCacheIDShared, s.LayerPath(c), "cache-id %s is also the cache-id of layer %s", l.CacheID, prev.ChainID)
 		} else {
 			m.byCache[l.CacheID] = lay
 		}
@@ -90,13 +90,13 @@ func (m *meta) readImages(s *inspect.Store) error {
 	}
 	tags, err := s.Tags()
 	if err != nil {
-		m.find("repositories_unreadable", s.ImagePath("repositories.json"), "%v", err)
+		m.find(KindRepositoriesUnreadable, s.ImagePath("repositories.json"), "%v", err)
 	}
 	byID := map[digest.Digest]*Image{}
 	for _, id := range ids {
 		img, err := s.Image(id)
 		if err != nil {
-			m.find("image_unreadable", s.ImagePath("imagedb", "content", "sha256", id.Encoded()), "%v", err)
+			m.find(KindImageUnreadable, s.ImagePath("imagedb", "content", "sha256", id.Encoded()), "%v", err)
 			continue
 		}
 		im := &Image{ID: id, Tags: tags[id], Created: img.Config.Created, Layers: inspect.ChainIDs(img.Config.RootFS.DiffIDs)}
@@ -107,7 +107,7 @@ func (m *meta) readImages(s *inspect.Store) error {
 		case err == nil:
 			im.Parent = par
 		case errors.Is(err, inspect.ErrMalformed):
-			m.find("image_parent_malformed", pp, "%v", err)
+			m.find(KindImageParentMalformed, pp, "%v", err)
 		}
 		byID[id] = im
 		m.images = append(m.images, im)
@@ -128,7 +128,7 @@ func (m *meta) readImages(s *inspect.Store) error {
 func (m *meta) readContainers(s *inspect.Store) {
 	cs, finds, err := s.Containers()
 	if err != nil {
-		m.find("containers_unreadable", s.Path("containers"), "%v", err)
+		m.find(KindContainersUnreadable, s.Path("containers"), "%v", err)
 	}
 	m.finds = append(m.finds, finds...)
 	known := map[string]*Container{}
@@ -144,19 +144,19 @@ func (m *meta) readContainers(s *inspect.Store) {
 	}
 	ids, err := s.MountContainerIDs()
 	if err != nil {
-		m.find("mounts_unreadable", s.ImagePath("layerdb", "mounts"), "%v", err)
+		m.find(KindMountsUnreadable, s.ImagePath("layerdb", "mounts"), "%v", err)
 	}
 	for _, id := range ids {
 		rec, err := s.MountRecord(id)
 		if err != nil {
-			m.find("mount_unreadable", s.ImagePath("layerdb", "mounts", id), "%v", err)
+			m.find(KindMountUnreadable, s.ImagePath("layerdb", "mounts", id), "%v", err)
 			continue
 		}
 		ct := known[id]
 		if ct == nil {
 			// an rw layer whose container config is gone still owns its dirs
 			ct = &Container{ID: id, State: "unknown", Dir: s.Path("containers", id)}
-			m.find("mount_without_container", s.ImagePath("layerdb", "mounts", id),
+			m.find(KindMountWithoutContainer, s.ImagePath("layerdb", "mounts", id),
 				"layerdb has an rw layer (mount-id %s) for a container with no containers/%s/config.v2.json", rec.MountID, id)
 			known[id] = ct
 			m.containers = append(m.containers, ct)
@@ -171,7 +171,7 @@ func (m *meta) readContainers(s *inspect.Store) {
 	for _, ct := range m.containers {
 		if ct.MountID == "" {
 			ct.MountMissing = true
-			m.find("mount_missing", s.ImagePath("layerdb", "mounts", ct.ID),
+			m.find(KindMountMissing, s.ImagePath("layerdb", "mounts", ct.ID),
 				"container %s (%s) has no rw layer record", shortID(ct.ID), ct.Name)
 		}
 	}
