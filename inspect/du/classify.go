@@ -31,9 +31,18 @@ func (p *plan) owner(e *entry) {
 func (p *plan) classify(names map[where][]string) {
 	s := p.s
 	var es []*entry
-	for _, pd := range p.dirs {
-		if pd.at != inContainers {
-			es = append(es, p.driverEntries(pd, names[pd.at])...)
+	// the content dir's entries first, then the driver's other layer
+	// entries, then the rest of its home: within one kind of owner, the
+	// earlier tree is charged a hardlinked inode
+	for _, pass := range []func(parentDir) bool{
+		parentDir.content,
+		func(pd parentDir) bool { return pd.layers != nil && !pd.layers.Content },
+		func(pd parentDir) bool { return pd.layers == nil && pd.at == inHome },
+	} {
+		for _, pd := range p.dirs {
+			if pass(pd) {
+				es = append(es, p.driverEntries(pd, names[pd.at])...)
+			}
 		}
 	}
 	es = append(es, p.containerEntries(names[inContainers])...)
