@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/opencontainers/go-digest"
 )
@@ -76,8 +75,6 @@ type Explanation struct {
 	Findings []Finding  `json:"findings"`
 	// Timeline places the changes in the container's life.
 	Timeline Timeline `json:"timeline"`
-	// Terms are the driver's words and traits, for the report.
-	Terms backend.Terms `json:"-"`
 }
 
 // Explain reads everything about one container from the store: its layer
@@ -90,7 +87,7 @@ func (s *Store) Explain(ref string, opt ExplainOptions) (*Explanation, error) {
 	if c.Driver != "" && c.Driver != s.Driver {
 		return nil, fmt.Errorf("container %s uses driver %q: %w", c.Name, c.Driver, ErrUnsupportedDriver)
 	}
-	x := &Explanation{Container: ContainerInfo{Container: c}, Findings: []Finding{}, Changes: []Change{}, Diff: []DiffLine{}, Terms: s.graph.Terms()}
+	x := &Explanation{Container: ContainerInfo{Container: c}, Findings: []Finding{}, Changes: []Change{}, Diff: []DiffLine{}}
 	images := s.imageLayers(c, x)
 	if err := s.rwLayer(c, images, x, opt); err != nil {
 		return nil, err

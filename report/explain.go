@@ -194,7 +194,7 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 		p.f("      %s\n", timesLine(c))
 		if !opt.Quiet && !seen[c.Kind] {
 			seen[c.Kind] = true
-			wrap(p, "      ", "= "+kindText(c.Kind, x.Terms))
+			wrap(p, "      ", "= "+kindText(c.Kind, x.RWLayer.Driver))
 		}
 	}
 	k := x.Summary.Kinds

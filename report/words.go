@@ -4,70 +4,51 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/docker/go-units"
 	"github.com/opencontainers/go-digest"
 )
 
-// kindHelp explains a kind of change, for a reader who has never seen
+// Explanations of each kind of change, for a reader who has never seen
 // overlayfs. Printed once, under the first change of that kind.
-func kindHelp(kind string) string {
-	switch kind {
-	case "added":
-		return "Added: the container created this entry; no lower layer has this path. " +
-			"It lives only in the writable (upper) layer and disappears with the container."
-	case "modified":
-		return "Modified: a copy of a file from a read-only lower layer, changed afterwards. " +
-			"overlayfs never edits lower layers: the first write (or chmod, chown, touch) copies the whole file " +
-			"up into the writable layer (copy-on-write), and the copy now differs in what is listed."
-	case "copied_up":
-		return "Copied up: a copy of a lower entry with nothing changed. It happens when a file is opened " +
-			"for writing without being changed (even O_APPEND), hardlinked, or touched with its own time, and for " +
-			"every parent dir of a copied-up entry. `docker diff` does not list these; they still cost their size."
-	case "metadata_copy_up":
-		return "Metadata-only copy-up (overlay metacopy): only the inode (mode, owner, times) was copied " +
-			"up; the data is still read from the lower layer, so the copy costs almost no space."
-	case "whiteout":
-		return "Whiteout: a deletion. A lower layer cannot be changed, so deleting one of its entries puts a " +
-			"marker in the writable layer (a character device 0/0, or an empty file with the overlay.whiteout xattr) " +
-			"that hides it. The lower file still uses its space in the image."
-	case "opaque":
-		return "Opaque dir: a dir marked with the overlay.opaque xattr hides everything below it in lower layers, " +
-			"as happens when a dir is deleted and created again (rm -rf d; mkdir d). Only what the upper dir holds is visible."
-	case "redirect":
-		return "Redirect: a dir renamed or moved inside the container (overlay redirect_dir). The upper dir " +
-			"carries an overlay.redirect xattr naming the lower dir its content comes from."
-	}
-	return ""
+var kindHelp = map[string]string{
+	"added": "Added: the container created this entry; no lower layer has this path. " +
+		"It lives only in the writable (upper) layer and disappears with the container.",
+	"modified": "Modified: a copy of a file from a read-only lower layer, changed afterwards. " +
+		"overlayfs never edits lower layers: the first write (or chmod, chown, touch) copies the whole file " +
+		"up into the writable layer (copy-on-write), and the copy now differs in what is listed.",
+	"copied_up": "Copied up: a copy of a lower entry with nothing changed. It happens when a file is opened " +
+		"for writing without being changed (even O_APPEND), hardlinked, or touched with its own time, and for " +
+		"every parent dir of a copied-up entry. `docker diff` does not list these; they still cost their size.",
+	"metadata_copy_up": "Metadata-only copy-up (overlay metacopy): only the inode (mode, owner, times) was copied " +
+		"up; the data is still read from the lower layer, so the copy costs almost no space.",
+	"whiteout": "Whiteout: a deletion. A lower layer cannot be changed, so deleting one of its entries puts a " +
+		"marker in the writable layer (a character device 0/0, or an empty file with the overlay.whiteout xattr) " +
+		"that hides it. The lower file still uses its space in the image.",
+	"opaque": "Opaque dir: a dir marked with the overlay.opaque xattr hides everything below it in lower layers, " +
+		"as happens when a dir is deleted and created again (rm -rf d; mkdir d). Only what the upper dir holds is visible.",
+	"redirect": "Redirect: a dir renamed or moved inside the container (overlay redirect_dir). The upper dir " +
+		"carries an overlay.redirect xattr naming the lower dir its content comes from.",
 }
 
-// whiteoutFileKindHelp replaces the explanations that differ on a driver
-// that keeps whiteouts as files (aufs), where the markers are files named
-// as in a layer tar.
-func whiteoutFileKindHelp(kind string) (string, bool) {
-	switch kind {
-	case "modified":
-		return "Modified: a copy of a file from a read-only lower layer, changed afterwards. " +
-			"aufs never edits lower branches: the first write (or chmod, chown, touch) copies the whole file " +
-			"up into the writable branch (copy-on-write), and the copy now differs in what is listed.", true
-	case "whiteout":
-		return "Whiteout: a deletion. A lower layer cannot be changed, so deleting one of its entries puts an " +
-			"empty file named .wh.<name> next to it in the writable branch (aufs hard-links them all to the branch's " +
-			".wh..wh.aufs) that hides it. The lower file still uses its space in the image.", true
-	case "opaque":
-		return "Opaque dir: a dir holding the empty file .wh..wh..opq hides everything below it in lower layers, " +
-			"as happens when a dir is deleted and created again (rm -rf d; mkdir d). Only what the writable branch holds is visible.", true
-	}
-	return "", false
+// aufsKindHelp replaces the explanations that differ on aufs, where the
+// markers are files named as in a layer tar.
+var aufsKindHelp = map[string]string{
+	"modified": "Modified: a copy of a file from a read-only lower layer, changed afterwards. " +
+		"aufs never edits lower branches: the first write (or chmod, chown, touch) copies the whole file " +
+		"up into the writable branch (copy-on-write), and the copy now differs in what is listed.",
+	"whiteout": "Whiteout: a deletion. A lower layer cannot be changed, so deleting one of its entries puts an " +
+		"empty file named .wh.<name> next to it in the writable branch (aufs hard-links them all to the branch's " +
+		".wh..wh.aufs) that hides it. The lower file still uses its space in the image.",
+	"opaque": "Opaque dir: a dir holding the empty file .wh..wh..opq hides everything below it in lower layers, " +
+		"as happens when a dir is deleted and created again (rm -rf d; mkdir d). Only what the writable branch holds is visible.",
 }
 
-// kindText is the explanation of a kind of change on a driver with the
-// traits t.
-func kindText(kind string, t backend.Terms) string {
-	if s, ok := whiteoutFileKindHelp(kind); ok && t.WhiteoutFiles {
+// kindText is the explanation of a kind of change on driver.
+func kindText(kind, driver string) string {
+	if s, ok := aufsKindHelp[kind]; ok && driver == "aufs" {
 		return s
 	}
-	return kindHelp(kind)
+	return kindHelp[kind]
 }
 
 // instruction turns an image history created_by into the Dockerfile form:
