@@ -26,7 +26,7 @@ func duCommand() *cli.Command {
 			"inode counted once (equal to du -x). Problems (missing layer dirs, dangling l/ links, leftovers) are\n" +
 			"listed in the output; they do not change the exit code.",
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "by", Usage: "show one table: " + strings.Join(report.DUViews, ", ")},
+			&cli.StringFlag{Name: "by", Usage: "show one table: " + strings.Join(report.DUViews(), ", ")},
 			&cli.IntFlag{Name: "top", Usage: "show at most `N` rows (default: 10 biggest items in the summary, all rows with --by)"},
 		},
 		Action: func(c *cli.Context) error {
@@ -35,8 +35,8 @@ func duCommand() *cli.Command {
 				return err
 			}
 			d := duOptions{By: c.String("by"), Top: c.Int("top")}
-			if d.By != "" && !slices.Contains(report.DUViews, d.By) {
-				return cli.Exit(fmt.Sprintf("--by %q: want one of %s", d.By, strings.Join(report.DUViews, ", ")), exitUsage)
+			if d.By != "" && !slices.Contains(report.DUViews(), d.By) {
+				return cli.Exit(fmt.Sprintf("--by %q: want one of %s", d.By, strings.Join(report.DUViews(), ", ")), exitUsage)
 			}
 			if d.Top < 0 {
 				return cli.Exit(fmt.Sprintf("--top %d: want a number of rows ≥ 0", d.Top), exitUsage)

@@ -35,8 +35,7 @@ func layersCommand() *cli.Command {
 			if err != nil {
 				return cli.Exit(err.Error(), exitUsage)
 			}
-			x := s.ImageLayers(img)
-			cat, err := du.ReadCatalog(s)
+			x, cat, err := du.ReadLayers(s, img)
 			if err != nil {
 				return cli.Exit(err.Error(), exitUsage)
 			}

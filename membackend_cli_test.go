@@ -98,6 +98,12 @@ func (d memDriver) LinkTarget(string) string     { return "" }
 func (d memDriver) LowerRef(id, _ string) string { return id }
 func (d memDriver) BaseParents() bool            { return false }
 func (d memDriver) Markers() backend.Markers     { return aufs.New().Open(d.home, nil).Markers() }
+func (d memDriver) HomeLayout() backend.HomeLayout {
+	return backend.HomeLayout{LayerDirs: []backend.LayerDir{{Content: true, ContentSubdir: "fs"}}}
+}
+func (d memDriver) ShortLinks() (string, []backend.ShortLinkEntry, error) {
+	return "", nil, backend.ErrNoShortLinks
+}
 
 // memMeta is the backend's metadata, all in memory.
 type memMeta struct{ d memDriver }

@@ -159,6 +159,7 @@ func (d driver) DecodeMount(m mountinfo.Mount, _, sysRoot string) (backend.Mount
 
 // MountsFSType: the driver mounts its layers as aufs mounts.
 func (d driver) MountsFSType(m mountinfo.Mount) bool { return m.FSType == "aufs" }
+
 // verify:
 
 func (d driver) ValidID(id string) bool { return ValidID(id) }
@@ -192,4 +193,20 @@ func (markers) Forms() (whiteout, opaque string) {
 // not the opaque marker, which is the layer's.
 func (markers) RootFile(name string) bool {
 	return strings.HasPrefix(name, MetaPrefix) && name != OpaqueMarker
+}
+
+// du:
+
+// HomeLayout: a layer has an entry in each of diff/ (its files), layers/
+// and mnt/; nothing else belongs in the home.
+func (d driver) HomeLayout() backend.HomeLayout {
+	return backend.HomeLayout{
+		LayerDirs:   []backend.LayerDir{{Rel: "diff", Content: true}, {Rel: "layers"}, {Rel: "mnt"}},
+		Bookkeeping: "aufs/ dirs",
+	}
+}
+
+// ShortLinks: aufs names its branches by their full ids.
+func (d driver) ShortLinks() (string, []backend.ShortLinkEntry, error) {
+	return "", nil, backend.ErrNoShortLinks
 }

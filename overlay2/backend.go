@@ -151,6 +151,7 @@ func cleanOrEmpty(p string) string {
 
 // MountsFSType: the driver mounts its layers as overlay mounts.
 func (d driver) MountsFSType(m mountinfo.Mount) bool { return m.FSType == "overlay" }
+
 // verify:
 
 func (d driver) ValidID(id string) bool { return ValidID(id) }
@@ -217,4 +218,34 @@ func markerXattr(x map[string][]byte, key string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// du:
+
+// HomeLayout: every layer dir is an entry of the home, its files in diff/;
+// l/ holds the short links that link files name.
+func (d driver) HomeLayout() backend.HomeLayout {
+	return backend.HomeLayout{
+		LayerDirs:   []backend.LayerDir{{Rel: "", Content: true, ContentSubdir: "diff"}},
+		Bookkeeping: "l/",
+		LinkForm:    "l/<link> -> ../<cache id>/diff",
+	}
+}
+
+// ShortLinks reads every link of l/ as text.
+func (d driver) ShortLinks() (string, []backend.ShortLinkEntry, error) {
+	dir := filepath.Join(d.h.Dir, "l")
+	ents, err := layerfs.OrOS(d.h.FS).ReadDir(dir)
+	if err != nil {
+		return dir, nil, err
+	}
+	out := make([]backend.ShortLinkEntry, 0, len(ents))
+	for _, e := range ents {
+		l := backend.ShortLinkEntry{Name: e.Name(), Path: filepath.Join(dir, e.Name())}
+		if l.ID, l.Err = d.h.ResolveLink(l.Name); l.Err == nil {
+			l.Target = "../" + l.ID + "/diff" // ResolveLink accepts only that
+		}
+		out = append(out, l)
+	}
+	return dir, out, nil
 }

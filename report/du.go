@@ -19,7 +19,7 @@ type DUOptions struct {
 }
 
 // DUViews are the values DUOptions.By accepts.
-var DUViews = []string{"layer", "image", "container", "orphan"}
+func DUViews() []string { return []string{"layer", "image", "container", "orphan"} }
 
 // DU writes an audit as tables for people: the summary and the biggest
 // items, or one --by table, then the problems found.
@@ -46,7 +46,7 @@ func DU(w io.Writer, r *du.Report, opt DUOptions) error {
 	case "orphan":
 		err = duOrphans(w, r, opt.Top)
 	default:
-		return fmt.Errorf("unknown view %q: want one of %s", opt.By, strings.Join(DUViews, ", "))
+		return fmt.Errorf("unknown view %q: want one of %s", opt.By, strings.Join(DUViews(), ", "))
 	}
 	if err != nil {
 		return err
@@ -64,7 +64,7 @@ func duSummary(p *printer, r *du.Report) {
 		groupRow("Container dirs and logs", s.ContainerDirs, false, true),
 		groupRow("Build cache", s.BuildCache, false, false),
 		groupRow("Orphans", s.Orphans, false, true),
-		groupRow(bookkeepingLabel(r.Driver), s.Bookkeeping, false, false),
+		groupRow(bookkeepingLabel(r), s.Bookkeeping, false, false),
 	}
 	if len(r.OtherDrivers) > 0 {
 		rows = append(rows, groupRow("Inactive driver ("+strings.Join(r.OtherDrivers, ", ")+")", s.InactiveDriver, false, false))
@@ -87,7 +87,7 @@ func duSummary(p *printer, r *du.Report) {
 	}
 	stoppedN, dangling := 0, 0
 	for _, c := range r.Containers {
-		if c.State == "exited" || c.State == "created" || c.State == "dead" {
+		if c.Stopped() {
 			stoppedN++
 		}
 	}
@@ -172,10 +172,11 @@ func DUProgress(p du.Progress) string {
 	return fmt.Sprintf("dlayer du: %d/%d dirs, %d files, %s", p.DirsDone, p.Dirs, p.Files, bytesHuman(p.DiskUsage))
 }
 
-// bookkeepingLabel names the driver's own files in the summary.
-func bookkeepingLabel(driver string) string {
-	if driver == "aufs" {
-		return "Driver bookkeeping (aufs/ dirs)"
+// bookkeepingLabel names the driver's own files in the summary, in the
+// driver's words.
+func bookkeepingLabel(r *du.Report) string {
+	if r.Home.Bookkeeping == "" {
+		return "Driver bookkeeping"
 	}
-	return "Driver bookkeeping (l/)"
+	return "Driver bookkeeping (" + r.Home.Bookkeeping + ")"
 }

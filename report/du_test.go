@@ -21,7 +21,7 @@ func duSample() *du.Report {
 			Reclaimable: du.Usage{Size: 10, DiskUsage: 12288},
 			SparseFiles: 1, SparseBytes: 1 << 20, HardlinkedInodes: 2, ExtraLinks: 3,
 		},
-		Layers: []du.Layer{{ChainID: "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", CacheID: "c1", Size: 5, MeasuredSize: 7, DiskUsage: 4096,
+		Layers: []du.Layer{{Layer: inspect.Layer{ChainID: "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", CacheID: "c1", Size: 5}, MeasuredSize: 7, DiskUsage: 4096,
 			Images: []digest.Digest{"sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"}, Refcount: 1}},
 		Images:   []du.Image{{ID: "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", Tags: []string{"app:1"}, Size: 5}},
 		Orphans:  []du.Dir{{Name: "bad\nname\xff", Path: "/r/overlay2/bad\nname\xff", Usage: du.Usage{Size: 10, DiskUsage: 8192}, Why: "no layerdb layer"}},

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"fmt"
 	"io"
 	"strings"
 
@@ -81,12 +80,8 @@ func LayersTable(w io.Writer, x *inspect.ImageLayers, cat *du.Catalog, opt Layer
 	p.f("Image %s (%s): %d %s, size %s (shared %s, unique %s), %d %s\n", Escape(name), short(im.ID),
 		im.LayerCount, plural(im.LayerCount, "layer", "layers"), bytesHuman(im.Size), bytesHuman(im.SharedSize), bytesHuman(im.UniqueSize),
 		im.Containers, plural(im.Containers, "container", "containers"))
-	dirs := fmt.Sprintf("Layer dirs: %s/<cache id>/diff; l/<link> -> ../<cache id>/diff.", Escape(x.DriverDir))
-	if x.Driver == "aufs" {
-		dirs = fmt.Sprintf("Layer dirs: %s/diff/<cache id>; the layers below each are listed in %s/layers/<cache id>.", Escape(x.DriverDir), Escape(x.DriverDir))
-	}
 	wrap(p, "", "Base layer first (docker history lists newest first); a row without POS is a history entry that "+
-		"made no layer. "+dirs+" IMAGES: how many images hold the layer.")
+		"made no layer. "+layerDirsText(x, cat)+" IMAGES: how many images hold the layer.")
 	p.f("\n")
 	if p.err != nil {
 		return p.err
@@ -145,4 +140,20 @@ func createdBy(by, comment string) string {
 		return comment
 	}
 	return instruction(by)
+}
+
+// layerDirsText says where a layer's files are and how the layers below it
+// are named, in the driver's words: "Layer dirs: <home>/<cache id>/diff;
+// l/<link> -> ../<cache id>/diff."
+func layerDirsText(x *inspect.ImageLayers, cat *du.Catalog) string {
+	lay := cat.Layout
+	switch {
+	case lay.Content == "":
+		return "Layer dirs: under " + Escape(x.DriverDir) + "."
+	case cat.Home.LinkForm != "":
+		return "Layer dirs: " + Escape(lay.Content) + "; " + cat.Home.LinkForm + "."
+	case lay.Parents != "":
+		return "Layer dirs: " + Escape(lay.Content) + "; the layers below each are listed in " + Escape(lay.Parents) + "."
+	}
+	return "Layer dirs: " + Escape(lay.Content) + "."
 }

@@ -108,6 +108,18 @@ type Driver interface {
 	// Markers says how the driver keeps a layer tar's whiteouts and opaque
 	// markers in the layer dir.
 	Markers() Markers
+
+	// du:
+	// HomeLayout describes the driver's home for an audit of its bytes:
+	// which dirs hold one entry per layer, where a layer's files are in
+	// its entry, and the words reports use for its parts.
+	HomeLayout() HomeLayout
+	// ShortLinks lists the driver's short links (overlay2's l/), sorted
+	// by name, each with the layer id it names or why it does not
+	// resolve; dir is where they are. A driver without short links
+	// returns ErrNoShortLinks; a missing dir an error wrapping
+	// fs.ErrNotExist.
+	ShortLinks() (dir string, links []ShortLinkEntry, err error)
 }
 
 // Layout are the paths of one layer of a driver. Fields a driver does not

@@ -86,6 +86,10 @@ func stopped(state string) bool {
 	return state == "exited" || state == "created" || state == "dead"
 }
 
+// Stopped reports whether `docker container prune` would remove the
+// container: it is exited, created or dead.
+func (c Container) Stopped() bool { return stopped(c.State) }
+
 // summarize fills r.Summary: one group per kind of owner, totals, and
 // what removing stopped containers, dangling images and orphans frees.
 func summarize(r *Report, m *meta) {

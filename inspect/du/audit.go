@@ -38,8 +38,8 @@ type Progress struct {
 }
 
 // Audit accounts for every byte of the data root s: it reads the
-// metadata, charges each dir under overlay2/ to its owner (or calls it an
-// orphan and says why), walks every tree once, in parallel, and returns the
+// metadata, charges each entry of the driver's home to its owner (or calls
+// it an orphan and says why), walks every tree once, in parallel, and returns the
 // numbers and the problems found. It reads only; an error means the store
 // cannot be read at all.
 func Audit(s *inspect.Store, opt Options) (*Report, error) {
@@ -49,7 +49,7 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 	}
 	bk, bkErr := buildkit.Snapshots(s.Path("buildkit", "snapshots.db"))
 	if bkErr != nil {
-		m.find("buildkit_unreadable", s.Path("buildkit", "snapshots.db"), "%v (build cache dirs cannot be told from orphans)", bkErr)
+		m.find(KindBuildkitUnreadable, s.Path("buildkit", "snapshots.db"), "%v (build cache dirs cannot be told from orphans)", bkErr)
 		bk = map[string]bool{}
 	}
 	root, err := filepath.EvalSymlinks(s.Root)
@@ -61,14 +61,15 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 		return nil, fmt.Errorf("data root %s: %w", s.Root, err)
 	}
 	defer rootRef.release()
-	r := &Report{Root: s.Root, Driver: s.Driver, DriverDir: s.Graph().Home(), OtherDrivers: s.Others}
+	g := s.Graph()
+	r := &Report{Root: s.Root, Driver: s.Driver, DriverDir: g.Home(), OtherDrivers: s.Others, Terms: g.Terms(), Home: g.HomeLayout()}
 	if r.OtherDrivers == nil {
 		r.OtherDrivers = []string{}
 	}
-	p := newPlan(r, m, bk)
+	p := newPlan(s, r, m, bk)
 	refs := map[where]*dirRef{inRoot: rootRef}
 	names := map[where][]string{}
-	for _, pd := range parentDirs(s.Driver) {
+	for _, pd := range p.dirs {
 		parent := refs[pd.in]
 		if parent == nil { // its parent is missing: so is it
 			continue
@@ -81,10 +82,10 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 			refs[pd.at], names[pd.at] = ref, ns
 		}
 	}
-	if names[inRoot], err = readNames(root); err != nil {
+	if names[inRoot], err = readNamesFd(rootRef.fd); err != nil {
 		return nil, fmt.Errorf("data root %s: %w", s.Root, err)
 	}
-	p.classify(s, names)
+	p.classify(names)
 
 	w := newWalker(p.units)
 	for at, u := range p.selfs {
@@ -109,7 +110,7 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 	stop()
 
 	p.collect(w)
-	checkLinks(s, r, m, p)
+	checkLinks(s, m, p)
 	finishAccounting(r, m, p)
 	sort.Strings(r.Mounts)
 	if r.Mounts == nil {
@@ -155,18 +156,6 @@ func readNamesFd(fd int) ([]string, error) {
 	}
 	unix.CloseOnExec(nfd)
 	f := os.NewFile(uintptr(nfd), "dir")
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	sort.Strings(names)
-	return names, err
-}
-
-// readNames lists a directory, sorted.
-func readNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
 	defer f.Close()
 	names, err := f.Readdirnames(-1)
 	sort.Strings(names)

@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -31,10 +32,18 @@ type Catalog struct {
 	// Findings are problems met in the metadata: unreadable entries,
 	// layers an image needs that layerdb lacks, missing layer dirs.
 	Findings []inspect.Finding
+
+	// Terms and Home are the driver's words and traits and how its home
+	// is laid out; Layout is the layout of a layer dir with "<cache id>"
+	// for its id. For reports.
+	Terms  backend.Terms      `json:"-"`
+	Home   backend.HomeLayout `json:"-"`
+	Layout backend.Layout     `json:"-"`
 }
 
-// ReadCatalog reads the store's metadata (imagedb, repositories.json,
-// layerdb, containers, layerdb/mounts) and derives the catalog. A damaged
+// ReadCatalog indexes the store's metadata (images, tags, layers,
+// containers and their rw layers, as the Store has read them) and derives
+// the catalog. A damaged
 // entry is a finding; only an unreadable listing of a whole store is an
 // error.
 func ReadCatalog(s *inspect.Store) (*Catalog, error) {
@@ -45,17 +54,18 @@ func ReadCatalog(s *inspect.Store) (*Catalog, error) {
 	shareLayers(m)
 	for _, c := range m.layerOrder {
 		l := m.layers[c]
-		if _, err := os.Lstat(l.Dir); err != nil {
+		if _, err := s.FS().Lstat(l.Dir); err != nil {
 			l.Missing = true
 			if !errors.Is(err, os.ErrNotExist) {
-				m.find("layer_dir_unreadable", l.Dir, "%v", err)
+				m.find(KindLayerDirUnreadable, l.Dir, "%v", err)
 			} else {
-				m.find("layer_dir_missing", l.Dir, "layer %s (cache-id %s) has no dir under %s", l.ChainID, l.CacheID, layerHome(s))
+				m.find(KindLayerDirMissing, l.Dir, "layer %s (cache-id %s) has no dir under %s", l.ChainID, l.CacheID, layerHome(s))
 			}
 		}
 	}
 	markImageLayers(s, m, " (its Size leaves it out)")
-	cat := &Catalog{Findings: []inspect.Finding{}}
+	g := s.Graph()
+	cat := &Catalog{Findings: []inspect.Finding{}, Terms: g.Terms(), Home: g.HomeLayout(), Layout: g.Layout("<cache id>")}
 	for _, im := range m.images {
 		cat.Images = append(cat.Images, *im)
 	}
@@ -105,4 +115,16 @@ func (c *Catalog) ContainersOf(id digest.Digest) []string {
 	}
 	sort.Strings(names)
 	return names
+}
+
+// ReadLayers is what `dlayer layers` shows of image img: its layers, base
+// first, as the store has them (where each lives, the history that made
+// it, findings about it), and the catalog that says which images and
+// containers share each. The store's metadata is read once for both.
+func ReadLayers(s *inspect.Store, img *inspect.Image) (*inspect.ImageLayers, *Catalog, error) {
+	cat, err := ReadCatalog(s)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s.ImageLayers(img), cat, nil
 }

@@ -8,64 +8,63 @@ import (
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect"
-	"github.com/dlayer/dlayer/overlay2"
+	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/opencontainers/go-digest"
 )
 
 // checkLinks reports what is missing or dangling between layerdb, the
-// container records, the dirs under overlay2/ and the short links in l/.
-func checkLinks(s *inspect.Store, r *Report, m *meta, p *plan) {
-	if s.Driver != "overlay2" {
+// container records, the driver's layer dirs and its short links (l/),
+// when the driver has short links.
+func checkLinks(s *inspect.Store, m *meta, p *plan) {
+	g := s.Graph()
+	dir, links, err := g.ShortLinks()
+	switch {
+	case errors.Is(err, backend.ErrNoShortLinks):
 		checkMissing(s, m, p)
 		return
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		m.find(KindLinksUnreadable, dir, "%v", err)
 	}
-	home := overlay2.Home{Dir: s.Graph().Home()}
-	// l/<link> -> ../<id>/diff, read as text
 	linkTo := map[string]string{} // link name -> id
-	if names, err := readNames(filepath.Join(home.Dir, "l")); err == nil {
-		for _, n := range names {
-			lp := filepath.Join(home.Dir, "l", n)
-			id, err := home.ResolveLink(n)
-			if err != nil {
-				m.find("link_malformed", lp, "%v", err)
-				continue
-			}
-			linkTo[n] = id
-			if !p.driverNames[id] {
-				what := "no such dir under overlay2/"
-				if l := m.byCache[id]; l != nil {
-					what += " (the dir of layer " + string(l.ChainID) + ", which is missing)"
-				}
-				m.find("dangling_link", lp, "points at ../%s/diff: %s", id, what)
-			}
+	for _, l := range links {
+		if l.Err != nil {
+			m.find(KindLinkMalformed, l.Path, "%v", l.Err)
+			continue
 		}
-	} else if !errors.Is(err, os.ErrNotExist) {
-		m.find("links_unreadable", filepath.Join(home.Dir, "l"), "%v", err)
+		linkTo[l.Name] = l.ID
+		if !p.driverNames[l.ID] {
+			what := "no such dir under " + layerHome(s)
+			if ly := m.byCache[l.ID]; ly != nil {
+				what += " (the dir of layer " + string(ly.ChainID) + ", which is missing)"
+			}
+			m.find(KindDanglingLink, l.Path, "points at %s: %s", l.Target, what)
+		}
 	}
+	ls := filepath.Base(dir) + "/" // "l/"
 	for _, e := range p.entries {
-		if e.parent != inDriver {
+		if !p.dir(e.parent).content() {
 			continue
 		}
 		switch e.kind {
 		case ownOrphan:
 			if strings.HasSuffix(e.name, "-removing") {
-				m.find("removing_leftover", filepath.Join(home.Dir, e.name), "left by an interrupted removal; counted as an orphan")
+				m.find(KindRemovingLeftover, p.path(e), "left by an interrupted removal; counted as an orphan")
 			}
 			continue
 		case ownBookkeeping:
 			continue
 		}
-		link, err := home.Link(e.name)
-		lf := filepath.Join(home.Dir, e.name, "link")
+		link, err := g.Link(e.name)
+		lf := g.LinkFile(e.name)
 		switch {
 		case errors.Is(err, os.ErrNotExist):
-			m.find("link_file_missing", lf, "the layer dir has no link file: no l/ short name can name it in a lower list")
+			m.find(KindLinkFileMissing, lf, "the layer dir has no link file: no %s short name can name it in a lower list", ls)
 		case err != nil:
-			m.find("link_malformed", lf, "%v", err)
+			m.find(KindLinkMalformed, lf, "%v", err)
 		case linkTo[link] == "":
-			m.find("link_missing", filepath.Join(home.Dir, "l", link), "the layer's short link is missing from l/ (its link file names %s)", link)
+			m.find(KindLinkMissing, filepath.Join(dir, link), "the layer's short link is missing from %s (its link file names %s)", ls, link)
 		case linkTo[link] != e.name:
-			m.find("link_mismatch", filepath.Join(home.Dir, "l", link), "the link file of %s names this link, but it points at %s", e.name, linkTo[link])
+			m.find(KindLinkMismatch, filepath.Join(dir, link), "the link file of %s names this link, but it points at %s", e.name, linkTo[link])
 		}
 	}
 	checkMissing(s, m, p)
@@ -87,7 +86,7 @@ func checkMissing(s *inspect.Store, m *meta, p *plan) {
 		l := m.layers[c]
 		if p.driverNames[l.CacheID] {
 			if l.MeasuredSize != l.Size {
-				m.find("layer_size_mismatch", s.LayerPath(c)+"/size",
+				m.find(KindLayerSizeMismatch, s.LayerPath(c)+"/size",
 					"layerdb says %d bytes, but %s holds %d now (Docker's image sizes use the layerdb number)", l.Size, g.Layout(l.CacheID).Content, l.MeasuredSize)
 			}
 			continue
@@ -108,16 +107,16 @@ func checkMissing(s *inspect.Store, m *meta, p *plan) {
 			sort.Strings(ctrs)
 			msg += "; and containers " + strings.Join(ctrs, ", ")
 		}
-		m.find("layer_dir_missing", g.Layout(l.CacheID).Dir, "%s", msg)
+		m.find(KindLayerDirMissing, g.Layout(l.CacheID).Dir, "%s", msg)
 	}
 	for _, ct := range m.containers {
 		if ct.MountID != "" && !p.driverNames[ct.MountID] {
 			ct.RWMissing = true
-			m.find("rw_dir_missing", g.Layout(ct.MountID).Dir, "container %s (%s): its rw layer dir is missing", shortID(ct.ID), ct.Name)
+			m.find(KindRWDirMissing, g.Layout(ct.MountID).Dir, "container %s (%s): its rw layer dir is missing", shortID(ct.ID), ct.Name)
 		}
 		if ct.InitID != "" && !p.driverNames[ct.InitID] {
 			ct.InitMissing = true
-			m.find("init_dir_missing", g.Layout(ct.InitID).Dir, "container %s (%s): its init layer dir is missing", shortID(ct.ID), ct.Name)
+			m.find(KindInitDirMissing, g.Layout(ct.InitID).Dir, "container %s (%s): its init layer dir is missing", shortID(ct.ID), ct.Name)
 		}
 	}
 	markImageLayers(s, m, "")
@@ -131,7 +130,7 @@ func markImageLayers(s *inspect.Store, m *meta, note string) {
 		for _, c := range im.Layers {
 			l := m.layers[c]
 			if l == nil {
-				m.find("image_layer_missing", s.LayerPath(c), "image %s needs layer %s, which layerdb does not have%s", imageName(im), c, note)
+				m.find(KindImageLayerMissing, s.LayerPath(c), "image %s needs layer %s, which layerdb does not have%s", imageName(im), c, note)
 			}
 			if l == nil || l.Missing {
 				im.MissingLayers = append(im.MissingLayers, c)
@@ -140,13 +139,14 @@ func markImageLayers(s *inspect.Store, m *meta, note string) {
 	}
 }
 
-// layerHome names the dir that holds the layer dirs, for messages:
-// "overlay2/" or "aufs/diff/".
+// layerHome names the dir that holds the layers' content dirs, for
+// messages: "overlay2/", "aufs/diff/".
 func layerHome(s *inspect.Store) string {
-	if s.Driver == "aufs" {
-		return "aufs/diff/"
+	home := filepath.Base(s.Graph().Home()) + "/"
+	if d, ok := s.Graph().HomeLayout().Content(); ok && d.Rel != "" {
+		return home + d.Rel + "/"
 	}
-	return filepath.Base(s.Graph().Home()) + "/"
+	return home
 }
 
 // chainHas reports whether the chain ending at top holds layer c.

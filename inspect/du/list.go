@@ -72,12 +72,6 @@ func isJSONLog(name []byte) bool {
 	return bytes.Contains(name, []byte("-json.log"))
 }
 
-var (
-	nameDot    = []byte(".")
-	nameDotDot = []byte("..")
-	nameDiff   = []byte("diff")
-)
-
 // list opens task t's directory, stats and charges every entry, and
 // returns its subdirectories as new tasks.
 func (w *walker) list(t task, buf []byte) (kids []task) {
@@ -120,7 +114,7 @@ func (w *walker) list(t task, buf []byte) (kids []task) {
 				continue
 			}
 			name := buf[nameStart : nameStart+nameLen]
-			if bytes.Equal(name, nameDot) || bytes.Equal(name, nameDotDot) {
+			if string(name) == "." || string(name) == ".." {
 				continue
 			}
 			if err := lstatAt(fd, &buf[nameStart], &st); err != nil {
@@ -133,7 +127,7 @@ func (w *walker) list(t task, buf []byte) (kids []task) {
 				w.mount(d.path() + "/" + string(name))
 				continue
 			}
-			inSize := t.inSize || (t.depth == 0 && u.mode == sizeDiff && bytes.Equal(name, nameDiff))
+			inSize := t.inSize || (t.depth == 0 && u.mode == sizeSub && string(name) == u.sub)
 			w.account(&c, t.u, &st, name, inSize, t.depth)
 			if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 				d.refs.Add(1)

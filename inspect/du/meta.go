@@ -8,7 +8,7 @@ import (
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect"
-	"github.com/dlayer/dlayer/inspect/layerfs"
+	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -33,13 +33,14 @@ type meta struct {
 	finds       []inspect.Finding
 }
 
-func (m *meta) find(kind, path, format string, args ...any) {
-	m.finds = append(m.finds, inspect.Finding{Kind: kind, Path: path, Message: fmt.Sprintf(format, args...)})
+func (m *meta) find(kind FindingKind, path, format string, args ...any) {
+	m.finds = append(m.finds, inspect.Finding{Kind: kind.String(), Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
-// readMeta reads layerdb, imagedb, repositories.json, containers and
-// layerdb/mounts. A damaged entry is a finding; only an unreadable listing
-// of a whole store is an error.
+// readMeta indexes what the store's metadata says owns what: its layers,
+// images, tags, containers and mount records, as the Store has read them
+// (once per Store, whichever features ask). A damaged entry is a finding;
+// only an unreadable listing of a whole store is an error.
 func readMeta(s *inspect.Store) (*meta, error) {
 	m := &meta{layers: map[digest.Digest]*Layer{}, byCache: map[string]*Layer{},
 		byMount: map[string]*Container{}, byInit: map[string]*Container{}, mountParent: map[string]digest.Digest{}, otherDriver: map[string]string{}}
@@ -50,26 +51,25 @@ func readMeta(s *inspect.Store) (*meta, error) {
 	for _, name := range other {
 		p := s.ImagePath("layerdb", "sha256", name)
 		if strings.HasSuffix(name, "-removing") {
-			m.find("layerdb_removing", p, "left by an interrupted layer removal (Docker renames a layerdb entry to <chain>-<random>-removing before deleting it)")
+			m.find(KindLayerdbRemoving, p, "left by an interrupted layer removal (Docker renames a layerdb entry to <chain>-<random>-removing before deleting it)")
 		} else {
-			m.find("layerdb_stray", p, "not a layerdb entry (not 64 hex digits)")
+			m.find(KindLayerdbStray, p, "not a layerdb entry (not 64 hex digits)")
 		}
 	}
-	if ents, err := os.ReadDir(s.ImagePath("layerdb", "tmp")); err == nil {
+	if ents, err := s.FS().ReadDir(s.ImagePath("layerdb", "tmp")); err == nil {
 		for _, e := range ents {
-			m.find("layerdb_tmp_leftover", s.ImagePath("layerdb", "tmp", e.Name()), "left in layerdb/tmp by an interrupted layer write (pull, load, build or commit)")
+			m.find(KindLayerdbTmpLeftover, s.ImagePath("layerdb", "tmp", e.Name()), "left in layerdb/tmp by an interrupted layer write (pull, load, build or commit)")
 		}
 	}
 	for _, c := range chains {
 		l, err := s.Layer(c)
 		if err != nil {
-			m.find("layer_unreadable", s.LayerPath(c), "%v", err)
+			m.find(KindLayerUnreadable, s.LayerPath(c), "%v", err)
 			continue
 		}
-		lay := &Layer{ChainID: l.ChainID, DiffID: l.DiffID, Parent: l.Parent, CacheID: l.CacheID,
-			Dir: s.Graph().Layout(l.CacheID).Dir, Size: l.Size, MeasuredSize: -1}
+		lay := &Layer{Layer: l, Dir: s.Graph().Layout(l.CacheID).Dir, MeasuredSize: -1}
 		if prev := m.byCache[l.CacheID]; prev != nil {
-			m.find("cache_id_shared", s.LayerPath(c), "cache-id %s is also the cache-id of layer %s", l.CacheID, prev.ChainID)
+			m.find(KindCacheIDShared, s.LayerPath(c), "cache-id %s is also the cache-id of layer %s", l.CacheID, prev.ChainID)
 		} else {
 			m.byCache[l.CacheID] = lay
 		}
@@ -90,32 +90,24 @@ func (m *meta) readImages(s *inspect.Store) error {
 	}
 	tags, err := s.Tags()
 	if err != nil {
-		m.find("repositories_unreadable", s.ImagePath("repositories.json"), "%v", err)
+		m.find(KindRepositoriesUnreadable, s.ImagePath("repositories.json"), "%v", err)
 	}
 	byID := map[digest.Digest]*Image{}
 	for _, id := range ids {
-		p := s.ImagePath("imagedb", "content", "sha256", id.Encoded())
-		b, err := layerfs.ReadFileLimit(p, 16<<20)
+		img, err := s.Image(id)
 		if err != nil {
-			m.find("image_unreadable", p, "%v", err)
+			m.find(KindImageUnreadable, s.ImagePath("imagedb", "content", "sha256", id.Encoded()), "%v", err)
 			continue
 		}
-		cfg, err := inspect.ParseImageConfig(strings.NewReader(string(b)))
-		if err != nil {
-			m.find("image_unreadable", p, "%v", err)
-			continue
-		}
-		im := &Image{ID: id, Tags: tags[id], Created: cfg.Created, Layers: inspect.ChainIDs(cfg.RootFS.DiffIDs)}
+		im := &Image{ID: id, Tags: tags[id], Created: img.Config.Created, Layers: inspect.ChainIDs(img.Config.RootFS.DiffIDs)}
 		if im.Tags == nil {
 			im.Tags = []string{}
 		}
-		pp := s.ImagePath("imagedb", "metadata", "sha256", id.Encoded(), "parent")
-		if par, err := layerfs.ReadSmallFile(pp, 1024); err == nil {
-			if d, err := digest.Parse(par); err == nil {
-				im.Parent = d
-			} else {
-				m.find("image_parent_malformed", pp, "%q is not a digest", par)
-			}
+		switch par, pp, err := s.Metadata().ImageParent(id); {
+		case err == nil:
+			im.Parent = par
+		case errors.Is(err, inspect.ErrMalformed):
+			m.find(KindImageParentMalformed, pp, "%v", err)
 		}
 		byID[id] = im
 		m.images = append(m.images, im)
@@ -136,12 +128,12 @@ func (m *meta) readImages(s *inspect.Store) error {
 func (m *meta) readContainers(s *inspect.Store) {
 	cs, finds, err := s.Containers()
 	if err != nil {
-		m.find("containers_unreadable", s.Path("containers"), "%v", err)
+		m.find(KindContainersUnreadable, s.Path("containers"), "%v", err)
 	}
 	m.finds = append(m.finds, finds...)
 	known := map[string]*Container{}
 	for _, c := range cs {
-		if c.Driver != "" && c.Driver != s.Driver {
+		if !ours(s, c) {
 			m.otherDriver[c.ID] = c.Driver
 			continue
 		}
@@ -152,19 +144,19 @@ func (m *meta) readContainers(s *inspect.Store) {
 	}
 	ids, err := s.MountContainerIDs()
 	if err != nil {
-		m.find("mounts_unreadable", s.ImagePath("layerdb", "mounts"), "%v", err)
+		m.find(KindMountsUnreadable, s.ImagePath("layerdb", "mounts"), "%v", err)
 	}
 	for _, id := range ids {
 		rec, err := s.MountRecord(id)
 		if err != nil {
-			m.find("mount_unreadable", s.ImagePath("layerdb", "mounts", id), "%v", err)
+			m.find(KindMountUnreadable, s.ImagePath("layerdb", "mounts", id), "%v", err)
 			continue
 		}
 		ct := known[id]
 		if ct == nil {
 			// an rw layer whose container config is gone still owns its dirs
 			ct = &Container{ID: id, State: "unknown", Dir: s.Path("containers", id)}
-			m.find("mount_without_container", s.ImagePath("layerdb", "mounts", id),
+			m.find(KindMountWithoutContainer, s.ImagePath("layerdb", "mounts", id),
 				"layerdb has an rw layer (mount-id %s) for a container with no containers/%s/config.v2.json", rec.MountID, id)
 			known[id] = ct
 			m.containers = append(m.containers, ct)
@@ -179,7 +171,7 @@ func (m *meta) readContainers(s *inspect.Store) {
 	for _, ct := range m.containers {
 		if ct.MountID == "" {
 			ct.MountMissing = true
-			m.find("mount_missing", s.ImagePath("layerdb", "mounts", ct.ID),
+			m.find(KindMountMissing, s.ImagePath("layerdb", "mounts", ct.ID),
 				"container %s (%s) has no rw layer record", shortID(ct.ID), ct.Name)
 		}
 	}
@@ -191,4 +183,11 @@ func shortID(s string) string {
 		return s[:12]
 	}
 	return s
+}
+
+// ours reports whether container c was made with the store's driver: the
+// driver its config names is the store's (an old config names none).
+// Another one's container belongs to a sibling store of the root.
+func ours(s *inspect.Store, c inspect.Container) bool {
+	return c.Driver == "" || backend.Name(c.Driver) == s.Graph().Name()
 }

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -39,6 +40,11 @@ type Report struct {
 	// of a running container): not entered, as du -x.
 	Mounts   []string          `json:"mounts"`
 	Findings []inspect.Finding `json:"findings"`
+
+	// Terms and Home are the driver's words and traits, and how its home
+	// is laid out, for the report.
+	Terms backend.Terms      `json:"-"`
+	Home  backend.HomeLayout `json:"-"`
 }
 
 // Usage is the two numbers dlayer gives for everything.
@@ -58,15 +64,11 @@ func (u Usage) Add(v Usage) Usage {
 	return Usage{Size: u.Size + v.Size, DiskUsage: u.DiskUsage + v.DiskUsage}
 }
 
-// Layer is an image layer (a layerdb entry) and its driver dir.
+// Layer is an image layer (a layerdb entry: its IDs and Size, the
+// layerdb size file Docker adds up) and its driver dir.
 type Layer struct {
-	ChainID digest.Digest `json:"chain_id"`
-	DiffID  digest.Digest `json:"diff_id"`
-	Parent  digest.Digest `json:"parent,omitempty"`
-	CacheID string        `json:"cache_id"`
-	Dir     string        `json:"dir"`
-	// Size is the layerdb size file: what Docker adds up.
-	Size int64 `json:"size"`
+	inspect.Layer
+	Dir string `json:"dir"`
 	// MeasuredSize is the same number recomputed from diff/ now; -1 when
 	// the dir is missing.
 	MeasuredSize int64 `json:"measured_size"`

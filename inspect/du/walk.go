@@ -12,8 +12,9 @@ import (
 type sizeMode uint8
 
 const (
-	// sizeDiff: only entries below <unit>/diff (a layer dir's content).
-	sizeDiff sizeMode = iota
+	// sizeSub: only entries below the unit's subdir sub (a layer dir's
+	// content, overlay2/<id>/diff).
+	sizeSub sizeMode = iota
 	// sizeAll: every non-directory of the unit.
 	sizeAll
 	// sizeNone: only disk usage is counted.
@@ -26,7 +27,8 @@ const (
 type unit struct {
 	path string // absolute, for messages and results
 	mode sizeMode
-	logs bool // count <id>-json.log* directly under the root apart (container dirs)
+	sub  string // the subdir that holds the content, for sizeSub
+	logs bool   // count <id>-json.log* directly under the root apart (container dirs)
 
 	size, disk, files, dirs    atomic.Int64
 	logSize, logDisk, logFiles atomic.Int64

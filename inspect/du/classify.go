@@ -1,0 +1,179 @@
+package du
+
+import (
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/backend"
+)
+
+// owner charges a layer entry of the driver's dirs: a layer, a
+// container's rw or init layer, build cache, or nothing.
+func (p *plan) owner(e *entry) {
+	n := e.name
+	switch {
+	case p.m.byCache[n] != nil:
+		e.kind, e.layer = ownLayer, p.m.byCache[n]
+	case p.m.byMount[n] != nil:
+		e.kind, e.ctr = ownRW, p.m.byMount[n]
+	case p.m.byInit[n] != nil:
+		e.kind, e.ctr = ownInit, p.m.byInit[n]
+	case p.bk[n]:
+		e.kind, e.why = ownBuildCache, "BuildKit snapshot (buildkit/snapshots.db)"
+	default:
+		e.kind, e.why = ownOrphan, p.orphanWhy(p.path(e), n)
+	}
+}
+
+// classify charges every top-level name to an owner and makes the units.
+func (p *plan) classify(names map[where][]string) {
+	s := p.s
+	var es []*entry
+	// the content dir's entries first, then the driver's other layer
+	// entries, then the rest of its home: within one kind of owner, the
+	// earlier tree is charged a hardlinked inode
+	for _, pass := range []func(parentDir) bool{
+		parentDir.content,
+		func(pd parentDir) bool { return pd.layers != nil && !pd.layers.Content },
+		func(pd parentDir) bool { return pd.layers == nil && pd.at == inHome },
+	} {
+		for _, pd := range p.dirs {
+			if pass(pd) {
+				es = append(es, p.driverEntries(pd, names[pd.at])...)
+			}
+		}
+	}
+	es = append(es, p.containerEntries(names[inContainers])...)
+	es = append(es, p.rootEntries(names[inRoot])...)
+	sort.SliceStable(es, func(i, j int) bool { return es[i].kind < es[j].kind })
+	for _, e := range es {
+		mode, sub := p.modeOf(e)
+		e.unit = p.add(p.path(e), mode, sub, e.kind == ownContainerDir)
+	}
+	p.entries = es
+	for _, pd := range p.dirs {
+		p.selfs[pd.at] = p.add(s.Path(pd.rel), sizeNone, "", false)
+	}
+	p.selfs[inRoot] = p.add(s.Root, sizeNone, "", false)
+}
+
+// driverEntries charges the entries of the driver's dir pd: the driver's
+// bookkeeping (its own entries of the home), layer entries, and orphans.
+func (p *plan) driverEntries(pd parentDir, names []string) []*entry {
+	g := p.s.Graph()
+	var es []*entry
+	for _, n := range names {
+		e := &entry{parent: pd.at, name: n}
+		if pd.at == inHome {
+			if why, ok := g.Bookkeeping(n); ok {
+				if p.isParent(n) {
+					continue // one of the dirs of layer entries: walked apart
+				}
+				e.kind, e.why = ownBookkeeping, why
+				es = append(es, e)
+				continue
+			}
+		}
+		switch {
+		case pd.layers == nil:
+			e.kind, e.why = ownOrphan, "not part of the "+p.s.Driver+" driver's layout ("+p.layerDirList()+")"
+		case pd.layers.Content:
+			p.driverNames[n] = true
+			p.owner(e)
+		default:
+			p.owner(e)
+			if e.kind == ownBuildCache {
+				e.kind, e.why = ownOrphan, "names a BuildKit snapshot, which "+p.s.Driver+" never has"
+			}
+		}
+		es = append(es, e)
+	}
+	return es
+}
+
+// isParent reports whether the home's entry name is one of the dirs of
+// layer entries.
+func (p *plan) isParent(name string) bool {
+	for _, pd := range p.dirs {
+		if pd.in == inHome && pd.name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// layerDirList names the dirs of layer entries below the home: "diff/,
+// layers/, mnt/".
+func (p *plan) layerDirList() string {
+	var out []string
+	for _, pd := range p.dirs {
+		if pd.in == inHome {
+			out = append(out, pd.name+"/")
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// containerEntries charges the entries of containers/.
+func (p *plan) containerEntries(names []string) []*entry {
+	byID := map[string]*Container{}
+	for _, c := range p.m.containers {
+		byID[c.ID] = c
+	}
+	var es []*entry
+	for _, n := range names {
+		e := &entry{parent: inContainers, name: n, kind: ownContainerDir, ctr: byID[n]}
+		switch {
+		case e.ctr != nil:
+		case p.m.otherDriver[n] != "":
+			e.kind, e.why = ownInactive, "the container dir of "+p.m.otherDriver[n]+" container "+shortID(n)+" (audit it with --driver "+p.m.otherDriver[n]+")"
+		default:
+			e.kind, e.why = ownOther, "a dir under containers/ with no readable config.v2.json"
+			if strings.HasSuffix(n, "-removing") {
+				e.why = "left by an interrupted container removal"
+			}
+			p.m.find(KindContainerDirUnknown, p.s.Path("containers", n), "%s", e.why)
+		}
+		es = append(es, e)
+	}
+	return es
+}
+
+// rootEntries charges the other entries of the data root: the homes of
+// the other drivers whose stores the root holds, and the rest.
+func (p *plan) rootEntries(names []string) []*entry {
+	s := p.s
+	others := map[string]*inspect.Store{} // home's name → its store
+	for _, o := range s.Others {
+		if sib, ok := s.Sibling(backend.Name(o)); ok {
+			others[filepath.Base(sib.Graph().Home())] = sib
+		}
+	}
+	var es []*entry
+	for _, n := range names {
+		if n == p.dir(inHome).name || n == "containers" {
+			continue
+		}
+		e := &entry{parent: inRoot, name: n, kind: ownOther}
+		if sib := others[n]; sib != nil {
+			meta, _ := filepath.Rel(s.Root, sib.ImagePath())
+			e.kind, e.why = ownInactive, "the "+sib.Driver+" driver's layer dirs: this root also holds "+meta+
+				" (a host migrated between drivers); audit them with --driver "+sib.Driver
+		}
+		es = append(es, e)
+	}
+	return es
+}
+
+// orphanWhy says why nothing owns the layer dir name at dir, and what it
+// looks like (the reasons whose gives too).
+func (p *plan) orphanWhy(dir, name string) string {
+	return p.s.OrphanReason(dir, name, func(mountID string) string {
+		if c := p.m.byMount[mountID]; c != nil {
+			return c.ID
+		}
+		return ""
+	})
+}
