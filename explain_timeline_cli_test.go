@@ -49,7 +49,7 @@ func TestExplainTimelineCLI(t *testing.T) {
 		}
 		var ps []string
 		for _, c := range x.Changes {
-			ps = append(ps, c.Path+"="+c.Phase)
+			ps = append(ps, c.Path+"="+c.Phase.String())
 		}
 		return ps, &x
 	}

@@ -234,8 +234,8 @@ func TestMemoryBackend(t *testing.T) {
 			LowerDirs []string `json:"lower_dirs"`
 		} `json:"rw_layer"`
 		Changes []struct {
-			Path   string `json:"path"`
-			Kind   string `json:"kind"`
+			Path   string             `json:"path"`
+			Kind   inspect.ChangeKind `json:"kind"`
 			Origin *struct {
 				Position int `json:"position"`
 			} `json:"origin"`
@@ -247,14 +247,14 @@ func TestMemoryBackend(t *testing.T) {
 	if x.RWLayer.UpperDir != filepath.Join(root, "mem", "c1", "fs") || len(x.RWLayer.LowerDirs) != 3 {
 		t.Errorf("explain dirs: %+v", x.RWLayer)
 	}
-	kinds := map[string]string{}
+	kinds := map[string]inspect.ChangeKind{}
 	for _, c := range x.Changes {
 		kinds[c.Path] = c.Kind
 		if c.Path == "/app/x" && (c.Origin == nil || c.Origin.Position != 2) {
 			t.Errorf("/app/x: origin %+v, want layer 2", c.Origin)
 		}
 	}
-	for p, k := range map[string]string{"/etc/passwd": inspect.KindModified, "/new": inspect.KindAdded, "/app/x": inspect.KindWhiteout} {
+	for p, k := range map[string]inspect.ChangeKind{"/etc/passwd": inspect.KindModified, "/new": inspect.KindAdded, "/app/x": inspect.KindWhiteout} {
 		if kinds[p] != k {
 			t.Errorf("explain %s: kind %q, want %q (all: %v)", p, kinds[p], k, kinds)
 		}

@@ -35,7 +35,7 @@ type e2eContainer struct {
 	// origins: path → a substring of the instruction that made the lower entry.
 	origins map[string]string
 	// kinds: path → the kind explain must give it.
-	kinds map[string]string
+	kinds map[string]inspect.ChangeKind
 }
 
 var e2eContainers = []e2eContainer{
@@ -51,11 +51,11 @@ var e2eContainers = []e2eContainer{
 		"mkdir -p /added/x/y && echo z > /added/x/y/z",
 	}, "; "),
 		origins: map[string]string{"/data/f.txt": "COPY", "/data/k": "chmod 600", "/bin/ls": "Imported", "/data/sub": "mkdir -p /data/sub", "/data/todir": "echo t > /data/todir"},
-		kinds: map[string]string{"/data/k": inspect.KindCopiedUp, "/data/h": inspect.KindCopiedUp, "/data/f.txt": inspect.KindModified,
+		kinds: map[string]inspect.ChangeKind{"/data/k": inspect.KindCopiedUp, "/data/h": inspect.KindCopiedUp, "/data/f.txt": inspect.KindModified,
 			"/bin/ls": inspect.KindWhiteout, "/data/gone": inspect.KindWhiteout, "/data/sub": inspect.KindOpaque, "/data/sub/b": inspect.KindAdded,
 			"/new": inspect.KindAdded, "/data/todir": inspect.KindModified, "/data/tofile": inspect.KindModified, "/fifo": inspect.KindAdded}},
 	{name: "stopped", run: "echo s > /s.txt; chmod 4755 /bin/busybox",
-		kinds: map[string]string{"/bin/busybox": inspect.KindModified, "/bin": inspect.KindCopiedUp, "/s.txt": inspect.KindAdded}},
+		kinds: map[string]inspect.ChangeKind{"/bin/busybox": inspect.KindModified, "/bin": inspect.KindCopiedUp, "/s.txt": inspect.KindAdded}},
 	{name: "created"},
 	{name: "running", run: "sleep 3600", detach: true, exec: "echo r >> /data/layer4; rm /data/a",
 		origins: map[string]string{"/data/layer4": "echo four", "/data/a": "echo hello"}},

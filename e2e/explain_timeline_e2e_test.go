@@ -77,7 +77,7 @@ func TestExplainTimelineE2E(t *testing.T) {
 		if !tl.Created.Equal(created) || !tl.StartedAt.Equal(started) || !tl.FinishedAt.Equal(finished) || !tl.RunningUntil.Equal(finished) {
 			t.Errorf("timeline %+v; docker inspect: created %v started %v finished %v", tl, created, started, finished)
 		}
-		tlCheckPhases(t, x, map[string][]string{
+		tlCheckPhases(t, x, map[inspect.Phase][]string{
 			inspect.PhaseAtCreate: {"/cp-before.txt"}, inspect.PhaseRunning: running, inspect.PhaseAfterStop: {"/cp-after.txt"},
 		})
 		// Why mtime cannot decide: docker cp and copy-up carry older mtimes.
@@ -145,7 +145,7 @@ func TestExplainTimelineE2E(t *testing.T) {
 		}
 		// By mtime: docker cp and copy-up keep older mtimes; /etc comes from
 		// the init layer, made at create.
-		tlCheckPhases(t, x, map[string][]string{
+		tlCheckPhases(t, x, map[inspect.Phase][]string{
 			inspect.PhaseBeforeCreate: {"/cp-before.txt", "/cp-after.txt", "/etc/passwd"},
 			inspect.PhaseAtCreate:     {"/etc"},
 			inspect.PhaseRunning:      {"/run.txt", "/var", "/var/made", "/var/made/f"},
@@ -167,9 +167,9 @@ func tlParseTime(t *testing.T, s string) time.Time {
 }
 
 // checkPhases wants exactly these paths in each phase (none elsewhere).
-func tlCheckPhases(t *testing.T, x *inspect.Explanation, want map[string][]string) {
+func tlCheckPhases(t *testing.T, x *inspect.Explanation, want map[inspect.Phase][]string) {
 	t.Helper()
-	got := map[string][]string{}
+	got := map[inspect.Phase][]string{}
 	for _, c := range x.Changes {
 		got[c.Phase] = append(got[c.Phase], c.Path)
 	}

@@ -92,9 +92,9 @@ func TestAUFSWhiteoutForms(t *testing.T) {
 	}
 	forms := map[string]string{}
 	for _, c := range x.Changes {
-		forms[c.Path] = c.Kind + " " + c.Marker
+		forms[c.Path] = c.Kind.String() + " " + c.Marker
 	}
-	for p, want := range map[string]string{"/bin/ls": KindWhiteout + " aufs .wh. file", "/app/data": KindOpaque + " aufs .wh..wh..opq file"} {
+	for p, want := range map[string]string{"/bin/ls": KindWhiteout.String() + " aufs .wh. file", "/app/data": KindOpaque.String() + " aufs .wh..wh..opq file"} {
 		if forms[p] != want {
 			t.Errorf("%s: %q, want %q", p, forms[p], want)
 		}

@@ -231,7 +231,7 @@ func (s *Store) imageLayer(diff, chain, parent digest.Digest) (ImageLayer, []Fin
 	}
 	dirs := s.graph.Layout(l.CacheID)
 	out.Dir, out.DiffDir = dirs.Dir, dirs.Content
-	switch fi, err := os.Lstat(dirs.Dir); {
+	switch fi, err := s.fs.Lstat(dirs.Dir); {
 	case errors.Is(err, os.ErrNotExist):
 		find("layer_dir_missing", dirs.Dir, "layer %s (cache-id %s) has no dir under %s", chain, l.CacheID, filepath.Dir(dirs.Dir))
 		return out, finds
@@ -244,7 +244,7 @@ func (s *Store) imageLayer(diff, chain, parent digest.Digest) (ImageLayer, []Fin
 	}
 	t := s.graph.Terms()
 	if t.HasContentSubdir {
-		if fi, err := os.Lstat(dirs.Content); err != nil || !fi.IsDir() {
+		if fi, err := s.fs.Lstat(dirs.Content); err != nil || !fi.IsDir() {
 			find("diff_dir_missing", dirs.Content, "the layer dir has no diff/ dir: its content is gone")
 		}
 	}

@@ -6,24 +6,35 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
+// ChangeKind says what an entry of a writable layer did.
+type ChangeKind string
+
 // The kinds of entries of a writable layer.
 const (
-	KindAdded          = "added"
-	KindModified       = "modified"
-	KindCopiedUp       = "copied_up"
-	KindMetadataCopyUp = "metadata_copy_up"
-	KindWhiteout       = "whiteout"
-	KindOpaque         = "opaque"
-	KindRedirect       = "redirect"
+	KindAdded          ChangeKind = "added"
+	KindModified       ChangeKind = "modified"
+	KindCopiedUp       ChangeKind = "copied_up"
+	KindMetadataCopyUp ChangeKind = "metadata_copy_up"
+	KindWhiteout       ChangeKind = "whiteout"
+	KindOpaque         ChangeKind = "opaque"
+	KindRedirect       ChangeKind = "redirect"
 )
+
+// String returns the kind as written in JSON.
+func (k ChangeKind) String() string { return string(k) }
+
+// ChangeKinds lists the kinds, in the order reports count them.
+func ChangeKinds() []ChangeKind {
+	return []ChangeKind{KindAdded, KindModified, KindCopiedUp, KindMetadataCopyUp, KindWhiteout, KindOpaque, KindRedirect}
+}
 
 // Change is one entry of a container's upper dir, classified against the
 // merged view of the layers below it.
 type Change struct {
 	// Path is absolute inside the container. It may hold any byte but NUL
 	// and "/" in a name; report escapes it for display.
-	Path string `json:"path"`
-	Kind string `json:"kind"`
+	Path string     `json:"path"`
+	Kind ChangeKind `json:"kind"`
 	// Type is the file type of the entry in the upper dir (for a whiteout:
 	// of the entry it deletes, when there is one).
 	Type string `json:"type"`
@@ -40,7 +51,7 @@ type Change struct {
 	// Phase places the change in the container's life by its ctime (or
 	// mtime when ctimes are unreliable): before-create, at-create, running,
 	// after-stop (see Timeline).
-	Phase string `json:"phase"`
+	Phase Phase `json:"phase"`
 	// LinkTarget is a symlink's target, as text (never followed).
 	LinkTarget string `json:"link_target,omitempty"`
 	// Changed says, for modified entries, what differs from the lower

@@ -21,11 +21,24 @@ type ExplainOptions struct {
 	MountsKnown bool
 }
 
+// LayerRole is a layer's place in a container's stack.
+type LayerRole string
+
+// The roles of a container's layers, top to bottom.
+const (
+	RoleRW    LayerRole = "rw"    // the container's writable upper layer
+	RoleInit  LayerRole = "init"  // the -init layer Docker creates per container
+	RoleImage LayerRole = "image" // an image layer
+)
+
+// String returns the role as written in JSON.
+func (r LayerRole) String() string { return string(r) }
+
 // StackLayer is one layer of a container's stack, top to bottom.
 type StackLayer struct {
 	// Role is "rw" (the container's writable upper layer), "init" (the
 	// -init layer Docker creates per container) or "image".
-	Role string `json:"role"`
+	Role LayerRole `json:"role"`
 	// Position numbers image layers from the base: 1 = base.
 	Position int           `json:"position,omitempty"`
 	DiffID   digest.Digest `json:"diff_id,omitempty"`
@@ -55,7 +68,7 @@ type ContainerInfo struct {
 // Summary counts an explanation's changes.
 type Summary struct {
 	// Kinds counts changes by kind.
-	Kinds map[string]int `json:"kinds"`
+	Kinds map[ChangeKind]int `json:"kinds"`
 	// CopyBytes is the st_size of all copies of lower files (modified,
 	// copied_up, metadata_copy_up entries that are not dirs).
 	CopyBytes int64 `json:"copy_bytes"`
@@ -116,7 +129,7 @@ func (s *Store) imageLayers(c Container, x *Explanation) []StackLayer {
 	out := make([]StackLayer, 0, len(il.Layers))
 	for i := len(il.Layers) - 1; i >= 0; i-- {
 		l := il.Layers[i]
-		sl := StackLayer{Role: "image", Position: l.Position, DiffID: l.DiffID, ChainID: l.ChainID, CacheID: l.CacheID,
+		sl := StackLayer{Role: RoleImage, Position: l.Position, DiffID: l.DiffID, ChainID: l.ChainID, CacheID: l.CacheID,
 			Link: l.Link, Size: l.Size, CreatedBy: l.CreatedBy, Created: l.Created}
 		if sl.CreatedBy == "" {
 			sl.CreatedBy = l.Comment // docker import: "Imported from -"
@@ -147,10 +160,10 @@ func (s *Store) rwLayer(c Container, images []StackLayer, x *Explanation, opt Ex
 	if link, err := s.graph.Link(m.MountID); err == nil {
 		rw.Link = link
 	}
-	stack := []StackLayer{{Role: "rw", CacheID: m.MountID, Dir: up.Content, Link: rw.Link}}
+	stack := []StackLayer{{Role: RoleRW, CacheID: m.MountID, Dir: up.Content, Link: rw.Link}}
 	if m.InitID != "" {
 		il, _ := s.graph.Link(m.InitID)
-		stack = append(stack, StackLayer{Role: "init", CacheID: m.InitID, Dir: in.Content, Link: il})
+		stack = append(stack, StackLayer{Role: RoleInit, CacheID: m.InitID, Dir: in.Content, Link: il})
 	}
 	stack = append(stack, images...)
 	x.Layers = stack
@@ -279,7 +292,7 @@ func (s *Store) walkChanges(x *Explanation) error {
 			return &Origin{Layer: "unknown", Path: p}
 		}
 		l := x.Layers[layer]
-		return &Origin{Layer: l.Role, Position: l.Position, ChainID: l.ChainID, DiffID: l.DiffID, CreatedBy: l.CreatedBy, Path: p}
+		return &Origin{Layer: string(l.Role), Position: l.Position, ChainID: l.ChainID, DiffID: l.DiffID, CreatedBy: l.CreatedBy, Path: p}
 	}
 	if err := w.walk(upper, w.roots); err != nil {
 		return fmt.Errorf("container %s: %w", x.Container.Name, err)
@@ -287,12 +300,12 @@ func (s *Store) walkChanges(x *Explanation) error {
 	x.Changes = w.changes
 	x.Findings = append(x.Findings, w.finds...)
 	x.Layers[0].Size, x.Layers[0].DiskUsage = w.rwSize, w.rwDisk
-	if len(x.Layers) > 1 && x.Layers[1].Role == "init" {
+	if len(x.Layers) > 1 && x.Layers[1].Role == RoleInit {
 		if sz, _, err := treeUsage(x.Layers[1].Dir); err == nil {
 			x.Layers[1].Size = sz
 		}
 	}
-	x.Summary = Summary{Kinds: map[string]int{}}
+	x.Summary = Summary{Kinds: map[ChangeKind]int{}}
 	for _, c := range w.changes {
 		x.Summary.Kinds[c.Kind]++
 		if c.DockerDiff != "" {

@@ -52,7 +52,10 @@ func TestExplainDemo(t *testing.T) {
 	if x.Layers[0].Size != web.SizeRw {
 		t.Errorf("rw size %d, want %d", x.Layers[0].Size, web.SizeRw)
 	}
-	want := map[string]struct{ kind, docker, layer string }{
+	want := map[string]struct {
+		kind          ChangeKind
+		docker, layer string
+	}{
 		"/app/new.log":    {KindAdded, "A", ""},
 		"/app/config.yml": {KindModified, "C", "echo v1 > /app/config.yml"},
 		"/etc/passwd":     {KindCopiedUp, "", "ADD file:"},

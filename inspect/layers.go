@@ -40,7 +40,4 @@ func (s *Store) layerDir(chain digest.Digest) string { return s.meta.LayerPath(c
 // validated (digests parse, size is a decimal number).
 func (s *Store) Layer(chain digest.Digest) (Layer, error) { return s.meta.Layer(chain) }
 
-// readDigest reads a file holding one digest ("sha256:<64 hex>").
-func readDigest(path string) (digest.Digest, error) { return layerdb.ReadDigest(path) }
-
 func validID(id string) bool { return layerdb.ValidID(id) }

@@ -3,7 +3,6 @@ package inspect
 import (
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"syscall"
 	"time"
@@ -30,25 +29,31 @@ import (
 //     The running phase therefore begins StartSlack before StartedAt.
 //   - Docker keeps only the latest StartedAt and FinishedAt.
 
+// Phase places a change in the container's life.
+type Phase string
+
+// String returns the phase as written in JSON.
+func (p Phase) String() string { return string(p) }
+
 // The phases of a change, in time order.
 const (
 	// PhaseBeforeCreate: the deciding time is older than the container.
 	// Nothing in the upper dir is really older, so the time was carried
 	// over (mtime of a copy-up, docker cp, tar) or the clock moved.
-	PhaseBeforeCreate = "before-create"
+	PhaseBeforeCreate Phase = "before-create"
 	// PhaseAtCreate: after Created, before the latest start (docker cp into
 	// a created container; with restarts, also changes of earlier runs).
-	PhaseAtCreate = "at-create"
+	PhaseAtCreate Phase = "at-create"
 	// PhaseRunning: from the latest start until FinishedAt, or on while the
 	// container runs.
-	PhaseRunning = "running"
+	PhaseRunning Phase = "running"
 	// PhaseAfterStop: after FinishedAt (docker cp into a stopped container).
-	PhaseAfterStop = "after-stop"
+	PhaseAfterStop Phase = "after-stop"
 )
 
 // Phases lists the phases in time order.
-func Phases() []string {
-	return []string{PhaseBeforeCreate, PhaseAtCreate, PhaseRunning, PhaseAfterStop}
+func Phases() []Phase {
+	return []Phase{PhaseBeforeCreate, PhaseAtCreate, PhaseRunning, PhaseAfterStop}
 }
 
 // StartSlack is how long before StartedAt the running phase begins.
@@ -76,7 +81,7 @@ type Timeline struct {
 	// CtimeUnreliable says why ctime is not used; empty when it is.
 	CtimeUnreliable string `json:"ctime_unreliable,omitempty"`
 	// Phases counts all changes by phase, before any filter.
-	Phases map[string]int `json:"phases"`
+	Phases map[Phase]int `json:"phases"`
 	// Total is the number of changes before any filter.
 	Total int `json:"total"`
 	// Filter is what selected and ordered the changes.
@@ -108,7 +113,7 @@ func (tl *Timeline) TimeOf(c Change) time.Time {
 
 // PhaseAt places t in the container's life. Intervals are half-open:
 // [Created, RunningFrom) is at-create, [RunningFrom, RunningUntil) running.
-func (tl *Timeline) PhaseAt(t time.Time) string {
+func (tl *Timeline) PhaseAt(t time.Time) Phase {
 	switch {
 	case t.Before(tl.Created):
 		return PhaseBeforeCreate
@@ -124,7 +129,7 @@ func (tl *Timeline) PhaseAt(t time.Time) string {
 // Docker writes unset times as "0001-01-01T00:00:00Z" (the zero time).
 func NewTimeline(c Container) Timeline {
 	tl := Timeline{Created: c.Created, StartedAt: c.State.StartedAt, FinishedAt: c.State.FinishedAt,
-		Source: "ctime", Phases: map[string]int{}, Filter: ChangeFilter{Sort: "path"}}
+		Source: "ctime", Phases: map[Phase]int{}, Filter: ChangeFilter{Sort: "path"}}
 	for _, ph := range Phases() {
 		tl.Phases[ph] = 0
 	}
@@ -190,11 +195,11 @@ func (s *Store) timeline(x *Explanation) {
 	tl := NewTimeline(x.Container.Container)
 	ev := ctimeEvidence{created: tl.Created}
 	for _, l := range x.Layers {
-		if l.Role == "init" && l.Dir != "" {
+		if l.Role == RoleInit && l.Dir != "" {
 			ev.initOldest, ev.initNewest = dirCtimes(l.Dir)
 		}
 	}
-	if st, err := os.Lstat(x.Container.Path); err == nil {
+	if st, err := s.fs.Lstat(x.Container.Path); err == nil {
 		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
 			ev.configMtime = st.ModTime()
 			ev.configCtime = time.Unix(sys.Ctim.Sec, sys.Ctim.Nsec)

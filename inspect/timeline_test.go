@@ -26,7 +26,7 @@ func TestPhaseAt(t *testing.T) {
 		name string
 		c    Container
 		at   time.Time
-		want string
+		want Phase
 	}{
 		{"before created", exited(tC, tS, tF), tC.Add(-ns), PhaseBeforeCreate},
 		{"at created", exited(tC, tS, tF), tC, PhaseAtCreate},
@@ -248,7 +248,7 @@ func TestTimelineFixtureByMtime(t *testing.T) {
 	if !tl.Created.Equal(tC) || !tl.StartedAt.Equal(tS) || !tl.FinishedAt.Equal(tF) || !tl.RunningUntil.Equal(tF) {
 		t.Errorf("times %+v", tl)
 	}
-	want := map[string]string{
+	want := map[string]Phase{
 		"/data": PhaseBeforeCreate, "/data/old.txt": PhaseBeforeCreate,
 		"/edge-created": PhaseAtCreate, "/cp-before": PhaseAtCreate, "/slack-out": PhaseAtCreate,
 		"/slack-in": PhaseRunning, "/run": PhaseRunning,

@@ -43,7 +43,7 @@ type kernelCase struct {
 	// opaque marks a dir of a lower layer opaque, as layer extraction does
 	opaque map[int]string
 	// kinds the walk must report (so a case cannot pass by doing nothing)
-	kinds []string
+	kinds []ChangeKind
 }
 
 var kernelCases = []kernelCase{
@@ -52,23 +52,23 @@ var kernelCases = []kernelCase{
 		"mkdir -p etc opt/o && echo c > etc/c && mknod etc/a c 0 0 && echo o > opt/o/o",
 	}, change: "echo more >> etc/c && rm bin/x && rm -rf etc/sub && mkdir etc/sub && echo n > etc/sub/n && chmod 600 keep && " +
 		"touch new && mkdir -p d1/d2 && echo z > d1/d2/z && exec 3>>opt/o/o && ln -sf other etc/link && mkfifo fifo",
-		kinds: []string{KindAdded, KindModified, KindCopiedUp, KindWhiteout, KindOpaque}},
+		kinds: []ChangeKind{KindAdded, KindModified, KindCopiedUp, KindWhiteout, KindOpaque}},
 	{name: "type changes", lowers: []string{"mkdir -p a/b && echo f > a/b/f && echo f > file && mkdir dir && echo g > dir/g"},
 		change: "rm file && mkdir file && echo in > file/in && rm -rf dir && echo now > dir && rm -rf a && mkdir a",
-		kinds:  []string{KindModified, KindOpaque}},
+		kinds:  []ChangeKind{KindModified, KindOpaque}},
 	{name: "whiteout in lower", lowers: []string{
 		"mkdir -p d && echo 1 > d/one && echo 2 > d/two && mkdir e && echo e > e/e",
 		// a lower layer deleting d/one and making e opaque, in tar-extracted form
 		"mkdir -p d && mknod d/one c 0 0 && mkdir e && echo new > e/new",
 	}, opaque: map[int]string{1: "e"}, change: "echo w > d/one && touch d/two && rm e/new && echo again > e/e",
-		kinds: []string{KindAdded, KindModified, KindWhiteout}},
+		kinds: []ChangeKind{KindAdded, KindModified, KindWhiteout}},
 	{name: "redirect and metacopy", opts: ",redirect_dir=on,metacopy=on", lowers: []string{
 		"mkdir -p src/in && echo s > src/in/s && echo t > src/t && echo m > meta && mkdir other && echo o > other/o",
 	}, change: "mv src moved && chmod 600 meta && mv other/o other/o2 && touch moved/added",
-		kinds: []string{KindRedirect, KindMetadataCopyUp, KindWhiteout}},
+		kinds: []ChangeKind{KindRedirect, KindMetadataCopyUp, KindWhiteout}},
 	{name: "userxattr (rootless form)", opts: ",userxattr", lowers: []string{"mkdir -p d/s && echo 1 > d/one && echo s > d/s/s"},
 		change: "rm d/one && rm -rf d/s && mkdir d/s && echo x >> d/two",
-		kinds:  []string{KindAdded, KindWhiteout, KindOpaque}},
+		kinds:  []ChangeKind{KindAdded, KindWhiteout, KindOpaque}},
 }
 
 func TestWalkMatchesKernelUnion(t *testing.T) {
@@ -114,14 +114,14 @@ func TestWalkMatchesKernelUnion(t *testing.T) {
 	}
 }
 
-func walkDirs(t *testing.T, upper string, lowers []string) ([]string, map[string]bool) {
+func walkDirs(t *testing.T, upper string, lowers []string) ([]string, map[ChangeKind]bool) {
 	t.Helper()
 	w := walkPlain(t, upper, lowers...)
 	for _, f := range w.finds {
 		t.Errorf("finding: %+v", f)
 	}
 	var out []string
-	kinds := map[string]bool{}
+	kinds := map[ChangeKind]bool{}
 	for _, c := range w.changes {
 		kinds[c.Kind] = true
 		if c.DockerDiff != "" {

@@ -125,11 +125,11 @@ func explainStack(p *printer, x *inspect.Explanation, opt ExplainOptions) error 
 		}
 	}
 	for _, l := range x.Layers {
-		pos, what, chain := l.Role, "", ""
+		pos, what, chain := l.Role.String(), "", ""
 		switch l.Role {
-		case "rw":
+		case inspect.RoleRW:
 			what = "the container's writable layer (upper dir)"
-		case "init":
+		case inspect.RoleInit:
 			what = "Docker's per-container init layer"
 		default:
 			pos = fmt.Sprintf("%d/%d", l.Position, images)
@@ -164,7 +164,7 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 			p.f("  none\n")
 		}
 	}
-	seen := map[string]bool{}
+	seen := map[inspect.ChangeKind]bool{}
 	for _, c := range x.Changes {
 		letter := c.DockerDiff
 		if letter == "" {
@@ -179,12 +179,12 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 		p.f("      %s\n", timesLine(c))
 		if !opt.Quiet && !seen[c.Kind] {
 			seen[c.Kind] = true
-			wrap(p, "      ", "= "+kindText(c.Kind, x.RWLayer.Terms))
+			wrap(p, "      ", "= "+kindText(c.Kind.String(), x.RWLayer.Terms))
 		}
 	}
 	k := x.Summary.Kinds
 	var parts []string
-	for _, name := range []string{"added", "modified", "copied_up", "metadata_copy_up", "whiteout", "opaque", "redirect"} {
+	for _, name := range inspect.ChangeKinds() {
 		if k[name] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", k[name], name))
 		}
@@ -206,7 +206,7 @@ func detail(p *printer, c inspect.Change) {
 		p.f("      symlink to %s (never followed)\n", Escape(c.LinkTarget))
 	}
 	if o := c.Origin; o != nil {
-		verb := map[string]string{
+		verb := map[inspect.ChangeKind]string{
 			inspect.KindWhiteout: "deletes", inspect.KindOpaque: "replaces dir", inspect.KindRedirect: "content from",
 		}[c.Kind]
 		if verb == "" {

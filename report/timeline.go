@@ -34,13 +34,13 @@ func explainTimeline(p *printer, x *inspect.Explanation, opt ExplainOptions) err
 		runningUntil, afterFrom = "- (still running)", "-"
 	}
 	rows := [][]string{
-		{inspect.PhaseBeforeCreate, "-", created},
-		{inspect.PhaseAtCreate, created, started},
-		{inspect.PhaseRunning, started, runningUntil},
-		{inspect.PhaseAfterStop, afterFrom, "-"},
+		{inspect.PhaseBeforeCreate.String(), "-", created},
+		{inspect.PhaseAtCreate.String(), created, started},
+		{inspect.PhaseRunning.String(), started, runningUntil},
+		{inspect.PhaseAfterStop.String(), afterFrom, "-"},
 	}
 	for i := range rows {
-		rows[i] = append(rows[i], fmt.Sprint(tl.Phases[rows[i][0]]))
+		rows[i] = append(rows[i], fmt.Sprint(tl.Phases[inspect.Phase(rows[i][0])]))
 	}
 	if err := table(p.w, []string{"phase", "from", "until", "entries"}, rows); err != nil {
 		return err

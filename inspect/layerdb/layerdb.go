@@ -250,9 +250,7 @@ func (s *Store) MountRecord(containerID string) (backend.MountRecord, error) {
 	return m, nil
 }
 
-// ReadDigest reads a file holding one digest ("sha256:<64 hex>").
-func ReadDigest(path string) (digest.Digest, error) { return readDigest(layerfs.OS{}, path) }
-
+// readDigest reads a file holding one digest ("sha256:<64 hex>").
 func readDigest(o layerfs.Opener, path string) (digest.Digest, error) {
 	s, err := layerfs.ReadSmall(o, path, maxDigest)
 	if err != nil {
@@ -265,9 +263,7 @@ func readDigest(o layerfs.Opener, path string) (digest.Digest, error) {
 	return d, nil
 }
 
-// ReadID reads a file holding one driver dir name (cache-id, mount-id).
-func ReadID(p string) (string, error) { return readID(layerfs.OS{}, p) }
-
+// readID reads a file holding one driver dir name (cache-id, mount-id).
 func readID(o layerfs.Opener, p string) (string, error) {
 	s, err := layerfs.ReadSmall(o, p, maxID)
 	if err != nil {

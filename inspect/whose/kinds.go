@@ -1,6 +1,9 @@
 package whose
 
-import "github.com/dlayer/dlayer/inspect/backend"
+import (
+	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/backend"
+)
 
 // PathKind says what a path under the data root is (Answer.Kind): one of
 // the Path* constants. The kinds below a driver home are the driver's
@@ -128,18 +131,15 @@ const (
 func (o ViewOf) String() string { return string(o) }
 
 // Role is where a layer sits in a stack: a container's writable layer,
-// its init layer, or an image layer (as inspect.StackLayer.Role).
-type Role string
+// its init layer, or an image layer.
+type Role = inspect.LayerRole
 
 // The roles of layers.
 const (
-	RoleRW    Role = "rw"
-	RoleInit  Role = "init"
-	RoleImage Role = "image"
+	RoleRW    = inspect.RoleRW
+	RoleInit  = inspect.RoleInit
+	RoleImage = inspect.RoleImage
 )
-
-// String returns the role as written in JSON.
-func (r Role) String() string { return string(r) }
 
 // EntryKind is what an entry of a layer means to the union (Entry.Kind).
 type EntryKind string

@@ -140,9 +140,9 @@ func (q *query) stacks() []stack {
 		if !ok {
 			return stack{}, false
 		}
-		st := []inspect.StackLayer{{Role: string(RoleRW), CacheID: m.MountID, Dir: content(m.MountID)}}
+		st := []inspect.StackLayer{{Role: RoleRW, CacheID: m.MountID, Dir: content(m.MountID)}}
 		if m.InitID != "" {
-			st = append(st, inspect.StackLayer{Role: string(RoleInit), CacheID: m.InitID, Dir: content(m.InitID)})
+			st = append(st, inspect.StackLayer{Role: RoleInit, CacheID: m.InitID, Dir: content(m.InitID)})
 		}
 		if c.ImageID != "" {
 			st = append(st, imageStack(c.ImageID)...)
