@@ -16,6 +16,7 @@ import (
 	"github.com/dlayer/dlayer/aufs"
 	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/layerfs"
+	"github.com/dlayer/dlayer/overlay"
 	"github.com/dlayer/dlayer/overlay2"
 	"github.com/urfave/cli/v2"
 )
@@ -34,7 +35,7 @@ func main() {
 // auto prefers them when a data root holds several. Adding a backend is
 // adding its constructor here.
 func backends() *backend.Registry {
-	return backend.NewRegistry(overlay2.New(), aufs.New())
+	return backend.NewRegistry(overlay2.New(), aufs.New(), overlay.New())
 }
 
 // deps are what the program is wired with: the backends it reads and the

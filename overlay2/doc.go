@@ -1,6 +1,7 @@
 // Package overlay2 knows the directories of Docker's overlay2 storage driver
-// (moby daemon/graphdriver/overlay2) and how the kernel's overlayfs marks
-// entries in an upper directory (Documentation/filesystems/overlayfs.rst).
+// (moby daemon/graphdriver/overlay2). Its layer dirs hold entries in the
+// forms the kernel's overlayfs gives an upper directory, read with package
+// overlayfs (Documentation/filesystems/overlayfs.rst).
 //
 // Layout under the driver home (<root>/overlay2):
 //

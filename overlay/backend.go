@@ -1,0 +1,207 @@
+package overlay
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/dlayer/dlayer/inspect/backend"
+	"github.com/dlayer/dlayer/inspect/layerdb"
+	"github.com/dlayer/dlayer/inspect/layerfs"
+	"github.com/dlayer/dlayer/mountinfo"
+)
+
+// Name is the driver's name.
+const Name backend.Name = "overlay"
+
+// New returns the legacy overlay backend, for main to register.
+func New() backend.Backend { return driverBackend{} }
+
+type driverBackend struct{}
+
+func (driverBackend) Name() backend.Name { return Name }
+
+// Detect: the image store image/overlay is a directory.
+func (driverBackend) Detect(root string, o layerfs.Opener) bool {
+	fi, err := o.Lstat(filepath.Join(root, "image", string(Name)))
+	return err == nil && fi.IsDir()
+}
+
+// Open binds the backend to root. Nothing is read until asked for.
+func (driverBackend) Open(root string, o layerfs.Opener) backend.Driver {
+	h := Home{Dir: filepath.Join(root, string(Name)), FS: o}
+	ix := newIndex(layerdb.New(root, Name, o))
+	return driver{h: h, ix: ix, f: NewFormat(h.Dir, ix.parent)}
+}
+
+// driver is the legacy overlay backend bound to one data root.
+type driver struct {
+	h  Home
+	ix *index
+	f  *Format
+}
+
+func (d driver) Name() backend.Name         { return Name }
+func (d driver) Home() string               { return d.h.Dir }
+func (d driver) Format() layerfs.Format     { return d.f }
+func (d driver) Metadata() backend.Metadata { return metadata{Store: d.ix.src, ix: d.ix} }
+
+// Layout: an image layer's content is its root/; a container layer's is
+// its upper/, with work/, merged/ and lower-id beside it. A layer dir
+// that is missing is laid out as the layer records say it should be: an
+// image layer when a layer's cache-id names it.
+func (d driver) Layout(id string) backend.Layout {
+	x := d.h.Dirs(id)
+	form := d.h.Form(id)
+	if form == FormMissing && !strings.HasSuffix(id, InitSuffix) && d.ix.isImageLayer(id) {
+		form = FormRoot
+	}
+	if form == FormRoot {
+		return backend.Layout{Dir: x.Layer, Content: x.Root}
+	}
+	return backend.Layout{Dir: x.Layer, Content: x.Upper, Work: x.Work, Merged: x.Merged, Parents: x.LowerID}
+}
+
+// Link: the driver has no short names.
+func (d driver) Link(string) (string, error) { return "", nil }
+
+// Lowers returns what the union view of layer id stands on, nearest
+// first.
+//
+// For a container's rw layer: its init layer (<id>-init, whose upper dir
+// the rw layer's upper dir started as a copy of, and whose view `docker
+// diff` compares against), then the image layer lower-id names and the
+// image layers below it, as the layer chain says. The kernel mounts only
+// the rw upper dir over lower-id's root/, a whole tree that holds all of
+// those image layers; dlayer lists them one by one, each read as its own
+// changes (see Format), so that an entry's origin names the layer that
+// made it. For an init layer: the image layers from lower-id down. For an
+// image layer: the layers below it in the chain (nothing on disk records
+// them). exists is false when nothing names a lower layer: a base layer,
+// a missing dir, a container layer without lower-id.
+func (d driver) Lowers(id string) ([]backend.Lower, bool, error) {
+	switch d.h.Form(id) {
+	case FormRoot:
+		below := d.below(id)
+		return below, len(below) > 0, nil
+	case FormMissing:
+		return nil, false, nil
+	}
+	top, exists, err := d.h.LowerID(id)
+	if err != nil || !exists {
+		return nil, exists, err
+	}
+	var out []backend.Lower
+	if !strings.HasSuffix(id, InitSuffix) {
+		init := id + InitSuffix
+		lw := backend.Lower{Ref: init, ID: init, Content: d.content(init)}
+		if d.h.Form(init) == FormMissing {
+			lw = backend.Lower{Ref: init, Err: fmt.Errorf("%s: %w", d.h.Dirs(init).Layer, ErrNoInit)}
+		}
+		out = append(out, lw)
+		if top == init { // a scratch image: the init layer is a root/ of its own
+			return out, true, nil
+		}
+	}
+	out = append(out, backend.Lower{Ref: top, ID: top, Content: d.content(top)})
+	return append(out, d.below(top)...), true, nil
+}
+
+func (d driver) content(id string) string { return d.Layout(id).Content }
+
+// below is the index's chain below id, with each layer's content dir.
+func (d driver) below(id string) []backend.Lower {
+	out := d.ix.below(id)
+	for i := range out {
+		if out[i].Err == nil {
+			out[i].Content = d.content(out[i].ID)
+		}
+	}
+	return out
+}
+
+// ParsePath reads the components of a path below the overlay home:
+// <id>, <id>/{root,upper,work,merged}/…, <id>/lower-id, <id>/tmproot….
+func (d driver) ParsePath(p []string) backend.Path {
+	switch len(p) {
+	case 0:
+		return backend.Path{Kind: backend.PathDriverHome}
+	case 1:
+		return backend.Path{Kind: backend.PathLayerDir, ID: p[0]}
+	}
+	x := backend.Path{ID: p[0], Rel: p[2:]}
+	switch p[1] {
+	case rootDir, upperDir:
+		x.Kind = backend.PathLayerContent
+		if len(x.Rel) > 0 {
+			x.Kind = backend.PathLayerEntry
+		}
+	case workDir:
+		x.Kind = backend.PathLayerWork
+	case mergedDir:
+		x.Kind = backend.PathLayerMountpoint
+		if len(x.Rel) > 0 {
+			x.Kind = backend.PathMergedEntry
+		}
+	default: // lower-id; tmproot* while ApplyDiff extracts a layer
+		x.Kind, x.Name = backend.PathLayerFile, p[1]
+	}
+	return x
+}
+
+// Bookkeeping: every entry of the home is a layer dir.
+func (d driver) Bookkeeping(string) (string, bool) { return "", false }
+
+// ShortLink: the driver names its layer dirs by their full ids.
+func (d driver) ShortLink(string) (string, string, error) { return "", "", backend.ErrNoShortLinks }
+
+func (d driver) IsShortLink(string) bool { return false }
+
+// DecodeMount decodes a container's overlay mount (moby overlay Get:
+// lowerdir=<home>/<lower-id>/root, upperdir=<home>/<id>/upper,
+// workdir=<home>/<id>/work, always absolute). A mount whose upper dir is
+// not a layer's upper/ under home is another driver's (overlay2's diff/),
+// as is one with relative dirs (overlay2's l/… form). Options that do not
+// parse are reported as overlay2 reports them.
+func (d driver) DecodeMount(m mountinfo.Mount, home, _ string) (backend.MountDirs, *backend.MountProblem, bool) {
+	var md backend.MountDirs
+	if m.FSType != "overlay" {
+		return md, nil, false
+	}
+	ov, err := m.Overlay()
+	if err != nil {
+		return md, &backend.MountProblem{Malformed: true, Kind: "mount_options_malformed", Message: err.Error()}, true
+	}
+	if ov.Relative() || !isUpper(ov.UpperDir, home) {
+		return md, nil, false
+	}
+	md.Upper, md.Work = filepath.Clean(ov.UpperDir), cleanOrEmpty(ov.WorkDir)
+	for _, x := range ov.LowerDirs {
+		md.Lowers = append(md.Lowers, filepath.Clean(x))
+	}
+	for _, x := range ov.DataDirs {
+		md.Data = append(md.Data, filepath.Clean(x))
+	}
+	return md, nil, true
+}
+
+// isUpper reports whether p is <home>/<id>/upper (or, with home unknown,
+// any <…>/<id>/upper).
+func isUpper(p, home string) bool {
+	if p == "" {
+		return false
+	}
+	p = filepath.Clean(p)
+	dir, base := filepath.Split(p)
+	if base != upperDir || !ValidID(filepath.Base(dir)) {
+		return false
+	}
+	return home == "" || filepath.Dir(filepath.Clean(dir)) == filepath.Clean(home)
+}
+
+func cleanOrEmpty(p string) string {
+	if p == "" {
+		return ""
+	}
+	return filepath.Clean(p)
+}
