@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"github.com/dlayer/dlayer/inspect/whose"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -36,12 +37,12 @@ var ovContainers = []e2eContainer{
 	}, "; "),
 		origins: map[string]string{"/data/a": "echo hello > /data/a", "/data/f.txt": "COPY", "/data/k": "chmod 600",
 			"/data/layer4": "echo four", "/bin/ls": "Imported", "/data/h2": "ln /data/h /data/h2", "/data/alink": "ln -s a /data/alink"},
-		kinds: map[string]string{"/data/a": inspect.KindModified, "/data/f.txt": inspect.KindWhiteout, "/data/sub": inspect.KindOpaque,
+		kinds: map[string]inspect.ChangeKind{"/data/a": inspect.KindModified, "/data/f.txt": inspect.KindWhiteout, "/data/sub": inspect.KindOpaque,
 			"/data/sub/n": inspect.KindAdded, "/data/k": inspect.KindModified, "/data/layer4": inspect.KindModified,
 			"/new": inspect.KindAdded, "/fifo": inspect.KindAdded, "/sym": inspect.KindAdded, "/bin/ls": inspect.KindWhiteout,
 			"/data/h2": inspect.KindCopiedUp, "/data/h3": inspect.KindAdded, "/data/alink": inspect.KindWhiteout,
 			"/added/x/z": inspect.KindAdded, "/.dockerenv": inspect.KindCopiedUp, "/etc/hosts": inspect.KindCopiedUp}},
-	{name: "ov-created", kinds: map[string]string{"/.dockerenv": inspect.KindCopiedUp, "/etc/mtab": inspect.KindCopiedUp}},
+	{name: "ov-created", kinds: map[string]inspect.ChangeKind{"/.dockerenv": inspect.KindCopiedUp, "/etc/mtab": inspect.KindCopiedUp}},
 	{name: "ov-running", run: "sleep 3600", detach: true, exec: "echo r >> /data/layer4; rm /data/a",
 		origins: map[string]string{"/data/layer4": "echo four", "/data/a": "echo hello"}},
 }
@@ -279,10 +280,10 @@ func digestStrings(ds []digest.Digest) []string {
 // ovCheckWhose: whose names the owner of every dir docker inspect shows
 // and says what each container sees at a path of an image layer's root/.
 func ovCheckWhose(t *testing.T, root string, graph map[string]map[string]string, ids map[string]string, img imageInspect) {
-	ask := func(arg string) *inspect.WhoseAnswer {
+	ask := func(arg string) *whose.Answer {
 		t.Helper()
 		out, errOut, code := runCLI("--root", root, "--format", "json", "whose", arg)
-		var a inspect.WhoseAnswer
+		var a whose.Answer
 		if code != 0 || json.Unmarshal([]byte(out), &a) != nil {
 			t.Fatalf("whose %s: exit %d: %s", arg, code, errOut)
 		}
@@ -291,11 +292,11 @@ func ovCheckWhose(t *testing.T, root string, graph map[string]map[string]string,
 	n := len(img.RootFS.Layers)
 	topRoot := img.GraphDriver.Data["RootDir"]
 	a := ask(filepath.Dir(topRoot))
-	if a.Kind != inspect.PathLayerDir || a.Driver != "overlay" || a.Owner.Kind != inspect.OwnerImageLayer ||
+	if a.Kind != inspect.PathLayerDir || a.Driver != "overlay" || a.Owner.Kind != whose.OwnerImageLayer ||
 		string(a.Owner.Layer.DiffID) != string(img.RootFS.Layers[n-1]) || len(a.Owner.Layer.Containers) != len(ovContainers) || a.Verdict.Safe != "no" {
 		t.Errorf("whose the top layer dir: %s %s %+v %+v", a.Kind, a.Driver, a.Owner.Layer, a.Verdict)
 	}
-	if a := ask(topRoot); a.Kind != inspect.PathLayerContent || a.Owner.Kind != inspect.OwnerImageLayer {
+	if a := ask(topRoot); a.Kind != inspect.PathLayerContent || a.Owner.Kind != whose.OwnerImageLayer {
 		t.Errorf("whose the top layer's root/: %s %+v", a.Kind, a.Owner)
 	}
 	// /data/f.txt of the top root/ is a hardlink of layer 3's (COPY): the
@@ -308,25 +309,25 @@ func ovCheckWhose(t *testing.T, root string, graph map[string]map[string]string,
 	for _, v := range a.Views {
 		by := ""
 		if v.By != nil {
-			by = v.By.Role + " " + v.By.CreatedBy
+			by = v.By.Role.String() + " " + v.By.CreatedBy
 		}
-		seen[v.Name] = v.Result + ": " + by
+		seen[v.Name] = v.Result.String() + ": " + by
 	}
-	for name, w := range map[string]string{"ov-stopped": inspect.ViewAbsent + ": rw", "ov-created": inspect.ViewFrom + ": image /bin/sh -c #(nop) COPY",
-		"ov-running": inspect.ViewFrom + ": image /bin/sh -c #(nop) COPY", "ov:1": inspect.ViewFrom + ": image /bin/sh -c #(nop) COPY"} {
+	for name, w := range map[string]string{"ov-stopped": whose.ViewAbsent.String() + ": rw", "ov-created": whose.ViewFrom.String() + ": image /bin/sh -c #(nop) COPY",
+		"ov-running": whose.ViewFrom.String() + ": image /bin/sh -c #(nop) COPY", "ov:1": whose.ViewFrom.String() + ": image /bin/sh -c #(nop) COPY"} {
 		if !strings.HasPrefix(seen[name], w) {
 			t.Errorf("whose f.txt: %s sees %q, want %q…", name, seen[name], w)
 		}
 	}
 	for name, g := range graph {
 		up := g["UpperDir"]
-		for dir, kind := range map[string]string{filepath.Dir(up): inspect.OwnerRWLayer, up: inspect.OwnerRWLayer, g["WorkDir"]: inspect.OwnerRWLayer,
-			filepath.Dir(up) + "-init/upper": inspect.OwnerInitLayer} {
+		for dir, kind := range map[string]whose.OwnerKind{filepath.Dir(up): whose.OwnerRWLayer, up: whose.OwnerRWLayer, g["WorkDir"]: whose.OwnerRWLayer,
+			filepath.Dir(up) + "-init/upper": whose.OwnerInitLayer} {
 			if a := ask(dir); a.Owner.Kind != kind || a.Owner.Container == nil || a.Owner.Container.ID != ids[name] {
 				t.Errorf("whose %s (%s): %s %+v", dir, name, a.Owner.Kind, a.Owner.Container)
 			}
 		}
-		if a := ask(filepath.Join(up, "etc", "hosts")); a.Entry == nil || !a.Entry.Exists || len(a.Views) != 1 || a.Views[0].Result != inspect.ViewVisible {
+		if a := ask(filepath.Join(up, "etc", "hosts")); a.Entry == nil || !a.Entry.Exists || len(a.Views) != 1 || a.Views[0].Result != whose.ViewVisible {
 			t.Errorf("whose %s's /etc/hosts (a copy of the init layer's): %+v %+v", name, a.Entry, a.Views)
 		}
 	}

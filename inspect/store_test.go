@@ -55,7 +55,7 @@ func TestOpenSaysWhatTheRootIs(t *testing.T) {
 		{"devicemapper", mk("image/devicemapper/layerdb", "devicemapper"), nil, ErrUnsupportedDriver, "holds a devicemapper store (image/devicemapper), which dlayer does not read"},
 		{"btrfs and zfs", mk("image/btrfs", "image/zfs"), nil, ErrUnsupportedDriver, "holds a btrfs and a zfs store"},
 		{"docker 1.9", mk("graph/0123", "repositories-aufs"), nil, ErrUnsupportedDriver, "a Docker < 1.10 store"},
-		{"nothing", mk("tmp"), nil, ErrNotDataRoot, "no image/overlay2 or image/aufs directory"},
+		{"nothing", mk("tmp"), nil, ErrNotDataRoot, "not a Docker data root: no image/overlay2 or image/aufs"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := OpenWith(tc.root, Options{Backends: fixtures.Backends(), FS: tc.fs})

@@ -9,6 +9,7 @@ import (
 	"github.com/dlayer/dlayer/inspect/layerdb"
 	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/dlayer/dlayer/mountinfo"
+	"github.com/dlayer/dlayer/overlayfs"
 )
 
 // Name is the driver's name.
@@ -165,7 +166,7 @@ func (d driver) IsShortLink(string) bool { return false }
 // parse are reported as overlay2 reports them.
 func (d driver) DecodeMount(m mountinfo.Mount, home, _ string) (backend.MountDirs, *backend.MountProblem, bool) {
 	var md backend.MountDirs
-	if m.FSType != "overlay" {
+	if !d.MountsFSType(m) {
 		return md, nil, false
 	}
 	ov, err := m.Overlay()
@@ -204,4 +205,42 @@ func cleanOrEmpty(p string) string {
 		return ""
 	}
 	return filepath.Clean(p)
+}
+
+// mounts:
+
+// MountsFSType: the driver mounts its containers as overlay mounts.
+func (d driver) MountsFSType(m mountinfo.Mount) bool { return m.FSType == "overlay" }
+
+// verify:
+
+func (d driver) ValidID(id string) bool { return ValidID(id) }
+
+// LinkFile: the driver has no short links.
+func (d driver) LinkFile(string) string { return "" }
+
+// LinkTarget: the driver has no short links.
+func (d driver) LinkTarget(string) string { return "" }
+
+// LowerRef: lower-id names a layer by its id.
+func (d driver) LowerRef(id, _ string) string { return id }
+
+// BaseParents: an image layer records no parent on disk at all.
+func (d driver) BaseParents() bool { return false }
+
+// Markers: container upper dirs hold overlayfs's markers; an image
+// layer's root/ holds none (a deleted entry is simply absent).
+func (d driver) Markers() backend.Markers { return overlayfs.Markers{} }
+
+// du:
+
+// HomeLayout: every entry of the home is one layer dir, whose files are
+// its root/ (image layers) or upper/ (container layers).
+func (d driver) HomeLayout() backend.HomeLayout {
+	return backend.HomeLayout{LayerDirs: []backend.LayerDir{{Content: true}}}
+}
+
+// ShortLinks: the driver names its layer dirs by their full ids.
+func (d driver) ShortLinks() (string, []backend.ShortLinkEntry, error) {
+	return "", nil, backend.ErrNoShortLinks
 }
