@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dlayer/dlayer/fixtures"
+	"github.com/dlayer/dlayer/inspect/layerfs"
+)
+
+// TestCLIConfinedToRoot: evidence can hold symlinks where the store has
+// dirs, and FIFOs where it has files. The CLI's opener resolves every
+// metadata path beneath --root with no symlink in any component, and
+// opens only regular files: a planted container outside the root never
+// shows, the link is named with its target, and a FIFO is never opened.
+func TestCLIConfinedToRoot(t *testing.T) {
+	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
+	r := b.Root
+	web, batch := b.Container("web"), b.Container("batch")
+
+	// containers/<web> becomes a symlink to a dir outside the root that
+	// holds a planted config naming a container "planted".
+	outside := t.TempDir()
+	cfg, err := os.ReadFile(filepath.Join(r, "containers", web.ID, "config.v2.json"))
+	must(t, err)
+	planted := strings.Replace(string(cfg), `"Name":"/web"`, `"Name":"/planted"`, 1)
+	if !strings.Contains(planted, "/planted") {
+		t.Fatal("the planted config does not name the planted container")
+	}
+	must(t, os.WriteFile(filepath.Join(outside, "config.v2.json"), []byte(planted), 0o644))
+	must(t, os.RemoveAll(filepath.Join(r, "containers", web.ID)))
+	must(t, os.Symlink(outside, filepath.Join(r, "containers", web.ID)))
+
+	// The machine's plain opener (O_NOFOLLOW on the last component only)
+	// would show the planted container: the case is real.
+	var o, e bytes.Buffer
+	runWith(deps{backends: backends(), fs: layerfs.OS{}}, []string{"dlayer", "--root", r, "--mountinfo", "none", "--daemon", "off", "ps"}, &o, &e)
+	if !strings.Contains(o.String(), "planted") {
+		t.Fatalf("without confinement the planted container should show:\n%s", o.String())
+	}
+
+	// batch's config.v2.json becomes a FIFO: opening it for reading would
+	// block forever (no writer), so the test's deadline catches an open.
+	p := filepath.Join(r, "containers", batch.ID, "config.v2.json")
+	must(t, os.Remove(p))
+	must(t, syscall.Mkfifo(p, 0o644))
+
+	done := make(chan struct{})
+	var out, errOut string
+	var code int
+	go func() {
+		out, errOut, code = runCLI("--root", r, "--mountinfo", "none", "--daemon", "off", "ps")
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("ps hung: a FIFO was opened")
+	}
+	if code != 0 || strings.Contains(out, "planted") || strings.Contains(errOut, "planted") {
+		t.Errorf("exit %d; the planted container shows:\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "a symlink where the store has a directory") || !strings.Contains(errOut, outside) {
+		t.Errorf("the symlink is not named with its target:\n%s", errOut)
+	}
+	if !strings.Contains(errOut, "not a regular file") || !strings.Contains(errOut, batch.ID) {
+		t.Errorf("the FIFO is not reported:\n%s", errOut)
+	}
+	if !strings.Contains(out, "fresh") {
+		t.Errorf("the other containers are still listed:\n%s", out)
+	}
+}
