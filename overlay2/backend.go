@@ -27,7 +27,7 @@ func (driverBackend) Detect(root string, o layerfs.Opener) bool {
 }
 
 func (driverBackend) Open(root string, o layerfs.Opener) backend.Driver {
-	return driver{h: Home{Dir: filepath.Join(root, string(Name)), FS: o}, meta: layerdb.New(root, Name, o)}
+	return driver{h: Home{Dir: filepath.Join(root, string(Name)), FS: o, Links: NewLinkCache()}, meta: layerdb.New(root, Name, o)}
 }
 
 // driver is the overlay2 backend bound to one data root.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/dlayer/dlayer/inspect/layerfs"
 )
@@ -22,7 +23,24 @@ type Home struct {
 	Dir string
 	// FS reads the driver's files; nil reads the machine's.
 	FS layerfs.Opener
+	// Links, when set, keeps every short link read, so each is read once
+	// however many lower lists name it.
+	Links *LinkCache
 }
+
+// LinkCache keeps what each short link in l/ says.
+type LinkCache struct {
+	mu sync.Mutex
+	m  map[string]linkResult
+}
+
+type linkResult struct {
+	id  string
+	err error
+}
+
+// NewLinkCache returns an empty cache.
+func NewLinkCache() *LinkCache { return &LinkCache{m: map[string]linkResult{}} }
 
 // Dirs are the paths of one layer's directories.
 type Dirs struct {
@@ -114,6 +132,20 @@ func (h Home) Lowers(id string) (lowers []Lower, exists bool, err error) {
 // it names. The link is never followed: a target that is not exactly
 // "../<id>/diff" is ErrBadLink.
 func (h Home) ResolveLink(name string) (string, error) {
+	if c := h.Links; c != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if r, ok := c.m[name]; ok {
+			return r.id, r.err
+		}
+		id, err := h.readLink(name)
+		c.m[name] = linkResult{id, err}
+		return id, err
+	}
+	return h.readLink(name)
+}
+
+func (h Home) readLink(name string) (string, error) {
 	p := filepath.Join(h.Dir, "l", name)
 	target, err := os.Readlink(p)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
@@ -36,6 +37,13 @@ const resolveFlags = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESO
 type Beneath struct {
 	root string
 	fd   int
+
+	// the directory of the last file read or stat-ed, kept open: the
+	// files of a layerdb entry or a container dir are read one after
+	// the other, so each dir is resolved once.
+	mu      sync.Mutex
+	lastDir string
+	lastFD  int
 }
 
 var _ Opener = (*Beneath)(nil)
@@ -51,11 +59,19 @@ func OpenBeneath(root string) (*Beneath, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: root, Err: err}
 	}
-	return &Beneath{root: filepath.Clean(root), fd: fd}, nil
+	return &Beneath{root: filepath.Clean(root), fd: fd, lastFD: -1}, nil
 }
 
 // Close releases the root's descriptor.
-func (b *Beneath) Close() error { return unix.Close(b.fd) }
+func (b *Beneath) Close() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.lastFD >= 0 {
+		unix.Close(b.lastFD)
+		b.lastFD = -1
+	}
+	return unix.Close(b.fd)
+}
 
 // rel returns path relative to the root; "." for the root itself.
 func (b *Beneath) rel(path string) (string, error) {
@@ -91,15 +107,27 @@ func (b *Beneath) explain(path, rel, op string, err error) error {
 	return &fs.PathError{Op: op, Path: path, Err: err}
 }
 
-// parent opens the directory holding rel (O_PATH) and returns it with the
-// last component.
+// parent returns the directory holding rel (O_PATH), kept open for the
+// next call, and the last component. The caller holds b.mu and must not
+// close the descriptor.
 func (b *Beneath) parent(path, rel string) (int, string, error) {
 	dir, base := filepath.Split(rel)
+	dir = strings.TrimSuffix(dir, "/")
 	if dir == "" {
 		dir = "."
 	}
-	fd, err := b.open(path, strings.TrimSuffix(dir, "/"), unix.O_PATH|unix.O_DIRECTORY)
-	return fd, base, err
+	if b.lastFD >= 0 && b.lastDir == dir {
+		return b.lastFD, base, nil
+	}
+	fd, err := b.open(path, dir, unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return -1, "", err
+	}
+	if b.lastFD >= 0 {
+		unix.Close(b.lastFD)
+	}
+	b.lastDir, b.lastFD = dir, fd
+	return fd, base, nil
 }
 
 // ReadFile reads the regular file at path, of at most max bytes.
@@ -108,11 +136,12 @@ func (b *Beneath) ReadFile(path string, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	pfd, base, err := b.parent(path, rel)
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(pfd)
 	var st unix.Stat_t
 	if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return nil, &fs.PathError{Op: "lstat", Path: path, Err: err}
@@ -172,11 +201,12 @@ func (b *Beneath) Lstat(path string) (fs.FileInfo, error) {
 	if rel == "." {
 		return os.Lstat(b.root)
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	pfd, base, err := b.parent(path, rel)
 	if err != nil {
 		return nil, err
 	}
-	defer unix.Close(pfd)
 	fi, err := os.Lstat("/proc/self/fd/" + strconv.Itoa(pfd) + "/" + base)
 	if err != nil {
 		return nil, &fs.PathError{Op: "lstat", Path: path, Err: errors.Unwrap(err)}
