@@ -1,6 +1,7 @@
 # dlayer — read-only storage forensics for Docker's data root.
 #
-#   make build   bin/dlayer
+#   make build   bin/dlayer (static)
+#   make install $(PREFIX)/bin/dlayer (PREFIX=/usr/local)
 #   make demo    list a fixture store's containers, images and an image's layers, explain a container,
 #                then diff, du, verify and whose (no Docker needed; as non-root on the committed aufs store)
 #   make test    install what the tests need (as root on Debian/Ubuntu), run unit + e2e tests
@@ -18,10 +19,17 @@ DLAYER_E2E  ?= auto
 TESTFLAGS   ?=
 export DOCKER_BUILDKIT = 0
 
-.PHONY: build demo test deps bench lint clean
+PREFIX      ?= /usr/local
+
+.PHONY: build install demo test deps bench lint clean
 
 build:
-	$(GO) build -o bin/dlayer .
+	CGO_ENABLED=0 $(GO) build -o bin/dlayer .
+
+# install: the static binary into $(PREFIX)/bin.
+install: build
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 bin/dlayer $(DESTDIR)$(PREFIX)/bin/dlayer
 
 bin/mkstore: $(wildcard fixtures/*.go fixtures/cmd/mkstore/*.go)
 	$(GO) build -o bin/mkstore ./fixtures/cmd/mkstore
