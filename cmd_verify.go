@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -82,7 +83,7 @@ func runVerify(c *cli.Context, o verifyOptions) error {
 		} else if b, err := layerfs.ReadFileLimit(o.Prom, 1<<20); err == nil {
 			m.LastSuccess, _ = report.LastVerifySuccess(bytes.NewReader(b))
 		}
-		if err := writeAtomic(o.Prom, func(w io.Writer) error { return report.VerifyProm(w, m) }); err != nil {
+		if err := writeAtomic(depsOf(c).critical, o.Prom, func(w io.Writer) error { return report.VerifyProm(w, m) }); err != nil {
 			return cli.Exit(fmt.Sprintf("--prom %s: %v", o.Prom, err), exitUsage)
 		}
 	}
@@ -165,7 +166,12 @@ func promTarget(root, file string) (string, error) {
 // writeAtomic writes file through a temporary file in the same directory
 // (named so that node_exporter's *.prom glob skips it) and a rename, so a
 // reader sees the old file or the new one, never a part.
-func writeAtomic(file string, write func(io.Writer) error) error {
+// critical, when set, is held throughout: a signal waits for the rename.
+func writeAtomic(critical *sync.Mutex, file string, write func(io.Writer) error) error {
+	if critical != nil {
+		critical.Lock()
+		defer critical.Unlock()
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".*.tmp")
 	if err != nil {
 		return err

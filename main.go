@@ -8,8 +8,15 @@
 package main
 
 import (
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+
 	"errors"
 	"fmt"
+	"github.com/dlayer/dlayer/report"
+	"golang.org/x/sys/unix"
 	"io"
 	"os"
 
@@ -28,7 +35,36 @@ const (
 )
 
 func main() {
-	os.Exit(run(os.Args, os.Stdout, os.Stderr))
+	d := deps{backends: backends(), dial: dialDaemon, critical: &sync.Mutex{}}
+	stopOnSignal(d.critical, os.Args, os.Stderr)
+	os.Exit(runWith(d, os.Args, os.Stdout, os.Stderr))
+}
+
+// Exit codes of a run stopped by a signal, as shells report them.
+const (
+	exitSIGINT  = 128 + int(syscall.SIGINT)  // 130
+	exitSIGTERM = 128 + int(syscall.SIGTERM) // 143
+)
+
+// stopOnSignal ends the process at once on SIGINT or SIGTERM, whatever it
+// is doing: dlayer holds nothing that needs undoing (it never writes under
+// the data root), except a file it is writing outside it (verify --prom),
+// which critical keeps whole: the exit waits for it. It says on stderr
+// what was interrupted.
+func stopOnSignal(critical *sync.Mutex, args []string, stderr io.Writer) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		sig := <-ch
+		critical.Lock()
+		code := exitSIGTERM
+		if sig == syscall.SIGINT {
+			code = exitSIGINT
+		}
+		fmt.Fprintf(stderr, "dlayer: interrupted by %s: %s stopped before it finished; its output is incomplete (nothing under the data root was written)\n",
+			unix.SignalName(sig.(syscall.Signal)), report.Escape(strings.Join(args, " ")))
+		os.Exit(code)
+	}()
 }
 
 // backends are the storage backends dlayer reads, in the order --driver
@@ -47,11 +83,14 @@ type deps struct {
 	fs layerfs.Opener
 	// dial connects to the Docker daemon, for --daemon auto; nil: never.
 	dial func() dockerAPI
+	// critical is held while a file outside the root is being written, so
+	// that a signal does not stop the process half-way through it.
+	critical *sync.Mutex
 }
 
 // run is the whole program with its outputs injected, for tests.
 func run(args []string, stdout, stderr io.Writer) int {
-	return runWith(deps{backends: backends(), dial: dialDaemon}, args, stdout, stderr)
+	return runWith(deps{backends: backends(), dial: dialDaemon, critical: &sync.Mutex{}}, args, stdout, stderr)
 }
 
 // runWith is run with its dependencies injected.
@@ -81,7 +120,8 @@ func newApp(d deps, stdout, stderr io.Writer) *cli.App {
 			"EXIT CODES:\n" +
 			"   0  success\n" +
 			"   1  verify: findings; mounts: problems (leaked, missing or mismatched mounts)\n" +
-			"   2  usage error, or the store cannot be read (the message names the path and the cause)",
+			"   2  usage error, or the store cannot be read (the message names the path and the cause)\n" +
+			"   130, 143  stopped by SIGINT or SIGTERM (at once; stderr says what was interrupted)",
 		Metadata:             map[string]any{metaDeps: d},
 		Writer:               stdout,
 		ErrWriter:            stderr,
