@@ -97,7 +97,7 @@ func Whose(w io.Writer, a *whose.Answer, opt WhoseOptions) error {
 	}
 	p.f("\n")
 	v := a.Verdict
-	wrap(p, "", fmt.Sprintf("Safe to delete? %s: %s", v.Safe, v.Reason))
+	wrap(p, "", fmt.Sprintf("Safe to delete? %s: %s", v.Safe, Escape(v.Reason)))
 	if v.Instead != "" {
 		wrap(p, "  ", "instead: "+v.Instead)
 	}

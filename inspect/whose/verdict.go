@@ -121,9 +121,10 @@ func (q *query) ownerVerdict() Verdict {
 	case OwnerRWLayer:
 		return q.rwVerdict()
 	case OwnerInitLayer:
-		return Verdict{Safe: SafeNo, Instead: "docker rm " + ctrName(o.Container),
+		return withCommand(Verdict{Safe: SafeNo,
 			Reason: "part of the init layer of container " + ctrPhrase(o.Container) +
-				": Docker makes it with the container and mounts it under the writable layer at every start"}
+				": Docker makes it with the container and mounts it under the writable layer at every start"},
+			[]string{"docker", "rm", ctrName(o.Container)})
 	case OwnerBuildCache:
 		return Verdict{Safe: SafeNo, Instead: "docker builder prune",
 			Reason: "BuildKit's build cache: buildkit/snapshots.db still names it; deleting it by hand breaks builds that reuse it"}
@@ -149,7 +150,7 @@ func (q *query) otherVerdict() Verdict {
 	case a.Owner.Kind == OwnerUnknown:
 		return Verdict{Safe: SafeCaution, Reason: "dlayer does not know this part of the data root: leave it unless you know"}
 	case strings.HasPrefix(a.Rel, "volumes/") && a.Name != "":
-		return Verdict{Safe: SafeNo, Instead: "docker volume rm " + a.Name, Reason: a.Owner.Why}
+		return withCommand(Verdict{Safe: SafeNo, Reason: a.Owner.Why}, []string{"docker", "volume", "rm", a.Name})
 	case a.Rel == "tmp" || strings.HasPrefix(a.Rel, "tmp/"):
 		return Verdict{Safe: SafeCaution, Reason: a.Owner.Why + ": safe to delete while the daemon is stopped"}
 	}

@@ -28,7 +28,8 @@ func (q *query) imageLayerVerdict() Verdict {
 	if n := len(l.Images) - 1; n > 0 {
 		users += fmt.Sprintf(" (and %d more image%s)", n, plural(n))
 	}
-	v := Verdict{Safe: SafeNo, Instead: "docker rmi " + tagList(l.Images)}
+	v := Verdict{Safe: SafeNo}
+	cmds := [][]string{append([]string{"docker", "rmi"}, tagList(l.Images)...)}
 	if n := len(l.Containers); n > 0 {
 		names := make([]string, len(l.Containers))
 		for i, c := range l.Containers {
@@ -36,14 +37,15 @@ func (q *query) imageLayerVerdict() Verdict {
 		}
 		users += fmt.Sprintf(", used by %d container%s (%s)", n, plural(n), strings.Join(names, ", "))
 		v.Reason = what + ", " + users + ": deleting it breaks them"
-		v.Instead = "docker rm " + strings.Join(names, " ") + "; then " + v.Instead
+		cmds = append([][]string{append([]string{"docker", "rm"}, names...)}, cmds...)
 	} else {
 		v.Reason = what + ", " + users + ": deleting it breaks the image"
 	}
 	if a.Kind == PathLayerEntry {
 		v.Reason += "; changing an image layer changes what every container on it sees, and the layer no longer matches its diff ID (dlayer verify, docker save and push notice)"
-		v.Instead = ""
+		return v
 	}
+	v.suggest(cmds...)
 	return v
 }
 
@@ -62,9 +64,9 @@ func (q *query) rwVerdict() Verdict {
 			switch {
 			case a.Entry == nil || !a.Entry.Exists || a.Entry.Kind == EntryWhiteout:
 			case a.Entry.Type == layerfs.TypeDir:
-				v.Instead = "docker exec " + name + " rm -r " + a.InLayer
+				v.suggest([]string{"docker", "exec", name, "rm", "-r", a.InLayer})
 			default:
-				v.Instead = "docker exec " + name + " rm " + a.InLayer
+				v.suggest([]string{"docker", "exec", name, "rm", a.InLayer})
 			}
 			return v
 		}
@@ -80,11 +82,13 @@ func (q *query) rwVerdict() Verdict {
 			Reason: "a change container " + ctrPhrase(c) + " made; it is stopped, so deleting it here is like undoing the change: " + instead}
 	}
 	if a.Kind == PathMountRecord {
-		return Verdict{Safe: SafeNo, Instead: "docker rm " + name,
-			Reason: "the layerdb record of the writable layer of container " + ctrPhrase(c) + ": it is how Docker finds the container's rw and init layer dirs (mount-id, init-id) and its image's top layer (parent)"}
+		return withCommand(Verdict{Safe: SafeNo,
+			Reason: "the layerdb record of the writable layer of container " + ctrPhrase(c) + ": it is how Docker finds the container's rw and init layer dirs (mount-id, init-id) and its image's top layer (parent)"},
+			[]string{"docker", "rm", name})
 	}
-	return Verdict{Safe: SafeNo, Instead: "docker rm " + name,
-		Reason: "part of the writable layer of container " + ctrPhrase(c) + ": every change it made to its files lives here; deleting it loses them and breaks the container"}
+	return withCommand(Verdict{Safe: SafeNo,
+		Reason: "part of the writable layer of container " + ctrPhrase(c) + ": every change it made to its files lives here; deleting it loses them and breaks the container"},
+		[]string{"docker", "rm", name})
 }
 
 // recentChange: an unowned dir changed this recently may be one the daemon
@@ -144,16 +148,19 @@ func (q *query) containerVerdict() Verdict {
 	base := path.Base(a.Name)
 	switch {
 	case a.Kind == PathContainerDir:
-		return Verdict{Safe: SafeNo, Instead: "docker rm " + name,
-			Reason: "the dir of container " + ctrPhrase(c) + ": its config, logs and hosts files; deleting it makes Docker forget the container and leaves its layers as orphans"}
+		return withCommand(Verdict{Safe: SafeNo,
+			Reason: "the dir of container " + ctrPhrase(c) + ": its config, logs and hosts files; deleting it makes Docker forget the container and leaves its layers as orphans"},
+			[]string{"docker", "rm", name})
 	case strings.Contains(base, "-json.log"):
-		return Verdict{Safe: SafeCaution, Instead: "truncate -s 0 " + a.Path + " (or run containers with --log-opt max-size=…)",
-			Reason: "the json-file log of container " + ctrPhrase(c) + ": while the container runs the daemon keeps it open, so deleting it frees nothing until the container stops, and docker logs loses it"}
+		return withCommand(Verdict{Safe: SafeCaution,
+			Reason: "the json-file log of container " + ctrPhrase(c) + ": while the container runs the daemon keeps it open, so deleting it frees nothing until the container stops, and docker logs loses it; empty it instead (and run containers with --log-opt max-size=…)"},
+			[]string{"truncate", "-s", "0", a.Path})
 	case base == "hosts" || base == "hostname" || base == "resolv.conf" || base == "resolv.conf.hash":
 		return Verdict{Safe: SafeNo, Reason: "bind-mounted into container " + ctrPhrase(c) + " as /etc/" + strings.TrimSuffix(base, ".hash") + " (Docker writes it when the container starts)"}
 	case a.Name == "config.v2.json" || a.Name == "hostconfig.json":
-		return Verdict{Safe: SafeNo, Instead: "docker rm " + name,
-			Reason: "the configuration of container " + ctrPhrase(c) + ": without it Docker forgets the container and its layers become orphans"}
+		return withCommand(Verdict{Safe: SafeNo,
+			Reason: "the configuration of container " + ctrPhrase(c) + ": without it Docker forgets the container and its layers become orphans"},
+			[]string{"docker", "rm", name})
 	}
 	return Verdict{Safe: SafeNo, Reason: "part of the dir of container " + ctrPhrase(c)}
 }
@@ -165,19 +172,21 @@ func (q *query) imageVerdict() Verdict {
 	if a.Kind == PathImageMetadata {
 		what = "metadata"
 	}
-	v := Verdict{Safe: SafeNo, Instead: "docker rmi " + imageName(im.ID, im.Tags),
+	v := Verdict{Safe: SafeNo,
 		Reason: fmt.Sprintf("%s of image %s (%d layer%s)", what, imageName(im.ID, im.Tags), im.Layers, plural(im.Layers))}
+	cmds := [][]string{{"docker", "rmi", imageName(im.ID, im.Tags)}}
 	if n := len(im.Containers); n > 0 {
 		names := make([]string, n)
 		for i, c := range im.Containers {
 			names[i] = ctrName(&c)
 		}
 		v.Reason += fmt.Sprintf(", used by %d container%s (%s)", n, plural(n), strings.Join(names, ", "))
-		v.Instead = "docker rm " + strings.Join(names, " ") + "; then " + v.Instead
+		cmds = append([][]string{append([]string{"docker", "rm"}, names...)}, cmds...)
 	}
 	if im.Children > 0 {
 		v.Reason += fmt.Sprintf(", parent of %d image%s built from it", im.Children, plural(im.Children))
 	}
 	v.Reason += ": deleting it breaks the image"
+	v.suggest(cmds...)
 	return v
 }

@@ -40,7 +40,7 @@ func imageName(id digest.Digest, tags []string) string {
 
 // tagList names the images to remove: the tagged ones (an untagged
 // parent goes with its child), or, when none is tagged, every image ID.
-func tagList(ims []ImageUse) string {
+func tagList(ims []ImageUse) []string {
 	var tagged, all []string
 	for _, im := range ims {
 		if len(im.Tags) > 0 {
@@ -51,7 +51,7 @@ func tagList(ims []ImageUse) string {
 	if len(tagged) == 0 {
 		tagged = all
 	}
-	return strings.Join(tagged, " ")
+	return tagged
 }
 
 // layerPos: "layer 3 of 4".
