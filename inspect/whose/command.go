@@ -14,7 +14,7 @@ import (
 
 // shellWord quotes w for a POSIX shell: as it is when it holds only
 // characters no shell treats specially, else in single quotes, with each
-// ' written as '\''.
+// ' written as '\”.
 func shellWord(w string) string {
 	if w != "" && strings.IndexFunc(w, func(r rune) bool {
 		return !(r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_./:@%+=,-", r)))
