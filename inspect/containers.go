@@ -129,7 +129,7 @@ func readContainers(o layerfs.Opener, root string) ([]Container, []Finding, erro
 		p := filepath.Join(dir, e.Name(), "config.v2.json")
 		c, err := readContainer(o, p)
 		if err != nil {
-			finds = append(finds, Finding{Kind: "container_unreadable", Path: p, Message: err.Error()})
+			finds = append(finds, Finding{Kind: "container_unreadable", Path: p, Message: backend.Cause(err, p)})
 			continue
 		}
 		if c.ID != e.Name() {
@@ -164,11 +164,22 @@ func readContainer(o layerfs.Opener, p string) (Container, error) {
 // name with or without the leading "/". A name wins over an ID prefix, as
 // in the Docker CLI.
 func (s *Store) FindContainer(ref string) (Container, error) {
-	all, _, err := s.Containers()
+	all, finds, err := s.Containers()
 	if err != nil {
 		return Container{}, err
 	}
-	return matchContainer(all, ref)
+	c, err := matchContainer(all, ref)
+	if errors.Is(err, ErrNotFound) {
+		// the container may be there with a config dlayer cannot read: say
+		// so, naming the file and why, rather than that it does not exist
+		for _, f := range finds {
+			id := filepath.Base(filepath.Dir(f.Path))
+			if f.Kind == "container_unreadable" && ref != "" && strings.HasPrefix(id, ref) {
+				return Container{}, fmt.Errorf("container %s: %w: %s: %s", ref, ErrUnreadable, f.Path, f.Message)
+			}
+		}
+	}
+	return c, err
 }
 
 func matchContainer(all []Container, ref string) (Container, error) {

@@ -16,6 +16,8 @@ var (
 	ErrAmbiguous = errors.New("ambiguous reference")
 	// ErrMalformed: a metadata file does not have the format Docker writes.
 	ErrMalformed = backend.ErrMalformed
+	// ErrUnreadable: an object exists but its files cannot be read or parsed.
+	ErrUnreadable = errors.New("unreadable")
 	// ErrUnsupportedDriver: the store uses a driver dlayer cannot read yet.
 	ErrUnsupportedDriver = errors.New("unsupported storage driver")
 )

@@ -72,3 +72,27 @@ func TestOpenSaysWhatTheRootIs(t *testing.T) {
 		t.Errorf("unreadable root: %v", err)
 	}
 }
+
+// TestBrokenConfigIsNamed: a container whose config.v2.json cannot be
+// parsed is not "not found": the error names the file and the cause, and
+// the finding says the path once.
+func TestBrokenConfigIsNamed(t *testing.T) {
+	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
+	web := b.Container("web")
+	p := filepath.Join(b.Root, "containers", web.ID, "config.v2.json")
+	if err := os.WriteFile(p, []byte("{bad"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := Open(b.Root, fixtures.Backends(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.FindContainer(web.ID[:12])
+	if !errors.Is(err, ErrUnreadable) || errors.Is(err, ErrNotFound) || !strings.Contains(err.Error(), p) || !strings.Contains(err.Error(), "invalid character") {
+		t.Errorf("FindContainer: %v", err)
+	}
+	_, finds, _ := s.Containers()
+	if len(finds) != 1 || finds[0].Path != p || strings.Contains(finds[0].Message, p) {
+		t.Errorf("findings: %+v", finds)
+	}
+}

@@ -2,6 +2,8 @@ package backend
 
 import (
 	"errors"
+	"io/fs"
+	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -176,4 +178,15 @@ type State struct {
 // every other store.
 type ContainerSource interface {
 	Containers() ([]Container, []Finding, error)
+}
+
+// Cause is err as a message about path: without the path when err already
+// names it (the path is said beside it), so that no message says
+// "P: P: malformed".
+func Cause(err error, path string) string {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path && errors.Unwrap(err) == pe.Err && err == error(pe) {
+		return pe.Op + ": " + pe.Err.Error()
+	}
+	return strings.TrimPrefix(err.Error(), path+": ")
 }
