@@ -75,3 +75,25 @@ func TestCLIConfinedToRoot(t *testing.T) {
 		t.Errorf("the other containers are still listed:\n%s", out)
 	}
 }
+
+// TestCLILayerWalkConfined: a layer dir replaced by a symlink to a tree
+// outside the root is not walked: explain names the link and its target
+// and shows nothing of the outside tree.
+func TestCLILayerWalkConfined(t *testing.T) {
+	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
+	r := b.Root
+	web := b.Container("web")
+	outside := filepath.Join(t.TempDir(), "layer")
+	must(t, os.MkdirAll(filepath.Join(outside, "diff", "planted-dir"), 0o755))
+	must(t, os.WriteFile(filepath.Join(outside, "diff", "planted-file"), []byte("x"), 0o644))
+	dir := filepath.Join(r, "overlay2", web.MountID)
+	must(t, os.Rename(dir, dir+".moved"))
+	must(t, os.Symlink(outside, dir))
+	out, errOut, code := runCLI("--root", r, "--mountinfo", "none", "--daemon", "off", "explain", "web")
+	if strings.Contains(out+errOut, "planted") {
+		t.Errorf("the outside tree was walked: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if !strings.Contains(out+errOut, "a symlink where the store has a directory") || !strings.Contains(out+errOut, outside) {
+		t.Errorf("the symlink is not named with its target: exit %d\n%s\n%s", code, out, errOut)
+	}
+}

@@ -255,7 +255,7 @@ func (s *Store) resolveLowerPath(p string) string {
 // walkChanges classifies the upper dir against the lower dirs.
 func (s *Store) walkChanges(x *Explanation) error {
 	rw := x.RWLayer
-	upper, err := layerfs.OpenDir(rw.UpperDir)
+	upper, err := s.fs.OpenDir(rw.UpperDir)
 	if err != nil {
 		return fmt.Errorf("container %s: upper dir: %w", x.Container.Name, err)
 	}
@@ -275,7 +275,7 @@ func (s *Store) walkChanges(x *Explanation) error {
 		layerOf[l.Dir] = i
 	}
 	for _, d := range dirs {
-		ld, err := layerfs.OpenDir(d)
+		ld, err := s.fs.OpenDir(d)
 		if err != nil {
 			x.Findings = append(x.Findings, Finding{Kind: "layer_dir_missing", Path: d, Message: err.Error()})
 			continue

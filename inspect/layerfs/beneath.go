@@ -192,6 +192,20 @@ func (b *Beneath) ReadDir(path string) ([]fs.DirEntry, error) {
 	return ents, err
 }
 
+// OpenDir opens the directory at path for a walk, resolved beneath the
+// root with no symlink in any component.
+func (b *Beneath) OpenDir(path string) (*Dir, error) {
+	rel, err := b.rel(path)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := b.open(path, rel, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW)
+	if err != nil {
+		return nil, err
+	}
+	return newDir(fd, path), nil
+}
+
 // Lstat stats path without following a symlink, in it or at its end.
 func (b *Beneath) Lstat(path string) (fs.FileInfo, error) {
 	rel, err := b.rel(path)

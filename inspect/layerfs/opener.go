@@ -18,6 +18,9 @@ type Opener interface {
 	ReadDir(path string) ([]fs.DirEntry, error)
 	// Lstat stats path without following a final symlink.
 	Lstat(path string) (fs.FileInfo, error)
+	// OpenDir opens the directory at path, for a walk through its
+	// descriptor (a layer's content dir).
+	OpenDir(path string) (*Dir, error)
 }
 
 // OS is the Opener of the machine's file system.
@@ -33,6 +36,9 @@ func (OS) ReadDir(path string) ([]fs.DirEntry, error) { return os.ReadDir(path) 
 
 // Lstat is os.Lstat.
 func (OS) Lstat(path string) (fs.FileInfo, error) { return os.Lstat(path) }
+
+// OpenDir is layerfs.OpenDir: the last component must not be a symlink.
+func (OS) OpenDir(path string) (*Dir, error) { return OpenDir(path) }
 
 // ReadSmall reads a small metadata file through o, without the whitespace
 // around it (Docker writes them without a trailing newline; people who

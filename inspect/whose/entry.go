@@ -45,7 +45,7 @@ type Entry struct {
 func (q *query) readEntry(dir string, rel []string) (*Entry, error) {
 	f := q.s.Graph().Format()
 	out := &Entry{Path: "/" + path.Join(rel...)}
-	d, err := layerfs.OpenDir(dir)
+	d, err := q.s.FS().OpenDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		out.Note = "the layer's content dir does not exist"
 		return out, nil

@@ -36,7 +36,7 @@ func (q *query) trace(layers []inspect.StackLayer, k int, rel []string) (View, e
 	}()
 	var roots dirs
 	for i, l := range layers {
-		d, err := layerfs.OpenDir(l.Dir)
+		d, err := q.s.FS().OpenDir(l.Dir)
 		if err != nil {
 			if i == k {
 				return View{}, err
