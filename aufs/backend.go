@@ -58,6 +58,10 @@ func (d driver) Lowers(id string) ([]backend.Lower, bool, error) {
 	return out, exists, err
 }
 
+// MountLowers: aufs mounts every layer its layers file lists, as
+// read-only branches.
+func (d driver) MountLowers(id string) ([]backend.Lower, bool, error) { return d.Lowers(id) }
+
 func (d driver) Terms() backend.Terms {
 	return backend.Terms{Union: "union mount", Upper: "rw branch", Lowers: "layers file", WhiteoutFiles: true,
 		Stacking: "aufs stacks read-only branches, one aufs/diff/<id> per lower layer, under one writable branch\n" +

@@ -196,6 +196,13 @@ func (s *Store) rwLayer(c Container, images []StackLayer, x *Explanation, opt Ex
 		x.Findings = append(x.Findings, Finding{Kind: "lower_mismatch", Path: up.Parents,
 			Message: fmt.Sprintf("%d entries, the layer store has %d lower layers", len(lowers), len(want))})
 	}
+	// What the driver mounts: the same dirs, or (legacy overlay) the one
+	// whole tree that holds them. Its errors are those of Lowers.
+	if mls, _, err := s.graph.MountLowers(m.MountID); err == nil {
+		for _, lw := range mls {
+			rw.MountLowerDirs = append(rw.MountLowerDirs, lw.Content)
+		}
+	}
 	if opt.MountsKnown {
 		s.checkMount(&rw, c, opt.Mounts, x)
 	}
@@ -223,9 +230,9 @@ func (s *Store) checkMount(rw *RWLayer, c Container, mounts []LiveMount, x *Expl
 			got[j] = s.resolveLowerPath(d)
 		}
 		branchesKnown := m.UpperDir != "" || len(m.LowerDirs) > 0 // aufs behind si= with sysfs gone: unknown
-		if branchesKnown && fmt.Sprint(got) != fmt.Sprint(rw.LowerDirs) {
+		if branchesKnown && fmt.Sprint(got) != fmt.Sprint(rw.MountLowerDirs) {
 			x.Findings = append(x.Findings, Finding{Kind: "mount_mismatch", Path: m.MountPoint,
-				Message: fmt.Sprintf("mounted lower dirs resolve to %v, the store's %s to %v", got, filepath.Base(rw.ParentsFile), rw.LowerDirs)})
+				Message: fmt.Sprintf("mounted lower dirs resolve to %v, the store's %s to %v", got, filepath.Base(rw.ParentsFile), rw.MountLowerDirs)})
 		}
 		break
 	}

@@ -57,6 +57,9 @@ func (d driver) Lowers(id string) ([]backend.Lower, bool, error) {
 	return out, exists, err
 }
 
+// MountLowers: overlay2 mounts every layer its lower file lists.
+func (d driver) MountLowers(id string) ([]backend.Lower, bool, error) { return d.Lowers(id) }
+
 func (d driver) Terms() backend.Terms {
 	return backend.Terms{Union: "overlay mount", Upper: "upper dir", Lowers: "lower file", ShortLinks: true, WorkDir: true,
 		ReadOnlyMountIncludesSelf: true, HasContentSubdir: true,

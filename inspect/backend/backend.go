@@ -55,6 +55,13 @@ type Driver interface {
 	// nearest first. exists is false when nothing is recorded (a base
 	// layer on overlay2; a missing layers file on aufs).
 	Lowers(id string) (lowers []Lower, exists bool, err error)
+	// MountLowers are the lower dirs the driver mounts under layer id,
+	// uppermost first: what a live mount of id shows as its lowerdirs or
+	// read-only branches, and docker inspect as GraphDriver.Data.LowerDir.
+	// overlay2 and aufs mount every layer Lowers lists; the legacy overlay
+	// driver mounts the one whole tree its lower-id names. exists is false
+	// when nothing is recorded.
+	MountLowers(id string) (lowers []Lower, exists bool, err error)
 	// Metadata reads the store's metadata: its layers, images and the
 	// writable layers of its containers.
 	Metadata() Metadata
