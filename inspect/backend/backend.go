@@ -181,6 +181,10 @@ type Terms struct {
 	// HasContentSubdir is true when a layer dir holds its content in a
 	// subdir (overlay2's <id>/diff), so a dir without it is incomplete.
 	HasContentSubdir bool
+	// LayerSize is how Docker computed an image layer's size (layerdb's
+	// size file); RWSize how it computes a container's SizeRw. The zero
+	// value is SizeDirectory, overlay2's and aufs's rule.
+	LayerSize, RWSize SizeRule
 
 	// What explain teaches about the driver, for a reader who has never
 	// seen it: how it stacks layers; what the upper, work and merged dirs
