@@ -9,7 +9,7 @@ func (d driver) Terms() backend.Terms {
 		HasContentSubdir: true,
 		// moby's overlay ApplyDiff returns what UnpackLayer counted; its
 		// DiffSize is the NaiveDiffDriver's (ChangesSize).
-		LayerSize: backend.SizeTarFiles, RWSize: backend.SizeChanges,
+		LayerSize: backend.SizeTarFiles, RWSize: backend.SizeChanges, WholeTreeLayers: true,
 		Stacking: "the legacy overlay driver keeps each image layer as a whole tree, overlay/<id>/root/: a copy of its\n" +
 			" parent's root/ made with hardlinks, with the layer's changes applied; a container mounts one writable\n" +
 			" upper dir over the root/ of the image's top layer and shows the union at the merged dir",

@@ -181,6 +181,14 @@ type Terms struct {
 	// HasContentSubdir is true when a layer dir holds its content in a
 	// subdir (overlay2's <id>/diff), so a dir without it is incomplete.
 	HasContentSubdir bool
+	// WholeTreeLayers is true when an image layer's content dir is the
+	// whole tree of the image up to that layer (the legacy overlay
+	// driver's root/): the entries of the layer below are there too,
+	// shared by hardlink, and a deletion is an entry that is absent, not a
+	// marker. The layer's own entries, and its deletions (as whiteouts),
+	// are what the driver's Format reads; Markers apply to container
+	// layers only.
+	WholeTreeLayers bool
 	// LayerSize is how Docker computed an image layer's size (layerdb's
 	// size file); RWSize how it computes a container's SizeRw. The zero
 	// value is SizeDirectory, overlay2's and aufs's rule.
