@@ -68,8 +68,10 @@ func (d driver) Terms() backend.Terms {
 			" and shows the union at aufs/mnt/<mount-id>",
 		DirsHelp: "upper: the writable branch, every write of the container lands here;\n" +
 			"merged: the container's root file system, present while it is mounted",
-		LowersFrom: "as aufs/layers/<mount-id> lists them",
-		LowersHelp: "aufs/layers/<id> names each layer below, one per line; its files are aufs/diff/<id>",
+		LowersFrom:   "as aufs/layers/<mount-id> lists them",
+		LowersHelp:   "aufs/layers/<id> names each layer below, one per line; its files are aufs/diff/<id>",
+		LayerDirHelp: "aufs/diff/<id> holds the layer's files, aufs/layers/<id> names the layers below it, aufs/mnt/<id> is its mount point.",
+		ContentHelp:  "A layer's aufs/diff/<id> holds only what that layer changed.",
 		KindHelp: map[string]string{
 			"modified": "Modified: a copy of a file from a read-only lower layer, changed afterwards. " +
 				"aufs never edits lower branches: the first write (or chmod, chown, touch) copies the whole file " +

@@ -201,6 +201,12 @@ type Terms struct {
 	// KindHelp replaces the report's overlayfs explanations of kinds of
 	// change ("modified", "whiteout", "opaque") where the driver differs.
 	KindHelp map[string]string
+	// What whose teaches about a layer dir: what its entries are
+	// (LayerDirHelp: "diff/ holds the layer's files, link its short name,
+	// lower the layers below it."), and what a layer's content dir holds
+	// (ContentHelp: "A layer's diff/ holds only what that layer
+	// changed."). "" leaves them out.
+	LayerDirHelp, ContentHelp string
 }
 
 // ErrNoShortLinks is returned by Driver.ShortLink for a driver without
