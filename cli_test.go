@@ -128,3 +128,19 @@ func TestCrossCheck(t *testing.T) {
 		t.Errorf("an unreachable daemon is not a finding: %+v", f)
 	}
 }
+
+// TestDriverFlagHelp: --driver's help lists every registered backend,
+// the preferred one first, from the registry (no list kept by hand).
+func TestDriverFlagHelp(t *testing.T) {
+	reg := backends()
+	got := driverUsage(reg)
+	names := reg.Names()
+	for _, n := range names {
+		if !strings.Contains(got, n.String()) {
+			t.Errorf("--driver help %q lacks %s", got, n)
+		}
+	}
+	if !strings.Contains(got, names[0].String()+" when it holds several") || !strings.HasSuffix(got, " or "+names[len(names)-1].String()) {
+		t.Errorf("--driver help %q", got)
+	}
+}

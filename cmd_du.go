@@ -20,10 +20,11 @@ func duCommand() *cli.Command {
 	return &cli.Command{
 		Name:  "du",
 		Usage: "account for every byte under the data root: per layer, image and container, shared vs unique, and what nobody owns",
-		Description: "Every dir under overlay2/ is charged to an image layer, a container's rw or init layer, BuildKit's\n" +
+		Description: "Every dir of the storage driver's home (overlay2/, aufs/, …) is charged to an image layer, a container's rw or init layer, BuildKit's\n" +
 			"build cache or the driver's bookkeeping, or reported as an orphan with the reason. Each gets two numbers:\n" +
 			"SIZE, Docker's content size (equal to docker system df), and DISK USAGE, allocated blocks with each\n" +
-			"inode counted once (equal to du -x). Problems (missing layer dirs, dangling l/ links, leftovers) are\n" +
+			"inode counted once (equal to du -x; a file the driver hardlinks into several layers' dirs counts once, for the\n" +
+			"layer it came from). Problems (missing layer dirs, dangling short links, leftovers) are\n" +
 			"listed in the output; they do not change the exit code.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "by", Usage: "show one table: " + strings.Join(report.DUViews(), ", ")},

@@ -13,7 +13,7 @@ func layersCommand() *cli.Command {
 		ArgsUsage: "IMAGE (image ID, unique ID prefix, or name:tag)",
 		Description: "Every history entry of the image, base first (docker history lists newest first); entries that made\n" +
 			"no layer (ENV, CMD, LABEL…) have no position and size 0, as in docker history. Each layer: diff ID,\n" +
-			"chain ID (its layerdb dir), cache ID (its overlay2 dir), l/ short link, layerdb size (docker\n" +
+			"chain ID (its layerdb dir), cache ID (its dir in the driver's home), short link (overlay2's l/), layerdb size (docker\n" +
 			"history's SIZE) and how many images share it. Missing or damaged layerdb entries, layer dirs and\n" +
 			"links are findings on stderr; every other layer is still shown; the exit code stays 0.",
 		Flags: []cli.Flag{

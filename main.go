@@ -128,7 +128,7 @@ func newApp(d deps, stdout, stderr io.Writer) *cli.App {
 		HideVersion:          true,
 		EnableBashCompletion: false,
 		ExitErrHandler:       func(*cli.Context, error) {},
-		Flags:                globalFlags(),
+		Flags:                globalFlags(d.backends),
 		Commands:             []*cli.Command{explainCommand(), diffCommand(), psCommand(), imagesCommand(), layersCommand(), duCommand(), verifyCommand(), mountsCommand(), whoseCommand()},
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return cli.Exit(err.Error(), exitUsage)

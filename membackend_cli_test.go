@@ -65,6 +65,7 @@ func (d memDriver) Lowers(id string) ([]backend.Lower, bool, error) {
 	}
 	return out, ok, nil
 }
+func (d memDriver) MountLowers(id string) ([]backend.Lower, bool, error) { return d.Lowers(id) }
 func (d memDriver) Terms() backend.Terms {
 	return backend.Terms{Union: "union", Upper: "upper dir", Lowers: "lower list", WhiteoutFiles: true,
 		Stacking: "a test backend", LowersFrom: "as memory holds them"}

@@ -2,9 +2,11 @@ package main
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
+
 	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/layerfs"
-	"strconv"
 
 	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/mountinfo"
@@ -33,7 +35,26 @@ func depsOf(c *cli.Context) deps {
 	return d
 }
 
-func globalFlags() []cli.Flag {
+// driverUsage is the --driver flag's help: auto, then the backends reg
+// registers, in the order auto prefers them.
+func driverUsage(reg *backend.Registry) string {
+	var names []string
+	for _, n := range reg.Names() {
+		names = append(names, n.String())
+	}
+	prefer := ""
+	if len(names) > 1 {
+		prefer = "; " + names[0] + " when it holds several"
+	}
+	list := strings.Join(names, ", ")
+	if i := strings.LastIndex(list, ", "); i >= 0 {
+		list = list[:i] + " or " + list[i+2:]
+	}
+	return "storage driver whose image store to read: auto (the one the root holds" + prefer +
+		", and each container by its own driver), " + list
+}
+
+func globalFlags(reg *backend.Registry) []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "root", Value: "/var/lib/docker", EnvVars: []string{"DLAYER_ROOT"},
 			Usage: "Docker data root to read (a live root, a copy, or a mounted disk image)"},
@@ -42,7 +63,7 @@ func globalFlags() []cli.Flag {
 				"FILE (a mountinfo file; ./NAME for a file called auto, none or a number), PID (/proc/PID/mountinfo), or none"},
 		&cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
 		&cli.StringFlag{Name: "driver", Value: "auto", EnvVars: []string{"DLAYER_DRIVER"},
-			Usage: "storage driver whose image store to read: auto (the one the root holds; overlay2 when it holds both, and each container by its own driver), overlay2 or aufs"},
+			Usage: driverUsage(reg)},
 		&cli.StringFlag{Name: "daemon", Value: "auto",
 			Usage: "auto: cross-check with the Docker daemon when one is reachable and serves --root; off: never contact it"},
 	}

@@ -58,14 +58,20 @@ func (d driver) Lowers(id string) ([]backend.Lower, bool, error) {
 	return out, exists, err
 }
 
+// MountLowers: aufs mounts every layer its layers file lists, as
+// read-only branches.
+func (d driver) MountLowers(id string) ([]backend.Lower, bool, error) { return d.Lowers(id) }
+
 func (d driver) Terms() backend.Terms {
 	return backend.Terms{Union: "union mount", Upper: "rw branch", Lowers: "layers file", WhiteoutFiles: true,
 		Stacking: "aufs stacks read-only branches, one aufs/diff/<id> per lower layer, under one writable branch\n" +
 			" and shows the union at aufs/mnt/<mount-id>",
 		DirsHelp: "upper: the writable branch, every write of the container lands here;\n" +
 			"merged: the container's root file system, present while it is mounted",
-		LowersFrom: "as aufs/layers/<mount-id> lists them",
-		LowersHelp: "aufs/layers/<id> names each layer below, one per line; its files are aufs/diff/<id>",
+		LowersFrom:   "as aufs/layers/<mount-id> lists them",
+		LowersHelp:   "aufs/layers/<id> names each layer below, one per line; its files are aufs/diff/<id>",
+		LayerDirHelp: "aufs/diff/<id> holds the layer's files, aufs/layers/<id> names the layers below it, aufs/mnt/<id> is its mount point.",
+		ContentHelp:  "A layer's aufs/diff/<id> holds only what that layer changed.",
 		KindHelp: map[string]string{
 			"modified": "Modified: a copy of a file from a read-only lower layer, changed afterwards. " +
 				"aufs never edits lower branches: the first write (or chmod, chown, touch) copies the whole file " +

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"encoding/json"
-	"github.com/dlayer/dlayer/inspect/whose"
-	"net/http"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -12,6 +10,7 @@ import (
 
 	"github.com/dlayer/dlayer/fixtures/engine"
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/whose"
 	"github.com/dlayer/dlayer/report"
 	"github.com/opencontainers/go-digest"
 )
@@ -51,10 +50,13 @@ var ovContainers = []e2eContainer{
 // 20.10 engine, --storage-driver=overlay) and checks dlayer against the
 // engine: diff equals the changes API for every container; explain's
 // dirs equal docker inspect's, its origins name the instruction that
-// made the lower entry, its kinds are overlayfs's; images and layers
-// equal docker images, /system/df, docker history and docker image
-// inspect; whose names the owners of layer dirs and what each container
-// sees. Then the same on a copy of the stopped store.
+// made the lower entry, its kinds are overlayfs's, a running container's
+// live mount (one lowerdir) matches the store; images and layers equal
+// docker images, /system/df, docker history and docker image inspect;
+// whose names the owners of layer dirs and what each container sees; du
+// equals /system/df and du -sxB1; verify is clean; mounts maps the
+// running container's mount. The same with the daemon stopped and on a
+// cp -a copy, where a changed byte of a layer's root/ is then caught.
 func TestOverlayE2E(t *testing.T) {
 	e := engine.ForTestWith(t, "", engine.Options{StorageDriver: "overlay"})
 	if _, err := e.ImportBusybox("ov-base:1"); err != nil {
@@ -82,73 +84,69 @@ func TestOverlayE2E(t *testing.T) {
 			mustDocker(t, e, "exec", c.name, "sh", "-c", c.exec)
 		}
 	}
-	want, graph := map[string][]string{}, map[string]map[string]string{}
-	ids := map[string]string{}
-	for _, c := range ovContainers {
-		ch, err := e.Changes(c.name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, l := range ch {
-			want[c.name] = append(want[c.name], l.Letter()+" "+report.Escape(l.Path))
-		}
-		sort.Strings(want[c.name])
-		ci, err := e.InspectContainer(c.name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ci.Driver != "overlay" || ci.GraphDriver.Name != "overlay" {
-			t.Fatalf("%s: driver %q, graph driver %q: the engine does not run the legacy overlay driver", c.name, ci.Driver, ci.GraphDriver.Name)
-		}
-		graph[c.name], ids[c.name] = ci.GraphDriver.Data, ci.ID
+	eng := ovEngineAnswers(t, e, imageID)
+	if len(eng.want["ov-stopped"]) < 15 || len(eng.want["ov-created"]) != 0 || len(eng.want["ov-running"]) < 3 {
+		t.Fatalf("the engine did not make the changes the scenario needs: %q", eng.want)
 	}
-	if len(want["ov-stopped"]) < 15 || len(want["ov-created"]) != 0 || len(want["ov-running"]) < 3 {
-		t.Fatalf("the engine did not make the changes the scenario needs: %q", want)
-	}
-	t.Logf("docker diff ov-stopped: %q", want["ov-stopped"])
-	img := inspectImage(t, e, imageID)
+	t.Logf("docker diff ov-stopped: %q", eng.want["ov-stopped"])
 	root := e.Root()
 
-	t.Run("diff and explain", func(t *testing.T) { ovCheckContainers(t, root, root, want, graph, img) })
-	t.Run("images", func(t *testing.T) { ovCheckImages(t, e) })
-	t.Run("layers", func(t *testing.T) { ovCheckLayers(t, e, imageID, img) })
-	t.Run("whose", func(t *testing.T) { ovCheckWhose(t, root, graph, ids, img) })
-
+	t.Run("live", func(t *testing.T) {
+		t.Setenv("DOCKER_HOST", e.Host())
+		ovCheckAll(t, ovView{root: root, origRoot: root, daemon: "auto", live: true}, eng)
+	})
 	if err := e.Stop(); err != nil {
 		t.Fatal(err)
 	}
+	t.Run("daemon stopped", func(t *testing.T) {
+		ovCheckAll(t, ovView{root: root, origRoot: root, daemon: "off"}, eng)
+	})
 	t.Run("copy", func(t *testing.T) {
 		cp := filepath.Join(t.TempDir(), "copy")
 		if out, err := exec.Command("cp", "-a", root, cp).CombinedOutput(); err != nil {
 			t.Fatalf("cp -a: %v\n%s", err, out)
 		}
-		ovCheckContainers(t, cp, root, want, graph, img)
+		ovCheckAll(t, ovView{root: cp, origRoot: root, daemon: "off"}, eng)
+		ovCheckTamper(t, cp, eng)
 	})
 }
 
+func ovCheckAll(t *testing.T, v ovView, eng *ovEngine) {
+	t.Run("diff and explain", func(t *testing.T) { ovCheckContainers(t, v, eng) })
+	t.Run("images", func(t *testing.T) { ovCheckImages(t, v.root, eng) })
+	t.Run("layers", func(t *testing.T) { ovCheckLayers(t, v, eng) })
+	t.Run("whose", func(t *testing.T) { ovCheckWhose(t, v, eng) })
+	t.Run("du", func(t *testing.T) { ovCheckDU(t, v.root, eng) })
+	t.Run("verify", func(t *testing.T) { wantClean(t, v.root) })
+	t.Run("mounts", func(t *testing.T) { ovCheckMounts(t, v, eng) })
+}
+
 // ovCheckContainers: dlayer diff equals the changes API; explain's dirs,
-// lower dirs, origins and kinds are the driver's and the engine's.
-func ovCheckContainers(t *testing.T, root, origRoot string, want map[string][]string, graph map[string]map[string]string, img imageInspect) {
+// lower dirs, origins and kinds are the driver's and the engine's; the
+// running container's live mount, with its one lowerdir, matches the
+// store (and the daemon, when it runs), so explain has no finding.
+func ovCheckContainers(t *testing.T, v ovView, eng *ovEngine) {
 	t.Helper()
-	re := func(p string) string { return strings.ReplaceAll(p, origRoot, root) }
+	re, img := v.re, eng.img
 	for _, c := range ovContainers {
-		// --mountinfo none: the check of a live mount's lower dirs does
-		// not know yet that this driver mounts one whole tree (TODO).
-		out, errOut, code := runCLI("--root", root, "--daemon", "off", "--mountinfo", "none", "diff", c.name)
-		if got := normalize(out); code != 0 || errOut != "" || strings.Join(got, "\n") != strings.Join(want[c.name], "\n") {
-			t.Errorf("%s: dlayer diff (exit %d %s) differs from the changes API\n got: %q\nwant: %q", c.name, code, errOut, got, want[c.name])
+		out, errOut, code := runCLI("--root", v.root, "--daemon", v.daemon, "diff", c.name)
+		if got := normalize(out); code != 0 || errOut != "" || strings.Join(got, "\n") != strings.Join(eng.want[c.name], "\n") {
+			t.Errorf("%s: dlayer diff (exit %d %s) differs from the changes API\n got: %q\nwant: %q", c.name, code, errOut, got, eng.want[c.name])
 		}
-		out, errOut, code = runCLI("--root", root, "--daemon", "off", "--mountinfo", "none", "--format", "json", "explain", c.name)
+		out, errOut, code = runCLI("--root", v.root, "--daemon", v.daemon, "--format", "json", "explain", c.name)
 		var x inspect.Explanation
 		if code != 0 || json.Unmarshal([]byte(out), &x) != nil {
 			t.Errorf("%s: explain: exit %d: %s", c.name, code, errOut)
 			continue
 		}
-		g := graph[c.name]
+		g := eng.graph[c.name]
 		up := re(g["UpperDir"])
 		if x.RWLayer.UpperDir != up || x.RWLayer.WorkDir != re(g["WorkDir"]) || x.RWLayer.MergedDir != re(g["MergedDir"]) ||
 			x.RWLayer.ParentsFile != filepath.Join(filepath.Dir(up), "lower-id") {
 			t.Errorf("%s: rw layer dirs %+v, docker inspect GraphDriver.Data %v", c.name, x.RWLayer, g)
+		}
+		if m := x.RWLayer.Mounted; v.live && (m == nil || *m != c.detach) {
+			t.Errorf("%s: mounted %v, want %v", c.name, m, c.detach)
 		}
 		// The union dlayer reads: the init layer's upper dir, then every
 		// image layer's root/ from the one the mount uses (LowerDir) down.
@@ -167,8 +165,15 @@ func ovCheckContainers(t *testing.T, root, origRoot string, want map[string][]st
 			diff = append(diff, d.Kind+" "+report.Escape(d.Path))
 		}
 		sort.Strings(diff)
-		if strings.Join(diff, "\n") != strings.Join(want[c.name], "\n") {
-			t.Errorf("%s: explain's docker diff %q, the changes API %q", c.name, diff, want[c.name])
+		if strings.Join(diff, "\n") != strings.Join(eng.want[c.name], "\n") {
+			t.Errorf("%s: explain's docker diff %q, the changes API %q", c.name, diff, eng.want[c.name])
+		}
+		// The rw layer's size is Docker's SizeRw: on this driver, the size
+		// of what docker diff lists (ChangesSize), not of the upper dir.
+		for _, dc := range eng.df.Containers {
+			if strings.TrimPrefix(dc.Names[0], "/") == c.name && x.Layers[0].Size != dc.SizeRw {
+				t.Errorf("%s: rw layer size %d, /system/df SizeRw %d", c.name, x.Layers[0].Size, dc.SizeRw)
+			}
 		}
 		for p, instr := range c.origins {
 			ch := findChange(&x, p)
@@ -200,53 +205,27 @@ func ovCheckContainers(t *testing.T, root, origRoot string, want map[string][]st
 
 // ovCheckImages: dlayer images equals docker images (-a, and its dangling
 // filter), /system/df and the containers' images.
-func ovCheckImages(t *testing.T, e *engine.Engine) {
-	var all, top []apiImage
-	var ctrs []apiContainer
-	for path, out := range map[string]any{"/images/json?all=1": &all, "/images/json": &top, "/containers/json?all=1": &ctrs} {
-		if err := e.API(http.MethodGet, path, nil, out); err != nil {
-			t.Fatal(err)
-		}
-	}
-	df, err := e.SystemDF()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dangling, err := e.Docker("images", "--filter", "dangling=true", "--no-trunc", "--quiet")
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, errOut, code := runCLI("--root", e.Root(), "--format", "json", "images")
+func ovCheckImages(t *testing.T, root string, eng *ovEngine) {
+	out, errOut, code := runCLI("--root", root, "--format", "json", "images")
 	var rows []report.ImageRow
 	if code != 0 || errOut != "" || json.Unmarshal([]byte(out), &rows) != nil {
 		t.Fatalf("dlayer images: exit %d\n%s\n%s", code, errOut, out)
 	}
-	checkImageList(t, rows, all, top, strings.Fields(dangling))
-	checkImageDF(t, rows, df)
-	checkImageContainers(t, rows, ctrs)
+	checkImageList(t, rows, eng.all, eng.top, eng.dangling)
+	checkImageDF(t, rows, eng.df)
+	checkImageContainers(t, rows, eng.ctrs)
 }
 
 // ovCheckLayers: dlayer layers ov:1 equals docker history and docker
 // image inspect (RootFS.Layers; GraphDriver.Data.RootDir is the top
 // layer's root/).
-func ovCheckLayers(t *testing.T, e *engine.Engine, id string, img imageInspect) {
-	out, errOut, code := runCLI("--root", e.Root(), "--format", "json", "layers", "ov:1")
+func ovCheckLayers(t *testing.T, v ovView, eng *ovEngine) {
+	out, errOut, code := runCLI("--root", v.root, "--format", "json", "layers", "ov:1")
 	var doc report.LayersDoc
 	if code != 0 || errOut != "" || json.Unmarshal([]byte(out), &doc) != nil {
 		t.Fatalf("dlayer layers: exit %d\n%s\n%s", code, errOut, out)
 	}
-	hout, err := e.Docker("history", "--no-trunc", "--human=false", "--format", "{{json .}}", id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hist []historyRow
-	for _, line := range strings.Split(hout, "\n") {
-		var h historyRow
-		if err := json.Unmarshal([]byte(line), &h); err != nil {
-			t.Fatalf("docker history line %q: %v", line, err)
-		}
-		hist = append([]historyRow{h}, hist...)
-	}
+	id, hist, img := eng.imageID, eng.hist, eng.img
 	if string(doc.Image.ID) != id || len(doc.History) != len(hist) {
 		t.Fatalf("dlayer layers: image %s, %d history entries; docker %s, %d", doc.Image.ID, len(doc.History), id, len(hist))
 	}
@@ -264,7 +243,7 @@ func ovCheckLayers(t *testing.T, e *engine.Engine, id string, img imageInspect) 
 	}
 	top := doc.Layers[len(doc.Layers)-1]
 	if strings.Join(digestStrings(diffs), ",") != strings.Join(digestStrings(img.RootFS.Layers), ",") ||
-		img.GraphDriver.Name != "overlay" || img.GraphDriver.Data["RootDir"] != top.DiffDir {
+		img.GraphDriver.Name != "overlay" || v.re(img.GraphDriver.Data["RootDir"]) != top.DiffDir {
 		t.Errorf("diff IDs %v, top dir %s; docker image inspect %v, %s %v", diffs, top.DiffDir, img.RootFS.Layers, img.GraphDriver.Name, img.GraphDriver.Data)
 	}
 }
@@ -279,10 +258,11 @@ func digestStrings(ds []digest.Digest) []string {
 
 // ovCheckWhose: whose names the owner of every dir docker inspect shows
 // and says what each container sees at a path of an image layer's root/.
-func ovCheckWhose(t *testing.T, root string, graph map[string]map[string]string, ids map[string]string, img imageInspect) {
+func ovCheckWhose(t *testing.T, v ovView, eng *ovEngine) {
+	graph, ids, img := eng.graph, eng.ids, eng.img
 	ask := func(arg string) *whose.Answer {
 		t.Helper()
-		out, errOut, code := runCLI("--root", root, "--format", "json", "whose", arg)
+		out, errOut, code := runCLI("--root", v.root, "--daemon", v.daemon, "--format", "json", "whose", v.re(arg))
 		var a whose.Answer
 		if code != 0 || json.Unmarshal([]byte(out), &a) != nil {
 			t.Fatalf("whose %s: exit %d: %s", arg, code, errOut)

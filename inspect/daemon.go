@@ -1,9 +1,6 @@
 package inspect
 
-import (
-	"fmt"
-	"strings"
-)
+import "fmt"
 
 // DaemonContainer is what a running Docker daemon says about a container:
 // the parts dlayer cross-checks against the files.
@@ -30,7 +27,7 @@ func CrossCheck(x *Explanation, d DaemonContainer) []Finding {
 	rw := x.RWLayer
 	for key, files := range map[string]string{
 		"UpperDir": rw.UpperDir, "WorkDir": rw.WorkDir, "MergedDir": rw.MergedDir,
-		"LowerDir": strings.Join(rw.LowerDirs, ":"),
+		"LowerDir": rw.GraphDriverLowerDir(),
 	} {
 		if v, ok := d.GraphDriver[key]; ok && v != files {
 			add("GraphDriver."+key, v, files)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/opencontainers/go-digest"
 )
@@ -50,8 +51,10 @@ type StackLayer struct {
 	Dir string `json:"dir"`
 	// Link is the layer's short name (l/<link>).
 	Link string `json:"link,omitempty"`
-	// Size is the content size: layerdb's size for image layers; for rw and
-	// init, computed like Docker's SizeRw (sum of st_size, each inode once).
+	// Size is the content size: layerdb's size for image layers; for rw,
+	// Docker's SizeRw computed by the driver's rule (Terms.RWSize: the
+	// upper dir's st_size, each inode once; on the legacy overlay driver
+	// that of what docker diff lists as A or C); for init, the upper dir's.
 	Size int64 `json:"size"`
 	// DiskUsage is allocated bytes; computed for rw only (0 otherwise).
 	DiskUsage int64     `json:"disk_usage,omitempty"`
@@ -93,6 +96,17 @@ type Explanation struct {
 // Explain reads everything about one container from the store: its layer
 // stack, where each layer lives, and what its writable layer did.
 func (s *Store) Explain(ref string, opt ExplainOptions) (*Explanation, error) {
+	x, err := s.explainChanges(ref, opt)
+	if err != nil {
+		return nil, err
+	}
+	s.timeline(x)
+	return x, nil
+}
+
+// explainChanges is Explain without the timeline: the stack, the dirs
+// and the classified changes.
+func (s *Store) explainChanges(ref string, opt ExplainOptions) (*Explanation, error) {
 	c, err := s.FindContainer(ref)
 	if err != nil {
 		return nil, err
@@ -108,7 +122,6 @@ func (s *Store) Explain(ref string, opt ExplainOptions) (*Explanation, error) {
 	if err := s.walkChanges(x); err != nil {
 		return nil, err
 	}
-	s.timeline(x)
 	return x, nil
 }
 
@@ -196,6 +209,13 @@ func (s *Store) rwLayer(c Container, images []StackLayer, x *Explanation, opt Ex
 		x.Findings = append(x.Findings, Finding{Kind: "lower_mismatch", Path: up.Parents,
 			Message: fmt.Sprintf("%d entries, the layer store has %d lower layers", len(lowers), len(want))})
 	}
+	// What the driver mounts: the same dirs, or (legacy overlay) the one
+	// whole tree that holds them. Its errors are those of Lowers.
+	if mls, _, err := s.graph.MountLowers(m.MountID); err == nil {
+		for _, lw := range mls {
+			rw.MountLowerDirs = append(rw.MountLowerDirs, lw.Content)
+		}
+	}
 	if opt.MountsKnown {
 		s.checkMount(&rw, c, opt.Mounts, x)
 	}
@@ -223,9 +243,9 @@ func (s *Store) checkMount(rw *RWLayer, c Container, mounts []LiveMount, x *Expl
 			got[j] = s.resolveLowerPath(d)
 		}
 		branchesKnown := m.UpperDir != "" || len(m.LowerDirs) > 0 // aufs behind si= with sysfs gone: unknown
-		if branchesKnown && fmt.Sprint(got) != fmt.Sprint(rw.LowerDirs) {
+		if branchesKnown && fmt.Sprint(got) != fmt.Sprint(rw.MountLowerDirs) {
 			x.Findings = append(x.Findings, Finding{Kind: "mount_mismatch", Path: m.MountPoint,
-				Message: fmt.Sprintf("mounted lower dirs resolve to %v, the store's %s to %v", got, filepath.Base(rw.ParentsFile), rw.LowerDirs)})
+				Message: fmt.Sprintf("mounted lower dirs resolve to %v, the store's %s to %v", got, filepath.Base(rw.ParentsFile), rw.MountLowerDirs)})
 		}
 		break
 	}
@@ -300,6 +320,9 @@ func (s *Store) walkChanges(x *Explanation) error {
 	x.Changes = w.changes
 	x.Findings = append(x.Findings, w.finds...)
 	x.Layers[0].Size, x.Layers[0].DiskUsage = w.rwSize, w.rwDisk
+	if s.graph.Terms().RWSize == backend.SizeChanges {
+		x.Layers[0].Size = w.diffSize
+	}
 	if len(x.Layers) > 1 && x.Layers[1].Role == RoleInit {
 		if sz, _, err := treeUsage(x.Layers[1].Dir); err == nil {
 			x.Layers[1].Size = sz

@@ -46,6 +46,12 @@ type RWLayer struct {
 	// LowerLinks are the entries of the parents file as written ("l/…" on
 	// overlay2, layer ids on aufs).
 	LowerLinks []string `json:"lower_links"`
+	// MountLowerDirs are the lower dirs the driver mounts, uppermost first
+	// (Driver.MountLowers): LowerDirs on overlay2 and aufs; the one root/
+	// that lower-id names on the legacy overlay driver, whose LowerDirs
+	// list every layer of that whole tree apart. A live mount's lower dirs
+	// are compared with these.
+	MountLowerDirs []string `json:"-"`
 	// Link is the rw layer's short name in l/.
 	Link string `json:"link,omitempty"`
 	// Mounted says whether mountinfo shows the overlay mount of UpperDir;
@@ -56,5 +62,6 @@ type RWLayer struct {
 	Terms backend.Terms `json:"-"`
 }
 
-// GraphDriverLowerDir is LowerDirs joined as docker inspect shows them.
-func (r RWLayer) GraphDriverLowerDir() string { return strings.Join(r.LowerDirs, ":") }
+// GraphDriverLowerDir is what docker inspect shows as
+// GraphDriver.Data.LowerDir: the lower dirs the driver mounts, joined.
+func (r RWLayer) GraphDriverLowerDir() string { return strings.Join(r.MountLowerDirs, ":") }

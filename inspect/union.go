@@ -48,6 +48,10 @@ type walker struct {
 	// rwSize and rwDisk add up the upper dir like directory.Size (each inode once).
 	rwSize, rwDisk int64
 	inodes         map[[2]uint64]bool
+	// diffSize adds up what docker diff lists as added or changed like
+	// archive.ChangesSize (non-dirs, each inode once).
+	diffSize   int64
+	diffInodes map[[2]uint64]bool
 }
 
 // walk visits every entry of upper, depth first, with an explicit stack:
@@ -80,6 +84,7 @@ func (w *walker) walk(upper *layerfs.Dir, lowers []ldir) error {
 		child, err := w.visit(fr, e)
 		if len(w.changes) > n && w.changes[n].DockerDiff != "" {
 			fr.changed = true
+			w.countDiff(e.Stat, w.changes[n].DockerDiff)
 		}
 		if err != nil {
 			w.finds = append(w.finds, Finding{Kind: "unreadable_entry", Path: fr.upper.Path + "/" + e.RawName, Message: err.Error()})
@@ -228,6 +233,28 @@ func (w *walker) countSize(st layerfs.Stat) {
 	}
 	w.rwSize += st.Size
 	w.rwDisk += st.Blocks * 512
+}
+
+// countDiff adds an upper entry that docker diff lists with letter to
+// the size moby's archive.ChangesSize gives the changes (the SizeRw of a
+// driver whose Terms say SizeChanges): st_size of the non-dirs listed as
+// A or C, each inode once. A dir's letter may still change to C after its
+// entries; dirs never count.
+func (w *walker) countDiff(st layerfs.Stat, letter string) {
+	if st.IsDir() || letter != "A" && letter != "C" {
+		return
+	}
+	if st.Nlink > 1 {
+		k := [2]uint64{st.Dev, st.Ino}
+		if w.diffInodes == nil {
+			w.diffInodes = map[[2]uint64]bool{}
+		}
+		if w.diffInodes[k] {
+			return
+		}
+		w.diffInodes[k] = true
+	}
+	w.diffSize += st.Size
 }
 
 func perm(st layerfs.Stat) string { return fmt.Sprintf("%04o", st.Perm()) }

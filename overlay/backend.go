@@ -108,6 +108,22 @@ func (d driver) Lowers(id string) ([]backend.Lower, bool, error) {
 	return append(out, d.below(top)...), true, nil
 }
 
+// MountLowers: moby's overlay Get mounts a container's rw or init layer
+// with one lowerdir, the root/ of the layer its lower-id names (a whole
+// tree holding every image layer below); an image layer's root/ is never
+// mounted (Get returns the dir itself). exists is false for a layer dir
+// that is not of the union form, or has no lower-id.
+func (d driver) MountLowers(id string) ([]backend.Lower, bool, error) {
+	if d.h.Form(id) != FormUnion {
+		return nil, false, nil
+	}
+	top, exists, err := d.h.LowerID(id)
+	if err != nil || !exists {
+		return nil, exists, err
+	}
+	return []backend.Lower{{Ref: top, ID: top, Content: d.content(top)}}, true, nil
+}
+
 func (d driver) content(id string) string { return d.Layout(id).Content }
 
 // below is the index's chain below id, with each layer's content dir.

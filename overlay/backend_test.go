@@ -103,6 +103,36 @@ func TestLowers(t *testing.T) {
 	}
 }
 
+// TestMountLowers: a container's rw and init layers are mounted over the
+// one root/ that lower-id names (a scratch image's: the init layer's);
+// image layers are never mounted.
+func TestMountLowers(t *testing.T) {
+	s := newStore(t)
+	d := s.open(nil)
+	for _, id := range []string{idM, idM + InitSuffix} {
+		lws, exists, err := d.MountLowers(id)
+		if err != nil || !exists || len(lws) != 1 || lws[0].ID != idL3 || lws[0].Content != filepath.Join(s.home, idL3, "root") {
+			t.Errorf("MountLowers(%s) = %+v %v %v, want the root/ of %s", id[:2], lws, exists, err, idL3[:2])
+		}
+	}
+	for _, id := range []string{idL3, idL1, strings.Repeat("9", 64)} {
+		if lws, exists, err := d.MountLowers(id); err != nil || exists || len(lws) != 0 {
+			t.Errorf("MountLowers(%s) = %+v %v %v, want nothing", id[:2], lws, exists, err)
+		}
+	}
+	scratch := strings.Repeat("5", 64)
+	must(t, os.MkdirAll(filepath.Join(s.home, scratch+InitSuffix, "root"), 0o755))
+	must(t, os.MkdirAll(filepath.Join(s.home, scratch, "upper"), 0o755))
+	write(t, filepath.Join(s.home, scratch, "lower-id"), scratch+InitSuffix)
+	if lws, ok, err := d.MountLowers(scratch); err != nil || !ok || len(lws) != 1 || lws[0].Content != filepath.Join(s.home, scratch+InitSuffix, "root") {
+		t.Errorf("scratch container: %+v %v %v", lws, ok, err)
+	}
+	write(t, filepath.Join(s.home, idM, "lower-id"), "../x")
+	if _, ok, err := d.MountLowers(idM); !ok || !errors.Is(err, ErrBadLowerID) {
+		t.Errorf("malformed lower-id: %v %v", ok, err)
+	}
+}
+
 func TestLowersBroken(t *testing.T) {
 	s := newStore(t)
 	d := s.open(nil)

@@ -57,14 +57,19 @@ func (d driver) Lowers(id string) ([]backend.Lower, bool, error) {
 	return out, exists, err
 }
 
+// MountLowers: overlay2 mounts every layer its lower file lists.
+func (d driver) MountLowers(id string) ([]backend.Lower, bool, error) { return d.Lowers(id) }
+
 func (d driver) Terms() backend.Terms {
 	return backend.Terms{Union: "overlay mount", Upper: "upper dir", Lowers: "lower file", ShortLinks: true, WorkDir: true,
 		ReadOnlyMountIncludesSelf: true, HasContentSubdir: true,
 		Stacking: "overlayfs stacks read-only lower dirs under one writable upper dir and shows the union at the merged dir",
 		DirsHelp: "upper: every write of the container lands here; work: overlayfs scratch space;\n" +
 			"merged: the container's root file system, present while it is mounted",
-		LowersFrom: "as docker inspect GraphDriver.Data.LowerDir",
-		LowersHelp: "l/<short name> links keep the mount options under a page; each names ../<layer>/diff",
+		LowersFrom:   "as docker inspect GraphDriver.Data.LowerDir",
+		LowersHelp:   "l/<short name> links keep the mount options under a page; each names ../<layer>/diff",
+		LayerDirHelp: "diff/ holds the layer's files, link its short name, lower the layers below it.",
+		ContentHelp:  "A layer's diff/ holds only what that layer changed.",
 	}
 }
 

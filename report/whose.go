@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/dlayer/dlayer/inspect/whose"
 )
@@ -17,17 +18,21 @@ type WhoseOptions struct {
 
 // whoseHelp explains, once, what a kind of path of the storage driver
 // driver is, for a reader who has never looked inside /var/lib/docker; ""
-// for the kinds it leaves alone.
-func whoseHelp(k whose.PathKind, driver string) string {
+// for the kinds it leaves alone. What is the driver's own comes from its
+// Terms t.
+func whoseHelp(k whose.PathKind, driver string, t backend.Terms) string {
 	switch k {
 	case whose.PathLayerDir:
-		return "Each dir under " + driver + "/ is one layer: an image layer (named by its random cache-id), " +
-			"a container's writable layer (its mount-id) or init layer (<mount-id>-init), or a build cache snapshot. " +
-			"diff/ holds the layer's files, link its short name, lower the layers below it."
+		return joinSentences("Each dir under "+driver+"/ is one layer: an image layer (named by its random cache-id), "+
+			"a container's writable layer (its mount-id) or init layer (<mount-id>-init), or a build cache snapshot.", t.LayerDirHelp)
 	case whose.PathLayerEntry:
-		return "A layer's diff/ holds only what that layer changed. A container sees the union of its layers, " +
-			"top first: the first layer holding a path decides, a whiteout there deletes it, an opaque dir hides " +
-			"everything below it. So a file in a layer may be visible, or shadowed by an upper layer's own copy, or deleted."
+		content := t.ContentHelp
+		if content == "" {
+			content = "A layer's content dir holds only what that layer changed."
+		}
+		return joinSentences(content, "A container sees the union of its layers, "+
+			"top first: the first layer holding a path decides, a whiteout there deletes it, an opaque dir hides "+
+			"everything below it. So a file in a layer may be visible, or shadowed by an upper layer's own copy, or deleted.")
 	case whose.PathMergedEntry:
 		return "A container's mount point is where the " + driver + " driver mounts its root file system while it runs: " +
 			"nothing is stored there; every file comes from one of its layers."
@@ -49,6 +54,17 @@ func whoseHelp(k whose.PathKind, driver string) string {
 			"this file. Its rootfs.diff_ids list the layers, base first."
 	}
 	return ""
+}
+
+// joinSentences joins the sentences that are not empty with a space.
+func joinSentences(ss ...string) string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return strings.Join(out, " ")
 }
 
 // Whose writes a whose answer for people.
@@ -78,7 +94,7 @@ func Whose(w io.Writer, a *whose.Answer, opt WhoseOptions) error {
 		}
 		p.f("  %s%s   (a live union mount uses this layer)\n", label, Escape(m))
 	}
-	if help := whoseHelp(a.Kind, a.Driver); !opt.Quiet && help != "" {
+	if help := whoseHelp(a.Kind, a.Driver, a.Terms); !opt.Quiet && help != "" {
 		wrap(p, "  ", "= "+help)
 	}
 	if a.Entry != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/whose"
 )
 
@@ -60,6 +61,31 @@ func TestWhoseEscapes(t *testing.T) {
 	for _, good := range []string{`/a\nb in the content dir`, `container c\nd`, `symlink to ../\x1b[31m`} {
 		if !strings.Contains(out, good) {
 			t.Errorf("output lacks %q:\n%s", good, out)
+		}
+	}
+}
+
+// TestWhoseDriverWords: what whose teaches about a layer dir, its content
+// dir and an entry of it is in the driver's words (its Terms), not
+// overlay2's.
+func TestWhoseDriverWords(t *testing.T) {
+	terms := backend.Terms{LayerDirHelp: "root/ is the layer's whole tree.", ContentHelp: "A root/ holds every layer below too."}
+	for _, tc := range []struct {
+		a    *whose.Answer
+		want string
+	}{
+		{&whose.Answer{Path: "/r/ov/x", Kind: whose.PathLayerDir, Driver: "ov", LayerDir: "x", Terms: terms}, "root/ is the layer's whole tree."},
+		{&whose.Answer{Path: "/r/ov/x/root/a", Kind: whose.PathLayerEntry, Driver: "ov", LayerDir: "x", InLayer: "/a", Terms: terms}, "A root/ holds every layer below too."},
+		{&whose.Answer{Path: "/r/ov/x/root", Kind: whose.PathLayerContent, Driver: "ov", LayerDir: "x", Terms: terms}, "the content dir (root/) of"},
+		{&whose.Answer{Path: "/r/au/d/x", Kind: whose.PathLayerContent, Driver: "au", LayerDir: "x"}, "the content dir of"},
+		{&whose.Answer{Path: "/r/m/x/fs/a", Kind: whose.PathLayerEntry, Driver: "m", LayerDir: "x", InLayer: "/a"}, "A layer's content dir holds only"},
+	} {
+		var buf bytes.Buffer
+		if err := Whose(&buf, tc.a, WhoseOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		if out := strings.Join(strings.Fields(buf.String()), " "); !strings.Contains(out, tc.want) || strings.Contains(out, "diff/") {
+			t.Errorf("%s %s: %q, want %q and no diff/", tc.a.Kind, tc.a.Path, out, tc.want)
 		}
 	}
 }

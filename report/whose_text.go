@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"path"
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect/layerfs"
@@ -28,7 +29,12 @@ func whoseWhat(a *whose.Answer) string {
 		}
 		return "the dir of " + o
 	case whose.PathLayerContent:
-		return "the content dir (diff/) of " + o
+		// the content dir's own name, when it is a subdir of the layer dir
+		// (overlay2's diff/; the legacy overlay driver's root/ or upper/)
+		if base := path.Base(a.Path); a.LayerDir != "" && base != a.LayerDir {
+			return "the content dir (" + base + "/) of " + o
+		}
+		return "the content dir of " + o
 	case whose.PathLayerEntry:
 		return a.InLayer + " in the content dir of " + o
 	case whose.PathLayerWork:

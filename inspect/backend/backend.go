@@ -55,6 +55,13 @@ type Driver interface {
 	// nearest first. exists is false when nothing is recorded (a base
 	// layer on overlay2; a missing layers file on aufs).
 	Lowers(id string) (lowers []Lower, exists bool, err error)
+	// MountLowers are the lower dirs the driver mounts under layer id,
+	// uppermost first: what a live mount of id shows as its lowerdirs or
+	// read-only branches, and docker inspect as GraphDriver.Data.LowerDir.
+	// overlay2 and aufs mount every layer Lowers lists; the legacy overlay
+	// driver mounts the one whole tree its lower-id names. exists is false
+	// when nothing is recorded.
+	MountLowers(id string) (lowers []Lower, exists bool, err error)
 	// Metadata reads the store's metadata: its layers, images and the
 	// writable layers of its containers.
 	Metadata() Metadata
@@ -174,6 +181,18 @@ type Terms struct {
 	// HasContentSubdir is true when a layer dir holds its content in a
 	// subdir (overlay2's <id>/diff), so a dir without it is incomplete.
 	HasContentSubdir bool
+	// WholeTreeLayers is true when an image layer's content dir is the
+	// whole tree of the image up to that layer (the legacy overlay
+	// driver's root/): the entries of the layer below are there too,
+	// shared by hardlink, and a deletion is an entry that is absent, not a
+	// marker. The layer's own entries, and its deletions (as whiteouts),
+	// are what the driver's Format reads; Markers apply to container
+	// layers only.
+	WholeTreeLayers bool
+	// LayerSize is how Docker computed an image layer's size (layerdb's
+	// size file); RWSize how it computes a container's SizeRw. The zero
+	// value is SizeDirectory, overlay2's and aufs's rule.
+	LayerSize, RWSize SizeRule
 
 	// What explain teaches about the driver, for a reader who has never
 	// seen it: how it stacks layers; what the upper, work and merged dirs
@@ -182,6 +201,12 @@ type Terms struct {
 	// KindHelp replaces the report's overlayfs explanations of kinds of
 	// change ("modified", "whiteout", "opaque") where the driver differs.
 	KindHelp map[string]string
+	// What whose teaches about a layer dir: what its entries are
+	// (LayerDirHelp: "diff/ holds the layer's files, link its short name,
+	// lower the layers below it."), and what a layer's content dir holds
+	// (ContentHelp: "A layer's diff/ holds only what that layer
+	// changed."). "" leaves them out.
+	LayerDirHelp, ContentHelp string
 }
 
 // ErrNoShortLinks is returned by Driver.ShortLink for a driver without

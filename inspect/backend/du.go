@@ -1,5 +1,7 @@
 package backend
 
+import "fmt"
+
 // HomeLayout describes a driver's home for an audit that charges every
 // entry of it to an owner (dlayer du), and names its parts for reports.
 type HomeLayout struct {
@@ -52,4 +54,42 @@ type ShortLinkEntry struct {
 	// ("../<id>/diff"); both empty when Err says why it does not resolve.
 	ID, Target string
 	Err        error
+}
+
+// SizeRule is how Docker computed a content size: an image layer's
+// (layerdb's size file) or a container's SizeRw (/system/df). The numbers
+// dlayer measures follow the driver's rule, so that they equal Docker's.
+type SizeRule uint8
+
+const (
+	// SizeDirectory is moby's directory.Size of the content dir: st_size
+	// of every non-directory, each inode once, a symlink by the length of
+	// its target, a whiteout 0 (overlay2, aufs: their DiffSize and
+	// ApplyDiff).
+	SizeDirectory SizeRule = iota
+	// SizeChanges is moby's archive.ChangesSize of the container's changes
+	// (graphdriver.NaiveDiffDriver.DiffSize): st_size of the
+	// non-directories `docker diff` lists as added or changed, each inode
+	// once. Copies of lower files that changed nothing, and the dirs, do
+	// not count.
+	SizeChanges
+	// SizeTarFiles is what archive.UnpackLayer counted as it applied the
+	// layer's tar: the sum of its headers' sizes, that is the bytes of its
+	// regular files (hardlinks, symlinks, dirs and whiteouts are 0). On
+	// disk it is the layer's own regular files as the driver's Format
+	// reads them, each inode once.
+	SizeTarFiles
+)
+
+// String names the rule, for messages and tests.
+func (r SizeRule) String() string {
+	switch r {
+	case SizeDirectory:
+		return "directory"
+	case SizeChanges:
+		return "changes"
+	case SizeTarFiles:
+		return "tar_files"
+	}
+	return fmt.Sprintf("SizeRule(%d)", uint8(r))
 }

@@ -110,6 +110,7 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 	stop()
 
 	p.collect(w)
+	applySizeRules(s, m, p, workers)
 	checkLinks(s, m, p)
 	finishAccounting(r, m, p)
 	sort.Strings(r.Mounts)

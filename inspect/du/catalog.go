@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/inspect/backend"
@@ -65,7 +66,7 @@ func ReadCatalog(s *inspect.Store) (*Catalog, error) {
 	}
 	markImageLayers(s, m, " (its Size leaves it out)")
 	g := s.Graph()
-	cat := &Catalog{Findings: []inspect.Finding{}, Terms: g.Terms(), Home: g.HomeLayout(), Layout: g.Layout("<cache id>")}
+	cat := &Catalog{Findings: []inspect.Finding{}, Terms: g.Terms(), Home: g.HomeLayout(), Layout: layerForm(g, m)}
 	for _, im := range m.images {
 		cat.Images = append(cat.Images, *im)
 	}
@@ -127,4 +128,22 @@ func ReadLayers(s *inspect.Store, img *inspect.Image) (*inspect.ImageLayers, *Ca
 		return nil, nil, err
 	}
 	return s.ImageLayers(img), cat, nil
+}
+
+// layerForm is how the driver lays out an image layer's dir, its id
+// written "<cache id>", for reports: the layout of one of the store's
+// layers (the legacy overlay driver lays out an image layer, root/, apart
+// from a container's, upper/ and lower-id), or of "<cache id>" in a
+// store without any.
+func layerForm(g backend.Driver, m *meta) backend.Layout {
+	for _, c := range m.layerOrder {
+		l := m.layers[c]
+		if l.CacheID == "" || l.Missing {
+			continue
+		}
+		lay := g.Layout(l.CacheID)
+		r := func(p string) string { return strings.ReplaceAll(p, l.CacheID, "<cache id>") }
+		return backend.Layout{Dir: r(lay.Dir), Content: r(lay.Content), Work: r(lay.Work), Merged: r(lay.Merged), Parents: r(lay.Parents)}
+	}
+	return g.Layout("<cache id>")
 }

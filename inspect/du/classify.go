@@ -47,7 +47,17 @@ func (p *plan) classify(names map[where][]string) {
 	}
 	es = append(es, p.containerEntries(names[inContainers])...)
 	es = append(es, p.rootEntries(names[inRoot])...)
-	sort.SliceStable(es, func(i, j int) bool { return es[i].kind < es[j].kind })
+	// Image layers base first: a hardlinked inode is charged to the
+	// earliest unit holding it, and an inode that layers share (the legacy
+	// overlay driver hardlinks every unchanged file into each child's
+	// tree) is then charged to the layer it came from, the one nearest the
+	// base, which keeps it as long as any image above it lives.
+	sort.SliceStable(es, func(i, j int) bool {
+		if es[i].kind != es[j].kind {
+			return es[i].kind < es[j].kind
+		}
+		return es[i].kind == ownLayer && depth(p.m, es[i].layer) < depth(p.m, es[j].layer)
+	})
 	for _, e := range es {
 		mode, sub := p.modeOf(e)
 		e.unit = p.add(p.path(e), mode, sub, e.kind == ownContainerDir)
@@ -176,4 +186,17 @@ func (p *plan) orphanWhy(dir, name string) string {
 		}
 		return ""
 	})
+}
+
+// depth is a layer's place in its chain: 1 for a base layer.
+func depth(m *meta, l *Layer) int {
+	n := 1
+	for top := l.Parent; top != "" && n < maxChain; n++ {
+		pl := m.layers[top]
+		if pl == nil {
+			break
+		}
+		top = pl.Parent
+	}
+	return n
 }

@@ -85,7 +85,7 @@ func checkMissing(s *inspect.Store, m *meta, p *plan) {
 	for _, c := range m.layerOrder {
 		l := m.layers[c]
 		if p.driverNames[l.CacheID] {
-			if l.MeasuredSize != l.Size {
+			if l.MeasuredSize >= 0 && l.MeasuredSize != l.Size {
 				m.find(KindLayerSizeMismatch, s.LayerPath(c)+"/size",
 					"layerdb says %d bytes, but %s holds %d now (Docker's image sizes use the layerdb number)", l.Size, g.Layout(l.CacheID).Content, l.MeasuredSize)
 			}

@@ -69,8 +69,10 @@ func (u Usage) Add(v Usage) Usage {
 type Layer struct {
 	inspect.Layer
 	Dir string `json:"dir"`
-	// MeasuredSize is the same number recomputed from diff/ now; -1 when
-	// the dir is missing.
+	// MeasuredSize is the same number recomputed from the layer's content
+	// dir now, by the driver's rule (Terms.LayerSize: directory.Size of
+	// diff/; on the legacy overlay driver the layer's own regular files in
+	// root/); -1 when the dir is missing or could not be measured.
 	MeasuredSize int64 `json:"measured_size"`
 	DiskUsage    int64 `json:"disk_usage"`
 	Files        int64 `json:"files"`
@@ -123,7 +125,9 @@ type Container struct {
 	State   string        `json:"state"`
 	MountID string        `json:"mount_id"`
 	InitID  string        `json:"init_id"`
-	// SizeRw is Docker's: the size of the upper dir (diff/).
+	// SizeRw is Docker's, by the driver's rule (Terms.RWSize): the size
+	// of the upper dir (diff/), or, on the legacy overlay driver, of what
+	// docker diff lists as added or changed.
 	SizeRw int64 `json:"size_rw"`
 	// SizeRootFs is SizeRw + the image's Size.
 	SizeRootFs int64 `json:"size_root_fs"`

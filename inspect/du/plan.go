@@ -3,6 +3,7 @@ package du
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 
 	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/inspect/backend"
@@ -152,18 +153,36 @@ func (p *plan) dir(at where) parentDir {
 }
 
 // modeOf says what of an entry counts toward Docker's size: a layer's
-// content (the driver's content subdir of it, or all of it), nothing for
-// the driver's other per-layer entries (aufs's layers/ and mnt/),
-// everything for the rest.
+// content (the subdir of it that the driver lays the layer's content
+// out in, or all of it), nothing for the driver's other per-layer entries
+// (aufs's layers/ and mnt/), everything for the rest.
 func (p *plan) modeOf(e *entry) (sizeMode, string) {
 	pd := p.dir(e.parent)
 	switch {
 	case pd.layers != nil && !pd.layers.Content:
 		return sizeNone, ""
-	case !e.kind.layerKind() || pd.layers == nil || pd.layers.ContentSubdir == "":
+	case !e.kind.layerKind() || pd.layers == nil:
+		return sizeAll, ""
+	}
+	if sub := p.contentSub(e); sub != "" {
+		return sizeSub, sub
+	}
+	if pd.layers.ContentSubdir == "" {
 		return sizeAll, ""
 	}
 	return sizeSub, pd.layers.ContentSubdir
+}
+
+// contentSub is the layer entry's subdir that holds its content, as the
+// driver lays out that layer (overlay2's diff; the legacy overlay
+// driver's root of an image layer, upper of a container's); "" when the
+// content is the entry itself or not one subdir of it.
+func (p *plan) contentSub(e *entry) string {
+	rel, err := filepath.Rel(p.path(e), p.s.Graph().Layout(e.name).Content)
+	if err != nil || rel == "." || strings.Contains(rel, "/") || strings.HasPrefix(rel, "..") {
+		return ""
+	}
+	return rel
 }
 
 // path is where the entry is.

@@ -80,8 +80,9 @@ type Mount struct {
 	// LowerLayers are the layer dirs LowerDirs resolve to (through short
 	// links), uppermost first; "" for a dir outside the store.
 	LowerLayers []string `json:"lower_layers"`
-	// StoreLowerLayers are the layers the driver's record of LayerID's
-	// parents names; null when there is none to compare with.
+	// StoreLowerLayers are the layers the driver mounts under LayerID, as
+	// its records say (Driver.MountLowers); null when there is none to
+	// compare with.
 	StoreLowerLayers []string `json:"store_lower_layers"`
 	// Branches are the aufs branches with their permissions.
 	Branches []mountinfo.Branch `json:"branches,omitempty"`

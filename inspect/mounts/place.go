@@ -118,10 +118,11 @@ func (mp *mapper) lowerLayer(dir string) string {
 	return ""
 }
 
-// storeLowers reads what driver d recorded as layer id's lowers (resolved
-// through its short links); nil when that cannot be read.
+// storeLowers reads the lower layers driver d mounts under layer id, as
+// its records say (resolved through its short links); nil when that
+// cannot be read.
 func storeLowers(d backend.Driver, id string) []string {
-	lowers, _, err := d.Lowers(id)
+	lowers, _, err := d.MountLowers(id)
 	if err != nil {
 		return nil
 	}

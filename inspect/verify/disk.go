@@ -40,6 +40,10 @@ type diskEntry struct {
 	// xattrs the header declares, when set on disk.
 	xattrs map[string][]byte
 	names  []string // a dir's entries
+	// own and gone are, for a driver whose layers are whole trees
+	// (Terms.WholeTreeLayers), a dir's entries that are the layer's own and
+	// the names of the layer below that it lacks, as the Format reads them.
+	own, gone []string
 }
 
 // dataRead is a regular file's bytes as read for the stream.
@@ -168,6 +172,9 @@ func (lc *layerCheck) lookupPath(e *entry, rel string, read bool) {
 		defer lc.dirs.put(rel)
 		if e.hdr.role == rolePlain {
 			de.names, de.err = sub.Names()
+			if de.err == nil && lc.m.terms.WholeTreeLayers {
+				de.own, de.gone, de.err = lc.m.ownNames(sub)
+			}
 		}
 		de.xattrs = fdXattrs(sub.Fd(), h, lc.m.watch)
 	case layerfs.TypeFile:
@@ -251,4 +258,23 @@ func (lc *layerCheck) readByName(e *entry) {
 // there or is not a directory.
 func absent(err error) bool {
 	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ENOTDIR) || errors.Is(err, unix.ELOOP)
+}
+
+// ownNames reads dir d of a layer whose content dir is a whole tree
+// through the driver's Format: the names of the layer's own entries, and
+// of the entries of the layer below that d lacks (its deletions).
+func (m *model) ownNames(d *layerfs.Dir) (own, gone []string, err error) {
+	ents, err := m.graph.Format().ReadDir(d)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, e := range ents {
+		switch e.Kind {
+		case layerfs.Plain:
+			own = append(own, e.RawName)
+		case layerfs.Whiteout:
+			gone = append(gone, e.Name)
+		}
+	}
+	return own, gone, nil
 }

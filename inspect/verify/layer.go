@@ -66,8 +66,13 @@ type layerCheck struct {
 	l       *layerInfo
 	diffDir string
 	dirs    *dirCache
-	res     layerResult
-	tree    treeState
+	// below is, for a layer that is a whole tree (Terms.WholeTreeLayers),
+	// the content dir of the layer below it ("" for a base layer);
+	// belowUnknown is set when the chain does not say which it is.
+	below        string
+	belowUnknown bool
+	res          layerResult
+	tree         treeState
 	// incomplete: some file's bytes are missing from the rebuilt stream.
 	incomplete bool
 	decodeErr  error
@@ -85,6 +90,13 @@ func (m *model) checkLayer(ctx context.Context, p *pool, l *layerInfo) layerResu
 	}
 	lc.dirs = newDirCache(root, maxOpenDirs)
 	defer lc.dirs.close()
+	if m.terms.WholeTreeLayers && l.Parent != "" {
+		if p := m.layers[l.Parent]; p != nil && p.readable && p.CacheID != "" {
+			lc.below = m.graph.Layout(p.CacheID).Content
+		} else {
+			lc.belowUnknown = true
+		}
+	}
 	ordered := make(chan *batch, window)
 	go lc.produce(ctx, ordered)
 	h := sha256.New()

@@ -17,6 +17,8 @@ import (
 type treeState struct {
 	expected map[string][]string // dir → names the tar puts there
 	listed   map[string][]string // dir of the tar → names on disk
+	own      map[string][]string // of those, the layer's own (WholeTreeLayers)
+	gone     map[string][]string // dir → names of the layer below it lacks (WholeTreeLayers)
 	implied  map[string]bool     // parents of tar names (Unpack makes them)
 	opaque   map[string]bool     // dirs of the tar opaque on disk
 	markers  map[string]bool     // dirs with .wh..wh..opq in the tar
@@ -25,7 +27,7 @@ type treeState struct {
 }
 
 func newTreeState() treeState {
-	return treeState{expected: map[string][]string{}, listed: map[string][]string{}, implied: map[string]bool{},
+	return treeState{expected: map[string][]string{}, listed: map[string][]string{}, own: map[string][]string{}, gone: map[string][]string{}, implied: map[string]bool{},
 		opaque: map[string]bool{}, markers: map[string]bool{}, missing: map[string]int{}, hidden: map[string]int{}}
 }
 
@@ -104,6 +106,9 @@ func (lc *layerCheck) reconcile(e *entry) {
 	case roleOpaque:
 		dir := path.Dir(hi.rel)
 		lc.tree.markers[dir] = true
+		if lc.m.terms.WholeTreeLayers {
+			break // the dir holds only the tar's entries: checked with its listing
+		}
 		if v, opaque := lc.m.marks.Opaque(de.xattrs); de.exists && !opaque {
 			_, form := lc.m.marks.Forms()
 			lc.add(lc.at(KindOpaqueMissing, dir, form, orNone(v),
@@ -116,8 +121,16 @@ func (lc *layerCheck) reconcile(e *entry) {
 	}
 }
 
-// checkWhiteout checks the whiteout entry a .wh. entry became.
+// checkWhiteout checks the whiteout entry a .wh. entry became; in a
+// layer that is a whole tree, that the deleted entry is absent.
 func (lc *layerCheck) checkWhiteout(rel string, h *tar.Header, de *diskEntry) {
+	if lc.m.terms.WholeTreeLayers {
+		if de.exists {
+			lc.add(lc.at(KindWhiteoutMissing, rel, "absent (deleted)", string(de.st.Type()),
+				"the layer deletes this path (.wh. entry), but its tree still has it: the deleted lower entry shows again"))
+		}
+		return
+	}
 	wo, what := lc.m.isWhiteout(de)
 	if !wo {
 		form, _ := lc.m.marks.Forms()

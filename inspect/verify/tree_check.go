@@ -50,6 +50,9 @@ func (lc *layerCheck) checkPlain(e *entry, rel string) {
 	}
 	if got == layerfs.TypeDir {
 		lc.tree.listed[rel] = de.names
+		if lc.m.terms.WholeTreeLayers {
+			lc.tree.own[rel], lc.tree.gone[rel] = de.own, de.gone
+		}
 		if _, opaque := lc.m.marks.Opaque(de.xattrs); opaque {
 			lc.tree.opaque[rel] = true
 		}
@@ -169,6 +172,7 @@ func (lc *layerCheck) finishTree() {
 	t := &lc.tree
 	if names, err := lc.dirs.root.d.Names(); err == nil {
 		t.listed["."] = names
+		lc.listOwn(".", lc.dirs.root.d)
 	}
 	for dir := range t.implied {
 		if _, ok := t.listed[dir]; ok {
@@ -183,6 +187,7 @@ func (lc *layerCheck) finishTree() {
 		if d, err := lc.dirs.get(dir); err == nil {
 			if names, err := d.Names(); err == nil {
 				t.listed[dir] = names
+				lc.listOwn(dir, d)
 			}
 			lc.dirs.put(dir)
 		}
@@ -196,6 +201,10 @@ func (lc *layerCheck) finishTree() {
 		exp := map[string]bool{}
 		for _, n := range t.expected[dir] {
 			exp[n] = true
+		}
+		if lc.m.terms.WholeTreeLayers {
+			lc.wholeTreeDir(dir, exp)
+			continue
 		}
 		names := slices.Clone(t.listed[dir])
 		slices.Sort(names)
@@ -222,6 +231,151 @@ func (lc *layerCheck) finishTree() {
 			lc.res.findings[i].Message += fmt.Sprintf(" (nor the %d entries of the tar below it, not listed)", n)
 		}
 	}
+}
+
+// listOwn reads, for a layer that is a whole tree, which entries of the
+// listed dir d are the layer's own and which of the layer below it lacks.
+func (lc *layerCheck) listOwn(dir string, d *layerfs.Dir) {
+	if !lc.m.terms.WholeTreeLayers {
+		return
+	}
+	own, gone, err := lc.m.ownNames(d)
+	if err != nil {
+		lc.add(lc.at(KindUnreadable, dir, "", "", err.Error()))
+		return
+	}
+	lc.tree.own[dir], lc.tree.gone[dir] = own, gone
+}
+
+// wholeTreeDir reconciles a dir of the tar with a layer dir that is a
+// whole tree (Terms.WholeTreeLayers): it also holds the entries of the
+// layer below, and the layer's deletions are absences. The layer's own
+// entries must be the tar's, but for the dirs it copied from the layer
+// below, which must hold nothing of its own (checked all the way down);
+// an entry of the layer below may be absent only where the tar deletes it
+// (a .wh. entry, or an opaque dir); in a dir the tar made opaque, no entry
+// of the layer below may be left.
+func (lc *layerCheck) wholeTreeDir(dir string, exp map[string]bool) {
+	t := &lc.tree
+	if lc.belowUnknown {
+		return // which entries are the layer's own is not known
+	}
+	own := map[string]bool{}
+	for _, n := range t.own[dir] {
+		own[n] = true
+	}
+	var copies []string
+	for _, n := range sorted(t.own[dir]) {
+		if exp[n] {
+			continue
+		}
+		if rel := path.Join(dir, n); lc.isDir(dir, n) && !t.markers[dir] && lc.belowHasDir(rel) {
+			copies = append(copies, rel)
+			continue
+		}
+		lc.extra(dir, n)
+	}
+	lc.goneExtra(dir, t.gone[dir], exp)
+	lc.checkCopies(copies)
+	if !t.markers[dir] {
+		return
+	}
+	for _, n := range sorted(t.listed[dir]) {
+		if !own[n] && !exp[n] {
+			rel := path.Join(dir, n)
+			lc.add(lc.at(KindOpaqueMissing, rel, "absent (the dir is opaque)", "the lower layer's entry",
+				"the layer made /"+dir+" opaque (.wh..wh..opq), but its tree still has this entry of the layer below: it shows through again"))
+		}
+	}
+}
+
+// goneExtra reports the entries of the layer below that dir lacks though
+// the tar never deleted them (exp holds the tar's deletions; an opaque
+// dir of the tar deletes everything).
+func (lc *layerCheck) goneExtra(dir string, gone []string, exp map[string]bool) {
+	if lc.tree.markers[dir] {
+		return
+	}
+	for _, n := range sorted(gone) {
+		if !exp[n] {
+			rel := path.Join(dir, n)
+			lc.add(lc.at(KindWhiteoutExtra, rel, "the lower layer's entry", "absent",
+				fmt.Sprintf("the layer's tree lacks /%s of the layer below, but its tar never deleted it: it is gone from every image and container built on this layer", rel)))
+		}
+	}
+}
+
+// checkCopies checks, depth first, dirs of a whole-tree layer that its
+// tar does not list: copies of the layer below's, which must hold no
+// entry of the layer's own (an added or replaced file is extra; a copied
+// dir is checked in turn) and lack none of the layer below's.
+func (lc *layerCheck) checkCopies(stack []string) {
+	slices.Reverse(stack)
+	for len(stack) > 0 {
+		rel := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		d, err := lc.dirs.get(rel)
+		if err != nil {
+			lc.add(lc.at(KindUnreadable, rel, "", "", err.Error()))
+			continue
+		}
+		own, gone, err := lc.m.ownNames(d)
+		lc.dirs.put(rel)
+		if err != nil {
+			lc.add(lc.at(KindUnreadable, rel, "", "", err.Error()))
+			continue
+		}
+		var sub []string
+		for _, n := range sorted(own) {
+			if c := path.Join(rel, n); lc.isDir(rel, n) && lc.belowHasDir(c) {
+				sub = append(sub, c)
+				continue
+			}
+			lc.extra(rel, n)
+		}
+		lc.goneExtra(rel, gone, nil)
+		slices.Reverse(sub)
+		stack = append(stack, sub...)
+	}
+}
+
+// isDir reports whether name in the layer's dir dir is a directory.
+func (lc *layerCheck) isDir(dir, name string) bool {
+	d, err := lc.dirs.get(dir)
+	if err != nil {
+		return false
+	}
+	defer lc.dirs.put(dir)
+	st, ok, err := d.Lstat(name)
+	return err == nil && ok && st.IsDir()
+}
+
+// belowHasDir reports whether the layer below (a whole tree) has a dir at
+// rel, opened component by component without following a symlink.
+func (lc *layerCheck) belowHasDir(rel string) bool {
+	if lc.below == "" {
+		return false
+	}
+	d, err := layerfs.OpenDir(lc.below)
+	if err != nil {
+		return false
+	}
+	for _, name := range strings.Split(rel, "/") {
+		sub, err := d.Sub(name)
+		d.Close()
+		if err != nil {
+			return false
+		}
+		d = sub
+	}
+	d.Close()
+	return true
+}
+
+func sorted(ss []string) []string {
+	out := slices.Clone(ss)
+	slices.Sort(out)
+	return out
 }
 
 // extra reports an entry on disk that no header made.

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/opencontainers/go-digest"
 )
@@ -53,6 +54,9 @@ type Answer struct {
 	// Notes are facts worth knowing about this path.
 	Notes    []string          `json:"notes,omitempty"`
 	Findings []inspect.Finding `json:"findings"`
+	// Terms are the words and traits of the driver of the store the path
+	// was answered from, for reports.
+	Terms backend.Terms `json:"-"`
 }
 
 // Owner is the object a path belongs to.

@@ -74,7 +74,7 @@ func inactive(a *Answer, active string) {
 
 // answer answers for a path of the store's driver.
 func answer(s *inspect.Store, arg string, parts []string, opt Options) (*Answer, error) {
-	q := &query{s: s, opt: opt, a: &Answer{Arg: arg, Findings: []inspect.Finding{}}}
+	q := &query{s: s, opt: opt, a: &Answer{Arg: arg, Findings: []inspect.Finding{}, Terms: s.Graph().Terms()}}
 	parts = q.throughShortLink(parts)
 	q.setPath(parts)
 	q.classify(parts)
