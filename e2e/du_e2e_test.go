@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/dlayer/dlayer/fixtures/clitest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -270,10 +271,5 @@ func buildKit(t *testing.T, e *engine.Engine, tag, dockerfile string) {
 // writeSized writes n bytes to path, making its parents.
 func writeSized(t *testing.T, path string, n int) {
 	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(path, bytes.Repeat([]byte("x"), n), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	clitest.WriteSized(t, path, n)
 }

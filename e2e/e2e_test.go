@@ -1,7 +1,7 @@
 package e2e
 
 import (
-	"encoding/json"
+	"github.com/dlayer/dlayer/fixtures/clitest"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -251,19 +251,7 @@ func normalize(out string) []string {
 
 func explainJSON(t *testing.T, root, daemon, name string) *inspect.Explanation {
 	t.Helper()
-	args := []string{"--root", root, "--daemon", daemon, "--format", "json", "explain", name}
-	if daemon == "auto" {
-		args = append([]string{"--mountinfo", "/proc/self/mountinfo"}, args...)
-	}
-	out, errOut, code := runCLI(args...)
-	if code != 0 {
-		t.Fatalf("explain %s: exit %d: %s", name, code, errOut)
-	}
-	var x inspect.Explanation
-	if err := json.Unmarshal([]byte(out), &x); err != nil {
-		t.Fatalf("explain %s: %v", name, err)
-	}
-	return &x
+	return clitest.ExplainJSON(t, runCLI, root, daemon, name)
 }
 
 func findChange(x *inspect.Explanation, p string) *inspect.Change {

@@ -272,11 +272,11 @@ func ovCheckWhose(t *testing.T, v ovView, eng *ovEngine) {
 	n := len(img.RootFS.Layers)
 	topRoot := img.GraphDriver.Data["RootDir"]
 	a := ask(filepath.Dir(topRoot))
-	if a.Kind != inspect.PathLayerDir || a.Driver != "overlay" || a.Owner.Kind != whose.OwnerImageLayer ||
+	if a.Kind != whose.PathLayerDir || a.Driver != "overlay" || a.Owner.Kind != whose.OwnerImageLayer ||
 		string(a.Owner.Layer.DiffID) != string(img.RootFS.Layers[n-1]) || len(a.Owner.Layer.Containers) != len(ovContainers) || a.Verdict.Safe != "no" {
 		t.Errorf("whose the top layer dir: %s %s %+v %+v", a.Kind, a.Driver, a.Owner.Layer, a.Verdict)
 	}
-	if a := ask(topRoot); a.Kind != inspect.PathLayerContent || a.Owner.Kind != whose.OwnerImageLayer {
+	if a := ask(topRoot); a.Kind != whose.PathLayerContent || a.Owner.Kind != whose.OwnerImageLayer {
 		t.Errorf("whose the top layer's root/: %s %+v", a.Kind, a.Owner)
 	}
 	// /data/f.txt of the top root/ is a hardlink of layer 3's (COPY): the

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/dlayer/dlayer/fixtures"
+	"github.com/dlayer/dlayer/fixtures/clitest"
 	"io"
 	"os"
 	"os/exec"
@@ -33,18 +34,7 @@ CMD ["sleep", "3600"]
 `
 
 // verifyJSON is the part of `dlayer verify --format json` the tests read.
-type verifyJSON struct {
-	Drivers []string `json:"drivers"`
-	Stats   struct {
-		Layers       int `json:"layers"`
-		LayersHashed int `json:"layers_hashed"`
-		Containers   int `json:"containers"`
-	} `json:"stats"`
-	Findings []struct {
-		Kind, Object, Path, Expected, Actual, Message string
-		Affects                                       struct{ Images, Containers []string }
-	} `json:"findings"`
-}
+type verifyJSON = clitest.VerifyJSON
 
 // layerFacts are what the tampers need of one layer of verify:1.
 type layerFacts struct {
@@ -204,9 +194,7 @@ func rel(p string) func(string) string { return func(string) string { return p }
 
 func must(t *testing.T, err error) {
 	t.Helper()
-	if err != nil {
-		t.Fatal(err)
-	}
+	clitest.Must(t, err)
 }
 
 func wantClean(t *testing.T, root string) {

@@ -10,8 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
+	"github.com/dlayer/dlayer/fixtures/clitest"
 	"golang.org/x/sys/unix"
 )
 
@@ -78,64 +77,11 @@ func checkProm(t *testing.T, root string) {
 	if _, errOut, code := runCLI("--root", root, "verify", "--quiet", "--prom", file); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
-	fams := parseProm(t, file)
-	if v := gaugeValue(fams, "dlayer_verify_layers_hashed", nil); v < 5 {
+	fams := clitest.ParseProm(t, file)
+	if v := clitest.GaugeValue(fams, "dlayer_verify_layers_hashed", nil); v < 5 {
 		t.Errorf("layers_hashed %v", v)
 	}
-	if v := gaugeValue(fams, "dlayer_verify_findings", map[string]string{"kind": "content_mismatch"}); v != 0 {
+	if v := clitest.GaugeValue(fams, "dlayer_verify_findings", map[string]string{"kind": "content_mismatch"}); v != 0 {
 		t.Errorf("findings{content_mismatch} = %v on a clean store", v)
 	}
-}
-
-func parseProm(t *testing.T, file string) map[string]*promFamily {
-	f, err := os.Open(file)
-	must(t, err)
-	defer f.Close()
-	// Legacy (pre-UTF-8) name validation: what node_exporter's textfile
-	// collector has accepted all along.
-	p := expfmt.NewTextParser(model.LegacyValidation)
-	fams, err := p.TextToMetricFamilies(f)
-	if err != nil {
-		b, _ := os.ReadFile(file)
-		t.Fatalf("not Prometheus text format: %v\n%s", err, b)
-	}
-	out := map[string]*promFamily{}
-	for name, mf := range fams {
-		pf := &promFamily{}
-		for _, m := range mf.GetMetric() {
-			labels := map[string]string{}
-			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
-			}
-			pf.samples = append(pf.samples, promSample{labels, m.GetGauge().GetValue()})
-		}
-		out[name] = pf
-	}
-	return out
-}
-
-type promFamily struct{ samples []promSample }
-
-type promSample struct {
-	labels map[string]string
-	value  float64
-}
-
-// gaugeValue returns the value of the sample of name whose labels include
-// want; -1 when there is none.
-func gaugeValue(fams map[string]*promFamily, name string, want map[string]string) float64 {
-	f := fams[name]
-	if f == nil {
-		return -1
-	}
-next:
-	for _, s := range f.samples {
-		for k, v := range want {
-			if s.labels[k] != v {
-				continue next
-			}
-		}
-		return s.value
-	}
-	return -1
 }

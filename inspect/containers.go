@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/dlayer/dlayer/inspect/backend"
+	"github.com/dlayer/dlayer/inspect/layerdb"
 	"io"
 	"os"
 	"path/filepath"
@@ -85,18 +86,7 @@ func status(running, paused, restarting, dead, removing bool, started time.Time)
 	return "exited"
 }
 
-func isHex64(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
+func isHex64(s string) bool { return layerdb.IsHex64(s) }
 
 // Containers reads every containers/<id>/config.v2.json, sorted by creation
 // time, newest first (as docker ps). An unreadable entry is a finding; the

@@ -264,7 +264,7 @@ func (s *Store) resolveLowerPath(p string) string {
 	if err != nil || strings.HasPrefix(rel, "..") {
 		return p
 	}
-	if x := s.graph.ParsePath(strings.Split(rel, "/")); x.Kind == PathShortLink && len(x.Rel) == 0 {
+	if x := s.graph.ParsePath(strings.Split(rel, "/")); x.Kind == backend.PathShortLink && len(x.Rel) == 0 {
 		if id, _, err := s.graph.ShortLink(x.Link); err == nil {
 			return s.graph.Layout(id).Content
 		}

@@ -44,6 +44,14 @@ func New(root string, driver backend.Name, o layerfs.Opener) *Store {
 
 var _ backend.Metadata = (*Store)(nil)
 
+// Present reports whether root holds driver's graph-driver image store:
+// image/<driver> is a directory (what every graph-driver backend's Detect
+// asks).
+func Present(root string, driver backend.Name, o layerfs.Opener) bool {
+	fi, err := layerfs.OrOS(o).Lstat(filepath.Join(root, "image", string(driver)))
+	return err == nil && fi.IsDir()
+}
+
 // Path joins elem to image/<driver>.
 func (s *Store) Path(elem ...string) string {
 	return filepath.Join(append([]string{s.dir}, elem...)...)
