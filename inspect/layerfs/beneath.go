@@ -3,7 +3,6 @@ package layerfs
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,13 +37,22 @@ type Beneath struct {
 	root string
 	fd   int
 
-	// the directory of the last file read or stat-ed, kept open: the
-	// files of a layerdb entry or a container dir are read one after
-	// the other, so each dir is resolved once.
-	mu      sync.Mutex
-	lastDir string
-	lastFD  int
+	// the dirs of the last files read or stat-ed, kept open (most recent
+	// first): the files of a layerdb entry or a container dir are read one
+	// after the other, and a dir is often stat-ed from its parent just
+	// before, so each dir is resolved once.
+	mu   sync.Mutex
+	dirs []openDir
 }
+
+// openDir is a kept directory descriptor.
+type openDir struct {
+	rel string
+	fd  int
+}
+
+// keptDirs is how many dir descriptors a Beneath keeps.
+const keptDirs = 4
 
 var _ Opener = (*Beneath)(nil)
 
@@ -59,17 +67,17 @@ func OpenBeneath(root string) (*Beneath, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: root, Err: err}
 	}
-	return &Beneath{root: filepath.Clean(root), fd: fd, lastFD: -1}, nil
+	return &Beneath{root: filepath.Clean(root), fd: fd}, nil
 }
 
 // Close releases the root's descriptor.
 func (b *Beneath) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.lastFD >= 0 {
-		unix.Close(b.lastFD)
-		b.lastFD = -1
+	for _, d := range b.dirs {
+		unix.Close(d.fd)
 	}
+	b.dirs = nil
 	return unix.Close(b.fd)
 }
 
@@ -116,17 +124,22 @@ func (b *Beneath) parent(path, rel string) (int, string, error) {
 	if dir == "" {
 		dir = "."
 	}
-	if b.lastFD >= 0 && b.lastDir == dir {
-		return b.lastFD, base, nil
+	for i, d := range b.dirs {
+		if d.rel == dir {
+			copy(b.dirs[1:i+1], b.dirs[:i])
+			b.dirs[0] = d
+			return d.fd, base, nil
+		}
 	}
 	fd, err := b.open(path, dir, unix.O_PATH|unix.O_DIRECTORY)
 	if err != nil {
 		return -1, "", err
 	}
-	if b.lastFD >= 0 {
-		unix.Close(b.lastFD)
+	if len(b.dirs) == keptDirs {
+		unix.Close(b.dirs[keptDirs-1].fd)
+		b.dirs = b.dirs[:keptDirs-1]
 	}
-	b.lastDir, b.lastFD = dir, fd
+	b.dirs = append([]openDir{{dir, fd}}, b.dirs...)
 	return fd, base, nil
 }
 
@@ -156,8 +169,7 @@ func (b *Beneath) ReadFile(path string, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, b.explain(path, rel, "open", err)
 	}
-	f := os.NewFile(uintptr(fd), path)
-	defer f.Close()
+	defer unix.Close(fd)
 	var got unix.Stat_t
 	if err := unix.Fstat(fd, &got); err != nil {
 		return nil, &fs.PathError{Op: "fstat", Path: path, Err: err}
@@ -165,7 +177,7 @@ func (b *Beneath) ReadFile(path string, max int64) ([]byte, error) {
 	if got.Dev != st.Dev || got.Ino != st.Ino || got.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, fmt.Errorf("%s: %w", path, ErrChanged)
 	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	data, err := readAll(fd, st.Size, max)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -226,4 +238,29 @@ func (b *Beneath) Lstat(path string) (fs.FileInfo, error) {
 		return nil, &fs.PathError{Op: "lstat", Path: path, Err: errors.Unwrap(err)}
 	}
 	return fi, nil
+}
+
+// readAll reads fd to its end, but never more than max+1 bytes (a file
+// that grew past its stat-ed size is still bounded); size is the stat-ed
+// size, the first guess of the buffer.
+func readAll(fd int, size, max int64) ([]byte, error) {
+	limit := int(max + 1)
+	buf := make([]byte, 0, int(min(size, max))+1)
+	for len(buf) < limit {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := unix.Read(fd, buf[len(buf):min(cap(buf), limit)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			break
+		}
+		buf = buf[:len(buf)+n]
+	}
+	return buf, nil
 }
