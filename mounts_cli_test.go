@@ -101,7 +101,7 @@ func TestMountsCLIJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatal(err)
 	}
-	if len(r.Mounts) != 2 || len(r.Findings) != 1 || r.Findings[0].Kind != mounts.Leaked.String() || len(r.Warnings) != 1 {
+	if len(r.Mounts) != 2 || len(r.Findings) != 1 || r.Findings[0].Kind.String() != mounts.Leaked.String() || len(r.Warnings) != 1 {
 		t.Fatalf("got %+v", r)
 	}
 	for _, m := range r.Mounts {
@@ -126,7 +126,7 @@ func TestMountsCLILive(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &r); err != nil {
 			t.Fatalf("%s: %v\n%s", src, err, errOut)
 		}
-		if code != 1 || len(r.Mounts) != 0 || len(r.Findings) != 1 || r.Findings[0].Kind != mounts.Missing.String() {
+		if code != 1 || len(r.Mounts) != 0 || len(r.Findings) != 1 || r.Findings[0].Kind.String() != mounts.Missing.String() {
 			t.Errorf("--mountinfo %s: exit %d, %+v", src, code, r)
 		}
 		if len(r.Tables) == 0 || r.Tables[0].Namespace != ns || r.Tables[0].Mounts == 0 {
@@ -177,7 +177,7 @@ func TestExplainMountinfoSources(t *testing.T) {
 		}
 		var kinds []string
 		for _, f := range x.Findings {
-			kinds = append(kinds, f.Kind)
+			kinds = append(kinds, f.Kind.String())
 		}
 		if got != tt.mounted || strings.Join(kinds, ",") != tt.finding {
 			t.Errorf("--mountinfo %s: mounted %s findings %v; want %s %q", tt.src, got, kinds, tt.mounted, tt.finding)

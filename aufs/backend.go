@@ -21,7 +21,9 @@ type driverBackend struct{}
 func (driverBackend) Name() backend.Name { return Name }
 
 // Detect: the image store image/aufs is a directory.
-func (driverBackend) Detect(root string, o layerfs.Opener) bool { return layerdb.Present(root, Name, o) }
+func (driverBackend) Detect(root string, o layerfs.Opener) bool {
+	return layerdb.Present(root, Name, o)
+}
 
 func (driverBackend) Open(root string, o layerfs.Opener) backend.Driver {
 	return driver{h: Home{Dir: filepath.Join(root, string(Name)), FS: o}, meta: layerdb.New(root, Name, o)}

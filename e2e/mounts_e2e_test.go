@@ -145,7 +145,7 @@ func TestMountsE2E(t *testing.T) {
 			mounts.Missing.String() + " " + ci["run1"].GraphDriver.Data["MergedDir"]: "",
 		}
 		for _, f := range r.Findings {
-			k := f.Kind + " " + f.Path
+			k := f.Kind.String() + " " + f.Path
 			if _, ok := want[k]; !ok {
 				t.Errorf("unexpected finding %+v", f)
 			}

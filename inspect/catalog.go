@@ -133,7 +133,7 @@ type ImageLayer struct {
 	CreatedBy string    `json:"created_by"`
 	Comment   string    `json:"comment,omitempty"`
 	// Problems are the kinds of the findings about this layer.
-	Problems []string `json:"problems"`
+	Problems []FindingKind `json:"problems"`
 }
 
 // HistoryEntry is one entry of an image's history, oldest first (docker
@@ -203,9 +203,9 @@ func (s *Store) ImageLayers(img *Image) *ImageLayers {
 // imageLayer reads one layer of an image and checks it against the image's
 // chain and the driver dir.
 func (s *Store) imageLayer(diff, chain, parent digest.Digest) (ImageLayer, []Finding) {
-	out := ImageLayer{DiffID: diff, ChainID: chain, Problems: []string{}}
+	out := ImageLayer{DiffID: diff, ChainID: chain, Problems: []FindingKind{}}
 	var finds []Finding
-	find := func(kind, path, format string, args ...any) {
+	find := func(kind FindingKind, path, format string, args ...any) {
 		finds = append(finds, Finding{Kind: kind, Path: path, Message: fmt.Sprintf(format, args...)})
 		out.Problems = append(out.Problems, kind)
 	}

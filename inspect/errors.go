@@ -25,3 +25,6 @@ var (
 // Finding is a problem found in the store: one entry that is not as Docker
 // would have left it. The work goes on after a finding.
 type Finding = backend.Finding
+
+// FindingKind names a kind of problem.
+type FindingKind = backend.FindingKind

@@ -159,7 +159,7 @@ func TestExplainMounts(t *testing.T) {
 
 func hasFinding(x *Explanation, kind string) bool {
 	for _, f := range x.Findings {
-		if f.Kind == kind {
+		if f.Kind.String() == kind {
 			return true
 		}
 	}

@@ -87,7 +87,7 @@ func TestImageLayersDamage(t *testing.T) {
 	}
 	for i, w := range want {
 		f, l := x.Findings[i], x.Layers[i]
-		if f.Kind != w.kind || f.Path != w.path || !reflect.DeepEqual(l.Problems, []string{w.kind}) {
+		if f.Kind.String() != w.kind || f.Path != w.path || !reflect.DeepEqual(l.Problems, []FindingKind{FindingKind(w.kind)}) {
 			t.Errorf("layer %d: finding %+v problems %v, want %s at %s", i+1, f, l.Problems, w.kind, w.path)
 		}
 		if l.ChainID != ls[i].ChainID || l.DiffID != ls[i].DiffID || l.CreatedBy != ls[i].CreatedBy {
@@ -125,7 +125,7 @@ func TestImageLayersBadChain(t *testing.T) {
 	x := s.ImageLayers(img)
 	var kinds []string
 	for _, f := range x.Findings {
-		kinds = append(kinds, f.Kind)
+		kinds = append(kinds, f.Kind.String())
 	}
 	if want := []string{"history_mismatch", "diff_id_mismatch", "parent_mismatch", "chain_id_mismatch"}; !reflect.DeepEqual(kinds, want) {
 		t.Errorf("findings %v, want %v", kinds, want)

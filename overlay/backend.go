@@ -23,7 +23,9 @@ type driverBackend struct{}
 func (driverBackend) Name() backend.Name { return Name }
 
 // Detect: the image store image/overlay is a directory.
-func (driverBackend) Detect(root string, o layerfs.Opener) bool { return layerdb.Present(root, Name, o) }
+func (driverBackend) Detect(root string, o layerfs.Opener) bool {
+	return layerdb.Present(root, Name, o)
+}
 
 // Open binds the backend to root. Nothing is read until asked for.
 func (driverBackend) Open(root string, o layerfs.Opener) backend.Driver {

@@ -52,8 +52,8 @@ func TestLayersTableHistoryMismatch(t *testing.T) {
 	img := &inspect.Image{ID: digest.Digest("sha256:" + strings.Repeat("a", 64)), Tags: []string{"x:1"}}
 	x := &inspect.ImageLayers{Image: img, DriverDir: "/r/overlay2",
 		Layers: []inspect.ImageLayer{
-			{Position: 1, ChainID: "sha256:" + digest.Digest(strings.Repeat("1", 64)), CacheID: strings.Repeat("c", 64), Link: "ABC", Size: 5, CreatedBy: "", Comment: "Imported from -", Problems: []string{}},
-			{Position: 2, ChainID: "sha256:" + digest.Digest(strings.Repeat("2", 64)), Size: 7, Problems: []string{"layerdb_missing"}},
+			{Position: 1, ChainID: "sha256:" + digest.Digest(strings.Repeat("1", 64)), CacheID: strings.Repeat("c", 64), Link: "ABC", Size: 5, CreatedBy: "", Comment: "Imported from -", Problems: []inspect.FindingKind{}},
+			{Position: 2, ChainID: "sha256:" + digest.Digest(strings.Repeat("2", 64)), Size: 7, Problems: []inspect.FindingKind{"layerdb_missing"}},
 		},
 		History: []inspect.HistoryEntry{{History: inspect.History{Comment: "Imported from -"}, Layer: 1, Size: 5},
 			{History: inspect.History{CreatedBy: "/bin/sh -c #(nop)  CMD [\"sh\"]", EmptyLayer: true}}},

@@ -109,7 +109,11 @@ func LayersTable(w io.Writer, x *inspect.ImageLayers, cat *du.Catalog, opt Layer
 		}
 		status := "ok"
 		if len(l.Problems) > 0 {
-			status = strings.Join(l.Problems, ",")
+			kinds := make([]string, len(l.Problems))
+			for i, k := range l.Problems {
+				kinds[i] = k.String()
+			}
+			status = strings.Join(kinds, ",")
 		}
 		return []string{fmtInt(int64(l.Position)), bytesHuman(l.Size), fmtInt(int64(l.ImageCount)), cell(id(l.DiffID)), cell(id(l.ChainID)),
 			cell(cache), link, status, Escape(clip(createdBy(l.CreatedBy, l.Comment), width))}

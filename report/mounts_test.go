@@ -31,7 +31,7 @@ func mountsSample() *mounts.Report {
 			Seen:     []mounts.Seen{{Table: "/proc/812/mountinfo", Line: 22, Namespace: "mnt:[4026531832]", MountID: 49, Propagation: "shared:2"}},
 			Problems: []mounts.Problem{mounts.Leaked},
 		}},
-		Findings: []inspect.Finding{{Kind: mounts.Leaked.String(), Path: "/var/lib/docker/overlay2/" + id + "/merged", Message: "container we\tb is stopped"}},
+		Findings: []inspect.Finding{{Kind: inspect.FindingKind(mounts.Leaked), Path: "/var/lib/docker/overlay2/" + id + "/merged", Message: "container we\tb is stopped"}},
 	}
 }
 

@@ -21,12 +21,20 @@ var (
 // would have left it. The work goes on after a finding.
 type Finding struct {
 	// Kind is a short machine-readable name, e.g. "chain_id_mismatch".
-	Kind string `json:"kind"`
+	Kind FindingKind `json:"kind"`
 	// Path is the file or directory concerned, when there is one.
 	Path string `json:"path,omitempty"`
 	// Message says what is wrong, in words.
 	Message string `json:"message"`
 }
+
+// FindingKind names a kind of problem, as JSON and reports write it
+// ("chain_id_mismatch"). Each feature defines the kinds it finds as
+// constants of this type.
+type FindingKind string
+
+// String returns the kind as written.
+func (k FindingKind) String() string { return string(k) }
 
 // Layer is one image layer of the store (for a graph driver, one entry of
 // layerdb: image/<driver>/layerdb/sha256/<chain>/).

@@ -56,6 +56,6 @@ type MountProblem struct {
 	// ("mount_options_malformed"); otherwise something could not be
 	// resolved ("aufs_branches_unknown").
 	Malformed bool
-	Kind      string
+	Kind      FindingKind
 	Message   string
 }

@@ -151,7 +151,7 @@ func TestCatalogDamage(t *testing.T) {
 	}
 	kinds := map[string]inspect.Finding{}
 	for _, f := range cat.Findings {
-		kinds[f.Kind] = f
+		kinds[f.Kind.String()] = f
 	}
 	if f := kinds["layer_dir_missing"]; f.Path != filepath.Join(b.Root, "overlay2", gone.CacheID) || !strings.Contains(f.Message, string(gone.ChainID)) {
 		t.Errorf("layer_dir_missing: %+v", f)

@@ -34,7 +34,7 @@ type meta struct {
 }
 
 func (m *meta) find(kind FindingKind, path, format string, args ...any) {
-	m.finds = append(m.finds, inspect.Finding{Kind: kind.String(), Path: path, Message: fmt.Sprintf(format, args...)})
+	m.finds = append(m.finds, inspect.Finding{Kind: inspect.FindingKind(kind), Path: path, Message: fmt.Sprintf(format, args...)})
 }
 
 // readMeta indexes what the store's metadata says owns what: its layers,

@@ -145,7 +145,7 @@ func containerByName(r *Report, name string) *Container {
 func findingKinds(r *Report) map[string][]inspect.Finding {
 	m := map[string][]inspect.Finding{}
 	for _, f := range r.Findings {
-		m[f.Kind] = append(m[f.Kind], f)
+		m[f.Kind.String()] = append(m[f.Kind.String()], f)
 	}
 	return m
 }

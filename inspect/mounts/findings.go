@@ -13,7 +13,7 @@ import (
 // findings checks the mounts against each other and the containers.
 func (mp *mapper) findings(r *Report, idx *index) {
 	add := func(m *Mount, kind Problem, path, msg string) {
-		r.Findings = append(r.Findings, inspect.Finding{Kind: kind.String(), Path: path, Message: msg})
+		r.Findings = append(r.Findings, inspect.Finding{Kind: inspect.FindingKind(kind), Path: path, Message: msg})
 		if m != nil && !slices.Contains(m.Problems, kind) {
 			m.Problems = append(m.Problems, kind)
 		}
@@ -54,7 +54,7 @@ func (mp *mapper) findings(r *Report, idx *index) {
 			points = append(points, r.Mounts[i].MountPoint)
 		}
 		msg := fmt.Sprintf("upper dir mounted %d times, at %s: writes through one mount are not seen consistently by the other (overlayfs: undefined behaviour)", len(is), strings.Join(points, ", "))
-		r.Findings = append(r.Findings, inspect.Finding{Kind: UpperShared.String(), Path: k, Message: msg})
+		r.Findings = append(r.Findings, inspect.Finding{Kind: inspect.FindingKind(UpperShared), Path: k, Message: msg})
 		for _, i := range is {
 			if !slices.Contains(r.Mounts[i].Problems, UpperShared) {
 				r.Mounts[i].Problems = append(r.Mounts[i].Problems, UpperShared)

@@ -50,13 +50,13 @@ func readIndex(s *inspect.Store, r *Report) (*index, error) {
 		drv := ds.Graph().Name()
 		ids, err := ds.MountContainerIDs()
 		if err != nil {
-			r.Warnings = append(r.Warnings, inspect.Finding{Kind: RecordUnreadable.String(), Path: ds.ImagePath("layerdb", "mounts"), Message: err.Error()})
+			r.Warnings = append(r.Warnings, inspect.Finding{Kind: inspect.FindingKind(RecordUnreadable), Path: ds.ImagePath("layerdb", "mounts"), Message: err.Error()})
 			continue
 		}
 		for _, cid := range ids {
 			rec, err := ds.MountRecord(cid)
 			if err != nil {
-				r.Warnings = append(r.Warnings, inspect.Finding{Kind: RecordUnreadable.String(), Path: ds.ImagePath("layerdb", "mounts", cid), Message: err.Error()})
+				r.Warnings = append(r.Warnings, inspect.Finding{Kind: inspect.FindingKind(RecordUnreadable), Path: ds.ImagePath("layerdb", "mounts", cid), Message: err.Error()})
 				continue
 			}
 			idx.owners[layerKey{drv, rec.MountID}] = owner{containerID: cid, role: RoleRW}

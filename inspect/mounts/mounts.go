@@ -201,10 +201,10 @@ func tableWarnings(t mountinfo.Table) []inspect.Finding {
 	for _, e := range les {
 		var le *mountinfo.LineError
 		if errors.As(e, &le) {
-			out = append(out, inspect.Finding{Kind: TableMalformed.String(), Path: fmt.Sprintf("%s:%d", t.Path, le.Line), Message: le.Err.Error()})
+			out = append(out, inspect.Finding{Kind: inspect.FindingKind(TableMalformed), Path: fmt.Sprintf("%s:%d", t.Path, le.Line), Message: le.Err.Error()})
 			continue
 		}
-		out = append(out, inspect.Finding{Kind: TableUnreadable.String(), Path: t.Path, Message: e.Error()})
+		out = append(out, inspect.Finding{Kind: inspect.FindingKind(TableUnreadable), Path: t.Path, Message: e.Error()})
 	}
 	return out
 }

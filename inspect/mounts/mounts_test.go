@@ -97,7 +97,7 @@ func mountAt(r *Report, mp string) *Mount {
 func kinds(fs []inspect.Finding) []string {
 	var out []string
 	for _, f := range fs {
-		out = append(out, f.Kind)
+		out = append(out, f.Kind.String())
 	}
 	slices.Sort(out)
 	return out
@@ -227,10 +227,10 @@ func TestMountsProblems(t *testing.T) {
 		t.Errorf("removed layer: %+v", m)
 	}
 	for _, f := range r.Findings {
-		if f.Kind == Missing.String() && (f.Path != overlay2.Home{Dir: s.Home()}.Dirs(web.MountID).Merged || !strings.Contains(f.Message, "web")) {
+		if f.Kind.String() == Missing.String() && (f.Path != overlay2.Home{Dir: s.Home()}.Dirs(web.MountID).Merged || !strings.Contains(f.Message, "web")) {
 			t.Errorf("missing mount finding %+v", f)
 		}
-		if f.Kind == Leaked.String() && f.Path == bd.Merged && !strings.Contains(f.Message, "batch") {
+		if f.Kind.String() == Leaked.String() && f.Path == bd.Merged && !strings.Contains(f.Message, "batch") {
 			t.Errorf("leak message %q", f.Message)
 		}
 	}

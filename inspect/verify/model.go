@@ -152,7 +152,7 @@ func (m *model) readImage(id digest.Digest) *imageInfo {
 	}
 	im.Image, im.intact = *img, true
 	for _, f := range img.Findings {
-		if f.Kind == KindImageIDMismatch.String() {
+		if f.Kind.String() == KindImageIDMismatch.String() {
 			im.intact = false
 			m.add(Finding{Kind: KindImageIDMismatch, ObjectType: ObjectImage, Object: id.String(), Path: p, File: p,
 				Expected: id.String(), Actual: id.Algorithm().FromBytes(raw).String(),

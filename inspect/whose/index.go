@@ -45,7 +45,7 @@ func (q *query) index() *index {
 		imageByID: map[digest.Digest]*indexedImage{}, ctrByID: map[string]inspect.Container{},
 		mounts: map[string]inspect.MountRecord{}, byMount: map[string]string{}, byInit: map[string]string{}}
 	q.idx = x
-	bad := func(kind, path string, err error) {
+	bad := func(kind inspect.FindingKind, path string, err error) {
 		x.unreadable = append(x.unreadable, inspect.Finding{Kind: kind, Path: path, Message: err.Error()})
 	}
 	chains, _, err := s.LayerChainIDs()
@@ -95,7 +95,7 @@ func (q *query) index() *index {
 }
 
 // addImages indexes every image, its chain and its local parent.
-func (x *index) addImages(s *inspect.Store, bad func(kind, path string, err error)) {
+func (x *index) addImages(s *inspect.Store, bad func(kind inspect.FindingKind, path string, err error)) {
 	ids, err := s.ImageIDs()
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		bad("imagedb_unreadable", s.ImagePath("imagedb", "content", "sha256"), err)

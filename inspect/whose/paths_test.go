@@ -157,7 +157,7 @@ func TestWhoseOrphans(t *testing.T) {
 
 func hasWhoseFinding(a *Answer, kind string) bool {
 	for _, f := range a.Findings {
-		if f.Kind == kind {
+		if f.Kind.String() == kind {
 			return true
 		}
 	}

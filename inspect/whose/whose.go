@@ -100,7 +100,7 @@ type query struct {
 }
 
 // finding adds a finding to the answer.
-func (q *query) finding(kind, path, msg string) {
+func (q *query) finding(kind inspect.FindingKind, path, msg string) {
 	q.a.Findings = append(q.a.Findings, inspect.Finding{Kind: kind, Path: path, Message: msg})
 }
 
