@@ -175,10 +175,14 @@ func (lc *layerCheck) produce(ctx context.Context, ordered chan<- *batch) {
 		lc.decodeErr = fmt.Errorf("gzip: %w", err)
 		return
 	}
-	dec := newTSDecoder(gz)
+	var compressed int64
+	if fi, err := f.Stat(); err == nil {
+		compressed = fi.Size()
+	}
+	dec := newTSDecoder(newBoundedReader(gz, tsLimit(compressed), tsValueMax))
 	seen := map[string]bool{}
 	var segs [][]byte
-	var pad int64
+	var pad, segBytes int64
 	for n := 0; ; n++ {
 		var te storage.Entry
 		if err := dec.Next(&te); err != nil {
@@ -192,6 +196,12 @@ func (lc *layerCheck) produce(ctx context.Context, ordered chan<- *batch) {
 		}
 		switch te.Type {
 		case storage.SegmentType:
+			// the raw blocks before one file entry: a header or a few (long
+			// names, PAX records); never more than one value's worth
+			if segBytes += int64(len(te.Payload)); segBytes > tsValueMax {
+				lc.decodeErr = fmt.Errorf("entry %d: %w: %d MiB of raw tar blocks before one file entry", n+1, ErrTarSplitTooLarge, segBytes>>20)
+				break
+			}
 			segs = append(segs, te.Payload)
 			continue
 		case storage.FileType:
@@ -205,7 +215,7 @@ func (lc *layerCheck) produce(ctx context.Context, ordered chan<- *batch) {
 			break
 		}
 		e := &entry{lc: lc, segs: segs, pad: pad, name: te.GetName(), size: te.Size, crc: te.Payload}
-		segs, pad = nil, (512-te.Size%512)%512
+		segs, pad, segBytes = nil, (512-te.Size%512)%512, 0
 		clean := filepath.Clean(e.name)
 		e.dup = seen[clean]
 		seen[clean] = true

@@ -25,16 +25,25 @@ import (
 // for every input; encoding/json alone costs several microseconds a line,
 // most of a layer of small files.
 type tsDecoder struct {
-	r    *bufio.Reader
-	slow *json.Decoder
+	r     *bufio.Reader
+	slow  *json.Decoder
+	bound *boundedReader // nil: unbounded (tests of the decoder's output)
 }
 
 func newTSDecoder(r io.Reader) *tsDecoder {
-	return &tsDecoder{r: bufio.NewReaderSize(r, 64<<10)}
+	d := &tsDecoder{}
+	if b, ok := r.(*boundedReader); ok {
+		d.bound = b
+	}
+	d.r = bufio.NewReaderSize(r, 64<<10)
+	return d
 }
 
 // Next decodes the next entry into e; io.EOF at the end.
 func (d *tsDecoder) Next(e *storage.Entry) error {
+	if d.bound != nil {
+		d.bound.reset()
+	}
 	for d.slow == nil {
 		line, err := d.r.ReadSlice('\n')
 		if err != nil && err != io.EOF {
