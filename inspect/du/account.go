@@ -138,7 +138,7 @@ func summarize(r *Report, m *meta) {
 	s.Bookkeeping.addDirs(r.Bookkeeping)
 	s.Other.addDirs(r.Other)
 	s.InactiveDriver.addDirs(r.InactiveDriver)
-	s.DriverDir = s.Images.Usage.Add(s.Containers.Usage).Add(s.BuildCache.Usage).Add(s.Orphans.Usage).Add(s.Bookkeeping.Usage)
+	s.DriverDir = s.Images.Usage.Add(s.Containers.Usage).Add(s.BuildCache.Usage).Add(s.Orphans.Usage).Add(s.Bookkeeping.Usage).Add(r.unaccounted)
 	s.Total = s.DriverDir.Add(s.ContainerDirs.Usage).Add(s.Other.Usage).Add(s.InactiveDriver.Usage)
 	s.Reclaimable = s.Images.Reclaimable.Add(s.Containers.Reclaimable).Add(s.ContainerDirs.Reclaimable).Add(s.Orphans.Reclaimable)
 }

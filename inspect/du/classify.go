@@ -1,6 +1,7 @@
 package du
 
 import (
+	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -22,14 +23,49 @@ func (p *plan) owner(e *entry) {
 		e.kind, e.ctr = ownInit, p.m.byInit[n]
 	case p.bk[n]:
 		e.kind, e.why = ownBuildCache, "BuildKit snapshot (buildkit/snapshots.db)"
+	case p.lowerRef(n) != "":
+		e.kind, e.why = ownUnaccounted, "no layerdb layer, container or BuildKit snapshot names it, but the lower list of layer dir "+
+			inspect.ShortID(p.lowerRef(n))+" stacks on it: it is in use (its own record may be damaged); deleting it breaks that layer and what uses it"
+	case p.m.unreadableLayers > 0:
+		e.kind, e.why = ownUnaccounted, p.orphanWhy(p.path(e), n)+fmt.Sprintf("; but %d layerdb entr%s could not be read, and this may be the dir of one of them: not reclaimable until dlayer verify is clean",
+			p.m.unreadableLayers, map[bool]string{true: "y", false: "ies"}[p.m.unreadableLayers == 1])
 	default:
 		e.kind, e.why = ownOrphan, p.orphanWhy(p.path(e), n)
 	}
 }
 
+// lowerRef returns the layer dir whose lower list (as its driver records
+// it) names layer dir id; "" when none does. The lists of every layer dir
+// of the driver's content dir are read once.
+func (p *plan) lowerRef(id string) string {
+	if p.lowerRefs == nil {
+		p.lowerRefs = map[string]string{}
+		g := p.s.Graph()
+		for n := range p.driverNames {
+			lowers, _, err := g.Lowers(n)
+			if err != nil {
+				continue
+			}
+			for _, l := range lowers {
+				if l.ID != "" && l.ID != n {
+					p.lowerRefs[l.ID] = n
+				}
+			}
+		}
+	}
+	return p.lowerRefs[id]
+}
+
 // classify charges every top-level name to an owner and makes the units.
 func (p *plan) classify(names map[where][]string) {
 	s := p.s
+	for _, pd := range p.dirs {
+		if pd.content() {
+			for _, n := range names[pd.at] {
+				p.driverNames[n] = true
+			}
+		}
+	}
 	var es []*entry
 	// the content dir's entries first, then the driver's other layer
 	// entries, then the rest of its home: within one kind of owner, the

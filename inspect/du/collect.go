@@ -48,6 +48,9 @@ func (p *plan) collect(w *walker) {
 					d.Modified = fi.ModTime().UTC()
 				}
 				r.Orphans = append(r.Orphans, d)
+			case ownUnaccounted:
+				r.unaccounted = r.unaccounted.Add(use)
+				p.m.find(KindUnaccounted, u.path, "%s (%d bytes on disk)", e.why, use.DiskUsage)
 			default:
 				r.Other = append(r.Other, d)
 			}

@@ -31,6 +31,9 @@ type meta struct {
 	// another driver's store holds (a migrated host).
 	otherDriver map[string]string
 	finds       []inspect.Finding
+	// unreadableLayers counts layerdb entries that could not be read:
+	// while there are any, a dir nothing names may be one of theirs.
+	unreadableLayers int
 }
 
 func (m *meta) find(kind FindingKind, path, format string, args ...any) {
@@ -65,6 +68,7 @@ func readMeta(s *inspect.Store) (*meta, error) {
 		l, err := s.Layer(c)
 		if err != nil {
 			m.find(KindLayerUnreadable, s.LayerPath(c), "%v", err)
+			m.unreadableLayers++
 			continue
 		}
 		lay := &Layer{Layer: l, Dir: s.Graph().Layout(l.CacheID).Dir, MeasuredSize: -1}

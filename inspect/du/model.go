@@ -13,6 +13,11 @@ import (
 // (rw and init dirs), BuildCache, Orphans or Bookkeeping; the rest of the
 // data root to Containers (their containers/<id>/ dirs) or Other.
 type Report struct {
+	// unaccounted is the usage of the driver's layer dirs that no record
+	// names but that something in use refers to (each is a finding,
+	// layer_dir_unaccounted): part of the driver dir, never reclaimable.
+	unaccounted Usage
+
 	Root   string `json:"root"`
 	Driver string `json:"driver"`
 	// DriverDir is the driver's home: <root>/overlay2 or <root>/aufs.

@@ -23,6 +23,9 @@ const (
 	ownOther
 	ownInactive
 	ownOrphan
+	// ownUnaccounted: nothing in the metadata owns it, but something that
+	// is in use refers to it: never an orphan, never reclaimable.
+	ownUnaccounted
 )
 
 // String names the kind, for messages and tests.
@@ -46,6 +49,8 @@ func (k ownerKind) String() string {
 		return "inactive_driver"
 	case ownOrphan:
 		return "orphan"
+	case ownUnaccounted:
+		return "unaccounted"
 	}
 	return fmt.Sprintf("ownerKind(%d)", uint8(k))
 }
@@ -136,6 +141,9 @@ type plan struct {
 	selfs map[where]int32
 	// driverNames are the names in the driver's content dir.
 	driverNames map[string]bool
+	// lowerRefs are, by layer dir id, the layer dir whose lower list
+	// stacks on it (nil until first asked).
+	lowerRefs map[string]string
 }
 
 func newPlan(s *inspect.Store, r *Report, m *meta, bk map[string]bool) *plan {
