@@ -37,6 +37,7 @@ const (
 	KindMountsUnreadable       FindingKind = "mounts_unreadable"       // the rw layer records could not be listed
 	KindRemovingLeftover       FindingKind = "removing_leftover"       // a layer dir left by an interrupted removal
 	KindUnaccounted            FindingKind = "layer_dir_unaccounted"   // a layer dir no record names but something in use refers to: not reclaimable
+	KindLayerDirClaimedTwice   FindingKind = "layer_dir_claimed_twice" // one mount-id or init-id in several containers' records
 	KindRepositoriesUnreadable FindingKind = "repositories_unreadable" // repositories.json could not be read
 	KindRWDirMissing           FindingKind = "rw_dir_missing"          // a container's rw layer dir is gone
 	KindUnreadable             FindingKind = "unreadable"              // a dir or entry the walk could not read

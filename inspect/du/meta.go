@@ -167,9 +167,9 @@ func (m *meta) readContainers(s *inspect.Store) {
 		}
 		ct.MountID, ct.InitID = rec.MountID, rec.InitID
 		m.mountParent[id] = rec.Parent
-		m.byMount[rec.MountID] = ct
+		m.claim(s, m.byMount, rec.MountID, ct)
 		if rec.InitID != "" {
-			m.byInit[rec.InitID] = ct
+			m.claim(s, m.byInit, rec.InitID, ct)
 		}
 	}
 	for _, ct := range m.containers {
@@ -194,4 +194,19 @@ func shortID(s string) string {
 // Another one's container belongs to a sibling store of the root.
 func ours(s *inspect.Store, c inspect.Container) bool {
 	return c.Driver == "" || backend.Name(c.Driver) == s.Graph().Name()
+}
+
+// claim charges layer dir id to container ct in by. When another
+// container's record already names the dir, both are named in a finding
+// and the dir stays with a running claimant (a stopped one's removal
+// would not free it).
+func (m *meta) claim(s *inspect.Store, by map[string]*Container, id string, ct *Container) {
+	if prev := by[id]; prev != nil && prev != ct {
+		m.find(KindLayerDirClaimedTwice, s.Graph().Layout(id).Dir, "claimed by the records of containers %s (%s) and %s (%s): one of the records is not Docker's; charged to %s",
+			shortID(prev.ID), prev.Name, shortID(ct.ID), ct.Name, map[bool]string{true: shortID(prev.ID), false: shortID(ct.ID)}[prev.State == "running"])
+		if prev.State == "running" {
+			return
+		}
+	}
+	by[id] = ct
 }

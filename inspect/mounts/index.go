@@ -59,9 +59,9 @@ func readIndex(s *inspect.Store, r *Report) (*index, error) {
 				r.Warnings = append(r.Warnings, inspect.Finding{Kind: inspect.FindingKind(RecordUnreadable), Path: ds.ImagePath("layerdb", "mounts", cid), Message: err.Error()})
 				continue
 			}
-			idx.owners[layerKey{drv, rec.MountID}] = owner{containerID: cid, role: RoleRW}
+			idx.claim(r, ds, layerKey{drv, rec.MountID}, owner{containerID: cid, role: RoleRW})
 			if rec.InitID != "" {
-				idx.owners[layerKey{drv, rec.InitID}] = owner{containerID: cid, role: RoleInit}
+				idx.claim(r, ds, layerKey{drv, rec.InitID}, owner{containerID: cid, role: RoleInit})
 			}
 			if rwOf[cid] == nil {
 				rwOf[cid] = map[backend.Name]string{}
@@ -93,6 +93,31 @@ func hasMountOf(ms []Mount, c runningRW) bool {
 		if m.drv != nil && (layerKey{m.drv.Name(), m.LayerID}) == c.layer {
 			return true
 		}
+	}
+	return false
+}
+
+// claim records o as the owner of layer dir k. When another container's
+// record already names the dir (evidence can hold two records naming one
+// dir), both are named in a warning, and the dir stays with a running
+// claimant: a mount a running container uses is never called leaked.
+func (idx *index) claim(r *Report, ds *inspect.Store, k layerKey, o owner) {
+	prev, ok := idx.owners[k]
+	if ok && prev.containerID != o.containerID {
+		r.Warnings = append(r.Warnings, inspect.Finding{Kind: inspect.FindingKind(ClaimedTwice), Path: ds.Graph().Layout(k.id).Dir,
+			Message: "layer dir " + k.id + " is claimed by the records of containers " + inspect.ShortID(prev.containerID) + " and " + inspect.ShortID(o.containerID) +
+				": one of the records is not Docker's; a mount of it is attributed to a running claimant, if any, and never called leaked for the other"})
+		if running(idx.containers[prev.containerID]) {
+			return
+		}
+	}
+	idx.owners[k] = o
+}
+
+func running(c inspect.Container) bool {
+	switch c.State.Status {
+	case "running", "paused", "restarting":
+		return true
 	}
 	return false
 }

@@ -58,6 +58,8 @@ const (
 	// RecordUnreadable: a container's mount record (layerdb/mounts/<id>)
 	// could not be read.
 	RecordUnreadable Warning = "mount_record_unreadable"
+	// ClaimedTwice: one layer dir is named by the records of several containers.
+	ClaimedTwice Warning = "layer_dir_claimed_twice"
 )
 
 // String returns the kind as written in JSON.

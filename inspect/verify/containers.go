@@ -21,6 +21,17 @@ func (m *model) checkContainers() {
 		p := m.s.ImagePath("layerdb", "mounts")
 		m.add(Finding{Kind: KindContainerMountMissing, ObjectType: ObjectStore, Path: p, File: p, Message: err.Error()})
 	}
+	claims := m.s.LayerDirClaims()
+	for _, dir := range inspect.SharedLayerDirs(claims) {
+		cs := claims[dir]
+		p := m.s.Graph().Layout(dir).Dir
+		for _, c := range cs {
+			rec := m.s.ImagePath("layerdb", "mounts", c)
+			m.add(Finding{Kind: KindLayerDirClaimedTwice, ObjectType: ObjectContainer, Object: c, Path: rec, File: rec,
+				Expected: "one container's layer dir", Actual: fmt.Sprintf("%s also named by %d other record(s)", dir, len(cs)-1),
+				Message: fmt.Sprintf("layer dir %s is claimed by the records of containers %s: Docker gives each container its own; one of the records is not Docker's (every command names all of them)", p, shortList(cs))})
+		}
+	}
 	for _, id := range ids {
 		if !known[id] {
 			p := m.s.ImagePath("layerdb", "mounts", id)
@@ -129,4 +140,16 @@ func (m *model) containerDir(add containerAdd, id, what string) bool {
 	}
 	add(KindContainerLayerMissing, p, "a directory", actual, fmt.Sprintf("the container's %s layer directory is gone", what))
 	return false
+}
+
+// shortList is container IDs as Docker prints them, comma-separated.
+func shortList(ids []string) string {
+	out := ""
+	for i, id := range ids {
+		if i > 0 {
+			out += ", "
+		}
+		out += inspect.ShortID(id)
+	}
+	return out
 }

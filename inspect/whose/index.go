@@ -22,6 +22,9 @@ type index struct {
 	mounts    map[string]inspect.MountRecord // container ID → its rw layer record
 	byMount   map[string]string              // mount-id → container ID
 	byInit    map[string]string              // init-id → container ID
+	// claims are, by mount-id and init-id, every container whose record
+	// names the dir (more than one only in evidence that is not Docker's)
+	claims map[string][]string
 	// unreadable are metadata entries that could not be read: any of them
 	// may own a dir that looks orphaned.
 	unreadable []inspect.Finding
@@ -89,6 +92,21 @@ func (q *query) index() *index {
 		x.byMount[rec.MountID] = id
 		if rec.InitID != "" {
 			x.byInit[rec.InitID] = id
+		}
+	}
+	x.claims = s.LayerDirClaims()
+	for dir, cs := range x.claims {
+		if len(cs) > 1 {
+			// the dir stays with a running claimant, if any
+			for _, c := range cs {
+				if ct, ok := x.ctrByID[c]; ok && (ct.State.Running || ct.State.Status == "running") {
+					if x.mounts[c].MountID == dir {
+						x.byMount[dir] = c
+					} else {
+						x.byInit[dir] = c
+					}
+				}
+			}
 		}
 	}
 	return x

@@ -31,6 +31,17 @@ func (q *query) layerOwner(id string) {
 	s, x, a := q.s, q.index(), q.a
 	g := s.Graph()
 	a.LayerDir = id
+	if cs := x.claims[id]; len(cs) > 1 {
+		names := make([]string, len(cs))
+		for i, c := range cs {
+			names[i] = inspect.ShortID(c)
+			if ct, ok := x.ctrByID[c]; ok {
+				names[i] += " (" + ct.Name + ", " + ct.State.Status + ")"
+			}
+		}
+		q.claimedBy = names
+		q.finding("layer_dir_claimed_twice", g.Layout(id).Dir, "claimed by the records of containers "+strings.Join(names, " and ")+": one of the records is not Docker's")
+	}
 	switch x.owner(id) {
 	case OwnerImageLayer:
 		a.Owner = Owner{Kind: OwnerImageLayer, ID: id, Layer: x.layer(s, x.byCache[id])}

@@ -74,6 +74,10 @@ func (q *query) liveMounts() {
 func (q *query) verdict() Verdict {
 	a := q.a
 	o := a.Owner
+	if len(q.claimedBy) > 1 {
+		return Verdict{Safe: SafeNo, Reason: "the records of containers " + strings.Join(q.claimedBy, " and ") +
+			" all name this layer dir, and Docker gives each container its own: one of the records is not Docker's; no command is suggested, since removing either container may remove the other's files"}
+	}
 	switch a.Kind {
 	case PathDataRoot, PathDriverHome, PathContainers, PathImageStore:
 		if o.Kind == OwnerOtherDriver {

@@ -97,6 +97,9 @@ type query struct {
 	// bk is BuildKit's dir names, read once when needed.
 	bk     map[string]bool
 	bkRead bool
+	// claimedBy names the containers whose records all claim the layer
+	// dir asked about, when more than one does.
+	claimedBy []string
 }
 
 // finding adds a finding to the answer.
