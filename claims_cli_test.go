@@ -72,3 +72,25 @@ func TestLayerDirClaimedTwice(t *testing.T) {
 		t.Errorf("whose: %+v", a.Verdict)
 	}
 }
+
+// TestCacheIDClaimedTwice: two layers' records naming one driver dir is a
+// verify finding for each, naming both.
+func TestCacheIDClaimedTwice(t *testing.T) {
+	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
+	ls := b.Image("demo/app:2").Layers
+	must(t, os.WriteFile(filepath.Join(b.Root, "image", "overlay2", "layerdb", "sha256", ls[2].ChainID.Encoded(), "cache-id"), []byte(ls[1].CacheID), 0o644))
+	out, errOut, code := runCLI("--root", b.Root, "--mountinfo", "none", "--daemon", "off", "--format", "json", "verify", "--quick")
+	var v verifyJSON
+	if code != 1 || json.Unmarshal([]byte(out), &v) != nil {
+		t.Fatalf("verify: exit %d %s", code, errOut)
+	}
+	n := 0
+	for _, f := range v.Findings {
+		if f.Kind == "layer_dir_claimed_twice" && strings.Contains(f.Message, ls[1].ChainID.String()) && strings.Contains(f.Message, ls[2].ChainID.String()) {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d findings naming both layers, want 2:\n%s", n, out)
+	}
+}

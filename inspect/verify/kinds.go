@@ -47,7 +47,7 @@ const (
 	KindContainerUnreadable     Kind = "container_unreadable"      // config.v2.json unreadable, or in the wrong dir
 	KindContainerImageMissing   Kind = "container_image_missing"   // the container's image does not exist
 	KindContainerMountMissing   Kind = "container_mount_missing"   // layerdb/mounts/<id> missing or malformed
-	KindLayerDirClaimedTwice    Kind = "layer_dir_claimed_twice"   // one mount-id or init-id in several containers' records
+	KindLayerDirClaimedTwice    Kind = "layer_dir_claimed_twice"   // one mount-id, init-id or cache-id in several records
 	KindContainerLayerMissing   Kind = "container_layer_missing"   // the rw or init layer dir does not exist
 	KindContainerParentMismatch Kind = "container_parent_mismatch" // mount parent is not the image's top layer
 	KindContainerLowerMismatch  Kind = "container_lower_mismatch"  // rw/init lower files disagree with the image chain

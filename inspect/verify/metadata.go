@@ -25,6 +25,7 @@ type expectation struct {
 func (m *model) checkMetadata() {
 	expect := m.checkImages()
 	m.checkLayerRecords(expect)
+	m.checkSharedCacheIDs()
 	m.setDepths()
 	for _, l := range m.layerList() {
 		m.checkDriverDirs(l)
@@ -46,6 +47,39 @@ func sortedImages(m map[digest.Digest]*imageInfo) []*imageInfo {
 
 // checkImages checks each image's chain against layerdb, its imagedb
 // parent and the tags, and returns what intact images expect of layers.
+// checkSharedCacheIDs reports layers whose records name one driver dir:
+// Docker gives each layer its own, so one of the records is not Docker's,
+// and the findings name every claimant.
+func (m *model) checkSharedCacheIDs() {
+	by := map[string][]*layerInfo{}
+	for _, l := range m.layerList() {
+		if l.CacheID != "" {
+			by[l.CacheID] = append(by[l.CacheID], l)
+		}
+	}
+	ids := make([]string, 0, len(by))
+	for id := range by {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		ls := by[id]
+		if len(ls) < 2 {
+			continue
+		}
+		names := make([]string, len(ls))
+		for i, l := range ls {
+			names[i] = l.ChainID.String()
+		}
+		for _, l := range ls {
+			p := filepath.Join(l.dir, "cache-id")
+			m.add(Finding{Kind: KindLayerDirClaimedTwice, ObjectType: ObjectLayer, Object: l.ChainID.String(), Path: p, File: p,
+				Expected: "a driver dir of its own", Actual: id,
+				Message: fmt.Sprintf("layer dir %s is named by the records of layers %s: one of the records is not Docker's", id, strings.Join(names, ", "))})
+		}
+	}
+}
+
 func (m *model) checkImages() map[digest.Digest]*expectation {
 	expect := map[digest.Digest]*expectation{}
 	for _, im := range sortedImages(m.images) {
