@@ -16,19 +16,10 @@ import (
 const Name backend.Name = "overlay"
 
 // New returns the legacy overlay backend, for main to register.
-func New() backend.Backend { return driverBackend{} }
+func New() backend.Backend { return layerdb.Backend(Name, open) }
 
-type driverBackend struct{}
-
-func (driverBackend) Name() backend.Name { return Name }
-
-// Detect: the image store image/overlay is a directory.
-func (driverBackend) Detect(root string, o layerfs.Opener) bool {
-	return layerdb.Present(root, Name, o)
-}
-
-// Open binds the backend to root. Nothing is read until asked for.
-func (driverBackend) Open(root string, o layerfs.Opener) backend.Driver {
+// open binds the backend to root. Nothing is read until asked for.
+func open(root string, o layerfs.Opener) backend.Driver {
 	h := Home{Dir: filepath.Join(root, string(Name)), FS: o}
 	ix := newIndex(layerdb.New(root, Name, o))
 	return driver{h: h, ix: ix, f: NewFormat(h.Dir, ix.parent)}

@@ -14,18 +14,10 @@ import (
 const Name backend.Name = "overlay2"
 
 // New returns the overlay2 backend, for main to register.
-func New() backend.Backend { return driverBackend{} }
+func New() backend.Backend { return layerdb.Backend(Name, open) }
 
-type driverBackend struct{}
-
-func (driverBackend) Name() backend.Name { return Name }
-
-// Detect: the image store image/overlay2 is a directory.
-func (driverBackend) Detect(root string, o layerfs.Opener) bool {
-	return layerdb.Present(root, Name, o)
-}
-
-func (driverBackend) Open(root string, o layerfs.Opener) backend.Driver {
+// open binds the backend to root, reading it through o.
+func open(root string, o layerfs.Opener) backend.Driver {
 	return driver{h: Home{Dir: filepath.Join(root, string(Name)), FS: o, Links: NewLinkCache()}, meta: layerdb.New(root, Name, o)}
 }
 

@@ -44,6 +44,22 @@ func New(root string, driver backend.Name, o layerfs.Opener) *Store {
 
 var _ backend.Metadata = (*Store)(nil)
 
+// Backend is a graph-driver backend called name: present when the root
+// holds image/<name> (Present), bound to a root by open. Each graph-driver
+// package (overlay2, aufs, the legacy overlay) is this with its own open.
+func Backend(name backend.Name, open func(root string, o layerfs.Opener) backend.Driver) backend.Backend {
+	return graphBackend{name, open}
+}
+
+type graphBackend struct {
+	name backend.Name
+	open func(root string, o layerfs.Opener) backend.Driver
+}
+
+func (b graphBackend) Name() backend.Name                                { return b.name }
+func (b graphBackend) Detect(root string, o layerfs.Opener) bool         { return Present(root, b.name, o) }
+func (b graphBackend) Open(root string, o layerfs.Opener) backend.Driver { return b.open(root, o) }
+
 // Present reports whether root holds driver's graph-driver image store:
 // image/<driver> is a directory (what every graph-driver backend's Detect
 // asks).
