@@ -324,7 +324,7 @@ func (s *Store) walkChanges(x *Explanation) error {
 		x.Layers[0].Size = w.diffSize
 	}
 	if len(x.Layers) > 1 && x.Layers[1].Role == RoleInit {
-		if sz, _, err := treeUsage(x.Layers[1].Dir); err == nil {
+		if sz, _, err := treeUsage(s.fs, x.Layers[1].Dir); err == nil {
 			x.Layers[1].Size = sz
 		}
 	}
@@ -357,8 +357,8 @@ func contains(ss []string, s string) bool {
 // each inode once) and the disk usage of its entries (st_blocks*512, each
 // inode once; the dir itself not counted). Depth first, one open
 // descriptor per level.
-func treeUsage(dir string) (size, disk int64, err error) {
-	d, err := layerfs.OpenDir(dir)
+func treeUsage(o layerfs.Opener, dir string) (size, disk int64, err error) {
+	d, err := o.OpenDir(dir)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return 0, 0, nil

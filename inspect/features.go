@@ -24,7 +24,7 @@ func ValidID(id string) bool { return validID(id) }
 // non-dirs, each inode once) and the disk usage of its entries
 // (st_blocks*512, each inode once; dir itself not counted). A missing dir
 // is 0, 0 and no error.
-func TreeUsage(dir string) (size, disk int64, err error) { return treeUsage(dir) }
+func (s *Store) TreeUsage(dir string) (size, disk int64, err error) { return treeUsage(s.fs, dir) }
 
 // ImageStack returns the layers of image id as a stack, top first (Role
 // "image", Dir the content dir), and the findings about them that

@@ -28,7 +28,7 @@ func (s *Store) RWSize(ref string) (int64, error) {
 // explicit stack, one open descriptor per level; never follows a symlink.
 func (s *Store) TarFilesSize(content string) (int64, error) {
 	f := s.graph.Format()
-	root, err := layerfs.OpenDir(content)
+	root, err := s.fs.OpenDir(content)
 	if err != nil {
 		return 0, err
 	}

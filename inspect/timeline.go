@@ -196,7 +196,7 @@ func (s *Store) timeline(x *Explanation) {
 	ev := ctimeEvidence{created: tl.Created}
 	for _, l := range x.Layers {
 		if l.Role == RoleInit && l.Dir != "" {
-			ev.initOldest, ev.initNewest = dirCtimes(l.Dir)
+			ev.initOldest, ev.initNewest = dirCtimes(s.fs, l.Dir)
 		}
 	}
 	if st, err := s.fs.Lstat(x.Container.Path); err == nil {
@@ -224,8 +224,8 @@ func (s *Store) timeline(x *Explanation) {
 
 // dirCtimes returns the oldest and newest ctime of dir and its entries
 // (not below them); zero times when dir cannot be read.
-func dirCtimes(dir string) (oldest, newest time.Time) {
-	d, err := layerfs.OpenDir(dir)
+func dirCtimes(o layerfs.Opener, dir string) (oldest, newest time.Time) {
+	d, err := o.OpenDir(dir)
 	if err != nil {
 		return
 	}

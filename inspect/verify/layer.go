@@ -14,7 +14,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/opencontainers/go-digest"
 	"github.com/vbatts/tar-split/tar/storage"
 	"golang.org/x/sys/unix"
@@ -83,7 +82,7 @@ type layerCheck struct {
 // its headers with the layer dir.
 func (m *model) checkLayer(ctx context.Context, p *pool, l *layerInfo) layerResult {
 	lc := &layerCheck{m: m, p: p, l: l, diffDir: m.graph.Layout(l.CacheID).Content, tree: newTreeState()}
-	root, err := layerfs.OpenDir(lc.diffDir)
+	root, err := lc.m.s.FS().OpenDir(lc.diffDir)
 	if err != nil {
 		lc.add(Finding{Kind: KindCacheDirMissing, Path: lc.diffDir, File: lc.diffDir, Message: err.Error()})
 		return lc.res

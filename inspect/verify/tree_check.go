@@ -356,7 +356,7 @@ func (lc *layerCheck) belowHasDir(rel string) bool {
 	if lc.below == "" {
 		return false
 	}
-	d, err := layerfs.OpenDir(lc.below)
+	d, err := lc.m.s.FS().OpenDir(lc.below)
 	if err != nil {
 		return false
 	}

@@ -5,8 +5,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-
-	"github.com/dlayer/dlayer/inspect"
 )
 
 // measure fills Usage for what deleting the path would free: files
@@ -36,7 +34,7 @@ func (q *query) measure() {
 	if a.Kind == PathLayerMountpoint || a.Kind == PathMergedEntry {
 		return // a live mount: the content is the layers'
 	}
-	size, disk, err := inspect.TreeUsage(a.Path)
+	size, disk, err := q.s.TreeUsage(a.Path)
 	if err != nil {
 		q.finding("unreadable", a.Path, err.Error()+": not fully measured")
 	}
