@@ -55,6 +55,9 @@ func explainContainer(c *cli.Context) (*inspect.Explanation, error) {
 		return nil, cli.Exit(err.Error(), exitUsage)
 	}
 	x.Findings = append(x.Findings, finds...)
+	if err := report.Gaps(c.App.ErrWriter, x.Gaps); err != nil {
+		return nil, err
+	}
 	if o.Daemon == "auto" {
 		x.Findings = append(x.Findings, crossCheck(c.Context, depsOf(c).dial, s, x)...)
 	}

@@ -98,6 +98,13 @@ func runVerify(c *cli.Context, o verifyOptions) error {
 	if err != nil {
 		return cli.Exit(err.Error(), exitUsage)
 	}
+	if err := report.Gaps(c.App.ErrWriter, r.Gaps); err != nil {
+		return err
+	}
+	if !r.Complete {
+		// Not a pass: what could not be seen was not checked.
+		return cli.Exit("verify could not check everything (see above): not a pass", exitUsage)
+	}
 	if len(r.Findings) > 0 {
 		return cli.Exit("", exitFindings)
 	}

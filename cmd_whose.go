@@ -38,6 +38,9 @@ func whoseCommand() *cli.Command {
 				return cli.Exit(err.Error(), exitUsage)
 			}
 			a.Findings = append(a.Findings, finds...)
+			if err := report.Gaps(c.App.ErrWriter, s.Gaps()); err != nil {
+				return err
+			}
 			if o.Format == "json" {
 				return report.WhoseJSON(c.App.Writer, a)
 			}

@@ -81,6 +81,8 @@ type deps struct {
 	// fs reads the root; nil confines every read to --root
 	// (layerfs.Beneath).
 	fs layerfs.Opener
+	// privilege is what the process can see; nil reads /proc/self.
+	privilege *layerfs.Privilege
 	// dial connects to the Docker daemon, for --daemon auto; nil: never.
 	dial func() dockerAPI
 	// critical is held while a file outside the root is being written, so

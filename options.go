@@ -24,6 +24,8 @@ type globalOptions struct {
 	// of the root.
 	Backends *backend.Registry
 	FS       layerfs.Opener
+	// Privilege is what the process can see; nil reads /proc/self.
+	Privilege *layerfs.Privilege
 }
 
 // metaDeps is the App.Metadata key of the program's deps.
@@ -71,7 +73,7 @@ func globalFlags(reg *backend.Registry) []cli.Flag {
 
 func readGlobal(c *cli.Context) (globalOptions, error) {
 	o := globalOptions{Root: c.String("root"), Mountinfo: c.String("mountinfo"), Format: c.String("format"), Daemon: c.String("daemon"), Driver: c.String("driver"),
-		Backends: depsOf(c).backends, FS: depsOf(c).fs}
+		Backends: depsOf(c).backends, FS: depsOf(c).fs, Privilege: depsOf(c).privilege}
 	if o.Format != "table" && o.Format != "json" {
 		return o, cli.Exit(fmt.Sprintf("--format %q: want table or json", o.Format), exitUsage)
 	}
@@ -91,7 +93,7 @@ func (o globalOptions) storeOptions() inspect.Options {
 			fsys = b
 		}
 	}
-	return inspect.Options{Backends: o.Backends, Driver: o.Driver, FS: fsys}
+	return inspect.Options{Backends: o.Backends, Driver: o.Driver, FS: fsys, Privilege: o.Privilege}
 }
 
 // openStore opens --root; failure is exit 2.

@@ -91,6 +91,10 @@ type Explanation struct {
 	Findings []Finding  `json:"findings"`
 	// Timeline places the changes in the container's life.
 	Timeline Timeline `json:"timeline"`
+	// Complete is false when this process cannot see everything the
+	// changes depend on; Gaps say what and why.
+	Complete bool  `json:"complete"`
+	Gaps     []Gap `json:"gaps"`
 }
 
 // Explain reads everything about one container from the store: its layer
@@ -114,7 +118,9 @@ func (s *Store) explainChanges(ref string, opt ExplainOptions) (*Explanation, er
 	if c.Driver != "" && c.Driver != s.Driver {
 		return nil, fmt.Errorf("container %s uses driver %q: %w", c.Name, c.Driver, ErrUnsupportedDriver)
 	}
-	x := &Explanation{Container: ContainerInfo{Container: c}, Findings: []Finding{}, Changes: []Change{}, Diff: []DiffLine{}}
+	x := &Explanation{Container: ContainerInfo{Container: c}, Findings: []Finding{}, Changes: []Change{}, Diff: []DiffLine{}, Gaps: []Gap{}}
+	x.Gaps = append(x.Gaps, s.Gaps()...)
+	x.Complete = len(x.Gaps) == 0
 	images := s.imageLayers(c, x)
 	if err := s.rwLayer(c, images, x, opt); err != nil {
 		return nil, err

@@ -34,6 +34,7 @@ type Store struct {
 	meta     *metaCache
 	siblings map[backend.Name]*Store
 	shared   *sharedCache
+	priv     layerfs.Privilege
 }
 
 // Open checks that root looks like a Docker data root and returns a Store
@@ -53,6 +54,9 @@ type Options struct {
 	// FS reads every metadata file under the root; nil reads the
 	// machine's file system (layerfs.OS).
 	FS layerfs.Opener
+	// Privilege is what this process can see; nil reads it from
+	// /proc/self (layerfs.ProcessPrivilege).
+	Privilege *layerfs.Privilege
 }
 
 // OpenWith is Open with every option.
@@ -81,11 +85,17 @@ func OpenWith(root string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("data root %s: %w: no image/%s directory (the root holds %v)", root, ErrNotDataRoot, driver, present)
 	}
 	shared := &sharedCache{root: root, fs: fsys}
+	var seen layerfs.Privilege
+	if o.Privilege != nil {
+		seen = *o.Privilege
+	} else {
+		seen = layerfs.ProcessPrivilege()
+	}
 	stores := map[backend.Name]*Store{}
 	for _, n := range present {
 		b, _ := reg.Lookup(n)
 		g := b.Open(root, fsys)
-		stores[n] = &Store{Root: root, Driver: string(n), reg: reg, fs: fsys, graph: g, meta: newMetaCache(g.Metadata()), shared: shared, siblings: stores}
+		stores[n] = &Store{Root: root, Driver: string(n), reg: reg, fs: fsys, graph: g, meta: newMetaCache(g.Metadata()), shared: shared, siblings: stores, priv: seen}
 	}
 	for n, o := range stores {
 		o.Others = without(present, n)

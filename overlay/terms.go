@@ -5,7 +5,7 @@ import "github.com/dlayer/dlayer/inspect/backend"
 // Terms are the driver's words, for reports: what explain teaches a
 // reader who has never seen the legacy overlay driver.
 func (d driver) Terms() backend.Terms {
-	return backend.Terms{Union: "overlay mount", Upper: "upper dir", Lowers: "lower-id file", WorkDir: true,
+	return backend.Terms{Union: "overlay mount", Upper: "upper dir", Lowers: "lower-id file", WorkDir: true, TrustedMarkers: true,
 		HasContentSubdir: true,
 		// moby's overlay ApplyDiff returns what UnpackLayer counted; its
 		// DiffSize is the NaiveDiffDriver's (ChangesSize).

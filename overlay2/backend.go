@@ -52,7 +52,7 @@ func (d driver) Lowers(id string) ([]backend.Lower, bool, error) {
 func (d driver) MountLowers(id string) ([]backend.Lower, bool, error) { return d.Lowers(id) }
 
 func (d driver) Terms() backend.Terms {
-	return backend.Terms{Union: "overlay mount", Upper: "upper dir", Lowers: "lower file", ShortLinks: true, WorkDir: true,
+	return backend.Terms{Union: "overlay mount", Upper: "upper dir", Lowers: "lower file", ShortLinks: true, WorkDir: true, TrustedMarkers: true,
 		ReadOnlyMountIncludesSelf: true, HasContentSubdir: true,
 		Stacking: "overlayfs stacks read-only lower dirs under one writable upper dir and shows the union at the merged dir",
 		DirsHelp: "upper: every write of the container lands here; work: overlayfs scratch space;\n" +

@@ -382,3 +382,14 @@ func (p *printer) f(format string, a ...any) {
 		_, p.err = fmt.Fprintf(p.w, format, a...)
 	}
 }
+
+// Gaps writes, one a line, what the run could not see and why: the
+// answers above them may be incomplete.
+func Gaps(w io.Writer, gaps []inspect.Gap) error {
+	for _, g := range gaps {
+		if _, err := fmt.Fprintf(w, "dlayer: incomplete: %s\n  because %s\n", g.What, g.Why); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/inspect/verify"
 	"github.com/docker/go-units"
 )
@@ -78,6 +79,9 @@ func VerifySummary(r *verify.Report) string {
 	fmt.Fprintf(&b, ", %s in %s: ", verifyCount(s.Containers, "container"), r.Duration.Round(time.Millisecond))
 	if len(r.Findings) == 0 {
 		b.WriteString("no findings")
+		if !r.Complete {
+			b.WriteString(", but INCOMPLETE: not everything could be seen (stderr says what), so this is not a pass")
+		}
 		return b.String()
 	}
 	byCheck := map[verify.Check]int{}
@@ -95,6 +99,9 @@ func VerifySummary(r *verify.Report) string {
 		}
 	}
 	fmt.Fprintf(&b, "%s (%s); Docker's own check would catch %d", verifyCount(len(r.Findings), "finding"), strings.Join(parts, ", "), docker)
+	if !r.Complete {
+		b.WriteString("; INCOMPLETE: not everything could be seen (stderr says what)")
+	}
 	return b.String()
 }
 
@@ -204,8 +211,10 @@ func VerifyJSON(w io.Writer, r *verify.Report, quiet bool) error {
 		Stats           verify.Stats     `json:"stats"`
 		Summary         summary          `json:"summary"`
 		Findings        []verify.Finding `json:"findings"`
+		Complete        bool             `json:"complete"`
+		Gaps            []inspect.Gap    `json:"gaps"`
 	}{r.Root, r.Drivers, mode, r.Started, r.Duration.Seconds(), r.Stats,
-		summary{len(out), byKind, byCheck, docker}, out})
+		summary{len(out), byKind, byCheck, docker}, out, r.Complete, orEmpty(r.Gaps)})
 }
 
 // VerifyProgress is the progress line of a running verify, for a terminal.
@@ -217,4 +226,11 @@ func VerifyProgress(p verify.Progress) string {
 	return fmt.Sprintf("verify: %d/%d layers, %s entries, %s hashed (%s/s), %s",
 		p.LayersDone, p.LayersTotal, fmtInt(p.Entries), units.HumanSize(float64(p.BytesHashed)), units.HumanSize(rate),
 		p.Elapsed.Round(time.Second))
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -54,6 +54,11 @@ func VerifyProm(w io.Writer, m VerifyMetrics) error {
 			quick = 1
 		}
 		gauge("dlayer_verify_quick", "1 when the last run checked metadata only (--quick).", quick, root)
+		complete := 0.0
+		if m.Report.Complete {
+			complete = 1
+		}
+		gauge("dlayer_verify_complete", "1 when the last run could see everything it checks; 0 when it could not (e.g. no CAP_SYS_ADMIN for trusted.* xattrs): not a pass.", complete, root)
 		gauge("dlayer_verify_images_checked", "Images (imagedb configs) checked.", float64(s.Images), root)
 		gauge("dlayer_verify_layers_checked", "Layers (layerdb entries) checked.", float64(s.Layers), root)
 		gauge("dlayer_verify_layers_hashed", "Layers whose tar stream was rebuilt and hashed.", float64(s.LayersHashed), root)

@@ -174,6 +174,10 @@ type Terms struct {
 	// WhiteoutFiles is true when whiteouts and opaque dirs are stored as
 	// .wh. files (aufs), not as devices and xattrs.
 	WhiteoutFiles bool
+	// TrustedMarkers is true when the driver keeps whiteouts, opaque
+	// dirs, redirects and metacopy copy-ups in trusted.* xattrs, which
+	// only a process with CAP_SYS_ADMIN can see (layerfs.Privilege).
+	TrustedMarkers bool
 	// ReadOnlyMountIncludesSelf is true when a committed layer mounted on
 	// its own is mounted read-only with its own content dir uppermost
 	// among the lowers (moby overlay2 Get).

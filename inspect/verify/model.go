@@ -22,6 +22,10 @@ type model struct {
 	graph inspect.Driver
 	terms backend.Terms
 	marks backend.Markers
+	// hidden is true when this process cannot see the driver's markers
+	// (inspect.Store.Gaps): their absence proves nothing, so it is not a
+	// finding.
+	hidden bool
 	// watch are the xattrs read with every file and dir: the capability
 	// that grants privileges like a setuid bit, and the driver's markers.
 	watch      []string
@@ -93,6 +97,7 @@ func readModel(s *inspect.Store) (*model, error) {
 	m := &model{s: s, md: s.Metadata(), graph: g, terms: g.Terms(), marks: g.Markers(),
 		images: map[digest.Digest]*imageInfo{}, layers: map[digest.Digest]*layerInfo{}}
 	m.watch = append([]string{"security.capability"}, m.marks.Xattrs()...)
+	m.hidden = len(s.Gaps()) > 0
 	if err := m.readImages(); err != nil {
 		return nil, err
 	}

@@ -106,8 +106,8 @@ func (lc *layerCheck) reconcile(e *entry) {
 	case roleOpaque:
 		dir := path.Dir(hi.rel)
 		lc.tree.markers[dir] = true
-		if lc.m.terms.WholeTreeLayers {
-			break // the dir holds only the tar's entries: checked with its listing
+		if lc.m.terms.WholeTreeLayers || lc.m.hidden {
+			break // the dir holds only the tar's entries: checked with its listing; or its xattr cannot be seen
 		}
 		if v, opaque := lc.m.marks.Opaque(de.xattrs); de.exists && !opaque {
 			_, form := lc.m.marks.Forms()
@@ -132,6 +132,9 @@ func (lc *layerCheck) checkWhiteout(rel string, h *tar.Header, de *diskEntry) {
 		return
 	}
 	wo, what := lc.m.isWhiteout(de)
+	if !wo && lc.m.hidden && de.exists && de.st.Type() == layerfs.TypeFile && de.st.Size == 0 {
+		return // an xattr whiteout whose xattr this process cannot see
+	}
 	if !wo {
 		form, _ := lc.m.marks.Forms()
 		lc.add(lc.at(KindWhiteoutMissing, rel, form, what,

@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,6 +100,11 @@ type Report struct {
 	Duration time.Duration `json:"-"`
 	Stats    Stats         `json:"stats"`
 	Findings []Finding     `json:"findings"`
+	// Complete is false when this process could not see everything the
+	// checks need (Gaps say what and why): a run without findings has
+	// then not shown the store sound.
+	Complete bool          `json:"complete"`
+	Gaps     []inspect.Gap `json:"gaps"`
 }
 
 // Progress is a snapshot of a running content check.
@@ -132,7 +138,9 @@ type Options struct {
 // finding and the run goes on.
 func Run(ctx context.Context, s *inspect.Store, opt Options) (*Report, error) {
 	start := time.Now()
-	r := &Report{Root: s.Root, Drivers: []string{s.Driver}, Quick: opt.Quick, Started: start.UTC()}
+	r := &Report{Root: s.Root, Drivers: []string{s.Driver}, Quick: opt.Quick, Started: start.UTC(), Gaps: []inspect.Gap{}}
+	r.Gaps = append(r.Gaps, s.Gaps()...)
+	r.Complete = len(r.Gaps) == 0
 	m, err := readModel(s)
 	if err != nil {
 		return nil, err
@@ -261,4 +269,10 @@ func (r *Report) Merge(o *Report) {
 	r.Stats.Entries += o.Stats.Entries
 	r.Stats.BytesHashed += o.Stats.BytesHashed
 	r.Findings = append(r.Findings, o.Findings...)
+	for _, g := range o.Gaps {
+		if !slices.Contains(r.Gaps, g) {
+			r.Gaps = append(r.Gaps, g)
+		}
+	}
+	r.Complete = len(r.Gaps) == 0
 }
