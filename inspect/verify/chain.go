@@ -93,6 +93,18 @@ func describeLstat(fi os.FileInfo, err error) string {
 	return typeOfMode(fi.Mode())
 }
 
+// describePath is describeLstat, naming a symlink's target (read, never
+// followed).
+func describePath(p string, fi os.FileInfo, err error) string {
+	d := describeLstat(fi, err)
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if t, e := os.Readlink(p); e == nil {
+			d += " to " + t
+		}
+	}
+	return d
+}
+
 func typeOfMode(m fs.FileMode) string {
 	switch {
 	case m.IsDir():

@@ -1,9 +1,7 @@
 package verify
 
 import (
-	"errors"
 	"fmt"
-	"io/fs"
 
 	"github.com/dlayer/dlayer/inspect"
 )
@@ -125,21 +123,23 @@ func (m *model) containerLink(cid string, add containerAdd, id string) (ref stri
 	return m.graph.LowerRef(id, link), true
 }
 
-// containerDir checks that the dir of a container's layer id exists.
+// containerDir checks that the dirs of a container's layer id (the layer
+// dir, and its content dir: the upper dir) are directories. A symlink
+// there is never followed: it is a finding naming its target.
 func (m *model) containerDir(add containerAdd, id, what string) bool {
-	p := m.graph.Layout(id).Dir
-	fi, err := m.s.FS().Lstat(p)
-	if err == nil && fi.IsDir() {
-		return true
+	for _, p := range layerDirs(m.graph.Layout(id)) {
+		fi, err := m.s.FS().Lstat(p)
+		if err == nil && fi.IsDir() {
+			continue
+		}
+		msg := fmt.Sprintf("the container's %s layer directory is gone", what)
+		if err == nil {
+			msg = fmt.Sprintf("the container's %s layer directory is not a directory: dlayer never follows it, and Docker's mount would use what it names", what)
+		}
+		add(KindContainerLayerMissing, p, "a directory", describePath(p, fi, err), msg)
+		return false
 	}
-	actual := "not a directory"
-	if errors.Is(err, fs.ErrNotExist) {
-		actual = "missing"
-	} else if err != nil {
-		actual = err.Error()
-	}
-	add(KindContainerLayerMissing, p, "a directory", actual, fmt.Sprintf("the container's %s layer directory is gone", what))
-	return false
+	return true
 }
 
 // shortList is container IDs as Docker prints them, comma-separated.

@@ -186,7 +186,7 @@ func (m *model) checkDriverDirs(l *layerInfo) {
 	for _, p := range layerDirs(m.graph.Layout(l.CacheID)) {
 		if fi, err := m.s.FS().Lstat(p); err != nil || !fi.IsDir() {
 			m.add(Finding{Kind: KindCacheDirMissing, ObjectType: ObjectLayer, Object: obj, Path: p, File: p,
-				Expected: "a directory", Actual: describeLstat(fi, err),
+				Expected: "a directory", Actual: describePath(p, fi, err),
 				Message: "the layer's content directory (layerdb cache-id) is gone: its files cannot be read"})
 			return
 		}

@@ -195,6 +195,20 @@ var tampers = []tamper{
 		do: func(t *testing.T, s store) {
 			mustDo(t, os.RemoveAll(filepath.Join(s.Root, "overlay2", s.Containers[0].MountID)))
 		}},
+	{name: "container's upper dir replaced by a symlink out of the root", kind: KindContainerLayerMissing, object: func(s store) string { return s.Containers[0].ID },
+		path: func(s store) string { return filepath.Join(s.Root, "overlay2", s.Containers[0].MountID, "diff") },
+		do: func(t *testing.T, s store) {
+			p := filepath.Join(s.Root, "overlay2", s.Containers[0].MountID, "diff")
+			mustDo(t, os.RemoveAll(p))
+			mustDo(t, os.Symlink(t.TempDir(), p))
+		}},
+	{name: "container's upper dir replaced by a device", kind: KindContainerLayerMissing, object: func(s store) string { return s.Containers[0].ID },
+		path: func(s store) string { return filepath.Join(s.Root, "overlay2", s.Containers[0].MountID, "diff") }, root: true,
+		do: func(t *testing.T, s store) {
+			p := filepath.Join(s.Root, "overlay2", s.Containers[0].MountID, "diff")
+			mustDo(t, os.RemoveAll(p))
+			mustDo(t, unix.Mknod(p, unix.S_IFCHR|0o600, int(unix.Mkdev(1, 3))))
+		}},
 	{name: "mount record without container", kind: KindMountOrphan, object: func(s store) string { return s.Containers[0].ID },
 		path: func(s store) string {
 			return filepath.Join(s.Root, "image/overlay2/layerdb/mounts", s.Containers[0].ID)
