@@ -97,3 +97,38 @@ func TestCLILayerWalkConfined(t *testing.T) {
 		t.Errorf("the symlink is not named with its target: exit %d\n%s\n%s", code, out, errOut)
 	}
 }
+
+// TestCLIShortLinksConfined: overlay2/l replaced by a symlink to a dir
+// outside the root whose links name a planted layer id. Every readlink of
+// a short link resolves beneath the root with no symlink before it: the
+// planted id never shows, and the symlink is named with its target.
+func TestCLIShortLinksConfined(t *testing.T) {
+	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
+	r := b.Root
+	planted := strings.Repeat("ab", 32)
+	outside := t.TempDir()
+	l := filepath.Join(r, "overlay2", "l")
+	ents, err := os.ReadDir(l)
+	must(t, err)
+	for _, e := range ents {
+		must(t, os.Symlink("../"+planted+"/diff", filepath.Join(outside, e.Name())))
+	}
+	must(t, os.Rename(l, l+".moved"))
+	must(t, os.Symlink(outside, l))
+
+	args := []string{"dlayer", "--root", r, "--mountinfo", "none", "--daemon", "off", "--format", "json", "verify", "--quick"}
+	var o, e bytes.Buffer
+	runWith(deps{backends: backends(), fs: layerfs.OS{}}, args, &o, &e)
+	if !strings.Contains(o.String()+e.String(), planted) {
+		t.Fatalf("without confinement the planted links should show:\n%s\n%s", o.String(), e.String())
+	}
+	for _, cmd := range [][]string{{"verify", "--quick"}, {"explain", "web"}, {"layers", "demo/app:2"}, {"whose", "overlay2/l"}} {
+		out, errOut, code := runCLI(append([]string{"--root", r, "--mountinfo", "none", "--daemon", "off", "--format", "json"}, cmd...)...)
+		if strings.Contains(out+errOut, planted) {
+			t.Errorf("%v: exit %d: the planted id shows:\n%s\n%s", cmd, code, out, errOut)
+		}
+		if cmd[0] == "verify" && (!strings.Contains(out+errOut, "a symlink where the store has a directory") || !strings.Contains(out+errOut, outside)) {
+			t.Errorf("%v: the symlink is not named with its target: exit %d\n%s\n%s", cmd, code, out, errOut)
+		}
+	}
+}

@@ -147,7 +147,7 @@ func (h Home) ResolveLink(name string) (string, error) {
 
 func (h Home) readLink(name string) (string, error) {
 	p := filepath.Join(h.Dir, "l", name)
-	target, err := os.Readlink(p)
+	target, err := layerfs.OrOS(h.FS).Readlink(p)
 	if err != nil {
 		return "", err
 	}

@@ -264,3 +264,38 @@ func readAll(fd int, size, max int64) ([]byte, error) {
 	}
 	return buf, nil
 }
+
+// Readlink reads the target of the symlink at path (never following it),
+// with no symlink in any component before it.
+func (b *Beneath) Readlink(path string) (string, error) {
+	rel, err := b.rel(path)
+	if err != nil {
+		return "", err
+	}
+	if rel == "." {
+		return "", &fs.PathError{Op: "readlink", Path: path, Err: unix.EINVAL}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	pfd, base, err := b.parent(path, rel)
+	if err != nil {
+		return "", err
+	}
+	return readlinkAt(pfd, base, path)
+}
+
+// readlinkAt reads the symlink name of dir fd; path names it in errors.
+// A target is at most PATH_MAX bytes.
+func readlinkAt(fd int, name, path string) (string, error) {
+	buf := make([]byte, 256)
+	for {
+		n, err := unix.Readlinkat(fd, name, buf)
+		if err != nil {
+			return "", &fs.PathError{Op: "readlink", Path: path, Err: err}
+		}
+		if n < len(buf) || len(buf) >= unix.PathMax {
+			return string(buf[:n]), nil
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}

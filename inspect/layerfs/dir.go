@@ -128,17 +128,7 @@ func (d *Dir) Xattr(name, attr string) (val []byte, ok bool, err error) {
 // Readlink returns the target of the symlink name, as text. It is never
 // followed.
 func (d *Dir) Readlink(name string) (string, error) {
-	buf := make([]byte, 256)
-	for {
-		n, err := unix.Readlinkat(d.fd, name, buf)
-		if err != nil {
-			return "", &os.PathError{Op: "readlinkat", Path: d.join(name), Err: err}
-		}
-		if n < len(buf) {
-			return string(buf[:n]), nil
-		}
-		buf = make([]byte, 2*len(buf))
-	}
+	return readlinkAt(d.fd, name, d.join(name))
 }
 
 // OpenFile opens child name for reading if, and only if, it is the regular

@@ -21,6 +21,9 @@ type Opener interface {
 	// OpenDir opens the directory at path, for a walk through its
 	// descriptor (a layer's content dir).
 	OpenDir(path string) (*Dir, error)
+	// Readlink reads the target of the symlink at path, never following
+	// it.
+	Readlink(path string) (string, error)
 }
 
 // OS is the Opener of the machine's file system.
@@ -36,6 +39,9 @@ func (OS) ReadDir(path string) ([]fs.DirEntry, error) { return os.ReadDir(path) 
 
 // Lstat is os.Lstat.
 func (OS) Lstat(path string) (fs.FileInfo, error) { return os.Lstat(path) }
+
+// Readlink is os.Readlink.
+func (OS) Readlink(path string) (string, error) { return os.Readlink(path) }
 
 // OpenDir is layerfs.OpenDir: the last component must not be a symlink.
 func (OS) OpenDir(path string) (*Dir, error) { return OpenDir(path) }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -95,10 +96,10 @@ func describeLstat(fi os.FileInfo, err error) string {
 
 // describePath is describeLstat, naming a symlink's target (read, never
 // followed).
-func describePath(p string, fi os.FileInfo, err error) string {
+func describePath(o layerfs.Opener, p string, fi os.FileInfo, err error) string {
 	d := describeLstat(fi, err)
 	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		if t, e := os.Readlink(p); e == nil {
+		if t, e := o.Readlink(p); e == nil {
 			d += " to " + t
 		}
 	}

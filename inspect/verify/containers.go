@@ -136,7 +136,7 @@ func (m *model) containerDir(add containerAdd, id, what string) bool {
 		if err == nil {
 			msg = fmt.Sprintf("the container's %s layer directory is not a directory: dlayer never follows it, and Docker's mount would use what it names", what)
 		}
-		add(KindContainerLayerMissing, p, "a directory", describePath(p, fi, err), msg)
+		add(KindContainerLayerMissing, p, "a directory", describePath(m.s.FS(), p, fi, err), msg)
 		return false
 	}
 	return true

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -186,7 +185,7 @@ func (m *model) checkDriverDirs(l *layerInfo) {
 	for _, p := range layerDirs(m.graph.Layout(l.CacheID)) {
 		if fi, err := m.s.FS().Lstat(p); err != nil || !fi.IsDir() {
 			m.add(Finding{Kind: KindCacheDirMissing, ObjectType: ObjectLayer, Object: obj, Path: p, File: p,
-				Expected: "a directory", Actual: describePath(p, fi, err),
+				Expected: "a directory", Actual: describePath(m.s.FS(), p, fi, err),
 				Message: "the layer's content directory (layerdb cache-id) is gone: its files cannot be read"})
 			return
 		}
@@ -220,7 +219,7 @@ func (m *model) checkShortLink(objType ObjectType, obj, link, id string) {
 	switch {
 	case err != nil:
 		actual := "missing"
-		if t, e := os.Readlink(p); e == nil {
+		if t, e := m.s.FS().Readlink(p); e == nil {
 			actual = t
 		} else if !errors.Is(e, fs.ErrNotExist) {
 			actual = e.Error()

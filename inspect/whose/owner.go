@@ -76,5 +76,5 @@ func readlink(s *inspect.Store, p string) (string, error) {
 	if fi.Mode()&os.ModeSymlink == 0 {
 		return "", fmt.Errorf("%s: not a symlink (%s)", p, fileType(fi.Mode()))
 	}
-	return os.Readlink(p)
+	return s.FS().Readlink(p)
 }
