@@ -18,6 +18,7 @@ type countingFS struct {
 	layerfs.Opener
 	mu    sync.Mutex
 	reads map[string]int
+	links map[string]int
 }
 
 func (c *countingFS) ReadFile(path string, max int64) ([]byte, error) {
@@ -28,6 +29,13 @@ func (c *countingFS) ReadFile(path string, max int64) ([]byte, error) {
 }
 
 func (c *countingFS) ReadDir(path string) ([]fs.DirEntry, error) { return c.Opener.ReadDir(path) }
+
+func (c *countingFS) Readlink(path string) (string, error) {
+	c.mu.Lock()
+	c.links[path]++
+	c.mu.Unlock()
+	return c.Opener.Readlink(path)
+}
 
 // metadataFile reports whether rel (below the data root) is one of the
 // store's metadata files that a command must read at most once.
@@ -68,7 +76,7 @@ func TestMetadataReadOnce(t *testing.T) {
 		{"whose", []string{"whose", "overlay2/" + base.CacheID + "/diff/etc/passwd"}, []string{"image/overlay2/layerdb/sha256/" + base.ChainID.Encoded() + "/cache-id"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := &countingFS{Opener: layerfs.OS{}, reads: map[string]int{}}
+			c := &countingFS{Opener: layerfs.OS{}, reads: map[string]int{}, links: map[string]int{}}
 			var o, e bytes.Buffer
 			args := append([]string{"dlayer", "--root", r, "--mountinfo", "none", "--daemon", "off", "--format", "json"}, tc.args...)
 			// a later --mountinfo (mounts needs a table) wins
@@ -91,5 +99,46 @@ func TestMetadataReadOnce(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestShortLinkReadOnce: a mount table can name one l/ link any number
+// of times (a 200,000-entry lowerdir); each link is read once.
+func TestShortLinkReadOnce(t *testing.T) {
+	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
+	r := b.Root
+	web := b.Container("web")
+	lower, err := os.ReadFile(filepath.Join(r, "overlay2", web.MountID, "lower"))
+	must(t, err)
+	links := strings.Split(strings.TrimSpace(string(lower)), ":")
+	var dirs []string
+	for len(dirs) < 200000 {
+		for _, l := range links {
+			dirs = append(dirs, filepath.Join(r, "overlay2", l))
+		}
+	}
+	home := filepath.Join(r, "overlay2", web.MountID)
+	line := "49 42 0:39 / " + home + "/merged rw,relatime - overlay overlay rw,lowerdir=" + strings.Join(dirs, ":") +
+		",upperdir=" + home + "/diff,workdir=" + home + "/work\n"
+	mi := filepath.Join(t.TempDir(), "mountinfo")
+	must(t, os.WriteFile(mi, []byte(line), 0o644))
+	for _, cmd := range [][]string{{"mounts"}, {"explain", "web"}, {"whose", "overlay2/" + web.MountID}} {
+		c := &countingFS{Opener: layerfs.OS{}, reads: map[string]int{}, links: map[string]int{}}
+		var o, e bytes.Buffer
+		args := append([]string{"dlayer", "--root", r, "--mountinfo", mi, "--daemon", "off", "--format", "json"}, cmd...)
+		if code := runWith(deps{backends: backends(), fs: c}, args, &o, &e); code > 1 {
+			t.Fatalf("%v: exit %d: %s", cmd, code, e.String())
+		}
+		if cmd[0] == "mounts" && !strings.Contains(o.String(), home+"/merged") {
+			t.Fatalf("mounts does not show the mount:\n%.2000s", o.String())
+		}
+		total := 0
+		for p, n := range c.links {
+			total += n
+			if n > 1 {
+				t.Errorf("%v: %s read %d times", cmd, p, n)
+			}
+		}
+		t.Logf("%v: %d readlinks for a %d-entry lowerdir", cmd, total, len(dirs))
 	}
 }
