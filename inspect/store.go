@@ -35,6 +35,7 @@ type Store struct {
 	siblings map[backend.Name]*Store
 	shared   *sharedCache
 	priv     layerfs.Privilege
+	stack    stackMemo
 }
 
 // Open checks that root looks like a Docker data root and returns a Store

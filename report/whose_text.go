@@ -149,6 +149,8 @@ func whoseOwnerPhrase(a *whose.Answer) string {
 		return "a BuildKit build cache snapshot"
 	case whose.OwnerOrphan:
 		return "nothing: an orphan"
+	case whose.OwnerUnaccounted:
+		return "no record, but another layer stacks on it: in use"
 	case whose.OwnerBookkeeping:
 		return "the driver's bookkeeping"
 	case whose.OwnerOtherDriver:

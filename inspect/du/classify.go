@@ -23,9 +23,8 @@ func (p *plan) owner(e *entry) {
 		e.kind, e.ctr = ownInit, p.m.byInit[n]
 	case p.bk[n]:
 		e.kind, e.why = ownBuildCache, "BuildKit snapshot (buildkit/snapshots.db)"
-	case p.lowerRef(n) != "":
-		e.kind, e.why = ownUnaccounted, "no layerdb layer, container or BuildKit snapshot names it, but the lower list of layer dir "+
-			inspect.ShortID(p.lowerRef(n))+" stacks on it: it is in use (its own record may be damaged); deleting it breaks that layer and what uses it"
+	case p.stackedOn(n) != "":
+		e.kind, e.why = ownUnaccounted, inspect.StackedReason(p.stackedOn(n))
 	case p.m.unreadableLayers > 0:
 		e.kind, e.why = ownUnaccounted, p.orphanWhy(p.path(e), n)+fmt.Sprintf("; but %d layerdb entr%s could not be read, and this may be the dir of one of them: not reclaimable until dlayer verify is clean",
 			p.m.unreadableLayers, map[bool]string{true: "y", false: "ies"}[p.m.unreadableLayers == 1])
@@ -34,26 +33,10 @@ func (p *plan) owner(e *entry) {
 	}
 }
 
-// lowerRef returns the layer dir whose lower list (as its driver records
-// it) names layer dir id; "" when none does. The lists of every layer dir
-// of the driver's content dir are read once.
-func (p *plan) lowerRef(id string) string {
-	if p.lowerRefs == nil {
-		p.lowerRefs = map[string]string{}
-		g := p.s.Graph()
-		for n := range p.driverNames {
-			lowers, _, err := g.Lowers(n)
-			if err != nil {
-				continue
-			}
-			for _, l := range lowers {
-				if l.ID != "" && l.ID != n {
-					p.lowerRefs[l.ID] = n
-				}
-			}
-		}
-	}
-	return p.lowerRefs[id]
+// stackedOn is the layer dir whose lower list names n; "" when none.
+func (p *plan) stackedOn(n string) string {
+	by, _ := p.s.StackedOn(n)
+	return by
 }
 
 // classify charges every top-level name to an owner and makes the units.

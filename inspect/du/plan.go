@@ -141,9 +141,6 @@ type plan struct {
 	selfs map[where]int32
 	// driverNames are the names in the driver's content dir.
 	driverNames map[string]bool
-	// lowerRefs are, by layer dir id, the layer dir whose lower list
-	// stacks on it (nil until first asked).
-	lowerRefs map[string]string
 }
 
 func newPlan(s *inspect.Store, r *Report, m *meta, bk map[string]bool) *plan {

@@ -53,6 +53,7 @@ const (
 	OwnerBuildCache  OwnerKind = "build_cache"  // a BuildKit snapshot
 	OwnerBookkeeping OwnerKind = "bookkeeping"  // the driver's own (l/)
 	OwnerOrphan      OwnerKind = "orphan"       // nothing: no metadata names it
+	OwnerUnaccounted OwnerKind = "unaccounted"  // no record names it, but another layer dir stacks on it: in use
 	OwnerImage       OwnerKind = "image"        // an image (its config, metadata)
 	OwnerContainer   OwnerKind = "container"    // a container (its dir, files)
 	OwnerDocker      OwnerKind = "docker"       // Docker's own state (repositories, volumes, …)

@@ -58,6 +58,10 @@ func (q *query) layerOwner(id string) {
 			a.Owner = Owner{Kind: OwnerBuildCache, ID: id, Why: "BuildKit snapshot (buildkit/snapshots.db)"}
 			return
 		}
+		if by, ok := s.StackedOn(id); ok {
+			a.Owner = Owner{Kind: OwnerUnaccounted, ID: id, Why: inspect.StackedReason(by)}
+			return
+		}
 		a.Owner = Owner{Kind: OwnerOrphan, ID: id, Why: s.OrphanReason(g.Layout(id).Dir, id, func(m string) string { return x.byMount[m] })}
 		return
 	}

@@ -134,6 +134,8 @@ func (q *query) ownerVerdict() Verdict {
 		return Verdict{Safe: SafeNo, Reason: "the driver's own: " + o.Why}
 	case OwnerOrphan:
 		return q.orphanVerdict()
+	case OwnerUnaccounted:
+		return Verdict{Safe: SafeNo, Reason: o.Why + "; run dlayer verify to find the damaged record"}
 	case OwnerImage:
 		return q.imageVerdict()
 	case OwnerOtherDriver:
