@@ -9,6 +9,7 @@
 #                dlayer du vs du -s on a generated 1M-file store ($$DLAYER_BENCH_STORE, ~4 GB),
 #                the incident commands on that store,
 #                verify throughput vs sha256sum, and verify vs docker save on the 1M-file image
+#   make fuzz    a short fuzz run of every decoder of untrusted input (part of make test)
 #   make lint    gofmt, go.mod/go.sum tidy (go mod tidy -diff), go vet, staticcheck
 
 GO          ?= go
@@ -21,7 +22,7 @@ export DOCKER_BUILDKIT = 0
 
 PREFIX      ?= /usr/local
 
-.PHONY: build install demo test deps bench lint clean
+.PHONY: build install demo test fuzz deps bench lint clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/dlayer .
@@ -73,6 +74,19 @@ deps:
 
 test: deps
 	DLAYER_E2E=$(DLAYER_E2E) $(GO) test -count=1 -timeout 30m $(TESTFLAGS) ./...
+	$(MAKE) --no-print-directory fuzz
+
+# fuzz runs each decoder of untrusted input for FUZZTIME, seeded with the
+# hostile shapes (decompression bombs, deep nesting, long values).
+FUZZTIME ?= 8s
+FUZZ_TARGETS = inspect/verify:FuzzTSDecoderBounded inspect/verify:FuzzTSDecoder \
+	inspect:FuzzParseContainerConfig inspect:FuzzParseImageConfig inspect:FuzzParseRepositories
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}\$$" -fuzztime $(FUZZTIME) ./$${t%%:*} >/tmp/dlayer-fuzz.$$$$ 2>&1 || { cat /tmp/dlayer-fuzz.$$$$; rm -f /tmp/dlayer-fuzz.$$$$; exit 1; }; \
+		rm -f /tmp/dlayer-fuzz.$$$$; \
+	done
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./... | grep -v -e '^github.com/dlayer/dlayer/e2e$$' -e /inspect/verify)

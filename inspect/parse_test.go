@@ -197,7 +197,22 @@ func TestChainID(t *testing.T) {
 	}
 }
 
+// configBombs are the shapes of hostile JSON: deep nesting, one long
+// string, long white space, a huge number.
+func configBombs() [][]byte {
+	return [][]byte{
+		[]byte(strings.Repeat("[", 2000) + strings.Repeat("]", 2000)),
+		[]byte(`{"ID":"` + strings.Repeat("a", 4096) + `"}`),
+		[]byte("{" + strings.Repeat(" ", 4096) + "}"),
+		[]byte(`{"rootfs":{"diff_ids":[` + strings.Repeat(`"sha256:0",`, 500) + `"x"]}}`),
+		[]byte(`{"State":{"Pid":1` + strings.Repeat("0", 400) + `}}`),
+	}
+}
+
 func FuzzParseImageConfig(f *testing.F) {
+	for _, b := range configBombs() {
+		f.Add(b)
+	}
 	f.Add(readSample(f, "image-config.json"))
 	f.Add(readSample(f, "image-config-imported.json"))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -215,6 +230,9 @@ func FuzzParseImageConfig(f *testing.F) {
 }
 
 func FuzzParseContainerConfig(f *testing.F) {
+	for _, b := range configBombs() {
+		f.Add(b)
+	}
 	f.Add(readSample(f, "config.v2.exited.json"))
 	f.Add(readSample(f, "config.v2.running.json"))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -226,6 +244,9 @@ func FuzzParseContainerConfig(f *testing.F) {
 }
 
 func FuzzParseRepositories(f *testing.F) {
+	for _, b := range configBombs() {
+		f.Add(b)
+	}
 	f.Add(readSample(f, "repositories.json"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tags, _ := ParseRepositories(strings.NewReader(string(b)))

@@ -45,10 +45,10 @@ func (b *boundedReader) reset() { b.value = b.valueMax }
 
 func (b *boundedReader) Read(p []byte) (int, error) {
 	if b.total <= 0 {
-		return 0, fmt.Errorf("%w: it inflates past %d MiB, more than a layer's stream of this compressed size can hold", ErrTarSplitTooLarge, b.totalMax>>20)
+		return 0, fmt.Errorf("%w: it inflates past %s, more than a layer's stream of this compressed size can hold", ErrTarSplitTooLarge, sizeText(b.totalMax))
 	}
 	if b.value <= 0 {
-		return 0, fmt.Errorf("%w: one entry runs past %d MiB", ErrTarSplitTooLarge, b.valueMax>>20)
+		return 0, fmt.Errorf("%w: one entry runs past %s", ErrTarSplitTooLarge, sizeText(b.valueMax))
 	}
 	if n := min(b.total, b.value); int64(len(p)) > n {
 		p = p[:n]
@@ -57,4 +57,12 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 	b.total -= int64(n)
 	b.value -= int64(n)
 	return n, err
+}
+
+// sizeText is n bytes in MiB when it is a whole number of them.
+func sizeText(n int64) string {
+	if n >= 1<<20 && n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }

@@ -130,3 +130,48 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// The bomb shapes, scaled to the fuzz bounds below: white space between
+// values past the per-value bound, one string past it, and many small
+// entries past the total.
+func tsBombSeeds() []string {
+	ws := strings.Repeat(" ", 3*fuzzValueMax)
+	long := `{"type":2,"payload":"` + strings.Repeat("A", 3*fuzzValueMax) + `","position":0}` + "\n"
+	many := strings.Repeat(`{"type":2,"payload":"AA==","position":1}`+"\n", 2*fuzzTotal/40)
+	nested := `{"type":1,"name":"` + strings.Repeat(`\u0041`, fuzzValueMax) + `","payload":null,"position":1}` + "\n"
+	return []string{ws, "{" + ws + `"type":2}`, long, many, nested}
+}
+
+const (
+	fuzzTotal    = 4 << 10
+	fuzzValueMax = 256
+)
+
+// FuzzTSDecoderBounded: whatever a stream holds, the decoder reads no more
+// than its bounds allow, and every entry it returns fits the per-value
+// bound; a stream over them ends in ErrTarSplitTooLarge.
+func FuzzTSDecoderBounded(f *testing.F) {
+	for _, s := range append(tsBombSeeds(), tsSeeds...) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c := &countingReader{r: bytes.NewReader(data)}
+		d := newTSDecoder(newBoundedReader(c, fuzzTotal, fuzzValueMax))
+		for {
+			var e storage.Entry
+			err := d.Next(&e)
+			if err != nil {
+				if int64(len(data)) < fuzzValueMax && errors.Is(err, ErrTarSplitTooLarge) {
+					t.Fatalf("a %d-byte stream is within both bounds, but: %v", len(data), err)
+				}
+				break
+			}
+			if len(e.Payload) > fuzzValueMax || len(e.Name) > fuzzValueMax || len(e.NameRaw) > fuzzValueMax {
+				t.Fatalf("an entry over the value bound came through: payload %d, name %d", len(e.Payload), len(e.Name))
+			}
+		}
+		if c.n > fuzzTotal {
+			t.Fatalf("read %d bytes, over the bound of %d", c.n, fuzzTotal)
+		}
+	})
+}
