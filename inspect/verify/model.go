@@ -122,8 +122,8 @@ func (m *model) readImages() error {
 	}
 	for _, name := range other {
 		p := m.s.ImagePath("imagedb", "content", "sha256", name)
-		m.add(Finding{Kind: KindImagedbStray, ObjectType: ObjectStore, Path: p, File: p,
-			Message: "not an image ID (64 hex digits): Docker ignores it"})
+		actual, msg := m.stray(p, "not an image ID (64 hex digits): Docker ignores it")
+		m.add(Finding{Kind: KindImagedbStray, ObjectType: ObjectStore, Path: p, File: p, Actual: actual, Message: msg})
 	}
 	for _, id := range ids {
 		m.images[id] = m.readImage(id)
@@ -195,8 +195,8 @@ func (m *model) readLayers() error {
 			continue // a layer Docker is deleting
 		}
 		p := m.s.ImagePath("layerdb", "sha256", name)
-		m.add(Finding{Kind: KindLayerdbStray, ObjectType: ObjectStore, Path: p, File: p,
-			Message: "not a chain ID directory (64 hex digits): Docker ignores it"})
+		actual, msg := m.stray(p, "not a chain ID directory (64 hex digits): Docker ignores it")
+		m.add(Finding{Kind: KindLayerdbStray, ObjectType: ObjectStore, Path: p, File: p, Actual: actual, Message: msg})
 	}
 	for _, c := range chains {
 		m.layers[c] = m.readLayer(c)
@@ -247,4 +247,16 @@ func (m *model) layerList() []*layerInfo {
 		return out[i].ChainID < out[j].ChainID
 	})
 	return out
+}
+
+// stray says what a name the metadata lists is not: msg, or, for an
+// entry that is a symlink (or other non-dir, non-file where the store
+// keeps those), what it is and where it points; it is never followed.
+func (m *model) stray(p, msg string) (actual, message string) {
+	fi, err := m.s.FS().Lstat(p)
+	if err != nil || fi.Mode().IsDir() || fi.Mode().IsRegular() {
+		return "", msg
+	}
+	actual = describePath(m.s.FS(), p, fi, err)
+	return actual, "a " + actual + " where the store has a directory or file: never followed; Docker does not make these"
 }
