@@ -28,7 +28,7 @@ func TestSnapshots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	names, err := Snapshots(p)
+	names, err := Snapshots(nil, p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,28 +51,28 @@ func TestSnapshots(t *testing.T) {
 // error naming the path.
 func TestSnapshotsRefuses(t *testing.T) {
 	dir := t.TempDir()
-	if names, err := Snapshots(filepath.Join(dir, "nope.db")); err != nil || len(names) != 0 {
+	if names, err := Snapshots(nil, filepath.Join(dir, "nope.db")); err != nil || len(names) != 0 {
 		t.Errorf("a missing snapshots.db is no error: %v %v", names, err)
 	}
 	bad := filepath.Join(dir, "snapshots.db")
 	if err := os.WriteFile(bad, []byte("not a bolt file"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Snapshots(bad); err == nil || !strings.Contains(err.Error(), "private copy") || !strings.Contains(err.Error(), bad) {
+	if _, err := Snapshots(nil, bad); err == nil || !strings.Contains(err.Error(), "private copy") || !strings.Contains(err.Error(), bad) {
 		t.Errorf("not a bolt file: %v", err)
 	}
 	link := filepath.Join(dir, "link.db")
 	if err := os.Symlink("snapshots.db", link); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Snapshots(link); err == nil || errors.Is(err, os.ErrNotExist) {
+	if _, err := Snapshots(nil, link); err == nil || errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a symlinked snapshots.db must be refused: %v", err)
 	}
 	sub := filepath.Join(dir, "dir.db")
 	if err := os.Mkdir(sub, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Snapshots(sub); !errors.Is(err, layerfs.ErrNotRegular) {
+	if _, err := Snapshots(nil, sub); !errors.Is(err, layerfs.ErrNotRegular) {
 		t.Errorf("a dir: %v, want ErrNotRegular", err)
 	}
 }

@@ -47,7 +47,7 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	bk, bkErr := buildkit.Snapshots(s.Path("buildkit", "snapshots.db"))
+	bk, bkErr := buildkit.Snapshots(s.FS(), s.Path("buildkit", "snapshots.db"))
 	if bkErr != nil {
 		m.find(KindBuildkitUnreadable, s.Path("buildkit", "snapshots.db"), "%v (build cache dirs cannot be told from orphans)", bkErr)
 		bk = map[string]bool{}

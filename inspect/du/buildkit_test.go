@@ -74,13 +74,13 @@ func TestBuildCacheUnreadable(t *testing.T) {
 	if len(r.Orphans) != 1 {
 		t.Errorf("orphans %+v", r.Orphans)
 	}
-	if _, err := buildkit.Snapshots(filepath.Join(b.Root, "nope.db")); err != nil {
+	if _, err := buildkit.Snapshots(nil, filepath.Join(b.Root, "nope.db")); err != nil {
 		t.Errorf("a missing snapshots.db is no error: %v", err)
 	}
 	if err := os.Symlink("snapshots.db", filepath.Join(b.Root, "buildkit", "link.db")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := buildkit.Snapshots(filepath.Join(b.Root, "buildkit", "link.db")); err == nil || errors.Is(err, os.ErrNotExist) {
+	if _, err := buildkit.Snapshots(nil, filepath.Join(b.Root, "buildkit", "link.db")); err == nil || errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a symlinked snapshots.db must be refused: %v", err)
 	}
 }

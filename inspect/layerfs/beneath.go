@@ -145,39 +145,16 @@ func (b *Beneath) parent(path, rel string) (int, string, error) {
 
 // ReadFile reads the regular file at path, of at most max bytes.
 func (b *Beneath) ReadFile(path string, max int64) ([]byte, error) {
-	rel, err := b.rel(path)
+	f, err := b.OpenFile(path, max)
 	if err != nil {
 		return nil, err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	pfd, base, err := b.parent(path, rel)
+	defer f.Close()
+	fi, err := f.Stat()
 	if err != nil {
 		return nil, err
 	}
-	var st unix.Stat_t
-	if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
-		return nil, &fs.PathError{Op: "lstat", Path: path, Err: err}
-	}
-	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, Stat{Mode: st.Mode}.Type())
-	}
-	if st.Size > max {
-		return nil, fmt.Errorf("%s: %w (%d bytes, over %d)", path, ErrTooLarge, st.Size, max)
-	}
-	fd, err := unix.Openat2(pfd, base, &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC, Resolve: resolveFlags})
-	if err != nil {
-		return nil, b.explain(path, rel, "open", err)
-	}
-	defer unix.Close(fd)
-	var got unix.Stat_t
-	if err := unix.Fstat(fd, &got); err != nil {
-		return nil, &fs.PathError{Op: "fstat", Path: path, Err: err}
-	}
-	if got.Dev != st.Dev || got.Ino != st.Ino || got.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, fmt.Errorf("%s: %w", path, ErrChanged)
-	}
-	data, err := readAll(fd, st.Size, max)
+	data, err := readAll(int(f.Fd()), fi.Size(), max)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -298,4 +275,40 @@ func readlinkAt(fd int, name, path string) (string, error) {
 		}
 		buf = make([]byte, 2*len(buf))
 	}
+}
+
+// OpenFile opens the regular file at path, of at most max bytes, resolved
+// beneath the root with no symlink in any component; it is stat-ed
+// through its parent first, so a FIFO or device is never opened.
+func (b *Beneath) OpenFile(path string, max int64) (*os.File, error) {
+	rel, err := b.rel(path)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	pfd, base, err := b.parent(path, rel)
+	if err != nil {
+		return nil, err
+	}
+	var st unix.Stat_t
+	if err := unix.Fstatat(pfd, base, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return nil, &fs.PathError{Op: "lstat", Path: path, Err: err}
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, Stat{Mode: st.Mode}.Type())
+	}
+	if st.Size > max {
+		return nil, fmt.Errorf("%s: %w (%d bytes, over %d)", path, ErrTooLarge, st.Size, max)
+	}
+	fd, err := unix.Openat2(pfd, base, &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_NOFOLLOW | unix.O_NONBLOCK | unix.O_CLOEXEC, Resolve: resolveFlags})
+	if err != nil {
+		return nil, b.explain(path, rel, "open", err)
+	}
+	var got unix.Stat_t
+	if err := unix.Fstat(fd, &got); err != nil || got.Dev != st.Dev || got.Ino != st.Ino || got.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, fmt.Errorf("%s: %w", path, ErrChanged)
+	}
+	return os.NewFile(uintptr(fd), path), nil
 }

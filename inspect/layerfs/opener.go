@@ -1,6 +1,8 @@
 package layerfs
 
 import (
+	"fmt"
+	"golang.org/x/sys/unix"
 	"io/fs"
 	"os"
 	"strings"
@@ -24,6 +26,10 @@ type Opener interface {
 	// Readlink reads the target of the symlink at path, never following
 	// it.
 	Readlink(path string) (string, error)
+	// OpenFile opens the regular file at path, of at most max bytes, for a
+	// streamed read (a bolt database to copy, a tar-split stream). What is
+	// not a regular file is never opened.
+	OpenFile(path string, max int64) (*os.File, error)
 }
 
 // OS is the Opener of the machine's file system.
@@ -42,6 +48,47 @@ func (OS) Lstat(path string) (fs.FileInfo, error) { return os.Lstat(path) }
 
 // Readlink is os.Readlink.
 func (OS) Readlink(path string) (string, error) { return os.Readlink(path) }
+
+// OpenFile opens path (O_NOFOLLOW) if it is a regular file of at most max
+// bytes; it is stat-ed first, so a FIFO or device is never opened.
+func (OS) OpenFile(path string, max int64) (*os.File, error) {
+	fi, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, typeName(fi.Mode()))
+	}
+	if fi.Size() > max {
+		return nil, fmt.Errorf("%s: %w (%d bytes, over %d)", path, ErrTooLarge, fi.Size(), max)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	if got, err := f.Stat(); err != nil || !os.SameFile(fi, got) {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", path, ErrChanged)
+	}
+	return f, nil
+}
+
+// typeName names a file mode's type for an error.
+func typeName(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "symlink"
+	case m&fs.ModeNamedPipe != 0:
+		return "fifo"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	case m.IsDir():
+		return "dir"
+	}
+	return "file"
+}
 
 // OpenDir is layerfs.OpenDir: the last component must not be a symlink.
 func (OS) OpenDir(path string) (*Dir, error) { return OpenDir(path) }

@@ -17,7 +17,7 @@ func (q *query) buildKit() map[string]bool {
 	}
 	q.bkRead = true
 	p := q.s.Path("buildkit", "snapshots.db")
-	bk, err := buildkit.Snapshots(p)
+	bk, err := buildkit.Snapshots(q.s.FS(), p)
 	if err != nil {
 		q.finding("buildkit_unreadable", p, fmt.Sprintf("%v (build cache dirs cannot be told from orphans)", err))
 		return nil
