@@ -4,7 +4,9 @@
 #   make install $(PREFIX)/bin/dlayer (PREFIX=/usr/local)
 #   make demo    list a fixture store's containers, images and an image's layers, explain a container,
 #                then diff, du, verify and whose (no Docker needed; as non-root on the committed aufs store)
-#   make test    install what the tests need (as root on Debian/Ubuntu), run unit + e2e tests
+#   make test    install what the tests need (as root on Debian/Ubuntu), build or reuse the
+#                Docker 29-era engine (make engines), run unit + e2e tests
+#   make engines build (first time, ~10 min) or reuse the cached Docker 29-era engine (root only)
 #   make bench   benchmarks: dlayer diff vs docker diff on a private engine (root),
 #                dlayer du vs du -s on a generated 1M-file store ($$DLAYER_BENCH_STORE, ~4 GB),
 #                the incident commands on that store,
@@ -22,7 +24,7 @@ export DOCKER_BUILDKIT = 0
 
 PREFIX      ?= /usr/local
 
-.PHONY: build install demo test fuzz deps bench lint clean
+.PHONY: build install demo test fuzz deps engines bench lint clean
 
 build:
 	CGO_ENABLED=0 $(GO) build -o bin/dlayer .
@@ -59,11 +61,14 @@ demo: build bin/mkstore
 		echo '$$ dlayer --root $$d/aufs explain --quiet web'; bin/dlayer --root "$$d/aufs" --mountinfo none --daemon off explain --quiet web; fi
 
 # deps installs, when it can (root with apt-get), what the e2e tests need:
-# a Docker engine and a static busybox for the base image, attr for xattrs.
+# a Docker engine and a static busybox for the base image, attr for xattrs,
+# and what building runc for the Docker 29 engine needs (pkg-config,
+# libseccomp-dev).
 deps:
 	@missing=""; \
 	[ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || missing="$$missing docker.io"; \
-	dpkg -s busybox-static >/dev/null 2>&1 || missing="$$missing busybox-static"; \
+	for p in busybox-static pkg-config libseccomp-dev; do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "make deps: installing$$missing"; \
@@ -72,7 +77,18 @@ deps:
 		echo "make deps: missing$$missing (needs root with apt-get); real-engine tests will skip unless DLAYER_E2E=1"; \
 	fi
 
-test: deps
+# engines builds, the first time, the Docker 29-era engine (dockerd from
+# moby/moby/v2, containerd, its shim, ctr, runc: fixtures/engine/build-engines.sh)
+# into ~/.cache/dlayer/engines/, and reuses it afterwards. Only root can run
+# an engine, so others skip it, and so does a machine without go.
+engines: deps
+	@if [ "$$(id -u)" != 0 ]; then \
+		echo "make engines: not root: not building the Docker 29 engine; its tests will skip unless DLAYER_E2E=1"; \
+	elif ! command -v $(GO) >/dev/null; then \
+		echo "make engines: no $(GO) on PATH: not building the Docker 29 engine"; \
+	else GO=$(GO) fixtures/engine/build-engines.sh >/dev/null; fi
+
+test: deps engines
 	DLAYER_E2E=$(DLAYER_E2E) $(GO) test -count=1 -timeout 30m $(TESTFLAGS) ./...
 	$(MAKE) --no-print-directory fuzz
 
