@@ -27,7 +27,7 @@ PREFIX      ?= /usr/local
 .PHONY: build install demo test fuzz deps engines bench lint clean
 
 build:
-	CGO_ENABLED=0 $(GO) build -o bin/dlayer .
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -o bin/dlayer .
 
 # install: the static binary into $(PREFIX)/bin.
 install: build

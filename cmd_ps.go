@@ -17,6 +17,9 @@ func psCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if c.NArg() != 0 {
+				return cli.Exit("ps takes no arguments: it lists every container", exitUsage)
+			}
 			s, err := openStore(o)
 			if err != nil {
 				return err

@@ -98,7 +98,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 // runWith is run with its dependencies injected.
 func runWith(d deps, args []string, stdout, stderr io.Writer) int {
 	app := newApp(d, stdout, stderr)
-	err := app.Run(args)
+	ordered, unknown := orderArgs(app, args)
+	if unknown != "" {
+		fmt.Fprintf(stderr, "dlayer: unknown command %q (see dlayer --help)\n", unknown)
+		return exitUsage
+	}
+	err := app.Run(ordered)
 	if err == nil {
 		return exitOK
 	}
@@ -127,7 +132,7 @@ func newApp(d deps, stdout, stderr io.Writer) *cli.App {
 		Metadata:             map[string]any{metaDeps: d},
 		Writer:               stdout,
 		ErrWriter:            stderr,
-		HideVersion:          true,
+		Version:              version(),
 		EnableBashCompletion: false,
 		ExitErrHandler:       func(*cli.Context, error) {},
 		Flags:                globalFlags(d.backends),
