@@ -131,6 +131,9 @@ func explainStack(p *printer, x *inspect.Explanation, opt ExplainOptions) error 
 			what = "the container's writable layer (upper dir)"
 		case inspect.RoleInit:
 			what = "Docker's per-container init layer"
+		case inspect.RoleUnowned:
+			pos = "below"
+			what = clip("in no image: "+l.CreatedBy+" (a build container's init layer a RUN step sits on)", 60)
 		default:
 			pos = fmt.Sprintf("%d/%d", l.Position, images)
 			what = clip(instruction(l.CreatedBy), 60)

@@ -188,6 +188,13 @@ type ContainerSource interface {
 	Containers() ([]Container, []Finding, error)
 }
 
+// ConfigDigests is a Metadata whose image IDs are not the digests of
+// their configs (containerd's image store names an image by its
+// manifest's digest). ConfigDigest is what image id's config must hash to.
+type ConfigDigests interface {
+	ConfigDigest(id digest.Digest) (digest.Digest, error)
+}
+
 // Cause is err as a message about path: without the path when err already
 // names it (the path is said beside it), so that no message says
 // "P: P: malformed".
