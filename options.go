@@ -127,6 +127,16 @@ func below(p, dir string) bool {
 	return p == dir || strings.HasPrefix(p, dir+"/")
 }
 
+// notYetRead refuses command cmd on a store whose driver says the
+// whole-store audits do not read it yet (Terms.AuditPending): exit 2 with
+// a clear message, never a misreport.
+func notYetRead(s *inspect.Store, cmd string) error {
+	if why := s.Graph().Terms().AuditPending; why != "" {
+		return cli.Exit(fmt.Sprintf("%s: not yet read for this store (%s, driver %s): %s", cmd, s.Root, s.Driver, why), exitUsage)
+	}
+	return nil
+}
+
 // openStore opens --root; failure is exit 2.
 func openStore(o globalOptions) (*inspect.Store, error) {
 	s, err := inspect.OpenWith(o.Root, o.storeOptions())

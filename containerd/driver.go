@@ -99,6 +99,7 @@ func (d driver) Terms() backend.Terms {
 		LowersHelp:   "each is a snapshot's fs/: the container's -init, then the image's layers (and any build container's -init a classic RUN step sits on)",
 		LayerDirHelp: "fs/ holds the snapshot's files, work/ overlayfs's scratch space; its name is the snapshotter's number for it.",
 		ContentHelp:  "A snapshot's fs/ holds only what that layer changed.",
+		MountIDFrom:  "the number of the snapshot keyed by the container ID: snapshots/<n>",
 		AuditPending: "du, verify and mounts do not yet read containerd's image store",
 	}
 }

@@ -80,7 +80,11 @@ func explainDirs(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 			mounted = "yes, at " + Escape(rw.Mount.MountPoint)
 		}
 	}
-	p.f("  mount-id    %s   (layerdb/mounts/<container>/mount-id; not the container ID)\n", rw.MountID)
+	from := "layerdb/mounts/<container>/mount-id; not the container ID"
+	if t.MountIDFrom != "" {
+		from = t.MountIDFrom
+	}
+	p.f("  mount-id    %s   (%s)\n", rw.MountID, from)
 	if rw.Link != "" {
 		p.f("  link        l/%s   (the rw layer's short name)\n", rw.Link)
 	}

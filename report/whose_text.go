@@ -151,6 +151,8 @@ func whoseOwnerPhrase(a *whose.Answer) string {
 		return "nothing: an orphan"
 	case whose.OwnerUnaccounted:
 		return "no record, but another layer stacks on it: in use"
+	case whose.OwnerUnownedLower:
+		return "a build container's init layer, below image layers: in use"
 	case whose.OwnerBookkeeping:
 		return "the driver's bookkeeping"
 	case whose.OwnerOtherDriver:

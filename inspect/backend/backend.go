@@ -221,6 +221,9 @@ type Terms struct {
 	// store (du, verify, mounts) do not read this driver's store yet; they
 	// say so (with this text) rather than misreport it.
 	AuditPending string
+	// MountIDFrom says where a container's rw layer dir id comes from, for
+	// explain; "" is layerdb's mount-id file.
+	MountIDFrom string
 }
 
 // ErrNoShortLinks is returned by Driver.ShortLink for a driver without

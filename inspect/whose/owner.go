@@ -58,6 +58,10 @@ func (q *query) layerOwner(id string) {
 			a.Owner = Owner{Kind: OwnerBuildCache, ID: id, Why: "BuildKit snapshot (buildkit/snapshots.db)"}
 			return
 		}
+		if by, ref, ok := s.UnownedLower(id); ok {
+			a.Owner = Owner{Kind: OwnerUnownedLower, ID: id, Why: inspect.UnownedReason(by, ref)}
+			return
+		}
 		if by, ok := s.StackedOn(id); ok {
 			a.Owner = Owner{Kind: OwnerUnaccounted, ID: id, Why: inspect.StackedReason(by)}
 			return

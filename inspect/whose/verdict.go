@@ -136,6 +136,8 @@ func (q *query) ownerVerdict() Verdict {
 		return q.orphanVerdict()
 	case OwnerUnaccounted:
 		return Verdict{Safe: SafeNo, Reason: o.Why + "; run dlayer verify to find the damaged record"}
+	case OwnerUnownedLower:
+		return Verdict{Safe: SafeNo, Reason: o.Why}
 	case OwnerImage:
 		return q.imageVerdict()
 	case OwnerOtherDriver:
