@@ -15,6 +15,13 @@ const Name backend.Name = "overlayfs"
 // DefaultNamespace is the containerd namespace dockerd keeps its objects in.
 const DefaultNamespace = "moby"
 
+// OtherSnapshotters are the containerd snapshotters Docker's containerd
+// store can use that dlayer recognizes but does not read: a store of one
+// is detected (by its rootfs/<name> dir) and every read says so by name.
+func OtherSnapshotters() []string {
+	return []string{"native", "btrfs", "zfs", "erofs", "blockfile", "stargz", "devmapper", "fuse-overlayfs"}
+}
+
 // Config says where the containerd side of a store is.
 type Config struct {
 	// Root is containerd's root dir; "" derives it from the data root
@@ -53,7 +60,10 @@ func (b ctrBackend) config(root string) Config {
 func (b ctrBackend) Detect(root string, o layerfs.Opener) bool {
 	o = layerfs.OrOS(o)
 	c := b.config(root)
-	rootfs := isDir(o, filepath.Join(root, "rootfs", string(Name)))
+	rootfs := false
+	for _, n := range append([]string{string(Name)}, OtherSnapshotters()...) {
+		rootfs = rootfs || isDir(o, filepath.Join(root, "rootfs", n))
+	}
 	if c.Root == "" {
 		return rootfs
 	}

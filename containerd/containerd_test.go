@@ -2,6 +2,7 @@ package containerd
 
 import (
 	"encoding/binary"
+	"errors"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -252,4 +253,31 @@ func TestNamespace(t *testing.T) {
 func sortDigests(ds ...digest.Digest) []digest.Digest {
 	slices.Sort(ds)
 	return ds
+}
+
+// TestOtherSnapshotter: a namespace whose snapshots are another
+// snapshotter's is named, never read as overlayfs.
+func TestOtherSnapshotter(t *testing.T) {
+	s := buildStore(t)
+	p := filepath.Join(s.ctr, "io.containerd.metadata.v1.bolt", "meta.db")
+	db, err := bolt.Open(p, 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		sb := tx.Bucket([]byte("v1")).Bucket([]byte("moby")).Bucket([]byte("snapshots"))
+		if err := sb.DeleteBucket([]byte("overlayfs")); err != nil {
+			return err
+		}
+		_, err := sb.CreateBucket([]byte("native"))
+		return err
+	})
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(Config{}).Open(s.root, layerfs.OS{}).Metadata().ImageIDs()
+	if !errors.Is(err, ErrOtherSnapshotter) || !strings.Contains(err.Error(), "native") {
+		t.Errorf("ImageIDs: %v, want ErrOtherSnapshotter naming native", err)
+	}
 }

@@ -182,6 +182,17 @@ func (l *loader) readMeta(ix *index) error {
 		if ns == nil {
 			return fmt.Errorf("%s: %w: no namespace %q (give another with --namespace)", p, ErrNoNamespace, l.c.Namespace)
 		}
+		if all := ns.Bucket([]byte("snapshots")); all != nil && all.Bucket([]byte(Name)) == nil {
+			var others []string
+			all.ForEachBucket(func(k []byte) error {
+				others = append(others, string(k))
+				return nil
+			})
+			if len(others) > 0 {
+				return fmt.Errorf("%s: %w: namespace %s keeps its snapshots in containerd's %s snapshotter, which dlayer does not read (it reads %s)",
+					p, ErrOtherSnapshotter, l.c.Namespace, strings.Join(others, " and "), Name)
+			}
+		}
 		if sb := nested(ns, "snapshots", string(Name)); sb != nil {
 			sb.ForEachBucket(func(k []byte) error {
 				b := sb.Bucket(k)
@@ -333,6 +344,9 @@ func nested(b *bolt.Bucket, path ...string) *bolt.Bucket {
 var (
 	// ErrNoContainerdRoot: the store's containerd root is not there.
 	ErrNoContainerdRoot = errors.New("containerd root not found")
+	// ErrOtherSnapshotter: the store's snapshots are another
+	// snapshotter's (native, btrfs, zfs, erofs, blockfile, stargz…).
+	ErrOtherSnapshotter = errors.New("snapshotter not read")
 	// ErrNoNamespace: meta.db has no such namespace.
 	ErrNoNamespace = errors.New("no such containerd namespace")
 )
