@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -90,19 +91,29 @@ func TestContainerdStoreE2E(t *testing.T) {
 	if len(want["c8d-run"]) != 10 || len(want["c8d-stopped"]) != 4 || len(want["c8d-created"]) != 0 {
 		t.Fatalf("the engine's changes are not the scenario's: %q", want)
 	}
+	var eng ctrdEngine
+	if err := e.API("GET", "/images/json", nil, &eng.images); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.API("GET", "/containers/json?all=1", nil, &eng.containers); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.API("GET", "/images/c8d-bk:1/json", nil, &eng.bk); err != nil {
+		t.Fatal(err)
+	}
 	root, ctrRoot := e.Root(), e.ContainerdRoot()
 	if filepath.Join(filepath.Dir(root), "containerd") != ctrRoot {
 		t.Fatalf("engine layout: containerd root %s is not beside %s", ctrRoot, root)
 	}
 
-	t.Run("live", func(t *testing.T) { checkCtrd(t, root, "auto", true, cs, want) })
+	t.Run("live", func(t *testing.T) { checkCtrd(t, root, "auto", true, cs, want, eng) })
 	if err := e.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	for i := range cs {
 		cs[i].running = false
 	}
-	t.Run("daemons stopped", func(t *testing.T) { checkCtrd(t, root, "off", false, cs, want) })
+	t.Run("daemons stopped", func(t *testing.T) { checkCtrd(t, root, "off", false, cs, want, eng) })
 	t.Run("copy", func(t *testing.T) {
 		dir := t.TempDir()
 		for _, src := range []string{root, ctrRoot} {
@@ -111,7 +122,7 @@ func TestContainerdStoreE2E(t *testing.T) {
 			}
 		}
 		cp := filepath.Join(dir, filepath.Base(root))
-		checkCtrd(t, cp, "off", false, cs, want)
+		checkCtrd(t, cp, "off", false, cs, want, eng)
 		x := explainJSON(t, cp, "off", "c8d-run")
 		if !strings.HasPrefix(x.RWLayer.UpperDir, filepath.Join(dir, "containerd")+"/") {
 			t.Errorf("copy: upper dir %s is not under the copy's containerd root", x.RWLayer.UpperDir)
@@ -119,11 +130,112 @@ func TestContainerdStoreE2E(t *testing.T) {
 	})
 }
 
-func checkCtrd(t *testing.T, root, daemon string, live bool, cs []ctrdContainer, want map[string][]string) {
+// ctrdEngine is what the engine's API said of the scenario.
+type ctrdEngine struct {
+	images []struct {
+		ID       string `json:"Id"`
+		RepoTags []string
+	}
+	containers []struct {
+		ID    string `json:"Id"`
+		Names []string
+		State string
+	}
+	bk struct {
+		ID     string `json:"Id"`
+		RootFS struct{ Layers []string }
+	}
+}
+
+func checkCtrd(t *testing.T, root, daemon string, live bool, cs []ctrdContainer, want map[string][]string, eng ctrdEngine) {
 	t.Helper()
 	mi := "none"
 	if live {
 		mi = "auto"
+	}
+	cli := func(args ...string) []byte {
+		t.Helper()
+		out, errOut, code := runCLI(append([]string{"--root", root, "--daemon", daemon, "--mountinfo", mi, "--format", "json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("dlayer %v: exit %d: %s", args, code, errOut)
+		}
+		return []byte(out)
+	}
+	// ps: every container, with the engine's state.
+	var ps []struct {
+		ID, Name string
+		State    struct{ Status string }
+	}
+	if err := json.Unmarshal(cli("ps"), &ps); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range eng.containers {
+		i := slices.IndexFunc(ps, func(p struct {
+			ID, Name string
+			State    struct{ Status string }
+		}) bool {
+			return p.ID == c.ID
+		})
+		st := c.State
+		if !live && st == "running" {
+			st = "" // stopped with the engine: whatever the store says last
+		}
+		if i < 0 || "/"+ps[i].Name != c.Names[0] || st != "" && ps[i].State.Status != st {
+			t.Errorf("ps: engine %+v, dlayer %+v", c, ps)
+		}
+	}
+	// images: the engine's tagged images with their IDs (manifest digests).
+	var imgs []struct {
+		ID       string
+		Tags     []string
+		Dangling bool
+	}
+	if err := json.Unmarshal(cli("images"), &imgs); err != nil {
+		t.Fatal(err)
+	}
+	// The classic build's intermediate (moby-dangling@<digest> in meta.db)
+	// is untagged; with a child it is an intermediate, not dangling.
+	untagged := 0
+	for _, im := range imgs {
+		if len(im.Tags) == 0 {
+			untagged++
+		}
+	}
+	if untagged != 1 || len(imgs) != 4 {
+		t.Errorf("images: want the 3 tagged images and the classic build's untagged intermediate: %+v", imgs)
+	}
+	for _, ei := range eng.images {
+		i := slices.IndexFunc(imgs, func(x struct {
+			ID       string
+			Tags     []string
+			Dangling bool
+		}) bool {
+			return x.ID == ei.ID
+		})
+		if i < 0 || !slices.Equal(sorted(imgs[i].Tags), sorted(ei.RepoTags)) {
+			t.Errorf("images: engine %+v, dlayer %+v", ei, imgs)
+		}
+	}
+	// layers: the BuildKit image's diff IDs, each with its snapshot dir.
+	var lay struct {
+		Layers []struct {
+			DiffID    string `json:"diff_id"`
+			DiffDir   string `json:"diff_dir"`
+			CreatedBy string `json:"created_by"`
+		}
+	}
+	if err := json.Unmarshal(cli("layers", "c8d-bk:1"), &lay); err != nil {
+		t.Fatal(err)
+	}
+	var diffs []string
+	for _, l := range lay.Layers {
+		diffs = append(diffs, l.DiffID)
+		if _, err := os.Lstat(l.DiffDir); err != nil {
+			t.Errorf("layers: %v", err)
+		}
+	}
+	if !slices.Equal(diffs, eng.bk.RootFS.Layers) || !strings.Contains(lay.Layers[len(lay.Layers)-1].CreatedBy, "echo bk") {
+		t.Errorf("layers c8d-bk:1: %+v, engine RootFS.Layers %q", lay.Layers, eng.bk.RootFS.Layers)
 	}
 	for _, c := range cs {
 		out, errOut, code := runCLI("--root", root, "--daemon", daemon, "--mountinfo", mi, "diff", c.name)
@@ -201,4 +313,10 @@ func checkCtrd(t *testing.T, root, daemon string, live bool, cs []ctrdContainer,
 			}
 		}
 	}
+}
+
+func sorted(s []string) []string {
+	out := slices.Clone(s)
+	slices.Sort(out)
+	return out
 }
