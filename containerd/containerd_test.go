@@ -186,6 +186,12 @@ func TestBackend(t *testing.T) {
 	if err != nil || r.MountID != "5" || r.InitID != "4" || r.Parent != s.c2 {
 		t.Errorf("MountRecord = %+v, %v", r, err)
 	}
+	if what, imgs := m.(backend.Blobs).BlobUse(s.app); what != "manifest" || !slices.Equal(imgs, []digest.Digest{s.app}) {
+		t.Errorf("BlobUse(app manifest) = %q %v", what, imgs)
+	}
+	if what, imgs := m.(backend.Blobs).BlobUse(digest.FromBytes(s.appConfig)); what != "config" || len(imgs) != 1 {
+		t.Errorf("BlobUse(app config) = %q %v", what, imgs)
+	}
 	lowers, exists, err := d.Lowers("5")
 	var got []string
 	for _, lw := range lowers {

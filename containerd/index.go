@@ -82,6 +82,8 @@ type image struct {
 // resolved is an image ID's manifest and config, read from the content store.
 type resolved struct {
 	Manifest   digest.Digest
+	Index      digest.Digest // the target, when it is an index
+	Layers     []digest.Digest
 	Config     digest.Digest
 	ConfigRaw  []byte
 	ConfigPath string
@@ -271,6 +273,7 @@ func (l *loader) resolve(im image) *resolved {
 	var m struct {
 		MediaType string               `json:"mediaType"`
 		Config    ocispec.Descriptor   `json:"config"`
+		Layers    []ocispec.Descriptor `json:"layers"`
 		Manifests []ocispec.Descriptor `json:"manifests"`
 	}
 	if err := json.Unmarshal(raw, &m); err != nil {
@@ -283,7 +286,7 @@ func (l *loader) resolve(im image) *resolved {
 			r.Err = fmt.Errorf("%s: %w: no manifest of the index is in the content store", l.blobPath(im.Target), backend.ErrNotFound)
 			return r
 		}
-		r.Manifest = pick
+		r.Manifest, r.Index = pick, im.Target
 		raw, err = l.o.ReadFile(l.blobPath(pick), maxBlob)
 		if err == nil {
 			err = json.Unmarshal(raw, &m)
@@ -296,6 +299,9 @@ func (l *loader) resolve(im image) *resolved {
 	if m.Config.Digest.Validate() != nil {
 		r.Err = fmt.Errorf("%s: %w: no config descriptor", l.blobPath(r.Manifest), backend.ErrMalformed)
 		return r
+	}
+	for _, x := range m.Layers {
+		r.Layers = append(r.Layers, x.Digest)
 	}
 	r.Config, r.ConfigPath = m.Config.Digest, l.blobPath(m.Config.Digest)
 	r.ConfigRaw, r.Err = l.o.ReadFile(r.ConfigPath, maxBlob)

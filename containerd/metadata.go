@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ type metadata struct {
 var (
 	_ backend.Metadata      = (*metadata)(nil)
 	_ backend.ConfigDigests = (*metadata)(nil)
+	_ backend.Blobs         = (*metadata)(nil)
 )
 
 // Path joins elem to meta.db's path (a place in the bolt file, for messages).
@@ -133,6 +135,40 @@ func (m *metadata) ConfigDigest(id digest.Digest) (digest.Digest, error) {
 		return r.Config, nil
 	}
 	return "", fmt.Errorf("image %s: %w", id, backend.ErrNotFound)
+}
+
+// BlobsDir is the content store's blobs/.
+func (m *metadata) BlobsDir() string {
+	return filepath.Join(m.l.c.Root, "io.containerd.content.v1.content", "blobs")
+}
+
+// BlobUse says which images' manifest, index, config or layers d is.
+func (m *metadata) BlobUse(d digest.Digest) (string, []digest.Digest) {
+	ix, err := m.l.get()
+	if err != nil {
+		return "", nil
+	}
+	what := ""
+	var ids []digest.Digest
+	for id, r := range ix.resolved {
+		w := ""
+		switch {
+		case r.Index == d:
+			w = "index"
+		case r.Manifest == d:
+			w = "manifest"
+		case r.Config == d:
+			w = "config"
+		case slices.Contains(r.Layers, d):
+			w = "layer"
+		}
+		if w != "" {
+			what = w
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	return what, ids
 }
 
 // ImageParent is the label org.mobyproject.image.parent (classic builds).

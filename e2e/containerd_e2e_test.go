@@ -216,6 +216,19 @@ func checkCtrd(t *testing.T, root, daemon string, live bool, cs []ctrdContainer,
 			t.Errorf("images: engine %+v, dlayer %+v", ei, imgs)
 		}
 	}
+	// whose on the BuildKit image's manifest blob: the image owns it.
+	var blob struct {
+		Kind  string
+		Owner struct{ Kind, ID string }
+	}
+	ctrRoot := filepath.Join(filepath.Dir(root), "containerd")
+	bp := filepath.Join(ctrRoot, "io.containerd.content.v1.content", "blobs", "sha256", strings.TrimPrefix(eng.bk.ID, "sha256:"))
+	if err := json.Unmarshal(cli("whose", bp), &blob); err != nil {
+		t.Fatal(err)
+	}
+	if blob.Kind != "content_blob" || blob.Owner.Kind != "image" || blob.Owner.ID != eng.bk.ID {
+		t.Errorf("whose %s: %+v, want the content blob of image %s", bp, blob, eng.bk.ID)
+	}
 	// layers: the BuildKit image's diff IDs, each with its snapshot dir.
 	var lay struct {
 		Layers []struct {

@@ -227,5 +227,12 @@ func (s *Store) Metadata() backend.Metadata { return s.meta }
 // Home returns the driver's directory under the data root.
 func (s *Store) Home() string { return s.graph.Home() }
 
+// Blobs returns the store's content blobs when its metadata keeps them
+// apart (backend.Blobs).
+func (s *Store) Blobs() (backend.Blobs, bool) {
+	b, ok := s.meta.src.(backend.Blobs)
+	return b, ok
+}
+
 // FS is the opener every read under the root goes through.
 func (s *Store) FS() layerfs.Opener { return s.fs }

@@ -55,6 +55,11 @@ func whoseWhat(a *whose.Answer) string {
 		return "a layer being written (layerdb/tmp)"
 	case whose.PathImageConfig:
 		return "the config of " + o
+	case whose.PathContentBlob:
+		if a.Owner.Kind == whose.OwnerImage {
+			return "a content blob (" + a.Name + ") of " + o
+		}
+		return "containerd's content store (blobs/" + a.Name + ")"
 	case whose.PathImageMetadata:
 		return "metadata of " + o
 	case whose.PathRepositories:

@@ -195,6 +195,17 @@ type ConfigDigests interface {
 	ConfigDigest(id digest.Digest) (digest.Digest, error)
 }
 
+// Blobs is a Metadata whose content blobs (manifests, configs, compressed
+// layers) lie outside the driver home: containerd's content store.
+type Blobs interface {
+	// BlobsDir is the dir holding the blobs, <dir>/<algorithm>/<hex>.
+	BlobsDir() string
+	// BlobUse says what blob d is to the store's images ("manifest",
+	// "config", "layer", "index") and which images hold it, sorted; no
+	// images when none does.
+	BlobUse(d digest.Digest) (what string, images []digest.Digest)
+}
+
 // Cause is err as a message about path: without the path when err already
 // names it (the path is said beside it), so that no message says
 // "P: P: malformed".

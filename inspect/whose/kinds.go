@@ -26,6 +26,7 @@ const (
 	PathContainerFile PathKind = "container_file" // containers/<id>/…
 	PathBuildKit      PathKind = "buildkit"       // buildkit/…
 	PathOther         PathKind = "other"          // volumes/, network/, … : Docker's, not layers
+	PathContentBlob   PathKind = "content_blob"   // a content store's blobs/<alg>/<hex> (containerd's)
 )
 
 // The kinds of paths below a driver home, as the drivers parse them.

@@ -54,8 +54,17 @@ func resolveArg(s *inspect.Store, arg string) ([]string, error) {
 // containerd root): the home's path relative to the root as the first part
 // (what layoutAt matches), then the components below it.
 func outsideHome(s *inspect.Store, root, p string) ([]string, bool) {
+	var dirs []string
 	for _, d := range s.Drivers() {
-		home := filepath.Clean(d.Home())
+		dirs = append(dirs, d.Home())
+	}
+	for _, st := range s.Stores() {
+		if b, ok := st.Blobs(); ok {
+			dirs = append(dirs, b.BlobsDir())
+		}
+	}
+	for _, d := range dirs {
+		home := filepath.Clean(d)
 		if rel, err := filepath.Rel(root, home); err != nil || !strings.HasPrefix(rel, "../") {
 			continue
 		}

@@ -77,6 +77,11 @@ func (q *query) verdict() Verdict {
 			" all name this layer dir, and Docker gives each container its own: one of the records is not Docker's; no command is suggested, since removing either container may remove the other's files"}
 	}
 	switch a.Kind {
+	case PathContentBlob:
+		if o.Kind == OwnerImage {
+			return q.imageVerdict()
+		}
+		return Verdict{Safe: SafeNo, Reason: "containerd's content store: " + o.Why + "; containerd's garbage collector removes what no image, lease or build names"}
 	case PathDataRoot, PathDriverHome, PathContainers, PathImageStore:
 		if o.Kind == OwnerOtherDriver {
 			return q.otherDriver()
