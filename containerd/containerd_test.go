@@ -1,8 +1,6 @@
 package containerd
 
 import (
-	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -10,18 +8,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlayer/dlayer/fixtures"
 	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/opencontainers/go-digest"
 	bolt "go.etcd.io/bbolt"
 )
 
-// store is a containerd image store built by code, shaped as
-// docs/facts.md "containerd image store" describes a Docker 29 engine's
-// (TestDocker29Engine asserts those facts on a real one): a base layer;
-// a classic RUN layer sitting on its build container's -init snapshot; a
-// container on the image with its -init; a tagged image and a dangling
-// one.
+// store is fixtures.BuildContainerd's store, with the names the tests use.
 type store struct {
 	root, ctr string
 	cid       string
@@ -33,101 +27,12 @@ type store struct {
 
 func buildStore(t *testing.T) store {
 	t.Helper()
-	top := t.TempDir()
-	s := store{root: filepath.Join(top, "docker"), ctr: filepath.Join(top, "containerd"), cid: strings.Repeat("c", 64)}
-	s.d1, s.d2 = digest.FromString("layer 1"), digest.FromString("layer 2")
-	s.c1, s.c2 = s.d1, digest.FromString(string(s.d1)+" "+string(s.d2))
-	mk := func(p string) {
-		if err := os.MkdirAll(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	c, err := fixtures.BuildContainerd(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
 	}
-	mk(filepath.Join(s.root, "rootfs", "overlayfs"))
-	mk(filepath.Join(s.root, "image"))
-	blobs := filepath.Join(s.ctr, "io.containerd.content.v1.content", "blobs", "sha256")
-	mk(blobs)
-	blob := func(v any) digest.Digest {
-		b, _ := json.Marshal(v)
-		d := digest.FromBytes(b)
-		if err := os.WriteFile(filepath.Join(blobs, d.Encoded()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return d
-	}
-	image := func(diffs ...digest.Digest) (digest.Digest, []byte) {
-		cfg := map[string]any{"architecture": "amd64", "os": "linux", "rootfs": map[string]any{"type": "layers", "diff_ids": diffs},
-			"history": []map[string]any{{"created_by": "Imported from -"}, {"created_by": "/bin/sh -c mkdir /data"}}[:len(diffs)]}
-		cd := blob(cfg)
-		raw, _ := json.Marshal(cfg)
-		return blob(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-			"config": map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": len(raw)}}), raw
-	}
-	s.base, _ = image(s.d1)
-	s.app, s.appConfig = image(s.d1, s.d2)
-
-	type snap struct {
-		key, parent string
-		id          uint64
-		kind        Kind
-	}
-	bi := strings.Repeat("b", 64) + "-init"
-	snaps := []snap{
-		{string(s.c1), "", 1, KindCommitted},
-		{bi, string(s.c1), 2, KindCommitted},
-		{string(s.c2), bi, 3, KindCommitted},
-		{s.cid + "-init", string(s.c2), 4, KindCommitted},
-		{s.cid, s.cid + "-init", 5, KindActive},
-	}
-	bk := func(k string, n int) string { return "moby/" + string(rune('0'+n)) + "/" + k }
-	put := func(path string, fill func(tx *bolt.Tx) error) {
-		mk(filepath.Dir(path))
-		db, err := bolt.Open(path, 0o600, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := db.Update(fill); err != nil {
-			t.Fatal(err)
-		}
-		db.Close()
-	}
-	put(filepath.Join(s.ctr, "io.containerd.metadata.v1.bolt", "meta.db"), func(tx *bolt.Tx) error {
-		v1, _ := tx.CreateBucketIfNotExists([]byte("v1"))
-		ns, _ := v1.CreateBucketIfNotExists([]byte("moby"))
-		sb, _ := ns.CreateBucketIfNotExists([]byte("snapshots"))
-		ov, _ := sb.CreateBucketIfNotExists([]byte("overlayfs"))
-		for i, x := range snaps {
-			b, _ := ov.CreateBucket([]byte(x.key))
-			b.Put([]byte("name"), []byte(bk(x.key, i)))
-			if x.parent != "" {
-				b.Put([]byte("parent"), []byte(x.parent))
-			}
-		}
-		ib, _ := ns.CreateBucketIfNotExists([]byte("images"))
-		for name, target := range map[string]digest.Digest{"docker.io/library/app:1": s.app, "moby-dangling@" + string(s.base): s.base} {
-			b, _ := ib.CreateBucket([]byte(name))
-			tb, _ := b.CreateBucket([]byte("target"))
-			tb.Put([]byte("digest"), []byte(target))
-			tb.Put([]byte("mediatype"), []byte("application/vnd.oci.image.manifest.v1+json"))
-		}
-		return nil
-	})
-	home := filepath.Join(s.ctr, "io.containerd.snapshotter.v1.overlayfs")
-	put(filepath.Join(home, "metadata.db"), func(tx *bolt.Tx) error {
-		v1, _ := tx.CreateBucketIfNotExists([]byte("v1"))
-		sb, _ := v1.CreateBucketIfNotExists([]byte("snapshots"))
-		for i, x := range snaps {
-			b, _ := sb.CreateBucket([]byte(bk(x.key, i)))
-			b.Put([]byte("id"), binary.AppendUvarint(nil, x.id))
-			b.Put([]byte("kind"), []byte{byte(x.kind)})
-			b.Put([]byte("size"), binary.AppendVarint(nil, int64(4096*x.id)))
-			if x.parent != "" {
-				b.Put([]byte("parent"), []byte(bk(x.parent, i-1)))
-			}
-			mk(filepath.Join(home, "snapshots", string(rune('0'+x.id)), "fs"))
-		}
-		return nil
-	})
-	return s
+	return store{root: c.Root, ctr: c.ContainerdRoot, cid: c.ContainerID, d1: c.DiffIDs[0], d2: c.DiffIDs[1],
+		c1: c.ChainIDs[0], c2: c.ChainIDs[1], app: c.App, base: c.Base, appConfig: c.AppConfig}
 }
 
 // TestBackend: the store's images, layers, containers and snapshot chain
@@ -175,7 +80,7 @@ func TestBackend(t *testing.T) {
 		t.Errorf("LayerIDs = %v, %v", chains, err)
 	}
 	l, err := m.Layer(s.c2)
-	if err != nil || l.CacheID != "3" || l.DiffID != s.d2 || l.Parent != s.c1 || l.Size != 3*4096 {
+	if err != nil || l.CacheID != "3" || l.DiffID != s.d2 || l.Parent != s.c1 || l.Size != 4096 {
 		t.Errorf("Layer(c2) = %+v, %v: want snapshot 3, its diff and the chain's parent (not the build -init it sits on)", l, err)
 	}
 	mids, err := m.MountIDs()
