@@ -58,7 +58,8 @@ func TestContainerdStoreCLI(t *testing.T) {
 		t.Errorf("explain /data/new: %+v", ch)
 	}
 	home := filepath.Join(c.ContainerdRoot, "io.containerd.snapshotter.v1.overlayfs")
-	for dir, owner := range map[string]string{"5": "rw_layer", "4": "init_layer", "3": "image_layer", "2": "unowned_lower", "1": "image_layer"} {
+	for dir, owner := range map[string]string{"5": "rw_layer", "4": "init_layer", "3": "image_layer", "2": "unowned_lower", "1": "image_layer",
+		"6": "build_cache", "7": "orphan"} {
 		var a struct{ Owner struct{ Kind string } }
 		if err := json.Unmarshal([]byte(cli(0, "--format", "json", "whose", filepath.Join(home, "snapshots", dir))), &a); err != nil {
 			t.Fatal(err)

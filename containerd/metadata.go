@@ -31,6 +31,7 @@ var (
 	_ backend.Metadata      = (*metadata)(nil)
 	_ backend.ConfigDigests = (*metadata)(nil)
 	_ backend.Blobs         = (*metadata)(nil)
+	_ backend.DirRecords    = (*metadata)(nil)
 )
 
 // Path joins elem to meta.db's path (a place in the bolt file, for messages).
@@ -135,6 +136,30 @@ func (m *metadata) ConfigDigest(id digest.Digest) (digest.Digest, error) {
 		return r.Config, nil
 	}
 	return "", fmt.Errorf("image %s: %w", id, backend.ErrNotFound)
+}
+
+// DirRecord says what the snapshotter records of snapshots/<id>: a
+// snapshot of the namespace (known), which is BuildKit's build cache when
+// its key is neither an image layer's ChainID, a container's ID, nor an
+// <id>-init (BuildKit keys its snapshots with random names, and their
+// views <key>-view, held by its leases: docs/facts.md "Snapshot chains").
+func (m *metadata) DirRecord(id string) (string, bool, bool) {
+	ix, err := m.l.get()
+	if err != nil {
+		return "", false, false
+	}
+	n, err := strconv.ParseUint(id, 10, 64)
+	if err != nil {
+		return "", false, false
+	}
+	s, ok := ix.byID[n]
+	if !ok {
+		return "", false, false
+	}
+	what := fmt.Sprintf("snapshot %s (%s) of namespace %s", s.Key, s.Kind, m.l.c.Namespace)
+	base, isInit := strings.CutSuffix(s.Key, "-init")
+	layer := digest.Digest(s.Key).Validate() == nil && s.Kind == KindCommitted
+	return what, !layer && !isContainerKey(s.Key) && !(isInit && isContainerKey(base)), true
 }
 
 // BlobsDir is the content store's blobs/.

@@ -229,6 +229,25 @@ func checkCtrd(t *testing.T, root, daemon string, live bool, cs []ctrdContainer,
 	if blob.Kind != "content_blob" || blob.Owner.Kind != "image" || blob.Owner.ID != eng.bk.ID {
 		t.Errorf("whose %s: %+v, want the content blob of image %s", bp, blob, eng.bk.ID)
 	}
+	// whose on every snapshot dir: the engine leaves no orphan, so none
+	// is called one or safe to delete (BuildKit's are build cache).
+	snaps := filepath.Join(ctrRoot, "io.containerd.snapshotter.v1.overlayfs", "snapshots")
+	ents, err := os.ReadDir(snaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ent := range ents {
+		var a struct {
+			Owner   struct{ Kind, Why string }
+			Verdict struct{ Safe string }
+		}
+		if err := json.Unmarshal(cli("whose", filepath.Join(snaps, ent.Name())), &a); err != nil {
+			t.Fatal(err)
+		}
+		if a.Owner.Kind == "orphan" || a.Owner.Kind == "unknown" || a.Verdict.Safe == "yes" {
+			t.Errorf("whose snapshots/%s: %+v", ent.Name(), a)
+		}
+	}
 	// layers: the BuildKit image's diff IDs, each with its snapshot dir.
 	var lay struct {
 		Layers []struct {

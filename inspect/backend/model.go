@@ -195,6 +195,16 @@ type ConfigDigests interface {
 	ConfigDigest(id digest.Digest) (digest.Digest, error)
 }
 
+// DirRecords is a Metadata that records every layer dir of its driver's
+// home itself (containerd's snapshotter metadata.db), so that a dir no
+// layer or container owns is still told from an orphan.
+type DirRecords interface {
+	// DirRecord says what the store records of layer dir id: known is
+	// false when nothing does (an orphan); buildCache is set for a build
+	// cache dir (BuildKit's snapshots); what names the record.
+	DirRecord(id string) (what string, buildCache, known bool)
+}
+
 // Blobs is a Metadata whose content blobs (manifests, configs, compressed
 // layers) lie outside the driver home: containerd's content store.
 type Blobs interface {

@@ -133,6 +133,9 @@ func (q *query) ownerVerdict() Verdict {
 				": Docker makes it with the container and mounts it under the writable layer at every start"},
 			[]string{"docker", "rm", ctrName(o.Container)})
 	case OwnerBuildCache:
+		if strings.HasPrefix(o.Why, "BuildKit's build cache: ") {
+			return Verdict{Safe: SafeNo, Instead: "docker builder prune", Reason: o.Why + "; deleting it by hand breaks builds that reuse it"}
+		}
 		return Verdict{Safe: SafeNo, Instead: "docker builder prune",
 			Reason: "BuildKit's build cache: buildkit/snapshots.db still names it; deleting it by hand breaks builds that reuse it"}
 	case OwnerBookkeeping:
