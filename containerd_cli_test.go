@@ -120,3 +120,49 @@ func findCtrdChange(x *inspect.Explanation, p string) *inspect.Change {
 	}
 	return nil
 }
+
+// TestContainerdMixedRoot: a data root holding an overlay2 store and a
+// containerd store (a host upgraded to Docker 29 keeps its overlay2
+// store, and its containerd root has Docker 29's): ps lists each
+// container with its driver, diff and explain read each from its own
+// store, and --driver overlayfs reads the containerd store's images.
+func TestContainerdMixedRoot(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := fixtures.Demo().Build(filepath.Join(dir, "docker"), fixtures.Options{Seed: 1}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := fixtures.BuildContainerd(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := []string{"--root", c.Root, "--daemon", "off", "--mountinfo", "none"}
+	cli := func(args ...string) string {
+		t.Helper()
+		out, errOut, code := runCLI(append(g, args...)...)
+		if code != 0 {
+			t.Fatalf("dlayer %v: exit %d: %s", args, code, errOut)
+		}
+		return out
+	}
+	ps := cli("ps")
+	for _, want := range []string{"c8d", "overlayfs", "web", "overlay2"} {
+		if !strings.Contains(ps, want) {
+			t.Errorf("ps lacks %q:\n%s", want, ps)
+		}
+	}
+	if out := cli("diff", "c8d"); out != "C /data\nA /data/new\n" {
+		t.Errorf("diff c8d: %q", out)
+	}
+	if out := cli("diff", "web"); !strings.Contains(out, "A /app/new.log") {
+		t.Errorf("diff web: %q", out)
+	}
+	if x := explainJSON(t, c.Root, "off", "c8d"); x.RWLayer.Driver != "overlayfs" || len(x.Findings) != 0 {
+		t.Errorf("explain c8d: driver %s, findings %+v", x.RWLayer.Driver, x.Findings)
+	}
+	if out := cli("--driver", "overlayfs", "images"); !strings.Contains(out, "app:1") || strings.Contains(out, "demo/") {
+		t.Errorf("--driver overlayfs images:\n%s", out)
+	}
+	if out := cli("images"); !strings.Contains(out, "demo/app:2") {
+		t.Errorf("images:\n%s", out)
+	}
+}
