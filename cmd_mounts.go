@@ -37,6 +37,9 @@ func mountsCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if err := notYetRead(s, "mounts"); err != nil {
+				return err
+			}
 			tables, _, err := mountTables(o)
 			if err != nil {
 				return cli.Exit(err.Error(), exitUsage)

@@ -120,6 +120,9 @@ func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verif
 	if err != nil {
 		return nil, err
 	}
+	if err := notYetRead(s, "verify"); err != nil {
+		return nil, err
+	}
 	opt := verify.Options{Quick: o.Quick, Jobs: o.Jobs, Readers: o.Readers}
 	if !o.Quiet {
 		update, done := progress(stderr, report.VerifyProgress)
@@ -132,6 +135,10 @@ func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verif
 	}
 	for _, d := range s.Others {
 		other, _ := s.Sibling(inspect.DriverName(d))
+		if other.Graph().Terms().AuditPending != "" {
+			fmt.Fprintf(stderr, "dlayer: verify: the %s store of this root is not yet read: %s\n", d, other.Graph().Terms().AuditPending)
+			continue
+		}
 		or, err := verify.Run(ctx, other, opt)
 		if err != nil {
 			return nil, err

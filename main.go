@@ -21,6 +21,7 @@ import (
 	"os"
 
 	"github.com/dlayer/dlayer/aufs"
+	"github.com/dlayer/dlayer/containerd"
 	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/dlayer/dlayer/overlay"
@@ -71,7 +72,7 @@ func stopOnSignal(critical *sync.Mutex, args []string, stderr io.Writer) {
 // auto prefers them when a data root holds several. Adding a backend is
 // adding its constructor here.
 func backends() *backend.Registry {
-	return backend.NewRegistry(overlay2.New(), aufs.New(), overlay.New())
+	return backend.NewRegistry(overlay2.New(), aufs.New(), overlay.New(), containerd.New(containerd.Config{}))
 }
 
 // deps are what the program is wired with: the backends it reads and the

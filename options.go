@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/dlayer/dlayer/containerd"
 	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/layerfs"
 
@@ -20,6 +23,9 @@ type globalOptions struct {
 	Format    string // table or json
 	Daemon    string // auto or off
 	Driver    string // auto, or a registered backend's name
+	// ContainerdRoot is containerd's root for the containerd image
+	// store, "" derived from Root; Namespace dockerd's namespace there.
+	ContainerdRoot, Namespace string
 	// Backends are the storage backends main registered; FS the opener
 	// of the root.
 	Backends *backend.Registry
@@ -66,6 +72,9 @@ func globalFlags(reg *backend.Registry) []cli.Flag {
 		&cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
 		&cli.StringFlag{Name: "driver", Value: "auto", EnvVars: []string{"DLAYER_DRIVER"},
 			Usage: driverUsage(reg)},
+		&cli.StringFlag{Name: "containerd-root", EnvVars: []string{"DLAYER_CONTAINERD_ROOT"},
+			Usage: "containerd's root, for Docker's containerd image store (default: <root>/containerd/daemon if present, else the containerd dir beside --root)"},
+		&cli.StringFlag{Name: "namespace", Value: containerd.DefaultNamespace, Usage: "the containerd namespace dockerd keeps its images and snapshots in"},
 		&cli.StringFlag{Name: "daemon", Value: "auto",
 			Usage: "auto: cross-check with the Docker daemon when one is reachable and serves --root; off: never contact it"},
 	}
@@ -73,7 +82,16 @@ func globalFlags(reg *backend.Registry) []cli.Flag {
 
 func readGlobal(c *cli.Context) (globalOptions, error) {
 	o := globalOptions{Root: c.String("root"), Mountinfo: c.String("mountinfo"), Format: c.String("format"), Daemon: c.String("daemon"), Driver: c.String("driver"),
+		ContainerdRoot: c.String("containerd-root"), Namespace: c.String("namespace"),
 		Backends: depsOf(c).backends, FS: depsOf(c).fs, Privilege: depsOf(c).privilege}
+	if o.Backends != nil {
+		if o.ContainerdRoot == "" {
+			o.ContainerdRoot = containerd.DefaultRoot(o.Root)
+		} else if fi, err := os.Stat(o.ContainerdRoot); err != nil || !fi.IsDir() {
+			return o, cli.Exit(fmt.Sprintf("--containerd-root %s: not a directory", o.ContainerdRoot), exitUsage)
+		}
+		o.Backends = o.Backends.With(containerd.New(containerd.Config{Root: o.ContainerdRoot, Namespace: o.Namespace}))
+	}
 	if o.Format != "table" && o.Format != "json" {
 		return o, cli.Exit(fmt.Sprintf("--format %q: want table or json", o.Format), exitUsage)
 	}
@@ -91,9 +109,32 @@ func (o globalOptions) storeOptions() inspect.Options {
 	if fsys == nil {
 		if b, err := layerfs.OpenBeneath(o.Root); err == nil {
 			fsys = b
+			// The containerd root, when not below the data root, is
+			// confined by its own Beneath.
+			if cr := o.ContainerdRoot; cr != "" && !below(cr, o.Root) {
+				if cb, err := layerfs.OpenBeneath(cr); err == nil {
+					fsys = layerfs.NewRoots(map[string]layerfs.Opener{o.Root: b, cr: cb})
+				}
+			}
 		}
 	}
 	return inspect.Options{Backends: o.Backends, Driver: o.Driver, FS: fsys, Privilege: o.Privilege}
+}
+
+// below reports whether p is dir or below it.
+func below(p, dir string) bool {
+	p, dir = filepath.Clean(p), filepath.Clean(dir)
+	return p == dir || strings.HasPrefix(p, dir+"/")
+}
+
+// notYetRead refuses command cmd on a store whose driver says the
+// whole-store audits do not read it yet (Terms.AuditPending): exit 2 with
+// a clear message, never a misreport.
+func notYetRead(s *inspect.Store, cmd string) error {
+	if why := s.Graph().Terms().AuditPending; why != "" {
+		return cli.Exit(fmt.Sprintf("%s: not yet read for this store (%s, driver %s): %s", cmd, s.Root, s.Driver, why), exitUsage)
+	}
+	return nil
 }
 
 // openStore opens --root; failure is exit 2.

@@ -30,6 +30,11 @@ const (
 	RoleRW    LayerRole = "rw"    // the container's writable upper layer
 	RoleInit  LayerRole = "init"  // the -init layer Docker creates per container
 	RoleImage LayerRole = "image" // an image layer
+	// RoleUnowned is a dir the driver mounts below the container that is
+	// no image layer and not its init layer (backend.Lower.Unowned: on
+	// containerd's store, a classic-builder build container's init
+	// snapshot, which a RUN step's layer sits on).
+	RoleUnowned LayerRole = "unowned"
 )
 
 // String returns the role as written in JSON.
@@ -185,11 +190,12 @@ func (s *Store) rwLayer(c Container, images []StackLayer, x *Explanation, opt Ex
 		stack = append(stack, StackLayer{Role: RoleInit, CacheID: m.InitID, Dir: in.Content, Link: il})
 	}
 	stack = append(stack, images...)
-	x.Layers = stack
 
 	// What the driver will mount: its record of the lower layers (overlay2's
 	// lower file, aufs's layers file), checked against the chain.
 	lowers, exists, err := s.graph.Lowers(m.MountID)
+	stack = withUnowned(stack, lowers)
+	x.Layers = stack
 	want := stack[1:]
 	switch {
 	case err != nil:
@@ -227,6 +233,30 @@ func (s *Store) rwLayer(c Container, images []StackLayer, x *Explanation, opt Ex
 	}
 	x.RWLayer = rw
 	return nil
+}
+
+// withUnowned inserts into stack (rw first) the lowers the driver marks
+// Unowned, where the driver mounts them.
+func withUnowned(stack []StackLayer, lowers []backend.Lower) []StackLayer {
+	any := false
+	for _, lw := range lowers {
+		any = any || lw.Unowned && lw.Err == nil
+	}
+	if !any || len(stack) == 0 {
+		return stack
+	}
+	out := []StackLayer{stack[0]}
+	j := 1
+	for _, lw := range lowers {
+		switch {
+		case lw.Unowned && lw.Err == nil:
+			out = append(out, StackLayer{Role: RoleUnowned, CacheID: lw.ID, Dir: lw.Content, CreatedBy: lw.Ref})
+		case j < len(stack):
+			out = append(out, stack[j])
+			j++
+		}
+	}
+	return append(out, stack[j:]...)
 }
 
 // checkMount finds the live overlay mount of the rw layer and compares its

@@ -54,9 +54,16 @@ func (s *Store) Image(id digest.Digest) (*Image, error) {
 		return nil, err
 	}
 	img := &Image{ID: id, Path: p}
-	if got := id.Algorithm().FromBytes(b); got != id {
+	want, what := id, "its name"
+	if cd, ok := s.meta.src.(backend.ConfigDigests); ok {
+		if want, err = cd.ConfigDigest(id); err != nil {
+			return nil, err
+		}
+		what = "the digest its manifest names"
+	}
+	if got := want.Algorithm().FromBytes(b); got != want {
 		img.Findings = append(img.Findings, Finding{Kind: "image_id_mismatch", Path: p,
-			Message: fmt.Sprintf("config content hashes to %s, not to its name %s", got, id)})
+			Message: fmt.Sprintf("config content hashes to %s, not to %s %s", got, what, want)})
 	}
 	if img.Config, err = ParseImageConfig(bytes.NewReader(b)); err != nil {
 		return img, fmt.Errorf("%s: %w", p, err)

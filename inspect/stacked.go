@@ -11,6 +11,8 @@ type stackMemo struct {
 	mu   sync.Mutex
 	done bool
 	by   map[string]string
+	// unowned keeps the Unowned lowers, by id, with the ref naming them.
+	unowned map[string]string
 }
 
 // StackedOn returns a layer dir of the driver's home whose lower list (as
@@ -23,7 +25,7 @@ func (s *Store) StackedOn(id string) (by string, ok bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.done {
-		m.done, m.by = true, map[string]string{}
+		m.done, m.by, m.unowned = true, map[string]string{}, map[string]string{}
 		for _, n := range s.layerDirNames() {
 			lowers, _, err := s.graph.Lowers(n)
 			if err != nil {
@@ -32,12 +34,36 @@ func (s *Store) StackedOn(id string) (by string, ok bool) {
 			for _, l := range lowers {
 				if l.ID != "" && l.ID != n {
 					m.by[l.ID] = n
+					if l.Unowned {
+						m.unowned[l.ID] = l.Ref
+					}
 				}
 			}
 		}
 	}
 	by, ok = m.by[id]
 	return by, ok
+}
+
+// UnownedLower reports whether layer dir id is a dir the driver mounts
+// below other layers but that is no image layer (backend.Lower.Unowned: a
+// classic-builder build container's init snapshot), with the layer dir by
+// stacked on it and the name the driver's record gives it.
+func (s *Store) UnownedLower(id string) (by, ref string, ok bool) {
+	by, ok = s.StackedOn(id)
+	if !ok {
+		return "", "", false
+	}
+	s.stack.mu.Lock()
+	defer s.stack.mu.Unlock()
+	ref, ok = s.stack.unowned[id]
+	return by, ref, ok
+}
+
+// UnownedReason says why such a dir is in use.
+func UnownedReason(by, ref string) string {
+	return "the init layer of a build container (" + ref + "), which a RUN step of a classic (non-BuildKit) build sits on: " +
+		"no image lists it, but layer dir " + ShortID(by) + " and every layer and container above it mount it; deleting it breaks them"
 }
 
 // layerDirNames lists the entries of the driver's content dir: the layer

@@ -227,5 +227,19 @@ func (s *Store) Metadata() backend.Metadata { return s.meta }
 // Home returns the driver's directory under the data root.
 func (s *Store) Home() string { return s.graph.Home() }
 
+// DirRecords returns the store's own record of its layer dirs when its
+// metadata keeps one (backend.DirRecords).
+func (s *Store) DirRecords() (backend.DirRecords, bool) {
+	r, ok := s.meta.src.(backend.DirRecords)
+	return r, ok
+}
+
+// Blobs returns the store's content blobs when its metadata keeps them
+// apart (backend.Blobs).
+func (s *Store) Blobs() (backend.Blobs, bool) {
+	b, ok := s.meta.src.(backend.Blobs)
+	return b, ok
+}
+
 // FS is the opener every read under the root goes through.
 func (s *Store) FS() layerfs.Opener { return s.fs }

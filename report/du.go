@@ -82,8 +82,8 @@ func duSummary(p *printer, r *du.Report) {
 		"build cache, orphans or bookkeeping above; the whole data root %s.",
 		r.Driver, bytesHuman(s.DriverDir.DiskUsage), bytesHuman(s.DriverDir.Size), bytesHuman(s.Total.DiskUsage)))
 	for _, d := range r.OtherDrivers {
-		wrap(p, "", fmt.Sprintf("This root also holds the image store of the %s driver (image/%s: a host migrated between drivers). "+
-			"Its layer dirs and the dirs of its containers are one line above, \"Inactive driver\"; audit them with --driver %s.", d, d, d))
+		wrap(p, "", fmt.Sprintf("This root also holds the image store of the %s driver (a host migrated between drivers). "+
+			"Its layer dirs and the dirs of its containers are one line above, \"Inactive driver\"; audit them with --driver %s.", d, d))
 	}
 	stoppedN, dangling := 0, 0
 	for _, c := range r.Containers {

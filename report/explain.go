@@ -80,7 +80,11 @@ func explainDirs(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 			mounted = "yes, at " + Escape(rw.Mount.MountPoint)
 		}
 	}
-	p.f("  mount-id    %s   (layerdb/mounts/<container>/mount-id; not the container ID)\n", rw.MountID)
+	from := "layerdb/mounts/<container>/mount-id; not the container ID"
+	if t.MountIDFrom != "" {
+		from = t.MountIDFrom
+	}
+	p.f("  mount-id    %s   (%s)\n", rw.MountID, from)
 	if rw.Link != "" {
 		p.f("  link        l/%s   (the rw layer's short name)\n", rw.Link)
 	}
@@ -131,6 +135,9 @@ func explainStack(p *printer, x *inspect.Explanation, opt ExplainOptions) error 
 			what = "the container's writable layer (upper dir)"
 		case inspect.RoleInit:
 			what = "Docker's per-container init layer"
+		case inspect.RoleUnowned:
+			pos = "below"
+			what = clip("in no image: "+l.CreatedBy+" (a build container's init layer a RUN step sits on)", 60)
 		default:
 			pos = fmt.Sprintf("%d/%d", l.Position, images)
 			what = clip(instruction(l.CreatedBy), 60)

@@ -55,6 +55,11 @@ func whoseWhat(a *whose.Answer) string {
 		return "a layer being written (layerdb/tmp)"
 	case whose.PathImageConfig:
 		return "the config of " + o
+	case whose.PathContentBlob:
+		if a.Owner.Kind == whose.OwnerImage {
+			return "a content blob (" + a.Name + ") of " + o
+		}
+		return "containerd's content store (blobs/" + a.Name + ")"
 	case whose.PathImageMetadata:
 		return "metadata of " + o
 	case whose.PathRepositories:
@@ -151,6 +156,8 @@ func whoseOwnerPhrase(a *whose.Answer) string {
 		return "nothing: an orphan"
 	case whose.OwnerUnaccounted:
 		return "no record, but another layer stacks on it: in use"
+	case whose.OwnerUnownedLower:
+		return "a build container's init layer, below image layers: in use"
 	case whose.OwnerBookkeeping:
 		return "the driver's bookkeeping"
 	case whose.OwnerOtherDriver:

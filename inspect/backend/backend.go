@@ -155,6 +155,12 @@ type Lower struct {
 	Content string
 	// Err says why the entry does not resolve.
 	Err error
+	// Unowned is set for a dir the driver mounts below the layer that is
+	// no layer of the image nor the container's init layer (on containerd's
+	// store, the init snapshot of a classic-builder build container, which
+	// a RUN step's layer sits on): it is in the stack, as RoleUnowned, not
+	// a mismatch.
+	Unowned bool
 }
 
 // Terms are the words a report needs about one driver, so that report/
@@ -211,6 +217,13 @@ type Terms struct {
 	// (ContentHelp: "A layer's diff/ holds only what that layer
 	// changed."). "" leaves them out.
 	LayerDirHelp, ContentHelp string
+	// AuditPending, when set, says that the features that audit the whole
+	// store (du, verify, mounts) do not read this driver's store yet; they
+	// say so (with this text) rather than misreport it.
+	AuditPending string
+	// MountIDFrom says where a container's rw layer dir id comes from, for
+	// explain; "" is layerdb's mount-id file.
+	MountIDFrom string
 }
 
 // ErrNoShortLinks is returned by Driver.ShortLink for a driver without
@@ -238,6 +251,19 @@ func NewRegistry(bs ...Backend) *Registry {
 		r.backends = append(r.backends, b)
 	}
 	return r
+}
+
+// With returns a copy of r in which b replaces the backend of its name
+// (a backend configured from the command line); r is unchanged, and a
+// name r does not register is left out.
+func (r *Registry) With(b Backend) *Registry {
+	out := &Registry{backends: append([]Backend(nil), r.backends...)}
+	for i, x := range out.backends {
+		if x.Name() == b.Name() {
+			out.backends[i] = b
+		}
+	}
+	return out
 }
 
 // Lookup returns the backend called name.

@@ -188,6 +188,34 @@ type ContainerSource interface {
 	Containers() ([]Container, []Finding, error)
 }
 
+// ConfigDigests is a Metadata whose image IDs are not the digests of
+// their configs (containerd's image store names an image by its
+// manifest's digest). ConfigDigest is what image id's config must hash to.
+type ConfigDigests interface {
+	ConfigDigest(id digest.Digest) (digest.Digest, error)
+}
+
+// DirRecords is a Metadata that records every layer dir of its driver's
+// home itself (containerd's snapshotter metadata.db), so that a dir no
+// layer or container owns is still told from an orphan.
+type DirRecords interface {
+	// DirRecord says what the store records of layer dir id: known is
+	// false when nothing does (an orphan); buildCache is set for a build
+	// cache dir (BuildKit's snapshots); what names the record.
+	DirRecord(id string) (what string, buildCache, known bool)
+}
+
+// Blobs is a Metadata whose content blobs (manifests, configs, compressed
+// layers) lie outside the driver home: containerd's content store.
+type Blobs interface {
+	// BlobsDir is the dir holding the blobs, <dir>/<algorithm>/<hex>.
+	BlobsDir() string
+	// BlobUse says what blob d is to the store's images ("manifest",
+	// "config", "layer", "index") and which images hold it, sorted; no
+	// images when none does.
+	BlobUse(d digest.Digest) (what string, images []digest.Digest)
+}
+
 // Cause is err as a message about path: without the path when err already
 // names it (the path is said beside it), so that no message says
 // "P: P: malformed".

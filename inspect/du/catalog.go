@@ -142,7 +142,13 @@ func layerForm(g backend.Driver, m *meta) backend.Layout {
 			continue
 		}
 		lay := g.Layout(l.CacheID)
-		r := func(p string) string { return strings.ReplaceAll(p, l.CacheID, "<cache id>") }
+		r := func(p string) string {
+			home, rest := "", p
+			if x, ok := strings.CutPrefix(p, g.Home()); ok {
+				home, rest = g.Home(), x // the id is a number that the home's name may hold
+			}
+			return home + strings.ReplaceAll(rest, l.CacheID, "<cache id>")
+		}
 		return backend.Layout{Dir: r(lay.Dir), Content: r(lay.Content), Work: r(lay.Work), Merged: r(lay.Merged), Parents: r(lay.Parents)}
 	}
 	return g.Layout("<cache id>")

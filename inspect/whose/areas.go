@@ -3,9 +3,11 @@ package whose
 import (
 	"fmt"
 	"path"
+	"path/filepath"
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -40,6 +42,10 @@ func (q *query) classify(parts []string) {
 	a := q.a
 	if len(parts) == 0 {
 		a.Kind, a.Owner = PathDataRoot, Owner{Kind: OwnerDocker, Why: "the Docker data root"}
+		return
+	}
+	if b, ok := blobsAt(q.s, parts[0]); ok {
+		q.blob(b, parts[1:])
 		return
 	}
 	if l, ok := layoutAt(q.s, parts[0]); ok {
@@ -227,6 +233,52 @@ func (q *query) imageOwner(name string) {
 		return
 	}
 	a.Owner = Owner{Kind: OwnerImage, ID: string(id), Image: img}
+}
+
+// blobsAt returns the content blobs whose dir, relative to the root, is
+// first (a store that keeps them apart: containerd's content store).
+func blobsAt(s *inspect.Store, first string) (backend.Blobs, bool) {
+	for _, st := range s.Stores() {
+		if b, ok := st.Blobs(); ok {
+			if rel, err := filepath.Rel(s.Root, b.BlobsDir()); err == nil && rel == first {
+				return b, true
+			}
+		}
+	}
+	return nil, false
+}
+
+// blob classifies a path below a content store's blobs/: <alg>/<hex> is
+// owned by the images whose manifest, index, config or layer it is.
+func (q *query) blob(b backend.Blobs, p []string) {
+	a := q.a
+	a.Kind, a.Name = PathContentBlob, path.Join(p...)
+	a.Owner = Owner{Kind: OwnerDocker, Why: "the content store: manifests, configs and compressed layers, named by their digests"}
+	if len(p) != 2 {
+		return
+	}
+	d := digest.NewDigestFromEncoded(digest.Algorithm(p[0]), p[1])
+	if d.Validate() != nil {
+		a.Owner = Owner{Kind: OwnerUnknown, ID: path.Join(p...), Why: "not a blob name (<algorithm>/<hex>)"}
+		return
+	}
+	what, ids := b.BlobUse(d)
+	if len(ids) == 0 {
+		a.Owner = Owner{Kind: OwnerUnknown, ID: string(d), Why: "no image of the store names this blob (a build's or a pull's content, or garbage containerd collects)"}
+		return
+	}
+	q.blobWhat = what
+	img := q.index().image(ids[0])
+	if img == nil {
+		a.Owner = Owner{Kind: OwnerUnknown, ID: string(ids[0]), Why: "the image naming it has no readable config"}
+		return
+	}
+	a.Owner = Owner{Kind: OwnerImage, ID: string(ids[0]), Image: img}
+	var names []string
+	for _, id := range ids {
+		names = append(names, inspect.ShortID(string(id)))
+	}
+	a.Notes = append(a.Notes, "the "+what+" blob of image"+plural(len(ids))+" "+strings.Join(names, ", "))
 }
 
 // containers classifies a path below containers/.

@@ -26,6 +26,7 @@ const (
 	PathContainerFile PathKind = "container_file" // containers/<id>/…
 	PathBuildKit      PathKind = "buildkit"       // buildkit/…
 	PathOther         PathKind = "other"          // volumes/, network/, … : Docker's, not layers
+	PathContentBlob   PathKind = "content_blob"   // a content store's blobs/<alg>/<hex> (containerd's)
 )
 
 // The kinds of paths below a driver home, as the drivers parse them.
@@ -47,18 +48,21 @@ type OwnerKind string
 
 // The kinds of owners.
 const (
-	OwnerImageLayer  OwnerKind = "image_layer"  // a layerdb layer (cache-id)
-	OwnerRWLayer     OwnerKind = "rw_layer"     // a container's writable layer (mount-id)
-	OwnerInitLayer   OwnerKind = "init_layer"   // a container's init layer (init-id)
-	OwnerBuildCache  OwnerKind = "build_cache"  // a BuildKit snapshot
-	OwnerBookkeeping OwnerKind = "bookkeeping"  // the driver's own (l/)
-	OwnerOrphan      OwnerKind = "orphan"       // nothing: no metadata names it
-	OwnerUnaccounted OwnerKind = "unaccounted"  // no record names it, but another layer dir stacks on it: in use
-	OwnerImage       OwnerKind = "image"        // an image (its config, metadata)
-	OwnerContainer   OwnerKind = "container"    // a container (its dir, files)
-	OwnerDocker      OwnerKind = "docker"       // Docker's own state (repositories, volumes, …)
-	OwnerOtherDriver OwnerKind = "other_driver" // a storage driver the store does not use
-	OwnerUnknown     OwnerKind = "unknown"      // a name dlayer does not know
+	OwnerImageLayer  OwnerKind = "image_layer" // a layerdb layer (cache-id)
+	OwnerRWLayer     OwnerKind = "rw_layer"    // a container's writable layer (mount-id)
+	OwnerInitLayer   OwnerKind = "init_layer"  // a container's init layer (init-id)
+	OwnerBuildCache  OwnerKind = "build_cache" // a BuildKit snapshot
+	OwnerBookkeeping OwnerKind = "bookkeeping" // the driver's own (l/)
+	OwnerOrphan      OwnerKind = "orphan"      // nothing: no metadata names it
+	OwnerUnaccounted OwnerKind = "unaccounted" // no record names it, but another layer dir stacks on it: in use
+	// OwnerUnownedLower: a dir the driver mounts below image layers that no
+	// image lists (a classic-builder build container's init snapshot): in use.
+	OwnerUnownedLower OwnerKind = "unowned_lower"
+	OwnerImage        OwnerKind = "image"        // an image (its config, metadata)
+	OwnerContainer    OwnerKind = "container"    // a container (its dir, files)
+	OwnerDocker       OwnerKind = "docker"       // Docker's own state (repositories, volumes, …)
+	OwnerOtherDriver  OwnerKind = "other_driver" // a storage driver the store does not use
+	OwnerUnknown      OwnerKind = "unknown"      // a name dlayer does not know
 )
 
 // String returns the kind as written in JSON.

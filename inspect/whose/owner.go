@@ -54,8 +54,26 @@ func (q *query) layerOwner(id string) {
 			a.Owner = Owner{Kind: OwnerBookkeeping, ID: id, Why: why}
 			return
 		}
-		if q.buildKit()[id] {
+		if dr, ok := s.DirRecords(); ok {
+			what, bc, known := dr.DirRecord(id)
+			switch {
+			case bc:
+				a.Owner = Owner{Kind: OwnerBuildCache, ID: id, Why: "BuildKit's build cache: " + what}
+				return
+			case known:
+				if by, ref, ok := s.UnownedLower(id); ok {
+					a.Owner = Owner{Kind: OwnerUnownedLower, ID: id, Why: inspect.UnownedReason(by, ref)}
+					return
+				}
+				a.Owner = Owner{Kind: OwnerUnaccounted, ID: id, Why: "the store records it (" + what + "), but no image layer, container or build names it"}
+				return
+			}
+		} else if q.buildKit()[id] {
 			a.Owner = Owner{Kind: OwnerBuildCache, ID: id, Why: "BuildKit snapshot (buildkit/snapshots.db)"}
+			return
+		}
+		if by, ref, ok := s.UnownedLower(id); ok {
+			a.Owner = Owner{Kind: OwnerUnownedLower, ID: id, Why: inspect.UnownedReason(by, ref)}
 			return
 		}
 		if by, ok := s.StackedOn(id); ok {

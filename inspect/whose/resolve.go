@@ -27,6 +27,9 @@ func resolveArg(s *inspect.Store, arg string) ([]string, error) {
 	if filepath.IsAbs(arg) {
 		rel, err = filepath.Rel(root, filepath.Clean(arg))
 		if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			if parts, ok := outsideHome(s, root, filepath.Clean(arg)); ok {
+				return parts, nil
+			}
 			return nil, fmt.Errorf("%s: %w %s (compared as text: a symlink to the data root does not count)", arg, ErrOutsideRoot, root)
 		}
 	} else {
@@ -44,6 +47,40 @@ func resolveArg(s *inspect.Store, arg string) ([]string, error) {
 		return nil, nil
 	}
 	return strings.Split(rel, "/"), nil
+}
+
+// outsideHome returns the parts of p when it lies in the home of a driver
+// kept outside the data root (the containerd snapshotter's, under the
+// containerd root): the home's path relative to the root as the first part
+// (what layoutAt matches), then the components below it.
+func outsideHome(s *inspect.Store, root, p string) ([]string, bool) {
+	var dirs []string
+	for _, d := range s.Drivers() {
+		dirs = append(dirs, d.Home())
+	}
+	for _, st := range s.Stores() {
+		if b, ok := st.Blobs(); ok {
+			dirs = append(dirs, b.BlobsDir())
+		}
+	}
+	for _, d := range dirs {
+		home := filepath.Clean(d)
+		if rel, err := filepath.Rel(root, home); err != nil || !strings.HasPrefix(rel, "../") {
+			continue
+		}
+		if p == home {
+			return []string{relTo(root, home)}, true
+		}
+		if rest, ok := strings.CutPrefix(p, home+"/"); ok {
+			return append([]string{relTo(root, home)}, strings.Split(rest, "/")...), true
+		}
+	}
+	return nil, false
+}
+
+func relTo(root, p string) string {
+	r, _ := filepath.Rel(root, p)
+	return r
 }
 
 // resolveBare finds what a bare name names: a short link, a layer dir

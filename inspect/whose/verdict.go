@@ -77,6 +77,11 @@ func (q *query) verdict() Verdict {
 			" all name this layer dir, and Docker gives each container its own: one of the records is not Docker's; no command is suggested, since removing either container may remove the other's files"}
 	}
 	switch a.Kind {
+	case PathContentBlob:
+		if o.Kind == OwnerImage {
+			return q.imageVerdict()
+		}
+		return Verdict{Safe: SafeNo, Reason: "containerd's content store: " + o.Why + "; containerd's garbage collector removes what no image, lease or build names"}
 	case PathDataRoot, PathDriverHome, PathContainers, PathImageStore:
 		if o.Kind == OwnerOtherDriver {
 			return q.otherDriver()
@@ -128,6 +133,9 @@ func (q *query) ownerVerdict() Verdict {
 				": Docker makes it with the container and mounts it under the writable layer at every start"},
 			[]string{"docker", "rm", ctrName(o.Container)})
 	case OwnerBuildCache:
+		if strings.HasPrefix(o.Why, "BuildKit's build cache: ") {
+			return Verdict{Safe: SafeNo, Instead: "docker builder prune", Reason: o.Why + "; deleting it by hand breaks builds that reuse it"}
+		}
 		return Verdict{Safe: SafeNo, Instead: "docker builder prune",
 			Reason: "BuildKit's build cache: buildkit/snapshots.db still names it; deleting it by hand breaks builds that reuse it"}
 	case OwnerBookkeeping:
@@ -136,6 +144,8 @@ func (q *query) ownerVerdict() Verdict {
 		return q.orphanVerdict()
 	case OwnerUnaccounted:
 		return Verdict{Safe: SafeNo, Reason: o.Why + "; run dlayer verify to find the damaged record"}
+	case OwnerUnownedLower:
+		return Verdict{Safe: SafeNo, Reason: o.Why}
 	case OwnerImage:
 		return q.imageVerdict()
 	case OwnerOtherDriver:

@@ -169,8 +169,11 @@ func (q *query) imageVerdict() Verdict {
 	a := q.a
 	im := a.Owner.Image
 	what := "the config"
-	if a.Kind == PathImageMetadata {
+	switch a.Kind {
+	case PathImageMetadata:
 		what = "metadata"
+	case PathContentBlob:
+		what = "the " + q.blobWhat + " blob"
 	}
 	v := Verdict{Safe: SafeNo,
 		Reason: fmt.Sprintf("%s of image %s (%d layer%s)", what, imageName(im.ID, im.Tags), im.Layers, plural(im.Layers))}

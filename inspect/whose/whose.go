@@ -100,6 +100,9 @@ type query struct {
 	// claimedBy names the containers whose records all claim the layer
 	// dir asked about, when more than one does.
 	claimedBy []string
+	// blobWhat is what a content blob asked about is to its images
+	// ("manifest", "config", "layer", "index").
+	blobWhat string
 }
 
 // finding adds a finding to the answer.
