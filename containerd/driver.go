@@ -115,19 +115,7 @@ func (d driver) ParsePath(p []string) backend.Path {
 	case len(p) == 2:
 		return backend.Path{Kind: backend.PathLayerDir, ID: p[1]}
 	}
-	x := backend.Path{ID: p[1], Rel: p[3:]}
-	switch p[2] {
-	case "fs":
-		x.Kind = backend.PathLayerContent
-		if len(x.Rel) > 0 {
-			x.Kind = backend.PathLayerEntry
-		}
-	case "work":
-		x.Kind = backend.PathLayerWork
-	default:
-		x.Kind, x.Name = backend.PathLayerFile, p[2]
-	}
-	return x
+	return backend.LayerSubdirs{Content: []string{"fs"}, Work: "work"}.Sub(p[1], p[2], p[3:])
 }
 
 func (d driver) Bookkeeping(name string) (string, bool) {

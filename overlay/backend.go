@@ -136,24 +136,8 @@ func (d driver) ParsePath(p []string) backend.Path {
 	case 1:
 		return backend.Path{Kind: backend.PathLayerDir, ID: p[0]}
 	}
-	x := backend.Path{ID: p[0], Rel: p[2:]}
-	switch p[1] {
-	case rootDir, upperDir:
-		x.Kind = backend.PathLayerContent
-		if len(x.Rel) > 0 {
-			x.Kind = backend.PathLayerEntry
-		}
-	case workDir:
-		x.Kind = backend.PathLayerWork
-	case mergedDir:
-		x.Kind = backend.PathLayerMountpoint
-		if len(x.Rel) > 0 {
-			x.Kind = backend.PathMergedEntry
-		}
-	default: // lower-id; tmproot* while ApplyDiff extracts a layer
-		x.Kind, x.Name = backend.PathLayerFile, p[1]
-	}
-	return x
+	// other names: lower-id; tmproot* while ApplyDiff extracts a layer
+	return backend.LayerSubdirs{Content: []string{rootDir, upperDir}, Work: workDir, Mountpoint: mergedDir}.Sub(p[0], p[1], p[2:])
 }
 
 // Bookkeeping: every entry of the home is a layer dir.

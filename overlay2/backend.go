@@ -79,24 +79,7 @@ func (d driver) ParsePath(p []string) backend.Path {
 	case len(p) == 1:
 		return backend.Path{Kind: backend.PathLayerDir, ID: p[0]}
 	}
-	x := backend.Path{ID: p[0], Rel: p[2:]}
-	switch p[1] {
-	case "diff":
-		x.Kind = backend.PathLayerContent
-		if len(x.Rel) > 0 {
-			x.Kind = backend.PathLayerEntry
-		}
-	case "work":
-		x.Kind = backend.PathLayerWork
-	case "merged":
-		x.Kind = backend.PathLayerMountpoint
-		if len(x.Rel) > 0 {
-			x.Kind = backend.PathMergedEntry
-		}
-	default:
-		x.Kind, x.Name = backend.PathLayerFile, p[1]
-	}
-	return x
+	return backend.LayerSubdirs{Content: []string{"diff"}, Work: "work", Mountpoint: "merged"}.Sub(p[0], p[1], p[2:])
 }
 
 func (d driver) Bookkeeping(name string) (string, bool) {

@@ -1,6 +1,10 @@
 package backend
 
-import "github.com/dlayer/dlayer/mountinfo"
+import (
+	"slices"
+
+	"github.com/dlayer/dlayer/mountinfo"
+)
 
 // PathKind says what a path below a driver home is.
 type PathKind string
@@ -58,4 +62,38 @@ type MountProblem struct {
 	Malformed bool
 	Kind      FindingKind
 	Message   string
+}
+
+// LayerSubdirs names the subdirs of a driver's layer dir: the content
+// dirs (overlay2's diff; the legacy overlay driver's root and upper;
+// containerd's fs), the work dir and the mount point ("" where there is
+// none).
+type LayerSubdirs struct {
+	Content    []string
+	Work       string
+	Mountpoint string
+}
+
+// Sub classifies <layer dir id>/<sub>/<rel…>: an entry of its content dir
+// or of its mount point, the dir itself, its work dir, or another file of
+// the layer dir.
+func (s LayerSubdirs) Sub(id, sub string, rel []string) Path {
+	x := Path{ID: id, Rel: rel}
+	switch {
+	case slices.Contains(s.Content, sub):
+		x.Kind = PathLayerContent
+		if len(rel) > 0 {
+			x.Kind = PathLayerEntry
+		}
+	case sub == s.Work && s.Work != "":
+		x.Kind = PathLayerWork
+	case sub == s.Mountpoint && s.Mountpoint != "":
+		x.Kind = PathLayerMountpoint
+		if len(rel) > 0 {
+			x.Kind = PathMergedEntry
+		}
+	default:
+		x.Kind, x.Name = PathLayerFile, sub
+	}
+	return x
 }

@@ -57,7 +57,7 @@ func (OS) OpenFile(path string, max int64) (*os.File, error) {
 		return nil, err
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, typeName(fi.Mode()))
+		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, ModeType(fi.Mode()))
 	}
 	if fi.Size() > max {
 		return nil, fmt.Errorf("%s: %w (%d bytes, over %d)", path, ErrTooLarge, fi.Size(), max)
@@ -73,21 +73,26 @@ func (OS) OpenFile(path string, max int64) (*os.File, error) {
 	return f, nil
 }
 
-// typeName names a file mode's type for an error.
-func typeName(m fs.FileMode) string {
+// ModeType names a file mode's type: dir, file, symlink, fifo, socket,
+// char, block.
+func ModeType(m fs.FileMode) string {
 	switch {
+	case m.IsDir():
+		return "dir"
+	case m.IsRegular():
+		return "file"
 	case m&fs.ModeSymlink != 0:
 		return "symlink"
 	case m&fs.ModeNamedPipe != 0:
 		return "fifo"
 	case m&fs.ModeSocket != 0:
 		return "socket"
+	case m&fs.ModeCharDevice != 0:
+		return "char"
 	case m&fs.ModeDevice != 0:
-		return "device"
-	case m.IsDir():
-		return "dir"
+		return "block"
 	}
-	return "file"
+	return "unknown"
 }
 
 // OpenDir is layerfs.OpenDir: the last component must not be a symlink.

@@ -91,7 +91,7 @@ func describeLstat(fi os.FileInfo, err error) string {
 	case err != nil:
 		return err.Error()
 	}
-	return typeOfMode(fi.Mode())
+	return layerfs.ModeType(fi.Mode())
 }
 
 // describePath is describeLstat, naming a symlink's target (read, never
@@ -106,22 +106,3 @@ func describePath(o layerfs.Opener, p string, fi os.FileInfo, err error) string 
 	return d
 }
 
-func typeOfMode(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "dir"
-	case m.IsRegular():
-		return "file"
-	case m&fs.ModeSymlink != 0:
-		return "symlink"
-	case m&fs.ModeNamedPipe != 0:
-		return "fifo"
-	case m&fs.ModeSocket != 0:
-		return "socket"
-	case m&fs.ModeCharDevice != 0:
-		return "char"
-	case m&fs.ModeDevice != 0:
-		return "block"
-	}
-	return "unknown"
-}
