@@ -132,7 +132,7 @@ func (m *metadata) EngineSizes() (backend.EngineSizeReport, error) {
 		if s.ID == 0 {
 			cs.Err = fmt.Errorf("container %s: %w: its snapshot has no record in %s", shortID(k), backend.ErrNotFound, filepath.Join(m.l.snapHome(), "metadata.db"))
 		} else {
-			cs.SizeRw, cs.Err = DiskUsage(filepath.Join(m.l.snapHome(), "snapshots", strconv.FormatUint(s.ID, 10), "fs"))
+			cs.SizeRw, cs.Err = DiskUsageBeneath(m.l.c.Root, filepath.Join(filepath.Base(m.l.snapHome()), "snapshots", strconv.FormatUint(s.ID, 10), "fs"))
 		}
 		cs.SizeRootFs = cs.SizeRw
 		for _, p := range ix.chainOf(s) {
@@ -151,6 +151,32 @@ func DiskUsage(dir string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", dir, err)
 	}
+	return diskUsageFd(fd, dir)
+}
+
+// DiskUsageBeneath is DiskUsage of rel below root, resolved by the kernel
+// beneath root with no symlink in any component (openat2
+// RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS); root itself may be one.
+func DiskUsageBeneath(root, rel string) (int64, error) {
+	dir := filepath.Join(root, rel)
+	rfd, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", root, err)
+	}
+	defer unix.Close(rfd)
+	fd, err := unix.Openat2(rfd, rel, &unix.OpenHow{Flags: unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS})
+	if err != nil {
+		if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.EXDEV) {
+			return 0, fmt.Errorf("%s: %w: a component is a symlink, never followed", dir, err)
+		}
+		return 0, fmt.Errorf("%s: %w", dir, err)
+	}
+	return diskUsageFd(fd, dir)
+}
+
+// diskUsageFd is DiskUsage of the open dir fd (closed on return).
+func diskUsageFd(fd int, dir string) (int64, error) {
 	seen := map[[2]uint64]bool{}
 	var total int64
 	var st unix.Stat_t
@@ -160,7 +186,7 @@ func DiskUsage(dir string) (int64, error) {
 	}
 	seen[[2]uint64{st.Dev, st.Ino}] = true
 	total += st.Blocks * 512
-	err = usageBelow(fd, dir, seen, &total)
+	err := usageBelow(fd, dir, seen, &total)
 	return total, err
 }
 

@@ -82,4 +82,13 @@ func TestDiskUsage(t *testing.T) {
 	if _, err := DiskUsage(filepath.Join(dir, "link")); err == nil {
 		t.Error("DiskUsage through a symlink: no error")
 	}
+	if n, err := DiskUsageBeneath(dir, "a"); err != nil || n >= got {
+		t.Errorf("DiskUsageBeneath(a) = %d, %v", n, err)
+	}
+	if _, err := DiskUsageBeneath(dir, "link/x"); err == nil || !strings.Contains(err.Error(), "symlink") {
+		t.Errorf("DiskUsageBeneath through a symlinked component: %v", err)
+	}
+	if _, err := DiskUsageBeneath(dir, "../x"); err == nil {
+		t.Error("DiskUsageBeneath above the root: no error")
+	}
 }

@@ -17,7 +17,8 @@ import (
 // snapshot (the upper dir's snapshots/<n>), its lowers agreeing with the
 // snapshot chain, with no finding; then a stopped container's rootfs
 // mounted again by hand at its own mount point (upper: its snapshot's fs/)
-// is flagged leaked. The hand mount is beneath the test engine's data
+// is flagged leaked, and a running container whose rootfs was unmounted
+// (umount -l) is flagged running_not_mounted. The hand mount is beneath the test engine's data
 // root and unmounted (its mount point removed) at cleanup.
 func TestContainerdMountsE2E(t *testing.T) {
 	e := engine.ForTestWith(t, "", engine.Options{Kind: engine.Docker29})
@@ -90,6 +91,22 @@ func TestContainerdMountsE2E(t *testing.T) {
 	}
 	if len(r.Findings) != 1 || r.Findings[0].Kind != "leaked_mount" || r.Findings[0].Path != target {
 		t.Errorf("hand mount: findings %+v", r.Findings)
+	}
+
+	// A running container whose rootfs is gone (umount -l): missing.
+	run2 := filepath.Join(root, "rootfs", "overlayfs", ids["c8m-run2"])
+	if err := syscall.Unmount(run2, syscall.MNT_DETACH); err != nil {
+		t.Fatalf("umount -l %s: %v", run2, err)
+	}
+	r, code = mountsJSON(t, root, "auto")
+	var missing []string
+	for _, f := range r.Findings {
+		if f.Kind == "running_not_mounted" {
+			missing = append(missing, f.Path)
+		}
+	}
+	if code != 1 || len(missing) != 1 || missing[0] != run2 {
+		t.Errorf("unmounted running container: exit %d, findings %+v", code, r.Findings)
 	}
 }
 
