@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +17,8 @@ import (
 // store built by code (fixtures.BuildContainerd; no root, no engine — the
 // real engine's is e2e TestContainerdStoreE2E): the containerd root is
 // derived from --root, a build container's -init snapshot is in the stack
-// without a finding, and du, verify and mounts say they do not read it yet.
+// without a finding, mounts maps a rootfs mount to its container, and du
+// and verify say they do not read it yet.
 func TestContainerdStoreCLI(t *testing.T) {
 	c, err := fixtures.BuildContainerd(t.TempDir())
 	if err != nil {
@@ -68,14 +70,43 @@ func TestContainerdStoreCLI(t *testing.T) {
 			t.Errorf("whose snapshots/%s: owner %s, want %s", dir, a.Owner.Kind, owner)
 		}
 	}
-	for _, cmd := range []string{"du", "verify", "mounts"} {
-		args := []string{cmd}
-		if cmd == "mounts" {
-			args = []string{"--mountinfo", "/dev/null", cmd}
-		}
-		if out := cli(exitUsage, args...); !strings.Contains(out, "not yet read for this store") {
+	for _, cmd := range []string{"du", "verify"} {
+		if out := cli(exitUsage, cmd); !strings.Contains(out, "not yet read for this store") {
 			t.Errorf("%s: %s", cmd, out)
 		}
+	}
+
+	// mounts: the exited container's rootfs still mounted at
+	// rootfs/overlayfs/<id>, its snapshot the upper dir, is leaked and
+	// mapped to its container; its lowers agree with the snapshot chain.
+	snaps := filepath.Join(home, "snapshots")
+	mi := filepath.Join(t.TempDir(), "mountinfo")
+	line := fmt.Sprintf("60 27 0:50 / %s rw,relatime shared:9 - overlay overlay rw,lowerdir=%s/4/fs:%s/3/fs:%s/2/fs:%s/1/fs,upperdir=%s/5/fs,workdir=%s/5/work\n",
+		filepath.Join(c.Root, "rootfs", "overlayfs", c.ContainerID), snaps, snaps, snaps, snaps, snaps, snaps)
+	must(t, os.WriteFile(mi, []byte(line), 0o644))
+	var mr struct {
+		Mounts []struct {
+			LayerID          string `json:"layer_id"`
+			State            string
+			Merged           bool
+			Container        struct{ ID, Layer string }
+			LowerLayers      []string `json:"lower_layers"`
+			StoreLowerLayers []string `json:"store_lower_layers"`
+		}
+		Findings []struct{ Kind, Path string }
+	}
+	out, errOut, code := runCLI("--root", c.Root, "--daemon", "off", "--mountinfo", mi, "--format", "json", "mounts")
+	if code != exitFindings {
+		t.Fatalf("mounts: exit %d: %s%s", code, out, errOut)
+	}
+	must(t, json.Unmarshal([]byte(out), &mr))
+	if len(mr.Mounts) != 1 || mr.Mounts[0].LayerID != "5" || !mr.Mounts[0].Merged || mr.Mounts[0].Container.ID != c.ContainerID ||
+		mr.Mounts[0].Container.Layer != "rw" || mr.Mounts[0].State != "stopped" ||
+		strings.Join(mr.Mounts[0].LowerLayers, ",") != "4,3,2,1" || strings.Join(mr.Mounts[0].StoreLowerLayers, ",") != "4,3,2,1" {
+		t.Errorf("mounts: %+v", mr.Mounts)
+	}
+	if len(mr.Findings) != 1 || mr.Findings[0].Kind != "leaked_mount" {
+		t.Errorf("mounts findings: %+v", mr.Findings)
 	}
 
 	// A copy of both roots is read from its own containerd root.
@@ -97,7 +128,7 @@ func TestContainerdStoreCLI(t *testing.T) {
 	must(t, os.Rename(snap, filepath.Join(outside, "5")))
 	must(t, os.WriteFile(filepath.Join(outside, "5", "fs", "planted"), []byte("x"), 0o644))
 	must(t, os.Symlink(filepath.Join(outside, "5"), snap))
-	out, errOut, code := runCLI("--root", filepath.Join(cp, "docker"), "--daemon", "off", "--mountinfo", "none", "diff", "c8d")
+	out, errOut, code = runCLI("--root", filepath.Join(cp, "docker"), "--daemon", "off", "--mountinfo", "none", "diff", "c8d")
 	if code == 0 || strings.Contains(out, "planted") || !strings.Contains(errOut, "symlink") {
 		t.Errorf("diff through a planted symlink: exit %d\n%s%s", code, out, errOut)
 	}

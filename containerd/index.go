@@ -88,6 +88,10 @@ type resolved struct {
 	ConfigRaw  []byte
 	ConfigPath string
 	Err        error
+	// The descriptors' sizes: the manifest's (its blob's length), the
+	// config's and each layer's, as the manifest records them.
+	ManifestSize, ConfigSize int64
+	LayerSizes               []int64
 }
 
 // index is everything the backend reads from the containerd root, read
@@ -302,7 +306,9 @@ func (l *loader) resolve(im image) *resolved {
 	}
 	for _, x := range m.Layers {
 		r.Layers = append(r.Layers, x.Digest)
+		r.LayerSizes = append(r.LayerSizes, x.Size)
 	}
+	r.ManifestSize, r.ConfigSize = int64(len(raw)), m.Config.Size
 	r.Config, r.ConfigPath = m.Config.Digest, l.blobPath(m.Config.Digest)
 	r.ConfigRaw, r.Err = l.o.ReadFile(r.ConfigPath, maxBlob)
 	return r

@@ -218,7 +218,7 @@ type Terms struct {
 	// changed."). "" leaves them out.
 	LayerDirHelp, ContentHelp string
 	// AuditPending, when set, says that the features that audit the whole
-	// store (du, verify, mounts) do not read this driver's store yet; they
+	// store's bytes (du, verify) do not read this driver's store yet; they
 	// say so (with this text) rather than misreport it.
 	AuditPending string
 	// MountIDFrom says where a container's rw layer dir id comes from, for

@@ -226,3 +226,31 @@ func Cause(err error, path string) string {
 	}
 	return strings.TrimPrefix(err.Error(), path+": ")
 }
+
+// EngineSizes is a Metadata whose engine sizes images and containers by
+// rules of its own (containerd's image store: content blobs plus
+// snapshots), not by layerdb's size files: the numbers the engine's
+// /system/df reports, recomputed from the store.
+type EngineSizes interface {
+	EngineSizes() (EngineSizeReport, error)
+}
+
+// EngineSizeReport is what EngineSizes computed.
+type EngineSizeReport struct {
+	// Images are the images /system/df lists, by image ID.
+	Images map[digest.Digest]EngineImageSize
+	// Containers are keyed by container ID.
+	Containers map[string]EngineContainerSize
+}
+
+// EngineImageSize is one image's Size and SharedSize.
+type EngineImageSize struct {
+	Size, SharedSize int64
+}
+
+// EngineContainerSize is one container's SizeRw and SizeRootFs; Err says
+// why they could not be computed.
+type EngineContainerSize struct {
+	SizeRw, SizeRootFs int64
+	Err                error
+}

@@ -34,6 +34,9 @@ func (mp *mapper) storeMount(m mountinfo.Mount) (Mount, *inspect.Finding, bool) 
 		if _, u := underRoot(mp.roots, d); u && d != "" {
 			ok = true
 		}
+		if _, _, u := mp.placePath(d); u && d != "" {
+			ok = true // in a driver home outside the data root (containerd's snapshots)
+		}
 	}
 	if !ok {
 		return sm, warn, false
@@ -48,12 +51,16 @@ func (mp *mapper) storeMount(m mountinfo.Mount) (Mount, *inspect.Finding, bool) 
 // resolves its lower dirs to layers and reads what the store says they
 // should be.
 func (mp *mapper) placeLayer(sm *Mount, m mountinfo.Mount, parsed bool) {
-	mpRel, _ := relToRoot(mp.roots, sm.MountPoint)
-	up, _ := relToRoot(mp.roots, sm.UpperDir)
-	if d, p, ok := mp.placePath(mpRel); ok && p.Kind == backend.PathLayerMountpoint && d.MountsFSType(m) {
+	if d, p, ok := mp.placePath(sm.MountPoint); ok && p.Kind == backend.PathLayerMountpoint && d.MountsFSType(m) {
 		sm.drv, sm.LayerID, sm.Merged = d, p.ID, true
-	} else if d, p, ok := mp.placePath(up); ok && p.Kind == backend.PathLayerContent {
+	} else if d, p, ok := mp.placePath(sm.UpperDir); ok && p.Kind == backend.PathLayerContent {
 		sm.drv, sm.LayerID = d, p.ID
+		// A driver whose mount point is outside its home (containerd's
+		// <data root>/rootfs/<snapshotter>/<container>): the mount is at
+		// its layer's own mount point when that is where Layout puts it.
+		if mg := d.Layout(p.ID).Merged; mg != "" && d.MountsFSType(m) && sameUnder(sm.MountPoint, mg, mp.s.Root, mp.roots) {
+			sm.Merged = true
+		}
 	}
 	if sm.drv != nil {
 		sm.Driver = sm.drv.Name().String()
@@ -77,32 +84,44 @@ func (mp *mapper) placeLayer(sm *Mount, m mountinfo.Mount, parsed bool) {
 	}
 }
 
-// placePath finds the driver whose home a root-relative path lies in
-// ("<home>/<id>/…") and has it parse the rest.
-func (mp *mapper) placePath(rel string) (backend.Driver, backend.Path, bool) {
-	if rel == "" {
+// placePath finds the driver whose home an absolute path lies in
+// ("<home>/<id>/…", the home in any of its forms: homeForms) and has it
+// parse the rest.
+func (mp *mapper) placePath(p string) (backend.Driver, backend.Path, bool) {
+	if p == "" || !filepath.IsAbs(p) {
 		return nil, backend.Path{}, false
 	}
+	p = filepath.Clean(p)
 	for _, d := range mp.s.Drivers() {
-		home, err := filepath.Rel(mp.s.Root, d.Home())
-		if err != nil {
-			continue
-		}
-		if rest, ok := strings.CutPrefix(rel, home+"/"); ok {
-			return d, d.ParsePath(strings.Split(rest, "/")), true
+		for _, home := range mp.homeForms(d) {
+			if rest, ok := strings.CutPrefix(p, home+"/"); ok {
+				return d, d.ParsePath(strings.Split(rest, "/")), true
+			}
 		}
 	}
 	return nil, backend.Path{}, false
 }
 
+// homeForms are the forms of driver d's home a mount may show: below each
+// form of the data root when the home is there; else (containerd's
+// snapshotter dir, in the containerd root) as given and with its
+// symlinks resolved.
+func (mp *mapper) homeForms(d backend.Driver) []string {
+	home := filepath.Clean(d.Home())
+	if rel, err := filepath.Rel(mp.s.Root, home); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+		var out []string
+		for _, r := range mp.roots {
+			out = append(out, filepath.Join(r, rel))
+		}
+		return out
+	}
+	return rootForms(home)
+}
+
 // lowerLayer is the layer a mounted lower dir is: a short link read as
 // text, or a layer's content dir; "" when it is none of the store's.
 func (mp *mapper) lowerLayer(dir string) string {
-	rel, ok := relToRoot(mp.roots, dir)
-	if !ok {
-		return ""
-	}
-	d, p, ok := mp.placePath(rel)
+	d, p, ok := mp.placePath(dir)
 	switch {
 	case !ok:
 		return ""
