@@ -99,6 +99,9 @@ type Report struct {
 	Duration time.Duration `json:"-"`
 	Stats    Stats         `json:"stats"`
 	Findings []Finding     `json:"findings"`
+	// Changed are the objects that changed while the store was read
+	// (with Options.Recheck): information, not findings.
+	Changed []Changed `json:"changed_during_scan,omitempty"`
 }
 
 // Progress is a snapshot of a running content check.
@@ -125,6 +128,9 @@ type Options struct {
 	// 250ms) from another goroutine while layers are hashed.
 	Progress      func(Progress)
 	ProgressEvery time.Duration
+	// Recheck re-reads the objects with findings, to tell what changed
+	// during the scan from what is wrong; the zero value re-reads nothing.
+	Recheck Recheck
 }
 
 // Run verifies the store. The error is for a store that cannot be
@@ -147,6 +153,11 @@ func Run(ctx context.Context, s *inspect.Store, opt Options) (*Report, error) {
 		return nil, err
 	}
 	r.Findings = m.finish()
+	if len(opt.Recheck.Delays) > 0 {
+		if r.Findings, r.Changed, err = m.recheck(ctx, opt.Recheck, r.Findings); err != nil {
+			return nil, err
+		}
+	}
 	r.Stats = m.stats
 	r.Duration = time.Since(start)
 	return r, nil
@@ -261,4 +272,5 @@ func (r *Report) Merge(o *Report) {
 	r.Stats.Entries += o.Stats.Entries
 	r.Stats.BytesHashed += o.Stats.BytesHashed
 	r.Findings = append(r.Findings, o.Findings...)
+	r.Changed = append(r.Changed, o.Changed...)
 }
