@@ -51,6 +51,10 @@ func Verify(w io.Writer, r *verify.Report, opt VerifyOptions) error {
 	if len(r.Findings) > 0 {
 		p.f("\n")
 	}
+	if len(r.Changed) > 0 {
+		verifyChanged(p, r)
+		p.f("\n")
+	}
 	p.f("%s\n", VerifySummary(r))
 	if len(r.Findings) > 0 {
 		seen := map[verify.Check]bool{}
@@ -77,7 +81,7 @@ func VerifySummary(r *verify.Report) string {
 	}
 	fmt.Fprintf(&b, ", %s in %s: ", verifyCount(s.Containers, "container"), r.Duration.Round(time.Millisecond))
 	if len(r.Findings) == 0 {
-		b.WriteString("no findings")
+		b.WriteString("no findings" + verifyChangedSummary(r))
 		return b.String()
 	}
 	byCheck := map[verify.Check]int{}
@@ -95,6 +99,7 @@ func VerifySummary(r *verify.Report) string {
 		}
 	}
 	fmt.Fprintf(&b, "%s (%s); Docker's own check would catch %d", verifyCount(len(r.Findings), "finding"), strings.Join(parts, ", "), docker)
+	b.WriteString(verifyChangedSummary(r))
 	return b.String()
 }
 
@@ -204,8 +209,10 @@ func VerifyJSON(w io.Writer, r *verify.Report, quiet bool) error {
 		Stats           verify.Stats     `json:"stats"`
 		Summary         summary          `json:"summary"`
 		Findings        []verify.Finding `json:"findings"`
+		// present when something changed during the scan
+		Changed []verify.Changed `json:"changed_during_scan,omitempty"`
 	}{r.Root, r.Drivers, mode, r.Started, r.Duration.Seconds(), r.Stats,
-		summary{len(out), byKind, byCheck, docker}, out})
+		summary{len(out), byKind, byCheck, docker}, out, verifyChangedJSON(r.Changed)})
 }
 
 // VerifyProgress is the progress line of a running verify, for a terminal.
