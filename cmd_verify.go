@@ -113,7 +113,7 @@ func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verif
 	if err != nil {
 		return nil, err
 	}
-	opt := verify.Options{Quick: o.Quick, Jobs: o.Jobs, Readers: o.Readers}
+	opt := verify.Options{Quick: o.Quick, Jobs: o.Jobs, Readers: o.Readers, Recheck: verify.DefaultRecheck()}
 	if !o.Quiet {
 		update, done := progress(stderr, report.VerifyProgress)
 		opt.Progress = update
