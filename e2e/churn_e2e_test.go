@@ -17,8 +17,7 @@ import (
 )
 
 // churnSeconds is how long TestChurnE2E keeps the engine busy;
-// DLAYER_CHURN_SECONDS
-// overrides it (a longer soak by hand).
+// DLAYER_CHURN_SECONDS overrides it (a longer soak by hand).
 func churnSeconds(t *testing.T) time.Duration {
 	if v := os.Getenv("DLAYER_CHURN_SECONDS"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -115,6 +114,7 @@ func TestChurnE2E(t *testing.T) {
 	per := map[string]*tally{}
 	falseKinds := map[string]int{}
 	falseRuns := map[string]int{}
+	var examples []string
 	for _, r := range runs {
 		name := cmdName(r.args)
 		if per[name] == nil {
@@ -135,7 +135,8 @@ func TestChurnE2E(t *testing.T) {
 				t.Errorf("%s: exit %d: %s", strings.Join(r.args, " "), r.code, r.errs)
 				continue
 			}
-			finds, quiet := map[string]bool{}, quietVerify
+			var finds map[string]string
+			quiet := quietVerify
 			var changed int
 			if name == "verify" {
 				finds, changed = parseFindings(t, r.stdout, verifyKey)
@@ -145,10 +146,13 @@ func TestChurnE2E(t *testing.T) {
 			}
 			tl.changed += changed
 			falseHere := false
-			for k := range finds {
+			for k, msg := range finds {
 				if !quiet[k] {
 					falseKinds[name+" "+strings.SplitN(k, "|", 2)[0]]++
 					falseHere = true
+					if len(examples) < 8 {
+						examples = append(examples, name+": "+k+": "+msg)
+					}
 				}
 			}
 			if falseHere {
@@ -171,7 +175,8 @@ func TestChurnE2E(t *testing.T) {
 	}
 	t.Logf("churn for %s:\n%s", churnSeconds(t), b.String())
 	if len(falseKinds) > 0 {
-		t.Errorf("findings of runs under churn that the quiet engine does not confirm:\n%s", b.String())
+		t.Errorf("findings of runs under churn that the quiet engine does not confirm:\n%s\nsome of them:\n  %s",
+			b.String(), strings.Join(examples, "\n  "))
 	}
 }
 
@@ -228,8 +233,9 @@ func verifyKey(f map[string]any) string {
 func mountKey(f map[string]any) string { return fmt.Sprintf("%v|%v", f["kind"], f["path"]) }
 
 // parseFindings reads a verify or mounts JSON report: its findings, by
-// key, and how many changed_during_scan entries it has.
-func parseFindings(t *testing.T, out string, key func(map[string]any) string) (map[string]bool, int) {
+// key, with their messages, and how many changed_during_scan entries it
+// has.
+func parseFindings(t *testing.T, out string, key func(map[string]any) string) (map[string]string, int) {
 	t.Helper()
 	var r struct {
 		Findings []map[string]any `json:"findings"`
@@ -239,9 +245,9 @@ func parseFindings(t *testing.T, out string, key func(map[string]any) string) (m
 		t.Errorf("not JSON: %v\n%s", err, out)
 		return nil, 0
 	}
-	m := map[string]bool{}
+	m := map[string]string{}
 	for _, f := range r.Findings {
-		m[key(f)] = true
+		m[key(f)], _ = f["message"].(string)
 	}
 	return m, len(r.Changed)
 }
@@ -252,7 +258,7 @@ func verifyFindings(t *testing.T, root string) (map[string]bool, int) {
 		t.Fatalf("verify: exit %d: %s", code, errOut)
 	}
 	m, _ := parseFindings(t, out, verifyKey)
-	return m, code
+	return keys(m), code
 }
 
 func mountFindings(t *testing.T, root string) (map[string]bool, int) {
@@ -261,7 +267,15 @@ func mountFindings(t *testing.T, root string) (map[string]bool, int) {
 		t.Fatalf("mounts: exit %d: %s", code, errOut)
 	}
 	m, _ := parseFindings(t, out, mountKey)
-	return m, code
+	return keys(m), code
+}
+
+func keys(m map[string]string) map[string]bool {
+	out := map[string]bool{}
+	for k := range m {
+		out[k] = true
+	}
+	return out
 }
 
 func tailLines(s string, n int) string {
