@@ -46,11 +46,11 @@ type Recheck struct {
 	Tables func() ([]mountinfo.Table, error)
 }
 
-// DefaultRecheck is what the CLI uses: up to three re-reads, after 100,
-// 300 and 600 ms (1 s in all, spent only when there are problems, and cut
+// DefaultRecheck is what the CLI uses: up to three re-reads, after 200,
+// 600 and 1200 ms (2 s in all, spent only when there are problems, and cut
 // short once every changed problem has settled).
 func DefaultRecheck() Recheck {
-	return Recheck{Delays: []time.Duration{100 * time.Millisecond, 300 * time.Millisecond, 600 * time.Millisecond}}
+	return Recheck{Delays: []time.Duration{200 * time.Millisecond, 600 * time.Millisecond, 1200 * time.Millisecond}}
 }
 
 // Settled is what the re-reads found where a problem changed.

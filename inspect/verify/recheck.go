@@ -47,11 +47,11 @@ type Recheck struct {
 	Reopen func(*inspect.Store) (*inspect.Store, func(), error)
 }
 
-// DefaultRecheck is what the CLI uses: up to three re-reads, after 100,
-// 300 and 600 ms (1 s in all, spent only when there are findings, and cut
+// DefaultRecheck is what the CLI uses: up to three re-reads, after 200,
+// 600 and 1200 ms (2 s in all, spent only when there are findings, and cut
 // short once every changed object has settled).
 func DefaultRecheck() Recheck {
-	return Recheck{Delays: []time.Duration{100 * time.Millisecond, 300 * time.Millisecond, 600 * time.Millisecond}}
+	return Recheck{Delays: []time.Duration{200 * time.Millisecond, 600 * time.Millisecond, 1200 * time.Millisecond}}
 }
 
 // Settled is what the re-reads found of an object that changed during
