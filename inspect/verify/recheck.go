@@ -142,10 +142,6 @@ func (m *model) recheck(ctx context.Context, rc Recheck, found []Finding) ([]Fin
 		}
 		goneObjs[k] = append(goneObjs[k], f)
 	}
-	for _, k := range goneOrder {
-		changed = append(changed, m.changedEntry(k, goneObjs[k], SettledGone, byID))
-	}
-
 	objs := map[objKey][]Finding{}
 	var order []objKey
 	for _, f := range found {
@@ -157,6 +153,19 @@ func (m *model) recheck(ctx context.Context, rc Recheck, found []Finding) ([]Fin
 			order = append(order, k)
 		}
 		objs[k] = append(objs[k], f)
+	}
+	reported := map[objKey][]Finding{} // what a stable object reports: as without a re-check
+	for k, fs := range objs {
+		reported[k] = fs
+	}
+	for _, k := range goneOrder {
+		if objs[k] != nil {
+			// part of it is still there (a container's dir is gone, its
+			// rw layer record not yet): it is re-read as a whole
+			objs[k] = append(objs[k], goneObjs[k]...)
+			continue
+		}
+		changed = append(changed, m.changedEntry(k, goneObjs[k], SettledGone, byID))
 	}
 	if len(order) == 0 {
 		return found, m.sortChanged(changed), nil
@@ -205,14 +214,14 @@ func (m *model) recheck(ctx context.Context, rc Recheck, found []Finding) ([]Fin
 	for _, k := range order {
 		rs := reads[k]
 		if len(rs) == 0 || stable(first[k], rs) {
-			out = append(out, objs[k]...)
+			out = append(out, reported[k]...)
 			continue
 		}
 		last := rs[len(rs)-1]
 		settled := len(rs) >= 2 && last.same(rs[len(rs)-2])
 		var keep []Finding
 		if !last.gone {
-			for _, f := range objs[k] {
+			for _, f := range reported[k] {
 				if !rechecked(f) {
 					keep = append(keep, f)
 				}
