@@ -5,6 +5,7 @@
 #   make demo    list a fixture store's containers, images and an image's layers, explain a container,
 #                then diff, du, verify and whose (no Docker needed; as non-root on the committed aufs store)
 #   make test    install what the tests need (as root on Debian/Ubuntu), run unit + e2e tests
+#                (e2e under -race: needs cgo and a C compiler)
 #   make bench   benchmarks: dlayer diff vs docker diff on a private engine (root),
 #                dlayer du vs du -s on a generated 1M-file store ($$DLAYER_BENCH_STORE, ~4 GB),
 #                the incident commands on that store,
@@ -58,11 +59,13 @@ demo: build bin/mkstore
 		echo '$$ dlayer --root $$d/aufs explain --quiet web'; bin/dlayer --root "$$d/aufs" --mountinfo none --daemon off explain --quiet web; fi
 
 # deps installs, when it can (root with apt-get), what the e2e tests need:
-# a Docker engine and a static busybox for the base image, attr for xattrs.
+# a Docker engine and a static busybox for the base image, attr for xattrs,
+# a C compiler for go test -race.
 deps:
 	@missing=""; \
 	[ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || missing="$$missing docker.io"; \
 	dpkg -s busybox-static >/dev/null 2>&1 || missing="$$missing busybox-static"; \
+	command -v cc >/dev/null || missing="$$missing gcc"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "make deps: installing$$missing"; \
@@ -71,8 +74,12 @@ deps:
 		echo "make deps: missing$$missing (needs root with apt-get); real-engine tests will skip unless DLAYER_E2E=1"; \
 	fi
 
+# test: every package, then the e2e package under the race detector (its
+# TestMain builds the dlayer binary under test with -race too, and a data
+# race any run of it reports fails the package: e2e/race_test.go).
 test: deps
-	DLAYER_E2E=$(DLAYER_E2E) $(GO) test -count=1 -timeout 30m $(TESTFLAGS) ./...
+	DLAYER_E2E=$(DLAYER_E2E) $(GO) test -count=1 -timeout 30m $(TESTFLAGS) $$($(GO) list ./... | grep -v -e '^github.com/dlayer/dlayer/e2e$$')
+	DLAYER_E2E=$(DLAYER_E2E) $(GO) test -race -count=1 -timeout 30m $(TESTFLAGS) ./e2e
 
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./... | grep -v -e '^github.com/dlayer/dlayer/e2e$$' -e /inspect/verify)
