@@ -251,10 +251,13 @@ func describe(r *Report, p string, missing bool) string {
 		if m.MountPoint != p && m.UpperDir != p {
 			continue
 		}
-		if m.Container != nil && m.Container.Name != "" {
-			return fmt.Sprintf("mounted, and container %s (%s) is %s", m.Container.Name, shortID(m.Container.ID), m.State)
+		switch c := m.Container; {
+		case c != nil && c.Name != "":
+			return fmt.Sprintf("mounted, and container %s (%s) is %s", c.Name, shortID(c.ID), m.State)
+		case c != nil:
+			return fmt.Sprintf("mounted, and container %s has no config (being created or removed)", shortID(c.ID))
 		}
-		return "mounted, " + m.State.String()
+		return fmt.Sprintf("mounted, and no container's record names layer %s (%s)", shortLayer(m.LayerID), m.State)
 	}
 	if missing {
 		return "not mounted, and its container no longer runs"
