@@ -44,7 +44,7 @@ func mountsCommand() *cli.Command {
 			}
 			// Problems are re-read, the tables too, before they are
 			// reported: a container being created or removed is not leaked.
-			rc := mounts.DefaultRecheck()
+			rc := mounts.Recheck{Delays: depsOf(c).settle}
 			rc.Tables = func() ([]mountinfo.Table, error) {
 				t, _, err := mountTables(o)
 				return t, err
