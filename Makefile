@@ -6,7 +6,8 @@
 #                then diff, du, verify and whose (no Docker needed; as non-root on the committed aufs store)
 #   make test    install what the tests need (as root on Debian/Ubuntu), build or reuse the
 #                Docker 29-era engine (make engines), run unit + e2e tests
-#   make engines build (first time, ~10 min) or reuse the cached Docker 29-era engine (root only)
+#                (e2e under -race: needs cgo and a C compiler), then make fuzz
+#   make engines build (first time, ~15 min) or reuse the cached Docker 29-era engine (root only)
 #   make bench   benchmarks: dlayer diff vs docker diff on a private engine (root),
 #                dlayer du vs du -s on a generated 1M-file store ($$DLAYER_BENCH_STORE, ~4 GB),
 #                the incident commands on that store,
@@ -63,12 +64,13 @@ demo: build bin/mkstore
 # deps installs, when it can (root with apt-get), what the e2e tests need:
 # a Docker engine and a static busybox for the base image, attr for xattrs,
 # and what building runc for the Docker 29 engine needs (pkg-config,
-# libseccomp-dev).
+# libseccomp-dev), and a C compiler for go test -race.
 deps:
 	@missing=""; \
 	[ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || missing="$$missing docker.io"; \
 	for p in busybox-static pkg-config libseccomp-dev; do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	command -v cc >/dev/null || missing="$$missing gcc"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		echo "make deps: installing$$missing"; \
@@ -88,8 +90,13 @@ engines: deps
 		echo "make engines: no $(GO) on PATH: not building the Docker 29 engine"; \
 	else GO=$(GO) fixtures/engine/build-engines.sh >/dev/null; fi
 
+# test: every package, then the e2e package under the race detector (its
+# TestMain builds the dlayer binary under test with -race too, and a data
+# race any run of it reports fails the package: e2e/race_test.go), then
+# the fuzz targets.
 test: deps engines
-	DLAYER_E2E=$(DLAYER_E2E) $(GO) test -count=1 -timeout 30m $(TESTFLAGS) ./...
+	DLAYER_E2E=$(DLAYER_E2E) $(GO) test -count=1 -timeout 30m $(TESTFLAGS) $$($(GO) list ./... | grep -v -e '^github.com/dlayer/dlayer/e2e$$')
+	DLAYER_E2E=$(DLAYER_E2E) $(GO) test -race -count=1 -timeout 30m $(TESTFLAGS) ./e2e
 	$(MAKE) --no-print-directory fuzz
 
 # fuzz runs each decoder of untrusted input for FUZZTIME, seeded with the

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/dlayer/dlayer/inspect/mounts"
+	"github.com/dlayer/dlayer/mountinfo"
 	"github.com/dlayer/dlayer/report"
 	"github.com/urfave/cli/v2"
 )
@@ -42,7 +43,18 @@ func mountsCommand() *cli.Command {
 			if err != nil {
 				return cli.Exit(err.Error(), exitUsage)
 			}
-			r, err := mounts.Map(s, mounts.Options{Tables: tables, SysRoot: sysRoot})
+			// Problems are re-read, the tables too, before they are
+			// reported: a container being created or removed is not leaked.
+			rc := mounts.Recheck{Delays: depsOf(c).settle}
+			rc.Tables = func() ([]mountinfo.Table, error) {
+				t, _, err := mountTables(o)
+				return t, err
+			}
+			mo := mounts.Options{Tables: tables, SysRoot: sysRoot, Recheck: rc}
+			if o.Mountinfo == "auto" || o.Mountinfo == "" || isPID(o.Mountinfo) {
+				mo.ProcRoot = procRoot // this host's tables: its processes say what is starting
+			}
+			r, err := mounts.Map(s, mo)
 			if err != nil {
 				return cli.Exit(err.Error(), exitUsage)
 			}

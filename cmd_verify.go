@@ -75,7 +75,7 @@ func runVerify(c *cli.Context, o verifyOptions) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
-	r, runErr := verifyStore(ctx, c.App.ErrWriter, g, o)
+	r, runErr := verifyStore(ctx, c.App.ErrWriter, g, o, depsOf(c).settle)
 	if o.Prom != "" {
 		m := report.VerifyMetrics{Report: r, Root: g.Root, Now: time.Now(), Duration: time.Since(start)}
 		if r != nil {
@@ -115,7 +115,8 @@ func runVerify(c *cli.Context, o verifyOptions) error {
 // on stderr when it is a terminal.
 // With --driver auto, every driver's image store the root holds is
 // verified (a host migrated from one driver to another keeps both).
-func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verifyOptions) (*verify.Report, error) {
+// settle are the pauses before each re-read of what it found.
+func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verifyOptions, settle []time.Duration) (*verify.Report, error) {
 	s, err := inspect.OpenWith(g.Root, g.storeOptions())
 	if err != nil {
 		return nil, err
@@ -123,7 +124,7 @@ func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verif
 	if err := notYetRead(s, "verify"); err != nil {
 		return nil, err
 	}
-	opt := verify.Options{Quick: o.Quick, Jobs: o.Jobs, Readers: o.Readers}
+	opt := verify.Options{Quick: o.Quick, Jobs: o.Jobs, Readers: o.Readers, Recheck: verify.Recheck{Delays: settle}}
 	if !o.Quiet {
 		update, done := progress(stderr, report.VerifyProgress)
 		opt.Progress = update

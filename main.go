@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"errors"
 	"fmt"
@@ -24,6 +25,7 @@ import (
 	"github.com/dlayer/dlayer/containerd"
 	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/layerfs"
+	"github.com/dlayer/dlayer/inspect/verify"
 	"github.com/dlayer/dlayer/overlay"
 	"github.com/dlayer/dlayer/overlay2"
 	"github.com/urfave/cli/v2"
@@ -36,7 +38,7 @@ const (
 )
 
 func main() {
-	d := deps{backends: backends(), dial: dialDaemon, critical: &sync.Mutex{}}
+	d := deps{backends: backends(), dial: dialDaemon, critical: &sync.Mutex{}, settle: verify.DefaultRecheck().Delays}
 	stopOnSignal(d.critical, os.Args, os.Stderr)
 	os.Exit(runWith(d, os.Args, os.Stdout, os.Stderr))
 }
@@ -89,11 +91,17 @@ type deps struct {
 	// critical is held while a file outside the root is being written, so
 	// that a signal does not stop the process half-way through it.
 	critical *sync.Mutex
+	// settle are the pauses before each re-read of what verify and mounts
+	// found (verify.Recheck, mounts.Recheck); nil re-reads nothing.
+	settle []time.Duration
 }
 
-// run is the whole program with its outputs injected, for tests.
+// run is the whole program with its outputs injected, for tests: what
+// verify and mounts find is re-read as often as main does, without the
+// pauses (a test's store does not change meanwhile).
 func run(args []string, stdout, stderr io.Writer) int {
-	return runWith(deps{backends: backends(), dial: dialDaemon, critical: &sync.Mutex{}}, args, stdout, stderr)
+	d := deps{backends: backends(), dial: dialDaemon, critical: &sync.Mutex{}, settle: make([]time.Duration, len(verify.DefaultRecheck().Delays))}
+	return runWith(d, args, stdout, stderr)
 }
 
 // runWith is run with its dependencies injected.

@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os/exec"
+	"strings"
+	"sync"
 )
 
 // exitUsage is dlayer's exit code for a usage error or an unreadable
@@ -28,5 +31,34 @@ func runCLI(args ...string) (stdout, stderr string, code int) {
 		fmt.Fprintf(&e, "e2e: running %s: %v\n", dlayerBin, err)
 		code = -1
 	}
+	races.note(args, e.String())
 	return o.String(), e.String(), code
+}
+
+// raceLog keeps the data races the -race built binary reported (it says
+// "WARNING: DATA RACE" on stderr and exits 66), for TestMain to fail on.
+type raceLog struct {
+	mu   sync.Mutex
+	runs []string
+}
+
+var races raceLog
+
+func (l *raceLog) note(args []string, stderr string) {
+	if !strings.Contains(stderr, "WARNING: DATA RACE") {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.runs = append(l.runs, "dlayer "+strings.Join(args, " ")+":\n"+stderr)
+}
+
+// report writes the races seen and returns how many runs had one.
+func (l *raceLog) report(w io.Writer) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, r := range l.runs {
+		fmt.Fprintf(w, "e2e: a data race in %s\n", r)
+	}
+	return len(l.runs)
 }

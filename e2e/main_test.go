@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -23,11 +24,18 @@ func testMain(m *testing.M) int {
 	}
 	defer os.RemoveAll(dir)
 	dlayerBin = filepath.Join(dir, "dlayer")
-	if out, err := exec.Command("go", "build", "-o", dlayerBin, "github.com/dlayer/dlayer").CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: go build github.com/dlayer/dlayer: %v\n%s", err, out)
+	args := []string{"build", "-o", dlayerBin}
+	if raceBuild {
+		args = append(args, "-race")
+	}
+	if out, err := exec.Command("go", append(args, "github.com/dlayer/dlayer")...).CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: go %s: %v\n%s", strings.Join(args, " "), err, out)
 		return 1
 	}
 	code := m.Run()
+	if n := races.report(os.Stderr); n > 0 && code == 0 {
+		code = 1
+	}
 	if benchSetup.e != nil {
 		if err := benchSetup.e.Stop(); err != nil && code == 0 {
 			code = 1

@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,10 +21,16 @@ import (
 // signal comes (checked: a run to completion takes longer).
 func TestSignalsStopAtOnce(t *testing.T) {
 	// verify re-hashes the layer: 1.5 GiB of a sparse file's zeros take
-	// seconds; du walks the store meanwhile in the second case.
+	// seconds; du walks the store meanwhile in the second case. Under
+	// -race a sixteenth is as slow to verify, and the fixture builder, which
+	// holds the layer's tar in memory, would need tens of GiB for all of it.
+	size := int64(3 << 29)
+	if raceBuild {
+		size = 3 << 25
+	}
 	st := fixtures.Store{Images: []fixtures.Image{{Tags: []string{"slow:1"}, Layers: []fixtures.Layer{{
-		CreatedBy: "/bin/sh -c dd of=/big bs=1 seek=1536M count=0",
-		Entries:   []fixtures.Entry{{Path: "/big", Data: "x", Sparse: 3 << 29}},
+		CreatedBy: fmt.Sprintf("/bin/sh -c dd of=/big bs=1 seek=%dM count=0", size>>20),
+		Entries:   []fixtures.Entry{{Path: "/big", Data: "x", Sparse: size}},
 	}}}}}
 	root := fixtures.MustBuild(t, st, fixtures.Options{}).Root
 	start := func(args ...string) (*exec.Cmd, *bytes.Buffer) {
@@ -48,6 +57,9 @@ func TestSignalsStopAtOnce(t *testing.T) {
 	}{{syscall.SIGTERM, 143, "SIGTERM"}, {syscall.SIGINT, 130, "SIGINT"}} {
 		for _, cmdline := range [][]string{{"verify"}} {
 			cmd, e := start(cmdline...)
+			// once it reads the store (a race-built binary can take
+			// seconds to get to main on a busy host)
+			waitReading(t, cmd.Process.Pid, root)
 			after := min(full/4, 300*time.Millisecond)
 			time.Sleep(after)
 			if err := cmd.Process.Signal(tc.sig); err != nil {
@@ -72,4 +84,20 @@ func TestSignalsStopAtOnce(t *testing.T) {
 			t.Logf("%v: %s after %v (a full verify takes %v): stopped in %v", cmdline, tc.name, after, full.Round(time.Millisecond), took.Round(time.Millisecond))
 		}
 	}
+}
+
+// waitReading waits until process pid has a file below root open: it is
+// past its start-up (its signal handlers are set) and at work.
+func waitReading(t *testing.T, pid int, root string) {
+	t.Helper()
+	fds := fmt.Sprintf("/proc/%d/fd", pid)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		ents, _ := os.ReadDir(fds)
+		for _, e := range ents {
+			if l, err := os.Readlink(filepath.Join(fds, e.Name())); err == nil && strings.HasPrefix(l, root+"/") {
+				return
+			}
+		}
+	}
+	t.Fatalf("process %d opened nothing below %s in 10 s", pid, root)
 }

@@ -116,17 +116,13 @@ func readContainers(o layerfs.Opener, root string) ([]Container, []Finding, erro
 	var out []Container
 	var finds []Finding
 	for _, e := range ents {
-		p := filepath.Join(dir, e.Name(), "config.v2.json")
-		c, err := readContainer(o, p)
-		if err != nil {
-			finds = append(finds, Finding{Kind: "container_unreadable", Path: p, Message: backend.Cause(err, p)})
-			continue
+		c, f, ok := readContainerDir(o, dir, e.Name())
+		if f != nil {
+			finds = append(finds, *f)
 		}
-		if c.ID != e.Name() {
-			finds = append(finds, Finding{Kind: "container_id_mismatch", Path: p,
-				Message: fmt.Sprintf("config says ID %s but lives in directory %s", c.ID, e.Name())})
+		if ok {
+			out = append(out, c)
 		}
-		out = append(out, c)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if !out[i].Created.Equal(out[j].Created) {
@@ -135,6 +131,22 @@ func readContainers(o layerfs.Opener, root string) ([]Container, []Finding, erro
 		return out[i].ID < out[j].ID
 	})
 	return out, finds, nil
+}
+
+// readContainerDir reads the config of the container dir name in dir: ok
+// when it parsed; the finding says what is wrong with it (unreadable, or
+// naming another ID: then it is still returned).
+func readContainerDir(o layerfs.Opener, dir, name string) (c Container, f *Finding, ok bool) {
+	p := filepath.Join(dir, name, "config.v2.json")
+	c, err := readContainer(o, p)
+	if err != nil {
+		return Container{}, &Finding{Kind: "container_unreadable", Path: p, Message: backend.Cause(err, p)}, false
+	}
+	if c.ID != name {
+		f = &Finding{Kind: "container_id_mismatch", Path: p,
+			Message: fmt.Sprintf("config says ID %s but lives in directory %s", c.ID, name)}
+	}
+	return c, f, true
 }
 
 func readContainer(o layerfs.Opener, p string) (Container, error) {

@@ -55,6 +55,7 @@ func Mounts(w io.Writer, r *mounts.Report, opt MountsOptions) error {
 		p.f("  %s  %s\n", f.Kind, Escape(f.Path))
 		wrap(p, "    ", Escape(f.Message))
 	}
+	mountsChanged(p, r)
 	if opt.Long {
 		for _, m := range r.Mounts {
 			mountDetails(p, m)
@@ -92,6 +93,7 @@ func MountsSummary(r *mounts.Report) string {
 	} else {
 		b.WriteString(mountCount(len(r.Findings), "problem"))
 	}
+	b.WriteString(mountsChangedSummary(r))
 	return b.String()
 }
 
@@ -115,6 +117,7 @@ func MountsJSON(w io.Writer, r *mounts.Report) error {
 		m.LowerDirs = mountJSONStrings(m.LowerDirs)
 		out.Mounts[i] = m
 	}
+	out.Changed = mountsChangedJSON(r.Changed)
 	return JSON(w, out)
 }
 

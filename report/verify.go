@@ -52,6 +52,10 @@ func Verify(w io.Writer, r *verify.Report, opt VerifyOptions) error {
 	if len(r.Findings) > 0 {
 		p.f("\n")
 	}
+	if len(r.Changed) > 0 {
+		verifyChanged(p, r)
+		p.f("\n")
+	}
 	p.f("%s\n", VerifySummary(r))
 	if len(r.Findings) > 0 {
 		seen := map[verify.Check]bool{}
@@ -78,7 +82,7 @@ func VerifySummary(r *verify.Report) string {
 	}
 	fmt.Fprintf(&b, ", %s in %s: ", verifyCount(s.Containers, "container"), r.Duration.Round(time.Millisecond))
 	if len(r.Findings) == 0 {
-		b.WriteString("no findings")
+		b.WriteString("no findings" + verifyChangedSummary(r))
 		if !r.Complete {
 			b.WriteString(", but INCOMPLETE: not everything could be seen (stderr says what), so this is not a pass")
 		}
@@ -102,6 +106,7 @@ func VerifySummary(r *verify.Report) string {
 	if !r.Complete {
 		b.WriteString("; INCOMPLETE: not everything could be seen (stderr says what)")
 	}
+	b.WriteString(verifyChangedSummary(r))
 	return b.String()
 }
 
@@ -213,8 +218,10 @@ func VerifyJSON(w io.Writer, r *verify.Report, quiet bool) error {
 		Findings        []verify.Finding `json:"findings"`
 		Complete        bool             `json:"complete"`
 		Gaps            []inspect.Gap    `json:"gaps"`
+		// present when something changed during the scan
+		Changed []verify.Changed `json:"changed_during_scan,omitempty"`
 	}{r.Root, r.Drivers, mode, r.Started, r.Duration.Seconds(), r.Stats,
-		summary{len(out), byKind, byCheck, docker}, out, r.Complete, orEmpty(r.Gaps)})
+		summary{len(out), byKind, byCheck, docker}, out, r.Complete, orEmpty(r.Gaps), verifyChangedJSON(r.Changed)})
 }
 
 // VerifyProgress is the progress line of a running verify, for a terminal.

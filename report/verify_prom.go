@@ -65,6 +65,8 @@ func VerifyProm(w io.Writer, m VerifyMetrics) error {
 		gauge("dlayer_verify_containers_checked", "Containers checked.", float64(s.Containers), root)
 		gauge("dlayer_verify_entries_checked", "Tar entries reconciled with the layer dirs.", float64(s.Entries), root)
 		gauge("dlayer_verify_bytes_hashed", "Bytes of rebuilt tar streams hashed.", float64(s.BytesHashed), root)
+		gauge("dlayer_verify_changed_during_scan", "Objects that changed while the last run read the store: re-read once settled, not findings.",
+			float64(len(m.Report.Changed)), root)
 	}
 	gauge("dlayer_verify_success", "1 when the last run completed (with or without findings), 0 when it could not run.", ok, root)
 	gauge("dlayer_verify_duration_seconds", "Duration of the last run.", m.Duration.Seconds(), root)

@@ -20,6 +20,14 @@ type Options struct {
 	// SysRoot is where sysfs is mounted ("/sys"), to read the branches of
 	// aufs mounts that show only si=; "" reads no sysfs.
 	SysRoot string
+	// ProcRoot is where procfs is mounted ("/proc") when the tables are
+	// this host's: a created container whose containerd task exists is
+	// being started, and its mount is not leaked (it is a Changed entry).
+	// "" reads no processes (tables copied from elsewhere).
+	ProcRoot string
+	// Recheck re-reads the records and tables before a problem is
+	// reported; the zero value re-reads nothing.
+	Recheck Recheck
 }
 
 // Report is what Map found.
@@ -35,6 +43,9 @@ type Report struct {
 	Findings []inspect.Finding `json:"findings"`
 	// Warnings say what could not be read; the scan went on.
 	Warnings []inspect.Finding `json:"warnings"`
+	// Changed are the problems of the first read that the re-reads did
+	// not confirm (with Options.Recheck): information, exit 0.
+	Changed []Changed `json:"changed_during_scan,omitempty"`
 }
 
 // Table describes one mount table read.
@@ -146,15 +157,30 @@ type mapper struct {
 // and upper dirs mounted more than once. A mount is the store's when a
 // registered driver decodes it and its mount point, upper, work or a lower
 // dir lies under the data root (as given, or with its symlinks resolved).
+//
+// With opt.Recheck, the problems are re-read before they are reported
+// (see Recheck): a mount of a container being created or removed is not
+// called leaked.
 func Map(s *inspect.Store, opt Options) (*Report, error) {
+	r, err := mapOnce(s, opt.Tables, opt.SysRoot, opt.ProcRoot)
+	if err != nil || len(opt.Recheck.Delays) == 0 || len(r.Findings) == 0 {
+		return r, err
+	}
+	recheck(r, s, opt)
+	return r, nil
+}
+
+// mapOnce is Map without a re-check: one read of the store's records and
+// the tables.
+func mapOnce(s *inspect.Store, tables []mountinfo.Table, sysRoot, procRoot string) (*Report, error) {
 	r := &Report{Root: s.Root}
-	mp := &mapper{s: s, roots: rootForms(s.Root), sysRoot: opt.SysRoot}
+	mp := &mapper{s: s, roots: rootForms(s.Root), sysRoot: sysRoot}
 	idx, err := readIndex(s, r)
 	if err != nil {
 		return nil, err
 	}
 	byKey := map[string]int{}
-	for _, t := range opt.Tables {
+	for _, t := range tables {
 		mt := Table{Path: t.Path, Namespace: t.Namespace, Procs: t.Procs, Mounts: len(t.Mounts)}
 		if t.Err != nil {
 			mt.Error = t.Err.Error()
@@ -186,6 +212,9 @@ func Map(s *inspect.Store, opt Options) (*Report, error) {
 	}
 	sort.SliceStable(r.Mounts, func(i, j int) bool { return r.Mounts[i].MountPoint < r.Mounts[j].MountPoint })
 	mp.findings(r, idx)
+	if procRoot != "" {
+		starting(r, readTasks(procRoot))
+	}
 	return r, nil
 }
 

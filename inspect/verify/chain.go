@@ -105,4 +105,3 @@ func describePath(o layerfs.Opener, p string, fi os.FileInfo, err error) string 
 	}
 	return d
 }
-

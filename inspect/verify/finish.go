@@ -12,46 +12,65 @@ import (
 // finish fills each finding's check and what it affects, and sorts them:
 // store, images, layers base first, containers; then by path and kind.
 func (m *model) finish() []Finding {
-	byID := map[string]string{}
-	for _, c := range m.containers {
-		byID[c.ID] = c.Name
-	}
+	byID := m.containerNames()
 	out := make([]Finding, 0, len(m.findings))
 	gone := map[string]bool{}
 	for _, f := range m.findings {
 		if m.vanished(f, gone) {
+			m.gone = append(m.gone, f)
 			continue
 		}
-		if f.Check == "" {
-			f.Check = f.Kind.Check()
-		}
-		if f.Check == CheckContent && !f.DockerDetects {
-			f.DockerDetects = f.Kind == KindDiffIDMismatch || f.Kind == KindContentMismatch || f.Kind == KindTarSplitMalformed
-		}
-		switch f.ObjectType {
-		case ObjectLayer:
-			if l := m.layers[digest.Digest(f.Object)]; l != nil {
-				f.Affects = m.affectsImages(l.users) // every image built on l holds it in its chain
-			}
-		case ObjectImage:
-			if im := m.images[digest.Digest(f.Object)]; im != nil {
-				f.Affects = m.affectsImages([]*imageInfo{im})
-			} else if f.Kind == KindTagDangling {
-				f.Affects.Images = m.tags[digest.Digest(f.Object)]
-			}
-		case ObjectContainer:
-			if n, ok := byID[f.Object]; ok {
-				f.Affects.Containers = []string{n}
-			}
-		}
-		if f.Affects.Images == nil {
-			f.Affects.Images = []string{}
-		}
-		if f.Affects.Containers == nil {
-			f.Affects.Containers = []string{}
-		}
-		out = append(out, f)
+		out = append(out, m.fill(f, byID))
 	}
+	m.sortFindings(out)
+	return out
+}
+
+// containerNames maps container IDs to names.
+func (m *model) containerNames() map[string]string {
+	byID := map[string]string{}
+	for _, c := range m.containers {
+		byID[c.ID] = c.Name
+	}
+	return byID
+}
+
+// fill sets f's check, whether Docker detects it, and what it affects.
+func (m *model) fill(f Finding, byID map[string]string) Finding {
+	if f.Check == "" {
+		f.Check = f.Kind.Check()
+	}
+	if f.Check == CheckContent && !f.DockerDetects {
+		f.DockerDetects = f.Kind == KindDiffIDMismatch || f.Kind == KindContentMismatch || f.Kind == KindTarSplitMalformed
+	}
+	switch f.ObjectType {
+	case ObjectLayer:
+		if l := m.layers[digest.Digest(f.Object)]; l != nil {
+			f.Affects = m.affectsImages(l.users) // every image built on l holds it in its chain
+		}
+	case ObjectImage:
+		if im := m.images[digest.Digest(f.Object)]; im != nil {
+			f.Affects = m.affectsImages([]*imageInfo{im})
+		} else if f.Kind == KindTagDangling {
+			f.Affects.Images = m.tags[digest.Digest(f.Object)]
+		}
+	case ObjectContainer:
+		if n, ok := byID[f.Object]; ok {
+			f.Affects.Containers = []string{n}
+		}
+	}
+	if f.Affects.Images == nil {
+		f.Affects.Images = []string{}
+	}
+	if f.Affects.Containers == nil {
+		f.Affects.Containers = []string{}
+	}
+	return f
+}
+
+// sortFindings orders findings: store, images, layers base first,
+// containers; then by path and kind.
+func (m *model) sortFindings(out []Finding) {
 	depth := func(f Finding) int {
 		if l := m.layers[digest.Digest(f.Object)]; l != nil && f.ObjectType == ObjectLayer {
 			return l.depth
@@ -72,7 +91,6 @@ func (m *model) finish() []Finding {
 		}
 		return a.Kind < b.Kind
 	})
-	return out
 }
 
 // vanished reports whether the object of f was removed while the store

@@ -34,7 +34,10 @@ type model struct {
 	containers []inspect.Container
 	tags       map[digest.Digest][]string
 	findings   []Finding
-	stats      Stats
+	// gone are the findings finish left out: their object was removed
+	// while the store was read.
+	gone  []Finding
+	stats Stats
 	// live counts content progress for the Progress callback.
 	live struct{ entries, bytes atomic.Int64 }
 }
@@ -91,13 +94,19 @@ func (l *layerInfo) contentReady() bool {
 // add records a finding.
 func (m *model) add(f Finding) { m.findings = append(m.findings, f) }
 
-// readModel reads images, tags, layers and containers.
-func readModel(s *inspect.Store) (*model, error) {
+// newModel is an empty model of the store.
+func newModel(s *inspect.Store) *model {
 	g := s.Graph()
 	m := &model{s: s, md: s.Metadata(), graph: g, terms: g.Terms(), marks: g.Markers(),
 		images: map[digest.Digest]*imageInfo{}, layers: map[digest.Digest]*layerInfo{}}
 	m.watch = append([]string{"security.capability"}, m.marks.Xattrs()...)
 	m.hidden = len(s.Gaps()) > 0
+	return m
+}
+
+// readModel reads images, tags, layers and containers.
+func readModel(s *inspect.Store) (*model, error) {
+	m := newModel(s)
 	if err := m.readImages(); err != nil {
 		return nil, err
 	}

@@ -105,6 +105,9 @@ type Report struct {
 	// then not shown the store sound.
 	Complete bool          `json:"complete"`
 	Gaps     []inspect.Gap `json:"gaps"`
+	// Changed are the objects that changed while the store was read
+	// (with Options.Recheck): information, not findings.
+	Changed []Changed `json:"changed_during_scan,omitempty"`
 }
 
 // Progress is a snapshot of a running content check.
@@ -131,6 +134,9 @@ type Options struct {
 	// 250ms) from another goroutine while layers are hashed.
 	Progress      func(Progress)
 	ProgressEvery time.Duration
+	// Recheck re-reads the objects with findings, to tell what changed
+	// during the scan from what is wrong; the zero value re-reads nothing.
+	Recheck Recheck
 }
 
 // Run verifies the store. The error is for a store that cannot be
@@ -155,6 +161,11 @@ func Run(ctx context.Context, s *inspect.Store, opt Options) (*Report, error) {
 		return nil, err
 	}
 	r.Findings = m.finish()
+	if len(opt.Recheck.Delays) > 0 {
+		if r.Findings, r.Changed, err = m.recheck(ctx, opt.Recheck, r.Findings); err != nil {
+			return nil, err
+		}
+	}
 	r.Stats = m.stats
 	r.Duration = time.Since(start)
 	return r, nil
@@ -275,4 +286,5 @@ func (r *Report) Merge(o *Report) {
 		}
 	}
 	r.Complete = len(r.Gaps) == 0
+	r.Changed = append(r.Changed, o.Changed...)
 }
