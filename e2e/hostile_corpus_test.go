@@ -141,7 +141,7 @@ func runEvery(t *testing.T, f facts) []corpusRun {
 func runBounded(t *testing.T, args []string) corpusRun {
 	t.Helper()
 	var o, e bytes.Buffer
-	cmd := &exec.Cmd{Path: dlayerBin, Args: append([]string{"dlayer"}, args...), Stdout: &o, Stderr: &e}
+	cmd := &exec.Cmd{Path: plainBin, Args: append([]string{"dlayer"}, args...), Stdout: &o, Stderr: &e}
 	must(t, cmd.Start())
 	timer := time.AfterFunc(corpusDeadline, func() { cmd.Process.Kill() })
 	err := cmd.Wait()
