@@ -157,19 +157,7 @@ func (d driver) DecodeMount(m mountinfo.Mount, home, _ string) (backend.MountDir
 	if !ours {
 		return md, nil, false
 	}
-	if ov.UpperDir != "" {
-		md.Upper = filepath.Clean(ov.UpperDir)
-	}
-	if ov.WorkDir != "" {
-		md.Work = filepath.Clean(ov.WorkDir)
-	}
-	for _, x := range ov.LowerDirs {
-		md.Lowers = append(md.Lowers, filepath.Clean(x))
-	}
-	for _, x := range ov.DataDirs {
-		md.Data = append(md.Data, filepath.Clean(x))
-	}
-	return md, nil, true
+	return backend.OverlayMountDirs(ov), nil, true
 }
 
 // MountsFSType: the snapshotter mounts overlay.

@@ -166,14 +166,7 @@ func (d driver) DecodeMount(m mountinfo.Mount, home, _ string) (backend.MountDir
 	if ov.Relative() || !isUpper(ov.UpperDir, home) {
 		return md, nil, false
 	}
-	md.Upper, md.Work = filepath.Clean(ov.UpperDir), cleanOrEmpty(ov.WorkDir)
-	for _, x := range ov.LowerDirs {
-		md.Lowers = append(md.Lowers, filepath.Clean(x))
-	}
-	for _, x := range ov.DataDirs {
-		md.Data = append(md.Data, filepath.Clean(x))
-	}
-	return md, nil, true
+	return backend.OverlayMountDirs(ov), nil, true
 }
 
 // isUpper reports whether p is <home>/<id>/upper (or, with home unknown,
@@ -188,13 +181,6 @@ func isUpper(p, home string) bool {
 		return false
 	}
 	return home == "" || filepath.Dir(filepath.Clean(dir)) == filepath.Clean(home)
-}
-
-func cleanOrEmpty(p string) string {
-	if p == "" {
-		return ""
-	}
-	return filepath.Clean(p)
 }
 
 // mounts:

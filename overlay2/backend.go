@@ -105,28 +105,16 @@ func (d driver) DecodeMount(m mountinfo.Mount, home, _ string) (backend.MountDir
 	if err != nil {
 		return md, &backend.MountProblem{Malformed: true, Kind: "mount_options_malformed", Message: err.Error()}, true
 	}
-	if ov.Relative() {
+	relative := ov.Relative()
+	if relative {
 		if home == "" {
 			return md, nil, false
 		}
-		md.Relative = true
 		ov = ov.Resolve(home)
 	}
-	md.Upper, md.Work = cleanOrEmpty(ov.UpperDir), cleanOrEmpty(ov.WorkDir)
-	for _, x := range ov.LowerDirs {
-		md.Lowers = append(md.Lowers, filepath.Clean(x))
-	}
-	for _, x := range ov.DataDirs {
-		md.Data = append(md.Data, filepath.Clean(x))
-	}
+	md = backend.OverlayMountDirs(ov)
+	md.Relative = relative
 	return md, nil, true
-}
-
-func cleanOrEmpty(p string) string {
-	if p == "" {
-		return ""
-	}
-	return filepath.Clean(p)
 }
 
 // MountsFSType: the driver mounts its layers as overlay mounts.

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"path/filepath"
 	"slices"
 
 	"github.com/dlayer/dlayer/mountinfo"
@@ -96,4 +97,24 @@ func (s LayerSubdirs) Sub(id, sub string, rel []string) Path {
 		x.Kind, x.Name = PathLayerFile, sub
 	}
 	return x
+}
+
+// OverlayMountDirs are an overlay mount's dirs as its options name them,
+// each cleaned ("" stays ""); a relative form is resolved by the caller.
+func OverlayMountDirs(ov mountinfo.Overlay) MountDirs {
+	md := MountDirs{Upper: cleanOrEmpty(ov.UpperDir), Work: cleanOrEmpty(ov.WorkDir)}
+	for _, x := range ov.LowerDirs {
+		md.Lowers = append(md.Lowers, filepath.Clean(x))
+	}
+	for _, x := range ov.DataDirs {
+		md.Data = append(md.Data, filepath.Clean(x))
+	}
+	return md
+}
+
+func cleanOrEmpty(p string) string {
+	if p == "" {
+		return ""
+	}
+	return filepath.Clean(p)
 }
