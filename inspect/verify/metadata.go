@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -56,12 +57,7 @@ func (m *model) checkSharedCacheIDs() {
 			by[l.CacheID] = append(by[l.CacheID], l)
 		}
 	}
-	ids := make([]string, 0, len(by))
-	for id := range by {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(by)) {
 		ls := by[id]
 		if len(ls) < 2 {
 			continue
