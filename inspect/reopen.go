@@ -17,7 +17,8 @@ import (
 // images) sees the disk as it is now, not s's memoized reads. An opener
 // that keeps state (layerfs.Reopener, as Beneath keeps dir descriptors) is
 // opened afresh; release closes it. The returned store reads the same
-// driver's image store as s.
+// driver's image store as s, with what s found this process can see (so
+// a re-read hides what the scan's read hid, no more, no less).
 func (s *Store) Reopen() (fresh *Store, release func(), err error) {
 	fsys, release := s.fs, func() {}
 	if r, ok := s.fs.(layerfs.Reopener); ok {
@@ -30,7 +31,8 @@ func (s *Store) Reopen() (fresh *Store, release func(), err error) {
 			release = func() { c.Close() }
 		}
 	}
-	fresh, err = OpenWith(s.Root, Options{Backends: s.reg, Driver: s.Driver, FS: fsys})
+	priv := s.priv
+	fresh, err = OpenWith(s.Root, Options{Backends: s.reg, Driver: s.Driver, FS: fsys, Privilege: &priv})
 	if err != nil {
 		release()
 		return nil, nil, err

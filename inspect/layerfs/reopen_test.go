@@ -40,3 +40,34 @@ func TestBeneathReopen(t *testing.T) {
 		t.Errorf("reopened: %q %v, want new", got, err)
 	}
 }
+
+// A Roots reopens each root's Beneath; Close releases those, not the
+// originals.
+func TestRootsReopen(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	for _, d := range []string{a, b} {
+		if err := os.WriteFile(filepath.Join(d, "f"), []byte(d), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ba, err := OpenBeneath(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ba.Close()
+	o, err := NewRoots(map[string]Opener{a: ba, b: OS{}}).Reopen()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{a, b} {
+		if got, err := o.ReadFile(filepath.Join(d, "f"), 100); err != nil || string(got) != d {
+			t.Errorf("%s: %q %v", d, got, err)
+		}
+	}
+	if err := o.(io.Closer).Close(); err != nil {
+		t.Error(err)
+	}
+	if got, err := ba.ReadFile(filepath.Join(a, "f"), 100); err != nil || string(got) != a {
+		t.Errorf("the original was closed with the reopened one: %q %v", got, err)
+	}
+}

@@ -17,6 +17,7 @@ import (
 // roots it was given, with no symlink in any component below it.
 type Roots struct {
 	roots []rootOpener
+	owned []Opener // the Openers Reopen opened, which Close closes
 }
 
 type rootOpener struct {

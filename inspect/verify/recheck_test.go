@@ -342,3 +342,35 @@ func TestRecheckKeepsStableAUFSFindings(t *testing.T) {
 		})
 	}
 }
+
+// A re-read sees what the scan could see: a store opened as a process
+// that cannot see trusted.* xattrs is re-opened so, and its findings (the
+// markers' absence is not held against it) stay those of the scan.
+func TestRecheckKeepsPrivilege(t *testing.T) {
+	s := build(t, richStore(), forms(t)[0])
+	mustDo(t, os.Remove(filepath.Join(s.Root, "overlay2/l", s.layer(0).Link)))
+	hidden := layerfs.Privilege{Why: "a test: no CAP_SYS_ADMIN"}
+	open := func() *inspect.Store {
+		st, err := inspect.OpenWith(s.Root, inspect.Options{Backends: fixtures.Backends(), Privilege: &hidden})
+		mustDo(t, err)
+		return st
+	}
+	want, err := Run(context.Background(), open(), Options{})
+	mustDo(t, err)
+	var seen []bool
+	rc := Recheck{Delays: make([]time.Duration, 3), Reopen: func(st *inspect.Store) (*inspect.Store, func(), error) {
+		fresh, release, err := st.Reopen()
+		if err == nil {
+			seen = append(seen, len(fresh.Gaps()) > 0)
+		}
+		return fresh, release, err
+	}}
+	got, err := Run(context.Background(), open(), Options{Recheck: rc})
+	mustDo(t, err)
+	if len(want.Findings) == 0 || !reflect.DeepEqual(got.Findings, want.Findings) || len(got.Changed) != 0 {
+		t.Errorf("with a re-check %q %+v; without %q", kinds(got.Findings), got.Changed, kinds(want.Findings))
+	}
+	if !slices.Equal(seen, []bool{true, true, true}) {
+		t.Errorf("the re-reads' stores hid trusted xattrs: %v, want every time", seen)
+	}
+}
