@@ -49,9 +49,6 @@ func duCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if err := notYetRead(s, "du"); err != nil {
-				return err
-			}
 			update, done := progress(c.App.ErrWriter, report.DUProgress)
 			r, err := du.Audit(s, du.Options{Progress: func(p du.Progress) {
 				if p.Done {

@@ -3,14 +3,17 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/dlayer/dlayer/fixtures"
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/du"
 )
 
 // TestContainerdStoreCLI: the commands of part 1 on a containerd image
@@ -70,11 +73,12 @@ func TestContainerdStoreCLI(t *testing.T) {
 			t.Errorf("whose snapshots/%s: owner %s, want %s", dir, a.Owner.Kind, owner)
 		}
 	}
-	for _, cmd := range []string{"du", "verify"} {
+	for _, cmd := range []string{"verify"} {
 		if out := cli(exitUsage, cmd); !strings.Contains(out, "not yet read for this store") {
 			t.Errorf("%s: %s", cmd, out)
 		}
 	}
+	checkContainerdDU(t, c, cli(0, "--format", "json", "du"))
 
 	// mounts: the exited container's rootfs still mounted at
 	// rootfs/overlayfs/<id>, its snapshot the upper dir, is leaked and
@@ -195,5 +199,65 @@ func TestContainerdMixedRoot(t *testing.T) {
 	}
 	if out := cli("images"); !strings.Contains(out, "demo/app:2") {
 		t.Errorf("images:\n%s", out)
+	}
+}
+
+// checkContainerdDU: du on the fixture's containerd store charges every
+// snapshot dir to the owner the snapshot records say, every blob to the
+// images that reference it, the orphan dir as an orphan, and adds up to
+// du -sxB1 of the data root and of the containerd root.
+func checkContainerdDU(t *testing.T, c *fixtures.Containerd, out string) {
+	t.Helper()
+	var r du.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("du JSON: %v\n%s", err, out)
+	}
+	for _, f := range r.Findings {
+		t.Errorf("du: unexpected finding %+v", f)
+	}
+	owner := map[string]string{}
+	for _, l := range r.Layers {
+		owner[l.CacheID] = "layer"
+		if l.MeasuredSize != l.Size {
+			t.Errorf("layer %s: measured %d, recorded %d", l.ChainID, l.MeasuredSize, l.Size)
+		}
+	}
+	for _, ct := range r.Containers {
+		owner[ct.MountID], owner[ct.InitID] = "rw", "init"
+	}
+	for kind, ds := range map[string][]du.Dir{"build_cache": r.BuildCache, "stack": r.StackDirs, "orphan": r.Orphans} {
+		for _, d := range ds {
+			if n, ok := strings.CutPrefix(d.Name, "snapshots/"); ok {
+				owner[n] = kind
+			}
+		}
+	}
+	want := map[string]string{"1": "layer", "2": "stack", "3": "layer", "4": "init", "5": "rw", "6": "build_cache", "7": "orphan"}
+	if !maps.Equal(owner, want) {
+		t.Errorf("snapshot dirs charged %v, want %v", owner, want)
+	}
+	blobs, err := os.ReadDir(filepath.Join(c.ContainerdRoot, "io.containerd.content.v1.content", "blobs", "sha256"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Blobs) != len(blobs) {
+		t.Errorf("%d blobs charged, %d in the content store", len(r.Blobs), len(blobs))
+	}
+	for _, b := range r.Blobs {
+		if b.Role != "blob" || len(b.Images) == 0 {
+			t.Errorf("blob %s: %s, images %v", b.Digest, b.Role, b.Images)
+		}
+	}
+	for dir, got := range map[string]int64{c.Root: r.Summary.DataRoot.DiskUsage, c.ContainerdRoot: r.Summary.StoreTree.DiskUsage} {
+		o, err := exec.Command("du", "-sxB1", dir).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := strconv.ParseInt(strings.Fields(string(o))[0], 10, 64); n != got {
+			t.Errorf("%s: dlayer %d, du -sxB1 %d", dir, got, n)
+		}
+	}
+	if r.Summary.Total.DiskUsage != r.Summary.DataRoot.DiskUsage+r.Summary.StoreTree.DiskUsage {
+		t.Errorf("total %d is not data root + containerd root", r.Summary.Total.DiskUsage)
 	}
 }

@@ -47,7 +47,10 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	bk, bkErr := buildkit.Snapshots(s.FS(), s.Path("buildkit", "snapshots.db"))
+	bk, bkErr := map[string]bool{}, error(nil)
+	if _, ok := s.DirRecords(); !ok { // else the store's records say which dirs are build cache
+		bk, bkErr = buildkit.Snapshots(s.FS(), s.Path("buildkit", "snapshots.db"))
+	}
 	if bkErr != nil {
 		m.find(KindBuildkitUnreadable, s.Path("buildkit", "snapshots.db"), "%v (build cache dirs cannot be told from orphans)", bkErr)
 		bk = map[string]bool{}
@@ -66,17 +69,26 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 	if r.OtherDrivers == nil {
 		r.OtherDrivers = []string{}
 	}
+	if st, ok := s.StoreTree(); ok {
+		r.StoreRoot = st.Tree().Root
+	}
 	p := newPlan(s, r, m, bk)
 	refs := map[where]*dirRef{inRoot: rootRef}
 	names := map[where][]string{}
 	for _, pd := range p.dirs {
-		parent := refs[pd.in]
-		if parent == nil { // its parent is missing: so is it
-			continue
+		var ref *dirRef
+		var ns []string
+		if pd.in == inOwnRoot {
+			ref, ns, err = openTree(pd.path)
+		} else {
+			parent := refs[pd.in]
+			if parent == nil { // its parent is missing: so is it
+				continue
+			}
+			ref, ns, err = openSub(parent, pd.name)
 		}
-		ref, ns, err := openSub(parent, pd.name)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(s.Root, pd.rel), err)
+			return nil, fmt.Errorf("%s: %w", pd.path, err)
 		}
 		if ref != nil {
 			refs[pd.at], names[pd.at] = ref, ns
@@ -122,6 +134,27 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 		r.Findings = []inspect.Finding{}
 	}
 	return r, nil
+}
+
+// openTree opens and lists the root of a store's tree outside the data
+// root (its own path may hold symlinks, as the data root's may; nothing
+// below it is followed).
+func openTree(path string) (*dirRef, []string, error) {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := openRoot(real)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.name = path
+	names, err := readNamesFd(d.fd)
+	if err != nil {
+		d.release()
+		return nil, nil, err
+	}
+	return d, names, nil
 }
 
 // openSub opens name below parent (never through a symlink) and lists it.
