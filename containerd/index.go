@@ -76,6 +76,7 @@ type image struct {
 	Name      string
 	Target    digest.Digest
 	MediaType string
+	Size      int64         // the target's descriptor size
 	Parent    digest.Digest // label org.mobyproject.image.parent
 }
 
@@ -170,12 +171,8 @@ func (l *loader) load() (*index, error) {
 			continue
 		}
 		var parent digest.Digest
-		for i, d := range c.RootFS.DiffIDs {
-			chain := d
-			if i > 0 {
-				chain = digest.FromString(string(parent) + " " + string(d))
-			}
-			ix.chains[chain] = [2]digest.Digest{d, parent}
+		for i, chain := range backend.ChainIDs(c.RootFS.DiffIDs) {
+			ix.chains[chain] = [2]digest.Digest{c.RootFS.DiffIDs[i], parent}
 			parent = chain
 		}
 	}
@@ -225,6 +222,7 @@ func (l *loader) readMeta(ix *index) error {
 				if t := b.Bucket([]byte("target")); t != nil {
 					im.Target = digest.Digest(t.Get([]byte("digest")))
 					im.MediaType = string(t.Get([]byte("mediatype")))
+					im.Size, _ = binary.Varint(t.Get([]byte("size")))
 				}
 				if lb := b.Bucket([]byte("labels")); lb != nil {
 					im.Parent = digest.Digest(lb.Get([]byte("org.mobyproject.image.parent")))

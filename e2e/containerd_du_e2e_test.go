@@ -43,8 +43,10 @@ func checkCtrdDU(t *testing.T, root, ctrRoot string, df engine.DF, settled bool)
 			t.Errorf("container %v: dlayer size_rw %d size_root_fs %d (listed %v); /system/df %d, %d", want.Names, got.SizeRw, got.SizeRootFs, ok, want.SizeRw, want.SizeRootFs)
 		}
 	}
-	t.Logf("/system/df: %d images, %d containers equal; LayersSize %d (dlayer's images total %d is the recorded sizes of the counted images' layers)",
-		len(df.Images), len(df.Containers), df.LayersSize, r.Summary.Images.Size)
+	t.Logf("/system/df: %d images, %d containers, LayersSize %d: dlayer's images total %d", len(df.Images), len(df.Containers), df.LayersSize, r.Summary.Images.Size)
+	if r.Summary.Images.Size != df.LayersSize {
+		t.Errorf("images total %d, /system/df LayersSize %d", r.Summary.Images.Size, df.LayersSize)
+	}
 	for _, f := range r.Findings {
 		t.Errorf("du: finding %s %s: %s", f.Kind, f.Path, f.Message)
 	}

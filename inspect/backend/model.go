@@ -263,6 +263,9 @@ type EngineSizeReport struct {
 	Images map[digest.Digest]EngineImageSize
 	// Containers are keyed by container ID.
 	Containers map[string]EngineContainerSize
+	// LayersSize is /system/df's LayersSize (docker system df's images
+	// total).
+	LayersSize int64
 }
 
 // EngineImageSize is one image's Size and SharedSize.

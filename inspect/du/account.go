@@ -99,6 +99,7 @@ func engineSizes(s *inspect.Store, m *meta) {
 		m.find(KindUnreadable, s.Graph().Metadata().Path(), "%v: Docker's image and container sizes are not computed", err)
 		return
 	}
+	m.engineLayersSize = &rep.LayersSize
 	for _, im := range m.images {
 		if x, ok := rep.Images[im.ID]; ok {
 			im.Size, im.SharedSize, im.UniqueSize = x.Size, x.SharedSize, x.Size-x.SharedSize
@@ -166,6 +167,9 @@ func summarize(r *Report, m *meta) {
 				s.Images.Active++
 			}
 		}
+	}
+	if m.engineLayersSize != nil { // the store's engine totals images by its own rule
+		s.Images.Size = *m.engineLayersSize
 	}
 	s.Images.Reclaimable = danglingReclaim(m, inUse)
 	s.BuildCache.addDirs(r.BuildCache)
