@@ -200,6 +200,52 @@ func TestContainerdMixedRoot(t *testing.T) {
 	if out := cli("images"); !strings.Contains(out, "demo/app:2") {
 		t.Errorf("images:\n%s", out)
 	}
+	// du: both stores, each whole: the overlay2 store's audit, and the
+	// containerd store's (its own tree) in other_stores; each adds up to
+	// du -sxB1 of the data root, the containerd one of its root too
+	var r du.Report
+	if err := json.Unmarshal([]byte(cli("--format", "json", "du")), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Driver != "overlay2" || len(r.OtherStores) != 1 || r.OtherStores[0].Driver != "overlayfs" {
+		t.Fatalf("du: driver %s, other stores %d", r.Driver, len(r.OtherStores))
+	}
+	o := r.OtherStores[0]
+	inactive := map[string]bool{}
+	for _, d := range o.InactiveDriver {
+		inactive[d.Name] = true
+	}
+	if !inactive["overlay2"] {
+		t.Errorf("the containerd store's audit does not charge overlay2/ to the other driver: %+v", o.InactiveDriver)
+	}
+	for name, got := range map[string]int64{"overlay2 audit, data root": r.Summary.DataRoot.DiskUsage, "containerd audit, data root": o.Summary.DataRoot.DiskUsage} {
+		if want := duSXB1(t, c.Root); got != want {
+			t.Errorf("%s: dlayer %d, du -sxB1 %d", name, got, want)
+		}
+	}
+	if got, want := o.Summary.StoreTree.DiskUsage, duSXB1(t, c.ContainerdRoot); got != want {
+		t.Errorf("containerd root: dlayer %d, du -sxB1 %d", got, want)
+	}
+	if text := cli("du"); !strings.Contains(text, "This root also holds the overlayfs store") {
+		t.Errorf("du text does not show the containerd store:\n%s", text)
+	}
+	if r := cli("--driver", "overlay2", "--format", "json", "du"); strings.Contains(r, "other_stores") {
+		t.Errorf("--driver overlay2 du audits another store too")
+	}
+}
+
+// duSXB1 is du -sxB1 of dir.
+func duSXB1(t *testing.T, dir string) int64 {
+	t.Helper()
+	o, err := exec.Command("du", "-sxB1", dir).Output()
+	if err != nil {
+		t.Fatalf("du -sxB1 %s: %v", dir, err)
+	}
+	n, err := strconv.ParseInt(strings.Fields(string(o))[0], 10, 64)
+	if err != nil {
+		t.Fatalf("du -sxB1 %s: %q", dir, o)
+	}
+	return n
 }
 
 // checkContainerdDU: du on the fixture's containerd store charges every
@@ -249,11 +295,7 @@ func checkContainerdDU(t *testing.T, c *fixtures.Containerd, out string) {
 		}
 	}
 	for dir, got := range map[string]int64{c.Root: r.Summary.DataRoot.DiskUsage, c.ContainerdRoot: r.Summary.StoreTree.DiskUsage} {
-		o, err := exec.Command("du", "-sxB1", dir).Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if n, _ := strconv.ParseInt(strings.Fields(string(o))[0], 10, 64); n != got {
+		if n := duSXB1(t, dir); n != got {
 			t.Errorf("%s: dlayer %d, du -sxB1 %d", dir, got, n)
 		}
 	}

@@ -53,6 +53,13 @@ func DU(w io.Writer, r *du.Report, opt DUOptions) error {
 		return err
 	}
 	duFindings(p, r)
+	for _, o := range r.OtherStores {
+		p.f("\nThis root also holds the %s store, audited on its own below (it walks the data root too: "+
+			"the %s store's dirs are one line there, as another driver's).\n\n", o.Driver, r.Driver)
+		if p.err == nil {
+			p.err = DU(w, o, opt)
+		}
+	}
 	return p.err
 }
 

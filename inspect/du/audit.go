@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/buildkit"
 	"golang.org/x/sys/unix"
 )
@@ -132,6 +133,39 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 	r.Findings = append(r.Findings, m.finds...)
 	if r.Findings == nil {
 		r.Findings = []inspect.Finding{}
+	}
+	return r, nil
+}
+
+// AuditAll is Audit of s and, with them in OtherStores, of each other
+// store the root holds whose files lie outside the data root (a host
+// upgraded to Docker 29 keeps its graph driver's store, and the
+// containerd store beside it has its own tree, which the audit of s does
+// not walk). A sibling graph driver's dirs, which lie in the data root,
+// are one line of s's audit (InactiveDriver). Progress reports the audit
+// of s only.
+func AuditAll(s *inspect.Store, opt Options) (*Report, error) {
+	r, err := Audit(s, opt)
+	if err != nil {
+		return nil, err
+	}
+	quiet := opt
+	quiet.Progress = nil
+	for _, name := range s.Others {
+		sib, ok := s.Sibling(backend.Name(name))
+		if !ok {
+			continue
+		}
+		if _, own := sib.StoreTree(); !own {
+			continue
+		}
+		or, err := Audit(sib, quiet)
+		if err != nil {
+			r.Findings = append(r.Findings, inspect.Finding{Kind: inspect.FindingKind(KindUnreadable), Path: sib.Graph().Home(),
+				Message: fmt.Sprintf("the %s store of this root could not be audited: %v", name, err)})
+			continue
+		}
+		r.OtherStores = append(r.OtherStores, or)
 	}
 	return r, nil
 }

@@ -57,6 +57,11 @@ type Report struct {
 	// of a running container): not entered, as du -x.
 	Mounts   []string          `json:"mounts"`
 	Findings []inspect.Finding `json:"findings"`
+	// OtherStores are the audits of the other stores of this root that
+	// have a tree of their own (AuditAll: the containerd store beside an
+	// overlay2 one), each a whole Report; they walk the data root too,
+	// charging this store's dirs as another driver's.
+	OtherStores []*Report `json:"other_stores,omitempty"`
 
 	// Terms and Home are the driver's words and traits, and how its home
 	// is laid out, for the report.
