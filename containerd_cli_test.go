@@ -303,3 +303,47 @@ func checkContainerdDU(t *testing.T, c *fixtures.Containerd, out string) {
 		t.Errorf("total %d is not data root + containerd root", r.Summary.Total.DiskUsage)
 	}
 }
+
+// TestContainerdRootInsideDataRoot: a dockerd that starts its own
+// containerd keeps its root at <data root>/containerd/daemon. du then
+// walks the data root's dirs on the way to it (containerd/) apart from
+// the containerd root, so nothing is counted twice: the data root adds up
+// to du -sxB1 of it (the containerd root included) and the containerd
+// root to du -sxB1 of its own dir.
+func TestContainerdRootInsideDataRoot(t *testing.T) {
+	c, err := fixtures.BuildContainerd(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inside := filepath.Join(c.Root, "containerd", "daemon")
+	if err := os.MkdirAll(filepath.Dir(inside), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(c.ContainerdRoot, inside); err != nil {
+		t.Fatal(err)
+	}
+	c.ContainerdRoot = inside
+	out, errOut, code := runCLI("--root", c.Root, "--daemon", "off", "--mountinfo", "none", "--format", "json", "du")
+	if code != 0 {
+		t.Fatalf("du: exit %d: %s", code, errOut)
+	}
+	var r du.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.StoreRoot != inside {
+		t.Errorf("store root %s, want %s", r.StoreRoot, inside)
+	}
+	if got, want := r.Summary.DataRoot.DiskUsage, duSXB1(t, c.Root); got != want {
+		t.Errorf("data root: dlayer %d, du -sxB1 %d", got, want)
+	}
+	if got, want := r.Summary.StoreTree.DiskUsage, duSXB1(t, inside); got != want {
+		t.Errorf("containerd root: dlayer %d, du -sxB1 %d", got, want)
+	}
+	if r.Summary.Total != r.Summary.DataRoot {
+		t.Errorf("total %+v, want the data root's %+v (the containerd root is inside it)", r.Summary.Total, r.Summary.DataRoot)
+	}
+	if len(r.Layers) != 2 || len(r.Blobs) == 0 {
+		t.Errorf("%d layers, %d blobs: the containerd root inside the data root is not read", len(r.Layers), len(r.Blobs))
+	}
+}
