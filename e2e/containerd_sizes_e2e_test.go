@@ -90,4 +90,12 @@ func TestContainerdEngineSizesE2E(t *testing.T) {
 	t.Run("daemons stopped", check)
 	t.Run("du daemons stopped", func(t *testing.T) { checkCtrdDU(t, e.Root(), e.ContainerdRoot(), df, true) })
 	t.Run("du damage on a copy", func(t *testing.T) { checkCtrdDUDamage(t, e.Root(), e.ContainerdRoot()) })
+	t.Run("explain rw size", func(t *testing.T) {
+		for _, c := range df.Containers {
+			x := explainJSON(t, e.Root(), "off", c.ID)
+			if x.Layers[0].Role != "rw" || x.Layers[0].Size != c.SizeRw {
+				t.Errorf("explain %v: rw layer size %d (role %s), /system/df SizeRw %d", c.Names, x.Layers[0].Size, x.Layers[0].Role, c.SizeRw)
+			}
+		}
+	})
 }
