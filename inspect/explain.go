@@ -83,6 +83,9 @@ type Summary struct {
 	CopyBytes int64 `json:"copy_bytes"`
 	// DockerDiff counts the lines `docker diff` prints.
 	DockerDiff int `json:"docker_diff"`
+	// Attention lists what deserves a look first, kind by kind (of the
+	// whole layer, before any --since/--until).
+	Attention []Attention `json:"attention"`
 }
 
 // Explanation is the whole answer of Explain.
@@ -111,6 +114,10 @@ func (s *Store) Explain(ref string, opt ExplainOptions) (*Explanation, error) {
 		return nil, err
 	}
 	s.timeline(x)
+	x.Summary.Attention = attention(x.Changes)
+	if x.Summary.Attention == nil {
+		x.Summary.Attention = []Attention{}
+	}
 	return x, nil
 }
 
