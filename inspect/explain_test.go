@@ -316,3 +316,19 @@ func TestAttentionOnDemo(t *testing.T) {
 		t.Errorf("after_start %q, want the %d changes after the start", got[AttentionAfterStart], n)
 	}
 }
+
+// TestDiffCountsAddUp: the entries docker diff does not list and its lines
+// no entry has account for the difference between the two counts.
+func TestDiffCountsAddUp(t *testing.T) {
+	s, _ := demoStore(t)
+	for _, name := range []string{"web", "batch", "fresh"} {
+		x, err := s.Explain(name, ExplainOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sm := x.Summary
+		if got := len(x.Changes) - sm.NotInDiff + sm.DiffOnly; got != sm.DockerDiff || got != len(x.Diff) {
+			t.Errorf("%s: %d entries - %d not listed + %d diff-only = %d, docker diff %d (%d lines)", name, len(x.Changes), sm.NotInDiff, sm.DiffOnly, got, sm.DockerDiff, len(x.Diff))
+		}
+	}
+}

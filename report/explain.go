@@ -227,6 +227,9 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 	n := max(x.Timeline.Total, len(x.Changes)) // before --since/--until
 	p.f("What the writable layer holds: %d entr%s; `docker diff` lists %d change%s\n",
 		n, plural(n, "y", "ies"), len(x.Diff), plural(len(x.Diff), "", "s"))
+	if why := diffCountWhy(x.Summary); why != "" {
+		wrap(p, "  ", why)
+	}
 	if n == 0 {
 		p.f("  nothing: the container has not written to its file system\n")
 		return
@@ -507,4 +510,22 @@ func Gaps(w io.Writer, gaps []inspect.Gap) error {
 		}
 	}
 	return nil
+}
+
+// diffCountWhy says why docker diff's count differs from the entries':
+// the entries it does not list, and its lines no entry has.
+func diffCountWhy(s inspect.Summary) string {
+	var parts []string
+	if s.NotInDiff > 0 {
+		parts = append(parts, fmt.Sprintf("%d of the entries %s not listed (a copy that changed nothing, or a change docker diff folds into its parent's line)",
+			s.NotInDiff, plural(s.NotInDiff, "is", "are")))
+	}
+	if s.DiffOnly > 0 {
+		parts = append(parts, fmt.Sprintf("%d of its lines %s no entry here: %s entries it lists one by one below a dir the container recreated (opaque) or renamed",
+			s.DiffOnly, plural(s.DiffOnly, "has", "have"), plural(s.DiffOnly, "it is one of", "they are")))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "The counts differ: " + strings.Join(parts, "; ") + "."
 }
