@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -219,11 +218,11 @@ func TestContainerdMixedRoot(t *testing.T) {
 		t.Errorf("the containerd store's audit does not charge overlay2/ to the other driver: %+v", o.InactiveDriver)
 	}
 	for name, got := range map[string]int64{"overlay2 audit, data root": r.Summary.DataRoot.DiskUsage, "containerd audit, data root": o.Summary.DataRoot.DiskUsage} {
-		if want := duSXB1(t, c.Root); got != want {
+		if want := fixtures.DUSXB1(t, c.Root); got != want {
 			t.Errorf("%s: dlayer %d, du -sxB1 %d", name, got, want)
 		}
 	}
-	if got, want := o.Summary.StoreTree.DiskUsage, duSXB1(t, c.ContainerdRoot); got != want {
+	if got, want := o.Summary.StoreTree.DiskUsage, fixtures.DUSXB1(t, c.ContainerdRoot); got != want {
 		t.Errorf("containerd root: dlayer %d, du -sxB1 %d", got, want)
 	}
 	if text := cli("du"); !strings.Contains(text, "This root also holds the overlayfs store") {
@@ -232,20 +231,6 @@ func TestContainerdMixedRoot(t *testing.T) {
 	if r := cli("--driver", "overlay2", "--format", "json", "du"); strings.Contains(r, "other_stores") {
 		t.Errorf("--driver overlay2 du audits another store too")
 	}
-}
-
-// duSXB1 is du -sxB1 of dir.
-func duSXB1(t *testing.T, dir string) int64 {
-	t.Helper()
-	o, err := exec.Command("du", "-sxB1", dir).Output()
-	if err != nil {
-		t.Fatalf("du -sxB1 %s: %v", dir, err)
-	}
-	n, err := strconv.ParseInt(strings.Fields(string(o))[0], 10, 64)
-	if err != nil {
-		t.Fatalf("du -sxB1 %s: %q", dir, o)
-	}
-	return n
 }
 
 // checkContainerdDU: du on the fixture's containerd store charges every
@@ -295,7 +280,7 @@ func checkContainerdDU(t *testing.T, c *fixtures.Containerd, out string) {
 		}
 	}
 	for dir, got := range map[string]int64{c.Root: r.Summary.DataRoot.DiskUsage, c.ContainerdRoot: r.Summary.StoreTree.DiskUsage} {
-		if n := duSXB1(t, dir); n != got {
+		if n := fixtures.DUSXB1(t, dir); n != got {
 			t.Errorf("%s: dlayer %d, du -sxB1 %d", dir, got, n)
 		}
 	}
@@ -334,10 +319,10 @@ func TestContainerdRootInsideDataRoot(t *testing.T) {
 	if r.StoreRoot != inside {
 		t.Errorf("store root %s, want %s", r.StoreRoot, inside)
 	}
-	if got, want := r.Summary.DataRoot.DiskUsage, duSXB1(t, c.Root); got != want {
+	if got, want := r.Summary.DataRoot.DiskUsage, fixtures.DUSXB1(t, c.Root); got != want {
 		t.Errorf("data root: dlayer %d, du -sxB1 %d", got, want)
 	}
-	if got, want := r.Summary.StoreTree.DiskUsage, duSXB1(t, inside); got != want {
+	if got, want := r.Summary.StoreTree.DiskUsage, fixtures.DUSXB1(t, inside); got != want {
 		t.Errorf("containerd root: dlayer %d, du -sxB1 %d", got, want)
 	}
 	if r.Summary.Total != r.Summary.DataRoot {
@@ -424,7 +409,7 @@ func TestContainerdDUHostile(t *testing.T) {
 			if tc.finding != "" && !kinds[tc.finding] {
 				t.Errorf("findings %+v lack %s", r.Findings, tc.finding)
 			}
-			if got, want := r.Summary.StoreTree.DiskUsage, duSXB1(t, c.ContainerdRoot); got != want {
+			if got, want := r.Summary.StoreTree.DiskUsage, fixtures.DUSXB1(t, c.ContainerdRoot); got != want {
 				t.Errorf("containerd root: dlayer %d, du -sxB1 %d (nothing outside may count)", got, want)
 			}
 		})
