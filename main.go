@@ -139,7 +139,7 @@ func newApp(d deps, stdout, stderr io.Writer) *cli.App {
 			"   2  usage error, or the store cannot be read (the message names the path and the cause)\n" +
 			"   130, 143  stopped by SIGINT or SIGTERM (at once; stderr says what was interrupted)",
 		Metadata:             map[string]any{metaDeps: d},
-		Writer:               stdout,
+		Writer:               report.WithWidth(stdout, termWidth(stdout)),
 		ErrWriter:            stderr,
 		Version:              version(),
 		EnableBashCompletion: false,

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/dlayer/dlayer/report"
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 )
@@ -37,10 +36,13 @@ func progress[P any](w io.Writer, format func(P) string) (update func(P), done f
 		}
 }
 
-// termWidth is the width text for w is wrapped to: $COLUMNS when it is a
-// number (as shells export it, and as a script may set it), else the
-// terminal's width when w is one, else report.DefaultWidth.
+// termWidth is the width of w's terminal: $COLUMNS when it is a number
+// (as shells export it, and as a script may set it), else the terminal's
+// width when w is one, else 0 (a pipe or a file: no width).
 func termWidth(w io.Writer) int {
+	if x, ok := w.(interface{ Width() int }); ok && x.Width() > 0 {
+		return x.Width()
+	}
 	if n, err := strconv.Atoi(os.Getenv("COLUMNS")); err == nil && n >= 20 {
 		return n
 	}
@@ -49,5 +51,5 @@ func termWidth(w io.Writer) int {
 			return cols
 		}
 	}
-	return report.DefaultWidth
+	return 0
 }

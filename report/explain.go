@@ -137,7 +137,7 @@ func explainDirs(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 	p.f("Where it lives on disk\n")
 	t := rw.Terms
 	if !opt.Quiet {
-		p.f("  (%s)\n", strings.ReplaceAll(t.Stacking, "\n", "\n  "))
+		wrap(p, "  ", "("+strings.ReplaceAll(t.Stacking, "\n", " ")+")")
 	}
 	mounted := "unknown (no mount data read)"
 	if rw.Mounted != nil {
@@ -150,22 +150,22 @@ func explainDirs(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 	if t.MountIDFrom != "" {
 		from = t.MountIDFrom
 	}
-	p.f("  mount-id    %s   (%s)\n", rw.MountID, from)
+	p.field("  mount-id    ", rw.MountID+"   ("+from+")")
 	if rw.Link != "" {
-		p.f("  link        l/%s   (the rw layer's short name)\n", rw.Link)
+		p.field("  link        ", "l/"+rw.Link+"   (the rw layer's short name)")
 	}
-	p.f("  upper dir   %s\n", Escape(rw.UpperDir))
+	p.field("  upper dir   ", Escape(rw.UpperDir))
 	if t.WorkDir {
-		p.f("  work dir    %s\n", Escape(rw.WorkDir))
+		p.field("  work dir    ", Escape(rw.WorkDir))
 	}
-	p.f("  merged dir  %s\n", Escape(rw.MergedDir))
-	p.f("  mounted     %s\n", mounted)
+	p.field("  merged dir  ", Escape(rw.MergedDir))
+	p.field("  mounted     ", mounted)
 	if !opt.Quiet {
 		for _, l := range strings.Split(t.DirsHelp, "\n") {
-			p.f("              %s\n", l)
+			p.field("              ", l)
 		}
 	}
-	p.f("  lower dirs  (uppermost first, %s)\n", t.LowersFrom)
+	p.field("  lower dirs  ", "(uppermost first, "+t.LowersFrom+")")
 	for i, d := range rw.LowerDirs {
 		ref := ""
 		if i < len(rw.LowerLinks) {
@@ -175,13 +175,13 @@ func explainDirs(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 			d = "(does not resolve)"
 		}
 		if !t.ShortLinks {
-			p.f("    %s\n", Escape(d))
+			p.field("    ", Escape(d))
 			continue
 		}
-		p.f("    %-28s -> %s\n", ref, Escape(d))
+		p.field(fmt.Sprintf("    %-28s -> ", ref), Escape(d))
 	}
 	if !opt.Quiet && len(rw.LowerDirs) > 0 {
-		p.f("              %s\n", t.LowersHelp)
+		p.field("              ", t.LowersHelp)
 	}
 }
 
@@ -482,10 +482,14 @@ type printer struct {
 	width int
 }
 
-// cols is the width lines wrap to.
+// cols is the width lines wrap to: the printer's own, else its
+// writer's (WithWidth), else DefaultWidth.
 func (p *printer) cols() int {
 	if p.width > 0 {
 		return p.width
+	}
+	if n := widthOf(p.w); n > 0 {
+		return n
 	}
 	return DefaultWidth
 }

@@ -1,0 +1,37 @@
+package report
+
+import (
+	"io"
+	"strings"
+)
+
+// widthWriter is a writer that knows the width of the terminal (or of
+// what stands for it) its text goes to.
+type widthWriter struct {
+	io.Writer
+	cols int
+}
+
+// Width is the width in columns text for the writer wraps to.
+func (w widthWriter) Width() int { return w.cols }
+
+// WithWidth returns w as a writer whose text and tables report wraps and
+// fits to cols columns; cols ≤ 0 means no terminal: text wraps at
+// DefaultWidth and tables keep their width (a pipe, a file).
+func WithWidth(w io.Writer, cols int) io.Writer { return widthWriter{Writer: w, cols: cols} }
+
+// widthOf is the terminal width of w; 0 when it has none.
+func widthOf(w io.Writer) int {
+	if x, ok := w.(interface{ Width() int }); ok && x.Width() > 0 {
+		return x.Width()
+	}
+	return 0
+}
+
+// overWidth reports whether line is wider than cols and more than one
+// token: the one thing a line may not be (a path or an ID longer than the
+// line stands alone).
+func overWidth(line string, cols int) bool {
+	line = strings.TrimRight(line, " ")
+	return len([]rune(line)) > cols && strings.ContainsRune(strings.TrimSpace(line), ' ')
+}
