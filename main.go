@@ -145,9 +145,16 @@ func newApp(d deps, stdout, stderr io.Writer) *cli.App {
 		EnableBashCompletion: false,
 		ExitErrHandler:       func(*cli.Context, error) {},
 		Flags:                globalFlags(d.backends),
-		Commands:             []*cli.Command{explainCommand(), diffCommand(), psCommand(), imagesCommand(), layersCommand(), duCommand(), verifyCommand(), mountsCommand(), whoseCommand()},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return cli.Exit(err.Error(), exitUsage)
-		},
+		Commands:             withUsageErrors([]*cli.Command{explainCommand(), diffCommand(), psCommand(), imagesCommand(), layersCommand(), duCommand(), verifyCommand(), mountsCommand(), whoseCommand()}),
+		OnUsageError:         onUsageError(""),
 	}
+}
+
+// withUsageErrors makes every command's flag errors one line (and exit 2)
+// instead of its help text.
+func withUsageErrors(cmds []*cli.Command) []*cli.Command {
+	for _, cmd := range cmds {
+		cmd.OnUsageError = onUsageError(cmd.Name)
+	}
+	return cmds
 }
