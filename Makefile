@@ -93,11 +93,20 @@ engines: deps
 # test: every package, then the e2e package under the race detector (its
 # TestMain builds the dlayer binary under test with -race too, and a data
 # race any run of it reports fails the package: e2e/race_test.go), then
-# the fuzz targets.
-test: deps engines
-	DLAYER_E2E=$(DLAYER_E2E) $(GO) test -count=1 -timeout 30m $(TESTFLAGS) $$($(GO) list ./... | grep -v -e '^github.com/dlayer/dlayer/e2e$$')
-	DLAYER_E2E=$(DLAYER_E2E) $(GO) test -race -count=1 -timeout 30m $(TESTFLAGS) ./e2e
+# the fuzz targets. Each go test runs through bin/testsum (tools/testsum),
+# which prints what go test would and keeps the events, so that the run
+# ends with one line: how many tests ran, failed and were skipped, and why
+# (a Docker engine or root needed, or another reason, named).
+TEST_EVENTS = bin/test-events.json
+test: deps engines bin/testsum
+	@rm -f $(TEST_EVENTS)
+	DLAYER_E2E=$(DLAYER_E2E) bin/testsum -events $(TEST_EVENTS) -- $(GO) test -json -count=1 -timeout 30m $(TESTFLAGS) $$($(GO) list ./... | grep -v -e '^github.com/dlayer/dlayer/e2e$$')
+	DLAYER_E2E=$(DLAYER_E2E) bin/testsum -events $(TEST_EVENTS) -- $(GO) test -json -race -count=1 -timeout 30m $(TESTFLAGS) ./e2e
 	$(MAKE) --no-print-directory fuzz
+	@bin/testsum -summary $(TEST_EVENTS)
+
+bin/testsum: $(wildcard tools/testsum/*.go)
+	$(GO) build -o bin/testsum ./tools/testsum
 
 # fuzz runs each decoder of untrusted input for FUZZTIME, seeded with the
 # hostile shapes (decompression bombs, deep nesting, long values).
