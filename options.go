@@ -73,7 +73,8 @@ func globalFlags(reg *backend.Registry) []cli.Flag {
 		&cli.StringFlag{Name: "mountinfo", Value: "auto",
 			Usage: "live mount data: `auto` (this process's mount namespace and those of running dockerd and containerd processes), " +
 				"FILE (a mountinfo file; ./NAME for a file called auto, none or a number), PID (/proc/PID/mountinfo), or none"},
-		&cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
+		&cli.StringFlag{Name: "format", Value: "table",
+			Usage: "output format: table, json, or a Go template over the JSON fields ('{{.name}} {{.state.status}}': ps, images, layers, diff, mounts, explain and whose)"},
 		&cli.StringFlag{Name: "driver", Value: "auto", EnvVars: []string{"DLAYER_DRIVER"},
 			Usage: driverUsage(reg)},
 		&cli.StringFlag{Name: "containerd-root", EnvVars: []string{"DLAYER_CONTAINERD_ROOT"},
