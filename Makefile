@@ -61,25 +61,13 @@ bin/mkstore: $(wildcard fixtures/*.go fixtures/cmd/mkstore/*.go)
 bin/mkbig: $(wildcard fixtures/*.go fixtures/cmd/mkbig/*.go)
 	$(GO) build -o bin/mkbig ./fixtures/cmd/mkbig
 
-# demo: as root, the overlay2 fixture store (whiteout devices, trusted
-# xattrs and owners need root); otherwise the committed plain-file aufs store,
-# which needs no privilege. Both: then a look at the aufs store.
+# demo: tools/demo.sh: a fixture store in a new /tmp/dlayer-demo.XXXXXX
+# (kept, its path printed), every command echoed exactly as it runs, and
+# the commands to try next. As root the overlay2 fixture store (whiteout
+# devices, trusted xattrs and owners need root), then a look at the
+# committed aufs store; otherwise the committed plain-file aufs store.
 demo: build bin/mkstore
-	@set -e; d=$$(mktemp -d /tmp/dlayer-demo.XXXXXX); trap 'rm -rf "$$d"' EXIT; \
-	if [ "$$(id -u)" = 0 ]; then bin/mkstore "$$d/root"; else bin/mkstore -driver aufs-committed "$$d/root"; fi; echo; \
-	echo '$$ dlayer --root $$d/root ps'; bin/dlayer --root "$$d/root" --mountinfo none --daemon off ps; echo; \
-	echo '$$ dlayer --root $$d/root images'; bin/dlayer --root "$$d/root" images; echo; \
-	echo '$$ dlayer --root $$d/root layers demo/app:2'; bin/dlayer --root "$$d/root" layers demo/app:2; echo; \
-	echo '$$ dlayer --root $$d/root explain web'; bin/dlayer --root "$$d/root" --mountinfo none --daemon off explain web; echo; \
-	echo '$$ dlayer --root $$d/root diff web'; bin/dlayer --root "$$d/root" --mountinfo none --daemon off diff web; echo; \
-	echo '$$ dlayer --root $$d/root du'; bin/dlayer --root "$$d/root" du; echo; \
-	echo '$$ dlayer --root $$d/root verify'; bin/dlayer --root "$$d/root" verify || \
-		echo "(verify exit $$?: as non-root the store cannot be given its owners (or trusted.* xattrs), so the layer dirs differ from their tars)"; \
-	base=$$(for c in "$$d"/root/image/*/layerdb/sha256/*; do [ -e "$$c/parent" ] || cat "$$c/cache-id"; done); \
-	p=overlay2/$$base/diff/etc/passwd; [ -d "$$d/root/overlay2" ] || p=aufs/diff/$$base/etc/passwd; echo; \
-	echo "\$$ dlayer --root \$$d/root whose $$p"; bin/dlayer --root "$$d/root" --mountinfo none whose "$$p"; \
-	if [ "$$(id -u)" = 0 ]; then echo; bin/mkstore -driver aufs-committed "$$d/aufs"; \
-		echo '$$ dlayer --root $$d/aufs explain --quiet web'; bin/dlayer --root "$$d/aufs" --mountinfo none --daemon off explain --quiet web; fi
+	@sh tools/demo.sh $(OUT)/dlayer bin/mkstore
 
 # deps installs, when it can (root with apt-get), what the e2e tests need:
 # a Docker engine and a static busybox for the base image, attr for xattrs,
