@@ -16,11 +16,11 @@ import (
 //
 // Every string the template sees is escaped as the tables escape names
 // ([Escape]): a file name with a newline in it is still one line. Numbers
-// keep their JSON spelling (1048576, not 1.048576e+06). A field the JSON
-// lacks is an error, not an empty string, so a misspelt name fails
-// loudly. The functions are text/template's, plus json (the value as
-// compact JSON) and join (a list joined by a separator:
-// {{join .tags ","}}).
+// keep their JSON spelling (1048576, not 1.048576e+06). A field the item
+// lacks (an optional one, or a misspelt name) prints <no value>, as with
+// the docker CLI, and is false in {{if}} and {{with}}. The functions are
+// text/template's, plus json (the value as compact JSON) and join (a list
+// joined by a separator: {{join .tags ","}}).
 type Template struct {
 	src string
 	t   *template.Template
@@ -28,7 +28,7 @@ type Template struct {
 
 // ParseTemplate parses a --format template. The error quotes it.
 func ParseTemplate(src string) (*Template, error) {
-	t, err := template.New("--format").Option("missingkey=error").Funcs(template.FuncMap{
+	t, err := template.New("--format").Funcs(template.FuncMap{
 		"json": func(v any) (string, error) {
 			b, err := json.Marshal(v)
 			return string(b), err
