@@ -16,7 +16,9 @@ import (
 // dlayer --root <store> explain web, which works on the kept store.
 func TestMakeDemo(t *testing.T) {
 	mk := needTool(t, "make")
-	out, err := exec.Command(mk, "-C", "..", "--no-print-directory", "demo").CombinedOutput()
+	demo := exec.Command(mk, "-C", "..", "--no-print-directory", "demo")
+	demo.Env = withoutMake(os.Environ())
+	out, err := demo.CombinedOutput()
 	text := string(out)
 	m := regexp.MustCompile(`The demo store is kept in (/tmp/dlayer-demo\.[A-Za-z0-9]+) `).FindStringSubmatch(text)
 	if m != nil {

@@ -30,6 +30,18 @@ func needTool(t *testing.T, name string) string {
 	return ""
 }
 
+// withoutMake is env without what an enclosing make (make test) passes
+// down, so that a make the test runs sees only its own command line.
+func withoutMake(env []string) []string {
+	var out []string
+	for _, e := range env {
+		if k, _, _ := strings.Cut(e, "="); k != "MAKEFLAGS" && k != "MFLAGS" && k != "MAKELEVEL" && k != "MAKEOVERRIDES" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
 // TestMakeInstall: make install DESTDIR=… PREFIX=/usr lays out a static
 // binary, its man page and the three completions where each is looked
 // for; the installed page renders without warnings, and the installed
@@ -39,6 +51,7 @@ func TestMakeInstall(t *testing.T) {
 	mk := needTool(t, "make")
 	dest, out := t.TempDir(), t.TempDir()
 	cmd := exec.Command(mk, "-C", "..", "--no-print-directory", "install", "DESTDIR="+dest, "PREFIX=/usr", "OUT="+out)
+	cmd.Env = withoutMake(os.Environ())
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("make install: %v\n%s", err, msg)
 	}
