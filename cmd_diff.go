@@ -17,6 +17,9 @@ func diffCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			if err := report.Gaps(c.App.ErrWriter, x.Gaps); err != nil {
+				return err
+			}
 			if len(x.Findings) > 0 {
 				if err := report.Findings(c.App.ErrWriter, x.Findings); err != nil {
 					return err

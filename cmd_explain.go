@@ -29,6 +29,9 @@ func explainCommand() *cli.Command {
 			if err := selectChanges(c, x, time.Now()); err != nil {
 				return usagef(c, "%v", err)
 			}
+			if err := report.Gaps(c.App.ErrWriter, x.Gaps); err != nil {
+				return err
+			}
 			return o.render(c.App.Writer, "",
 				func(w io.Writer) error { return report.ExplainJSON(w, x) },
 				func(w io.Writer) error { return report.Explain(w, x, report.ExplainOptions{Quiet: c.Bool("quiet")}) })
@@ -36,7 +39,9 @@ func explainCommand() *cli.Command {
 	}
 }
 
-// explainContainer is the shared front half of explain and diff.
+// explainContainer is the shared front half of explain and diff. What
+// the process could not see (x.Gaps) is for the caller to print, after
+// its own usage checks: a usage error stays one line.
 func explainContainer(c *cli.Context) (globalOptions, *inspect.Explanation, error) {
 	o, err := readGlobalFor(c, anyFormat)
 	if err != nil {
@@ -55,9 +60,6 @@ func explainContainer(c *cli.Context) (globalOptions, *inspect.Explanation, erro
 		return o, nil, cli.Exit(err.Error(), exitUsage)
 	}
 	x.Findings = append(x.Findings, finds...)
-	if err := report.Gaps(c.App.ErrWriter, x.Gaps); err != nil {
-		return o, nil, err
-	}
 	if o.Daemon == "auto" {
 		x.Findings = append(x.Findings, crossCheck(c.Context, depsOf(c).dial, s, x)...)
 	}
