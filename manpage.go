@@ -121,9 +121,12 @@ func (m *roff) line(format string, a ...any) {
 }
 
 // esc makes text safe in roff: backslashes are \e, dashes \- (so that an
-// option copies as typed), and a line cannot start a request.
+// option copies as typed), the typographic characters of the help texts
+// ASCII (a terminal in the C locale has no glyph for them, and man warns),
+// and a line cannot start a request.
 func (m *roff) esc(s string) string {
 	s = strings.ReplaceAll(s, `\`, `\e`)
+	s = asciiPunct.Replace(s)
 	s = strings.ReplaceAll(s, "-", `\-`)
 	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "'") {
 		s = `\&` + s
@@ -188,6 +191,10 @@ func (m *roff) flag(f docFlag) {
 	}
 	m.line("%s", m.esc(u))
 }
+
+// asciiPunct spells the help texts' typographic characters in ASCII.
+var asciiPunct = strings.NewReplacer("…", "...", "≥", ">=", "≤", "<=", "→", "->", "←", "<-", "—", "--", "–", "-",
+	"×", "x", "“", `"`, "”", `"`, "‘", "'", "’", "'")
 
 // quoteArg is a roff macro argument in double quotes.
 func quoteArg(s string) string {

@@ -105,7 +105,7 @@ func TestMakeInstall(t *testing.T) {
 	t.Run("man", func(t *testing.T) {
 		man := needTool(t, "man")
 		cmd := exec.Command(man, "--warnings", "-l", filepath.Join(dest, "usr/share/man/man1/dlayer.1"))
-		cmd.Env = append(os.Environ(), "MANWIDTH=80", "MANPAGER=cat", "PAGER=cat")
+		cmd.Env = append(os.Environ(), "MANWIDTH=80", "MANPAGER=cat", "PAGER=cat", "LC_ALL=C")
 		var o, e bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &o, &e
 		if err := cmd.Run(); err != nil || e.Len() > 0 || !strings.Contains(o.String(), "dlayer explain [OPTIONS] CONTAINER") {

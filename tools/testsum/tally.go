@@ -253,7 +253,11 @@ func mostFrequent(msgs []string) string {
 			best = m
 		}
 	}
-	if others := len(count) - 1; others > 0 {
+	switch others := len(count) - 1; others {
+	case 0:
+	case 1:
+		return best + "; and 1 other message"
+	default:
 		return fmt.Sprintf("%s; and %d other messages", best, others)
 	}
 	return best

@@ -89,7 +89,7 @@ func TestTallyReasons(t *testing.T) {
 	}
 	wantSum := "tests: 6 run, 1 passed, 1 failed, 4 skipped (failed packages: p/a, p/b [p/b.test]): " +
 		"1 need a Docker engine (DLAYER_E2E=auto: docker engine unavailable: need root (euid 1001)); " +
-		"2 need root (this run is not root; e.g. needs root: chown; and 1 other messages); " +
+		"2 need root (this run is not root; e.g. needs root: chown; and 1 other message); " +
 		"1 skipped for another reason (TestOne: one container only)"
 	if got := tl.Summary(); got != wantSum {
 		t.Errorf("summary\n got %s\nwant %s", got, wantSum)
