@@ -34,7 +34,9 @@ func explainCommand() *cli.Command {
 			}
 			return o.render(c.App.Writer, "",
 				func(w io.Writer) error { return report.ExplainJSON(w, x) },
-				func(w io.Writer) error { return report.Explain(w, x, report.ExplainOptions{Quiet: c.Bool("quiet")}) })
+				func(w io.Writer) error {
+					return report.Explain(w, x, report.ExplainOptions{Quiet: c.Bool("quiet"), Width: termWidth(c.App.Writer)})
+				})
 		},
 	}
 }

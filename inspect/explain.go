@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dlayer/dlayer/inspect/backend"
@@ -82,6 +83,9 @@ type Summary struct {
 	CopyBytes int64 `json:"copy_bytes"`
 	// DockerDiff counts the lines `docker diff` prints.
 	DockerDiff int `json:"docker_diff"`
+	// Attention lists what deserves a look first, kind by kind (of the
+	// whole layer, before any --since/--until).
+	Attention []Attention `json:"attention"`
 }
 
 // Explanation is the whole answer of Explain.
@@ -110,6 +114,10 @@ func (s *Store) Explain(ref string, opt ExplainOptions) (*Explanation, error) {
 		return nil, err
 	}
 	s.timeline(x)
+	x.Summary.Attention = attention(x.Changes)
+	if x.Summary.Attention == nil {
+		x.Summary.Attention = []Attention{}
+	}
 	return x, nil
 }
 
@@ -356,8 +364,15 @@ func (s *Store) walkChanges(x *Explanation) error {
 	x.Changes = w.changes
 	x.Findings = append(x.Findings, w.finds...)
 	x.Layers[0].Size, x.Layers[0].DiskUsage = w.rwSize, w.rwDisk
-	if s.graph.Terms().RWSize == backend.SizeChanges {
+	switch s.graph.Terms().RWSize {
+	case backend.SizeChanges:
 		x.Layers[0].Size = w.diffSize
+	case backend.SizeUsage: // the upper dir's allocated bytes, itself included
+		if fi, err := s.fs.Lstat(rw.UpperDir); err == nil {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				x.Layers[0].Size = w.rwDisk + st.Blocks*512
+			}
+		}
 	}
 	if len(x.Layers) > 1 && x.Layers[1].Role == RoleInit {
 		if sz, _, err := treeUsage(s.fs, x.Layers[1].Dir); err == nil {
