@@ -51,13 +51,13 @@ type Skip struct {
 
 // classify sorts a skip message: the engine's own messages
 // (engine.SkipMessage, "DLAYER_E2E=auto: docker engine unavailable: …")
-// and the root ones (engine.RootSkipPrefix, "needs root (…)").
+// and the root ones (engine.RootSkipPrefix, "needs root (…)", "… (needs
+// root)").
 func classify(msg string) SkipReason {
 	switch {
 	case strings.HasPrefix(msg, "real-engine test skipped"), strings.Contains(msg, "docker engine unavailable"):
 		return SkipEngine
-	case strings.HasPrefix(msg, "needs root"), strings.HasPrefix(msg, "setting security.capability needs root"),
-		strings.HasPrefix(msg, "mounting overlay needs root"):
+	case strings.Contains(msg, "needs root"):
 		return SkipRoot
 	}
 	return SkipOther

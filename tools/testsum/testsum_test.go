@@ -54,6 +54,9 @@ const events = `{"Action":"start","Package":"p/a"}
 {"Action":"output","Package":"p/a","Test":"TestMount/overlay","Output":"    x_test.go:20: needs root (chown, security.capability)\n"}
 {"Action":"skip","Package":"p/a","Test":"TestMount/overlay","Elapsed":0}
 {"Action":"pass","Package":"p/a","Test":"TestMount","Elapsed":0}
+{"Action":"run","Package":"p/a","Test":"TestForm"}
+{"Action":"output","Package":"p/a","Test":"TestForm","Output":"    f_test.go:5: form device: cannot set trusted.* xattrs in /tmp/x (needs root)\n"}
+{"Action":"skip","Package":"p/a","Test":"TestForm","Elapsed":0}
 {"Action":"run","Package":"p/a","Test":"TestOne"}
 {"Action":"output","Package":"p/a","Test":"TestOne","Output":"    y_test.go:3: one container only\n"}
 {"Action":"skip","Package":"p/a","Test":"TestOne","Elapsed":0}
@@ -87,9 +90,9 @@ func TestTallyReasons(t *testing.T) {
 	if out.String() != want {
 		t.Errorf("output\n%s\nwant\n%s", out.String(), want)
 	}
-	wantSum := "tests: 6 run, 1 passed, 1 failed, 4 skipped (failed packages: p/a, p/b [p/b.test]): " +
+	wantSum := "tests: 7 run, 1 passed, 1 failed, 5 skipped (failed packages: p/a, p/b [p/b.test]): " +
 		"1 need a Docker engine (DLAYER_E2E=auto: docker engine unavailable: need root (euid 1001)); " +
-		"2 need root (this run is not root; e.g. needs root: chown; and 1 other message); " +
+		"3 need root (this run is not root; e.g. needs root: chown; and 2 other messages); " +
 		"1 skipped for another reason (TestOne: one container only)"
 	if got := tl.Summary(); got != wantSum {
 		t.Errorf("summary\n got %s\nwant %s", got, wantSum)
@@ -143,7 +146,7 @@ func TestRunExitCode(t *testing.T) {
 		t.Errorf("-events prints a summary per run:\n%s", o.String())
 	}
 	o.Reset()
-	if code := run([]string{"-summary", log}, nil, &o, &e); code != 1 || !strings.HasPrefix(o.String(), "tests: 12 run, 2 passed, 2 failed, 8 skipped") || strings.Count(o.String(), "\n") != 1 {
+	if code := run([]string{"-summary", log}, nil, &o, &e); code != 1 || !strings.HasPrefix(o.String(), "tests: 14 run, 2 passed, 2 failed, 10 skipped") || strings.Count(o.String(), "\n") != 1 {
 		t.Errorf("-summary: exit %d: %q", code, o.String())
 	}
 }
