@@ -81,7 +81,7 @@ func TestManPage(t *testing.T) {
 		}
 	}
 	for _, want := range []string{"dlayer explain [OPTIONS] CONTAINER", "dlayer whose [OPTIONS] PATH", "EXIT STATUS", "130, 143",
-		"DLAYER_ROOT", "<root>/containerd/daemon", "{{.name}} {{.state.status}}", "findings (listed on stdout)"} {
+		"DLAYER_ROOT", "<root>/containerd/daemon", "completion", "bash|zsh|fish", "{{.name}} {{.state.status}}", "findings (listed on stdout)"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("the page lacks %q", want)
 		}

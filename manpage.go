@@ -63,6 +63,11 @@ func writeMan(w io.Writer, d cliDoc, exits []exitCode) error {
 	m.line(`dlayer ps \-\-format '{{.name}} {{.state.status}}'`)
 	m.line(`dlayer images \-\-format '{{join .tags ","}} {{.size}}'`)
 	m.line(".EE")
+	m.line(".SH SHELL COMPLETION")
+	m.text("make install installs completions for bash, zsh and fish. Two commands, not listed above, print what it " +
+		"installs: dlayer completion bash|zsh|fish prints a shell's completion script (source <(dlayer completion bash)), " +
+		"and dlayer man prints this page. The scripts complete commands, flags and their values, and the containers " +
+		"and images of the --root on the line, by asking dlayer itself.")
 	m.line(".SH EXIT STATUS")
 	for _, e := range exits {
 		m.line(".TP")
