@@ -13,7 +13,8 @@ import (
 // `dlayer ps extra --root /evidence` would silently read the live
 // /var/lib/docker. A token after "--" is always an argument; a flag no
 // flag set knows stays among the command's flags, where it is refused.
-// unknown is the command name when it names no command.
+// unknown is the command name when it names no command (or the topic of
+// `dlayer help TOPIC` when that names none).
 func orderArgs(app *cli.App, args []string) (ordered []string, unknown string) {
 	if len(args) < 2 {
 		return args, ""
@@ -64,6 +65,9 @@ func orderArgs(app *cli.App, args []string) (ordered []string, unknown string) {
 			i++
 			*dst = append(*dst, args[i])
 		}
+	}
+	if cmd.Name == "help" && len(positional) > 0 && app.Command(positional[0]) == nil {
+		return args, positional[0] // dlayer help frobnicate
 	}
 	out := append([]string{args[0]}, globals...)
 	out = append(out, name)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/dlayer/dlayer/fixtures"
+	"github.com/dlayer/dlayer/fixtures/engine"
 	"github.com/dlayer/dlayer/inspect/whose"
 )
 
@@ -16,6 +17,7 @@ import (
 // claimant silently: du keeps the running owner's rw layer, mounts does
 // not call the running container's mount leaked, whose advises nothing.
 func TestLayerDirClaimedTwice(t *testing.T) {
+	engine.NeedRoot(t, verifyNeedsRoot)
 	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
 	r := b.Root
 	web, batch := b.Container("web"), b.Container("batch") // running, exited
@@ -76,6 +78,7 @@ func TestLayerDirClaimedTwice(t *testing.T) {
 // TestCacheIDClaimedTwice: two layers' records naming one driver dir is a
 // verify finding for each, naming both.
 func TestCacheIDClaimedTwice(t *testing.T) {
+	engine.NeedRoot(t, verifyNeedsRoot)
 	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
 	ls := b.Image("demo/app:2").Layers
 	must(t, os.WriteFile(filepath.Join(b.Root, "image", "overlay2", "layerdb", "sha256", ls[2].ChainID.Encoded(), "cache-id"), []byte(ls[1].CacheID), 0o644))

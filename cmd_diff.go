@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+
 	"github.com/dlayer/dlayer/report"
 	"github.com/urfave/cli/v2"
 )
@@ -11,8 +13,11 @@ func diffCommand() *cli.Command {
 		Usage:     "print a container's changes exactly as `docker diff` does, computed offline",
 		ArgsUsage: "CONTAINER",
 		Action: func(c *cli.Context) error {
-			x, err := explainContainer(c)
+			o, x, err := explainContainer(c)
 			if err != nil {
+				return err
+			}
+			if err := report.Gaps(c.App.ErrWriter, x.Gaps); err != nil {
 				return err
 			}
 			if len(x.Findings) > 0 {
@@ -20,10 +25,9 @@ func diffCommand() *cli.Command {
 					return err
 				}
 			}
-			if c.String("format") == "json" {
-				return report.DiffJSON(c.App.Writer, x.Diff)
-			}
-			return report.Diff(c.App.Writer, x.Diff)
+			return o.render(c.App.Writer, "",
+				func(w io.Writer) error { return report.DiffJSON(w, x.Diff) },
+				func(w io.Writer) error { return report.Diff(w, x.Diff) })
 		},
 	}
 }

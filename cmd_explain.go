@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/dlayer/dlayer/inspect"
@@ -21,47 +22,50 @@ func explainCommand() *cli.Command {
 			&cli.StringFlag{Name: "sort", Value: "path", Usage: "order of the change list: path or time"},
 		},
 		Action: func(c *cli.Context) error {
-			x, err := explainContainer(c)
+			o, x, err := explainContainer(c)
 			if err != nil {
 				return err
 			}
 			if err := selectChanges(c, x, time.Now()); err != nil {
-				return cli.Exit(err.Error(), exitUsage)
+				return usagef(c, "%v", err)
 			}
-			if c.String("format") == "json" {
-				return report.ExplainJSON(c.App.Writer, x)
+			if err := report.Gaps(c.App.ErrWriter, x.Gaps); err != nil {
+				return err
 			}
-			return report.Explain(c.App.Writer, x, report.ExplainOptions{Quiet: c.Bool("quiet"), Width: termWidth(c.App.Writer)})
+			return o.render(c.App.Writer, "",
+				func(w io.Writer) error { return report.ExplainJSON(w, x) },
+				func(w io.Writer) error {
+					return report.Explain(w, x, report.ExplainOptions{Quiet: c.Bool("quiet"), Width: termWidth(c.App.Writer)})
+				})
 		},
 	}
 }
 
-// explainContainer is the shared front half of explain and diff.
-func explainContainer(c *cli.Context) (*inspect.Explanation, error) {
-	o, err := readGlobal(c)
+// explainContainer is the shared front half of explain and diff. What
+// the process could not see (x.Gaps) is for the caller to print, after
+// its own usage checks: a usage error stays one line.
+func explainContainer(c *cli.Context) (globalOptions, *inspect.Explanation, error) {
+	o, err := readGlobalFor(c, anyFormat)
 	if err != nil {
-		return nil, err
+		return o, nil, err
 	}
 	if c.NArg() != 1 {
-		return nil, cli.Exit("want exactly one CONTAINER argument (see `dlayer ps`)", exitUsage)
+		return o, nil, usagef(c, "%s wants exactly one CONTAINER argument, got %d; dlayer ps lists them", commandName(c), c.NArg())
 	}
 	s, err := openStoreFor(o, c.Args().First())
 	if err != nil {
-		return nil, err
+		return o, nil, err
 	}
 	mounts, known, finds := liveMounts(o, s)
 	x, err := s.Explain(c.Args().First(), inspect.ExplainOptions{Mounts: mounts, MountsKnown: known})
 	if err != nil {
-		return nil, cli.Exit(err.Error(), exitUsage)
+		return o, nil, cli.Exit(err.Error(), exitUsage)
 	}
 	x.Findings = append(x.Findings, finds...)
-	if err := report.Gaps(c.App.ErrWriter, x.Gaps); err != nil {
-		return nil, err
-	}
 	if o.Daemon == "auto" {
 		x.Findings = append(x.Findings, crossCheck(c.Context, depsOf(c).dial, s, x)...)
 	}
-	return x, nil
+	return o, x, nil
 }
 
 // selectChanges applies --since, --until and --sort to the change list.

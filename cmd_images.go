@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"time"
 
 	"github.com/dlayer/dlayer/inspect/du"
@@ -17,12 +18,12 @@ func imagesCommand() *cli.Command {
 			"docker system df -v computes them, and the containers created from it. Problems in the metadata\n" +
 			"(missing layers, unreadable entries) go to stderr; they do not change the exit code.",
 		Action: func(c *cli.Context) error {
-			o, err := readGlobal(c)
+			o, err := readGlobalFor(c, anyFormat)
 			if err != nil {
 				return err
 			}
 			if c.NArg() != 0 {
-				return cli.Exit("dlayer images takes no arguments (use --root for the data root)", exitUsage)
+				return usagef(c, "images takes no arguments (use --root for the data root)")
 			}
 			s, err := openStore(o)
 			if err != nil {
@@ -35,10 +36,9 @@ func imagesCommand() *cli.Command {
 			if err := report.Findings(c.App.ErrWriter, cat.Findings); err != nil {
 				return err
 			}
-			if o.Format == "json" {
-				return report.ImagesJSON(c.App.Writer, cat)
-			}
-			return report.Images(c.App.Writer, cat, time.Now())
+			return o.render(c.App.Writer, "",
+				func(w io.Writer) error { return report.ImagesJSON(w, cat) },
+				func(w io.Writer) error { return report.Images(w, cat, time.Now()) })
 		},
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+
 	"github.com/dlayer/dlayer/inspect/du"
 	"github.com/dlayer/dlayer/report"
 	"github.com/urfave/cli/v2"
@@ -20,12 +22,12 @@ func layersCommand() *cli.Command {
 			&cli.BoolFlag{Name: "no-trunc", Usage: "full IDs and whole instructions"},
 		},
 		Action: func(c *cli.Context) error {
-			o, err := readGlobal(c)
+			o, err := readGlobalFor(c, anyFormat)
 			if err != nil {
 				return err
 			}
 			if c.NArg() != 1 {
-				return cli.Exit("want exactly one IMAGE argument (see `dlayer images`)", exitUsage)
+				return usagef(c, "layers wants exactly one IMAGE argument, got %d; dlayer images lists them", c.NArg())
 			}
 			s, err := openStore(o)
 			if err != nil {
@@ -42,10 +44,11 @@ func layersCommand() *cli.Command {
 			if err := report.Findings(c.App.ErrWriter, x.Findings); err != nil {
 				return err
 			}
-			if o.Format == "json" {
-				return report.LayersJSON(c.App.Writer, x, cat)
-			}
-			return report.LayersTable(c.App.Writer, x, cat, report.LayersOptions{NoTrunc: c.Bool("no-trunc")})
+			return o.render(c.App.Writer, "layers",
+				func(w io.Writer) error { return report.LayersJSON(w, x, cat) },
+				func(w io.Writer) error {
+					return report.LayersTable(w, x, cat, report.LayersOptions{NoTrunc: c.Bool("no-trunc")})
+				})
 		},
 	}
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+
 	"github.com/dlayer/dlayer/inspect/mounts"
 	"github.com/dlayer/dlayer/mountinfo"
 	"github.com/dlayer/dlayer/report"
@@ -25,15 +27,15 @@ func mountsCommand() *cli.Command {
 			&cli.BoolFlag{Name: "long", Aliases: []string{"l"}, Usage: "also print each mount's dirs, options and sightings"},
 		},
 		Action: func(c *cli.Context) error {
-			o, err := readGlobal(c)
+			o, err := readGlobalFor(c, anyFormat)
 			if err != nil {
 				return err
 			}
 			if c.NArg() != 0 {
-				return cli.Exit("mounts takes no arguments: it lists every mount of the store", exitUsage)
+				return usagef(c, "mounts takes no arguments: it lists every mount of the store")
 			}
 			if o.Mountinfo == "none" {
-				return cli.Exit("mounts needs mount data: --mountinfo none reads none", exitUsage)
+				return usagef(c, "mounts needs mount data: --mountinfo none reads none")
 			}
 			s, err := openStore(o)
 			if err != nil {
@@ -61,11 +63,9 @@ func mountsCommand() *cli.Command {
 			if err := report.Findings(c.App.ErrWriter, r.Warnings); err != nil {
 				return err
 			}
-			if o.Format == "json" {
-				err = report.MountsJSON(c.App.Writer, r)
-			} else {
-				err = report.Mounts(c.App.Writer, r, report.MountsOptions{Long: c.Bool("long")})
-			}
+			err = o.render(c.App.Writer, "mounts",
+				func(w io.Writer) error { return report.MountsJSON(w, r) },
+				func(w io.Writer) error { return report.Mounts(w, r, report.MountsOptions{Long: c.Bool("long")}) })
 			if err != nil {
 				return err
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"time"
 
 	"github.com/dlayer/dlayer/report"
@@ -13,12 +14,12 @@ func psCommand() *cli.Command {
 		Aliases: []string{"containers"},
 		Usage:   "list the store's containers, offline (like docker ps -a)",
 		Action: func(c *cli.Context) error {
-			o, err := readGlobal(c)
+			o, err := readGlobalFor(c, anyFormat)
 			if err != nil {
 				return err
 			}
 			if c.NArg() != 0 {
-				return cli.Exit("ps takes no arguments: it lists every container", exitUsage)
+				return usagef(c, "ps takes no arguments: it lists every container")
 			}
 			s, err := openStore(o)
 			if err != nil {
@@ -31,10 +32,9 @@ func psCommand() *cli.Command {
 			if err := report.Findings(c.App.ErrWriter, finds); err != nil {
 				return err
 			}
-			if o.Format == "json" {
-				return report.ContainersJSON(c.App.Writer, cs)
-			}
-			return report.Containers(c.App.Writer, cs, time.Now())
+			return o.render(c.App.Writer, "",
+				func(w io.Writer) error { return report.ContainersJSON(w, cs) },
+				func(w io.Writer) error { return report.Containers(w, cs, time.Now()) })
 		},
 	}
 }

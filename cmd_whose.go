@@ -1,6 +1,8 @@
 package main
 
 import (
+	"io"
+
 	"github.com/dlayer/dlayer/inspect/whose"
 	"github.com/dlayer/dlayer/report"
 	"github.com/urfave/cli/v2"
@@ -21,12 +23,12 @@ func whoseCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "drop the plain-English explanations"},
 		},
 		Action: func(c *cli.Context) error {
-			o, err := readGlobal(c)
+			o, err := readGlobalFor(c, anyFormat)
 			if err != nil {
 				return err
 			}
 			if c.NArg() != 1 {
-				return cli.Exit("want exactly one PATH argument", exitUsage)
+				return usagef(c, "whose wants exactly one PATH argument, got %d", c.NArg())
 			}
 			s, err := openStore(o)
 			if err != nil {
@@ -41,10 +43,9 @@ func whoseCommand() *cli.Command {
 			if err := report.Gaps(c.App.ErrWriter, s.Gaps()); err != nil {
 				return err
 			}
-			if o.Format == "json" {
-				return report.WhoseJSON(c.App.Writer, a)
-			}
-			return report.Whose(c.App.Writer, a, report.WhoseOptions{Quiet: c.Bool("quiet")})
+			return o.render(c.App.Writer, "",
+				func(w io.Writer) error { return report.WhoseJSON(w, a) },
+				func(w io.Writer) error { return report.Whose(w, a, report.WhoseOptions{Quiet: c.Bool("quiet")}) })
 		},
 	}
 }

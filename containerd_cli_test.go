@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/dlayer/dlayer/fixtures"
+	"github.com/dlayer/dlayer/fixtures/engine"
 	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/inspect/du"
 )
@@ -22,6 +23,7 @@ import (
 // without a finding, mounts maps a rootfs mount to its container, and du
 // and verify say they do not read it yet.
 func TestContainerdStoreCLI(t *testing.T) {
+	engine.NeedRoot(t, "as non-root, diff, explain and whose say on stderr that the kernel hides trusted.* xattrs, which this test reads as output")
 	c, err := fixtures.BuildContainerd(t.TempDir())
 	if err != nil {
 		t.Fatal(err)

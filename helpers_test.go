@@ -11,6 +11,12 @@ import (
 // Helpers of the in-process CLI tests; what they share with the
 // end-to-end tests in e2e/ is in fixtures/clitest.
 
+// verifyNeedsRoot is why a test of verify's verdict needs root
+// (engine.NeedRoot): without CAP_SYS_ADMIN the kernel hides trusted.*
+// xattrs, where a store may keep its overlay markers, so verify says what
+// it could not see and exits 2, whatever the test broke.
+const verifyNeedsRoot = "verify as non-root is incomplete (the kernel hides trusted.* xattrs) and exits 2"
+
 // runCLI runs dlayer in-process.
 func runCLI(args ...string) (stdout, stderr string, code int) {
 	var o, e bytes.Buffer

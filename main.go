@@ -133,11 +133,7 @@ func newApp(d deps, stdout, stderr io.Writer) *cli.App {
 		Usage: "read-only storage forensics for Docker's data root",
 		Description: "dlayer reads a Docker data root (/var/lib/docker, a copy of one, or a mounted disk image)\n" +
 			"and explains it from the files alone: it never writes there and never needs the daemon.\n\n" +
-			"EXIT CODES:\n" +
-			"   0  success\n" +
-			"   1  verify: findings; mounts: problems (leaked, missing or mismatched mounts)\n" +
-			"   2  usage error, or the store cannot be read (the message names the path and the cause)\n" +
-			"   130, 143  stopped by SIGINT or SIGTERM (at once; stderr says what was interrupted)",
+			exitCodesText(),
 		Metadata:             map[string]any{metaDeps: d},
 		Writer:               report.WithWidth(stdout, termWidth(stdout)),
 		ErrWriter:            stderr,
@@ -145,9 +141,17 @@ func newApp(d deps, stdout, stderr io.Writer) *cli.App {
 		EnableBashCompletion: false,
 		ExitErrHandler:       func(*cli.Context, error) {},
 		Flags:                globalFlags(d.backends),
-		Commands:             []*cli.Command{explainCommand(), diffCommand(), psCommand(), imagesCommand(), layersCommand(), duCommand(), verifyCommand(), mountsCommand(), whoseCommand()},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return cli.Exit(err.Error(), exitUsage)
-		},
+		Commands: withUsageErrors([]*cli.Command{explainCommand(), diffCommand(), psCommand(), imagesCommand(), layersCommand(), duCommand(), verifyCommand(), mountsCommand(), whoseCommand(),
+			manCommand(), completionCommand()}),
+		OnUsageError: onUsageError(""),
 	}
+}
+
+// withUsageErrors makes every command's flag errors one line (and exit 2)
+// instead of its help text.
+func withUsageErrors(cmds []*cli.Command) []*cli.Command {
+	for _, cmd := range cmds {
+		cmd.OnUsageError = onUsageError(cmd.Name)
+	}
+	return cmds
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/mountinfo"
+	"github.com/dlayer/dlayer/report"
 	"github.com/urfave/cli/v2"
 )
 
@@ -20,9 +22,11 @@ import (
 type globalOptions struct {
 	Root      string
 	Mountinfo string // auto, none, a PID or a file
-	Format    string // table or json
-	Daemon    string // auto or off
-	Driver    string // auto, or a registered backend's name
+	Format    string // table, json, or a template (then Template is it)
+	// Template is the parsed --format template, nil for table or json.
+	Template *report.Template
+	Daemon   string // auto or off
+	Driver   string // auto, or a registered backend's name
 	// ContainerdRoot is containerd's root for the containerd image
 	// store, "" derived from Root; Namespace dockerd's namespace there.
 	ContainerdRoot, Namespace string
@@ -69,7 +73,8 @@ func globalFlags(reg *backend.Registry) []cli.Flag {
 		&cli.StringFlag{Name: "mountinfo", Value: "auto",
 			Usage: "live mount data: `auto` (this process's mount namespace and those of running dockerd and containerd processes), " +
 				"FILE (a mountinfo file; ./NAME for a file called auto, none or a number), PID (/proc/PID/mountinfo), or none"},
-		&cli.StringFlag{Name: "format", Value: "table", Usage: "output format: table or json"},
+		&cli.StringFlag{Name: "format", Value: "table",
+			Usage: "output format: table, json, or a Go template over the JSON fields ('{{.name}} {{.state.status}}': ps, images, layers, diff, mounts, explain and whose)"},
 		&cli.StringFlag{Name: "driver", Value: "auto", EnvVars: []string{"DLAYER_DRIVER"},
 			Usage: driverUsage(reg)},
 		&cli.StringFlag{Name: "containerd-root", EnvVars: []string{"DLAYER_CONTAINERD_ROOT"},
@@ -80,7 +85,32 @@ func globalFlags(reg *backend.Registry) []cli.Flag {
 	}
 }
 
+// formatSet is the --format values a command renders.
+type formatSet int
+
+const (
+	// tableOrJSON: --format table or json.
+	tableOrJSON formatSet = iota
+	// anyFormat: also a Go template over the JSON (report.Template).
+	anyFormat
+)
+
+// String names the set as the usage error says it.
+func (f formatSet) String() string {
+	if f == anyFormat {
+		return "table, json or a Go template over the JSON fields"
+	}
+	return "table or json"
+}
+
+// readGlobal reads the global flags of a command whose --format is table
+// or json.
 func readGlobal(c *cli.Context) (globalOptions, error) {
+	return readGlobalFor(c, tableOrJSON)
+}
+
+// readGlobalFor reads the global flags of a command that renders formats.
+func readGlobalFor(c *cli.Context, formats formatSet) (globalOptions, error) {
 	o := globalOptions{Root: c.String("root"), Mountinfo: c.String("mountinfo"), Format: c.String("format"), Daemon: c.String("daemon"), Driver: c.String("driver"),
 		ContainerdRoot: c.String("containerd-root"), Namespace: c.String("namespace"),
 		Backends: depsOf(c).backends, FS: depsOf(c).fs, Privilege: depsOf(c).privilege}
@@ -88,17 +118,42 @@ func readGlobal(c *cli.Context) (globalOptions, error) {
 		if o.ContainerdRoot == "" {
 			o.ContainerdRoot = containerd.DefaultRoot(o.Root)
 		} else if fi, err := os.Stat(o.ContainerdRoot); err != nil || !fi.IsDir() {
-			return o, cli.Exit(fmt.Sprintf("--containerd-root %s: not a directory", o.ContainerdRoot), exitUsage)
+			return o, usageError{msg: fmt.Sprintf("--containerd-root %s: not a directory", o.ContainerdRoot)}
 		}
 		o.Backends = o.Backends.With(containerd.New(containerd.Config{Root: o.ContainerdRoot, Namespace: o.Namespace}))
 	}
-	if o.Format != "table" && o.Format != "json" {
-		return o, cli.Exit(fmt.Sprintf("--format %q: want table or json", o.Format), exitUsage)
+	switch {
+	case o.Format == "table" || o.Format == "json":
+	case formats == anyFormat && strings.Contains(o.Format, "{{"):
+		t, err := report.ParseTemplate(o.Format)
+		if err != nil {
+			return o, usageError{msg: err.Error()}
+		}
+		o.Template = t
+	default:
+		return o, usageError{msg: fmt.Sprintf("--format %q: %s takes %s", o.Format, commandName(c), formats)}
 	}
 	if o.Daemon != "auto" && o.Daemon != "off" {
-		return o, cli.Exit(fmt.Sprintf("--daemon %q: want auto or off", o.Daemon), exitUsage)
+		return o, usageError{msg: fmt.Sprintf("--daemon %q: want auto or off", o.Daemon)}
 	}
 	return o, nil
+}
+
+// listing is what a command lists for a --format template: "" when its
+// JSON is the list (or one object, which the template then runs over
+// once), else the field of its JSON object that holds the list.
+type listing string
+
+// render writes a command's result as --format says: the table, the JSON,
+// or the template run over each item of list in the JSON.
+func (o globalOptions) render(w io.Writer, list listing, asJSON, asTable func(io.Writer) error) error {
+	switch {
+	case o.Template != nil:
+		return o.Template.Execute(w, string(list), asJSON)
+	case o.Format == "json":
+		return asJSON(w)
+	}
+	return asTable(w)
 }
 
 // storeOptions are the options inspect.OpenWith takes.

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dlayer/dlayer/fixtures"
+	"github.com/dlayer/dlayer/fixtures/engine"
 	"github.com/dlayer/dlayer/inspect/layerfs"
 )
 
@@ -76,6 +77,9 @@ func TestMetadataReadOnce(t *testing.T) {
 		{"whose", []string{"whose", "overlay2/" + base.CacheID + "/diff/etc/passwd"}, []string{"image/overlay2/layerdb/sha256/" + base.ChainID.Encoded() + "/cache-id"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if strings.HasPrefix(tc.name, "verify") {
+				engine.NeedRoot(t, verifyNeedsRoot)
+			}
 			c := &countingFS{Opener: layerfs.OS{}, reads: map[string]int{}, links: map[string]int{}}
 			var o, e bytes.Buffer
 			args := append([]string{"dlayer", "--root", r, "--mountinfo", "none", "--daemon", "off", "--format", "json"}, tc.args...)

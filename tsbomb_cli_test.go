@@ -10,12 +10,14 @@ import (
 	"testing"
 
 	"github.com/dlayer/dlayer/fixtures"
+	"github.com/dlayer/dlayer/fixtures/engine"
 )
 
 // TestVerifyTarSplitBomb: a tar-split.json.gz that inflates to 256 MiB of
 // white space (a 250 KB file) is a finding naming its layer, found after a
 // bounded read, and the other layers are still verified.
 func TestVerifyTarSplitBomb(t *testing.T) {
+	engine.NeedRoot(t, verifyNeedsRoot)
 	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
 	base := b.Image("demo/base:1").Layers[1]
 	var z bytes.Buffer

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/dlayer/dlayer/fixtures"
+	"github.com/dlayer/dlayer/fixtures/engine"
 	"golang.org/x/sys/unix"
 )
 
@@ -49,6 +50,7 @@ func tamperedStore(t *testing.T) (*fixtures.Built, string) {
 }
 
 func TestVerifyCLI(t *testing.T) {
+	engine.NeedRoot(t, verifyNeedsRoot)
 	clean := fixtures.MustBuild(t, ownedStore(), fixtures.Options{}).Root
 	bad, chain := tamperedStore(t)
 	for _, tc := range []struct {
@@ -85,6 +87,7 @@ func TestVerifyCLI(t *testing.T) {
 }
 
 func TestVerifyCLIJSON(t *testing.T) {
+	engine.NeedRoot(t, verifyNeedsRoot)
 	bad, chain := tamperedStore(t)
 	out, _, code := runCLI("--root", bad.Root, "--format", "json", "verify")
 	var r struct {
@@ -116,6 +119,7 @@ func TestVerifyCLIJSON(t *testing.T) {
 }
 
 func TestVerifyProm(t *testing.T) {
+	engine.NeedRoot(t, verifyNeedsRoot)
 	bad, _ := tamperedStore(t)
 	file := filepath.Join(t.TempDir(), "verify.prom")
 	if _, errOut, code := runCLI("--root", bad.Root, "verify", "-q", "--prom", file); code != 1 {

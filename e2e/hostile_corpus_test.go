@@ -70,6 +70,7 @@ type corpusRun struct {
 
 func TestHostileCorpus(t *testing.T) {
 	t.Run("fixture", func(t *testing.T) {
+		engine.NeedRoot(t, "cp -a of the fixture store must read its work/work dirs (mode 0), and the mutations chown")
 		b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
 		runCorpus(t, b.Root)
 	})

@@ -43,7 +43,8 @@ func TestSignalsStopAtOnce(t *testing.T) {
 	}
 	// how long an uninterrupted verify takes here
 	t0 := time.Now()
-	if cmd, e := start("verify"); cmd.Wait() != nil && cmd.ProcessState.ExitCode() > 1 {
+	// (as non-root verify cannot see trusted.* xattrs: exit 2, incomplete)
+	if cmd, e := start("verify"); cmd.Wait() != nil && cmd.ProcessState.ExitCode() > 1 && (os.Geteuid() == 0 || cmd.ProcessState.ExitCode() != 2) {
 		t.Fatalf("verify: %s", e)
 	}
 	full := time.Since(t0)

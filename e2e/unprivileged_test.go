@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,12 +27,7 @@ const nobody = 65534
 // must exit 2 rather than pass what it could not see. The same store as
 // root is complete and clean.
 func TestUnprivilegedSaysIncomplete(t *testing.T) {
-	if os.Geteuid() != 0 {
-		if _, required := engine.Enabled(); required {
-			t.Fatalf("needs root to drop to uid %d (euid %d)", nobody, os.Geteuid())
-		}
-		t.Skipf("needs root to drop to uid %d", nobody)
-	}
+	engine.NeedRoot(t, fmt.Sprintf("drops to uid %d", nobody))
 	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
 	// execve looks the binary up before the capability takes effect
 	if err := os.Chmod(filepath.Dir(dlayerBin), 0o755); err != nil {
