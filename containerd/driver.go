@@ -169,10 +169,17 @@ func (d driver) ValidID(id string) bool {
 	return err == nil && id != "0"
 }
 
-func (d driver) LinkFile(string) string       { return "" }
-func (d driver) LinkTarget(string) string     { return "" }
-func (d driver) LowerRef(id, _ string) string { return id }
-func (d driver) BaseParents() bool            { return false }
+func (d driver) LinkFile(string) string   { return "" }
+func (d driver) LinkTarget(string) string { return "" }
+
+// LowerRef: a snapshot's parent chain names it by its key, as Lowers does.
+func (d driver) LowerRef(id, _ string) string {
+	if s, ok := d.snapshot(id); ok {
+		return s.Key
+	}
+	return id
+}
+func (d driver) BaseParents() bool { return false }
 
 // Markers: a snapshot's fs/ holds a layer as overlay2's diff/ does.
 func (d driver) Markers() backend.Markers { return overlayfs.Markers{} }

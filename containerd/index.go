@@ -92,6 +92,8 @@ type resolved struct {
 	// config's and each layer's, as the manifest records them.
 	ManifestSize, ConfigSize int64
 	LayerSizes               []int64
+	// LayerMediaTypes are the layer descriptors' media types.
+	LayerMediaTypes []string
 }
 
 // index is everything the backend reads from the containerd root, read
@@ -107,6 +109,10 @@ type index struct {
 	chains map[digest.Digest][2]digest.Digest
 	// midWrite names a bolt file copied while it changed.
 	midWrite []string
+	// blobs are meta.db's records of the content store's blobs.
+	blobs map[digest.Digest]blobRecord
+	// layerBlobs maps a ChainID to the blob a manifest names for it.
+	layerBlobs map[digest.Digest]layerBlob
 }
 
 // loader reads the index once.
@@ -140,7 +146,7 @@ func (l *loader) load() (*index, error) {
 		return nil, fmt.Errorf("%w: no containerd root found beside the data root (give it with --containerd-root)", ErrNoContainerdRoot)
 	}
 	ix := &index{snaps: map[string]*Snapshot{}, byID: map[uint64]*Snapshot{}, backendOf: map[string]*Snapshot{},
-		resolved: map[digest.Digest]*resolved{}, chains: map[digest.Digest][2]digest.Digest{}}
+		resolved: map[digest.Digest]*resolved{}, chains: map[digest.Digest][2]digest.Digest{}, blobs: map[digest.Digest]blobRecord{}, layerBlobs: map[digest.Digest]layerBlob{}}
 	if err := l.readMeta(ix); err != nil {
 		return nil, err
 	}
@@ -167,6 +173,7 @@ func (l *loader) load() (*index, error) {
 				chain = digest.FromString(string(parent) + " " + string(d))
 			}
 			ix.chains[chain] = [2]digest.Digest{d, parent}
+			ix.noteLayerBlob(chain, r, i)
 			parent = chain
 		}
 	}
@@ -208,6 +215,7 @@ func (l *loader) readMeta(ix *index) error {
 				return nil
 			})
 		}
+		readBlobRecords(ns, ix)
 		if ib := ns.Bucket([]byte("images")); ib != nil {
 			ib.ForEachBucket(func(k []byte) error {
 				b := ib.Bucket(k)
@@ -307,6 +315,7 @@ func (l *loader) resolve(im image) *resolved {
 	for _, x := range m.Layers {
 		r.Layers = append(r.Layers, x.Digest)
 		r.LayerSizes = append(r.LayerSizes, x.Size)
+		r.LayerMediaTypes = append(r.LayerMediaTypes, x.MediaType)
 	}
 	r.ManifestSize, r.ConfigSize = int64(len(raw)), m.Config.Size
 	r.Config, r.ConfigPath = m.Config.Digest, l.blobPath(m.Config.Digest)
