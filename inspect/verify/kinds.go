@@ -57,11 +57,11 @@ const (
 // Metadata kinds of a store whose layers come from content blobs
 // (backend.BlobVerifier: containerd's image store).
 const (
-	KindLayerBlobMissing           Kind = "layer_blob_missing"           // no manifest names a blob for the layer, or the blob is not in the content store
-	KindBlobMissing                Kind = "blob_missing"                 // a content store entry is not a regular file
-	KindBlobSizeMismatch           Kind = "blob_size_mismatch"           // a blob's size differs from its record or its manifest descriptor
-	KindBlobStray                  Kind = "blob_stray"                   // a name in the content store's blobs/ that is not <algorithm>/<digest>
-	KindUncompressedLabelMismatch  Kind = "uncompressed_label_mismatch"  // a layer blob's containerd.io/uncompressed label is not the layer's DiffID
+	KindLayerBlobMissing          Kind = "layer_blob_missing"          // no manifest names a blob for the layer, or the blob is not in the content store
+	KindBlobMissing               Kind = "blob_missing"                // a content store entry is not a regular file
+	KindBlobSizeMismatch          Kind = "blob_size_mismatch"          // a blob's size differs from its record or its manifest descriptor
+	KindBlobStray                 Kind = "blob_stray"                  // a name in the content store's blobs/ that is not <algorithm>/<digest>
+	KindUncompressedLabelMismatch Kind = "uncompressed_label_mismatch" // a layer blob's containerd.io/uncompressed label is not the layer's DiffID
 )
 
 // Content kinds: Docker's own check (docker save, docker push) fails on
@@ -82,12 +82,12 @@ const (
 // (backend.BlobVerifier). Docker's own commands do not check these:
 // docker save exports the blobs as they are.
 const (
-	KindBlobDigestMismatch  Kind = "blob_digest_mismatch"   // a content blob's bytes do not hash to its name
-	KindBlobUnreadable      Kind = "blob_unreadable"        // a content blob could not be opened or read
-	KindBlobMalformed       Kind = "blob_malformed"         // a layer blob does not decompress, or its tar does not parse
-	KindBlobDiffIDMismatch  Kind = "blob_diff_id_mismatch"  // a layer blob's uncompressed tar does not hash to the layer's DiffID
-	KindLayerTarUnsafeName  Kind = "layer_tar_unsafe_name"  // a layer blob's tar names a path outside the layer: never opened
-	KindLayerTarDuplicate   Kind = "layer_tar_duplicate"    // a layer blob's tar names one path twice
+	KindBlobDigestMismatch Kind = "blob_digest_mismatch"  // a content blob's bytes do not hash to its name
+	KindBlobUnreadable     Kind = "blob_unreadable"       // a content blob could not be opened or read
+	KindBlobMalformed      Kind = "blob_malformed"        // a layer blob does not decompress, or its tar does not parse
+	KindBlobDiffIDMismatch Kind = "blob_diff_id_mismatch" // a layer blob's uncompressed tar does not hash to the layer's DiffID
+	KindLayerTarUnsafeName Kind = "layer_tar_unsafe_name" // a layer blob's tar names a path outside the layer: never opened
+	KindLayerTarDuplicate  Kind = "layer_tar_duplicate"   // a layer blob's tar names one path twice
 )
 
 // Tree kinds: the DiffID does not cover these; Docker never notices them.

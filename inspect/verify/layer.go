@@ -124,15 +124,10 @@ func (m *model) checkLayer(ctx context.Context, p *pool, l *layerInfo) layerResu
 		}
 		m.live.entries.Add(int64(len(b.entries)))
 	}
-	if l.blob != nil && lc.src != nil && ctx.Err() == nil {
-		lc.checkBlob()
+	if l.blob != nil && lc.src != nil && ctx.Err() == nil && !lc.checkBlob() {
+		return lc.res
 	}
 	if lc.decodeErr != nil {
-		if l.blob != nil {
-			lc.add(Finding{Kind: KindBlobMalformed, Path: l.blob.Path, File: l.blob.Path, Message: lc.decodeErr.Error() +
-				": the layer blob's tar cannot be read to its end (containerd could not unpack it again); entries after this point were not checked"})
-			return lc.res
-		}
 		lc.add(Finding{Kind: KindTarSplitMalformed, Path: l.tarSplit, File: l.tarSplit, Message: lc.decodeErr.Error() +
 			": the layer's tar stream cannot be rebuilt (docker save and push fail); entries after this point were not checked"})
 		return lc.res
@@ -158,20 +153,40 @@ func (m *model) checkLayer(ctx context.Context, p *pool, l *layerInfo) layerResu
 }
 
 // checkBlob compares, once the layer's blob was read to its end, its
-// digest with its name and its tar's with the DiffID.
-func (lc *layerCheck) checkBlob() {
+// digest with its name and its tar's with the DiffID. ok is false when the
+// blob is damaged: what its tar says of the snapshot's files is then not
+// the layer's, so those findings are dropped (the blob's stand).
+func (lc *layerCheck) checkBlob() (ok bool) {
 	src, lb := lc.src, lc.l.blob
-	if !src.blobWhole {
-		return
+	var bad []Finding
+	if src.blobWhole {
+		lc.res.blob, lc.res.blobBytes = lb.Digest, src.blobBytes
+		if src.blobSum != lb.Digest {
+			bad = append(bad, *blobDigestFinding(lb.Digest, lb.Path, src.blobSum))
+		}
 	}
-	lc.res.blob, lc.res.blobBytes = lb.Digest, src.blobBytes
-	if src.blobSum != lb.Digest {
-		lc.res.findings = append(lc.res.findings, *blobDigestFinding(lb.Digest, lb.Path, src.blobSum))
+	if lc.decodeErr != nil {
+		bad = append(bad, lc.blobFinding(Finding{Kind: KindBlobMalformed, Path: lb.Path, File: lb.Path, Message: lc.decodeErr.Error() +
+			": the layer blob's tar cannot be read to its end (containerd could not unpack it again)"}))
+	} else if src.err == nil && src.tarSum != lc.l.trusted {
+		bad = append(bad, lc.blobFinding(Finding{Kind: KindBlobDiffIDMismatch, Path: lb.Path, File: lb.Path, Expected: lc.l.trusted.String(), Actual: src.tarSum.String(),
+			Message: fmt.Sprintf("the layer blob %s decompresses to a tar that does not hash to the layer's DiffID (%d bytes of tar)", lb.Digest, src.tarLen)}))
 	}
-	if src.err == nil && src.tarSum != lc.l.trusted {
-		lc.add(Finding{Kind: KindBlobDiffIDMismatch, Path: lb.Path, File: lb.Path, Expected: lc.l.trusted.String(), Actual: src.tarSum.String(),
-			Message: fmt.Sprintf("the layer blob %s decompresses to a tar that does not hash to the layer's DiffID (%d bytes of tar)", lb.Digest, src.tarLen)})
+	if len(bad) == 0 {
+		return true
 	}
+	for i := range bad {
+		bad[i].Message += "; the snapshot's files were not checked against it"
+	}
+	lc.res.findings, lc.res.hashed = bad, false
+	return false
+}
+
+// blobFinding is a finding about the layer (not its blob) as add makes it.
+func (lc *layerCheck) blobFinding(f Finding) Finding {
+	f = blobFinding(f, lc.l.blob.Path)
+	f.ObjectType, f.Object, f.Check = ObjectLayer, lc.l.ChainID.String(), f.Kind.Check()
+	return f
 }
 
 // add records a finding about the layer.
