@@ -128,7 +128,9 @@ func TestVerifyLayerBlobTampered(t *testing.T) {
 	}{
 		{"content", func(t *testing.T, l *fixtures.ContainerdLayer) { flip(t, filepath.Join(l.FS, "etc", "os")) },
 			[]string{"content_mismatch layer /etc/os", "diff_id_mismatch layer " + "FS"}},
-		{"setuid dropped", func(t *testing.T, l *fixtures.ContainerdLayer) { must(t, os.Chmod(filepath.Join(l.FS, "bin", "tool"), 0o755)) },
+		{"setuid dropped", func(t *testing.T, l *fixtures.ContainerdLayer) {
+			must(t, os.Chmod(filepath.Join(l.FS, "bin", "tool"), 0o755))
+		},
 			[]string{"mode_mismatch layer /bin/tool"}},
 		{"file added", func(t *testing.T, l *fixtures.ContainerdLayer) {
 			must(t, os.WriteFile(filepath.Join(l.FS, "etc", "extra"), []byte("x"), 0o644))
