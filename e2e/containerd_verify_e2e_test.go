@@ -1,7 +1,10 @@
 package e2e
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"net/url"
 	"os"
 	"os/exec"
@@ -14,13 +17,22 @@ import (
 	"github.com/dlayer/dlayer/fixtures/engine"
 	"github.com/opencontainers/go-digest"
 	bolt "go.etcd.io/bbolt"
+	"golang.org/x/sys/unix"
 )
 
-// c8vRun is the classic build's RUN step: new files and dirs, a deleted
-// base applet (a whiteout in the layer), and a base dir deleted and made
-// again (an opaque dir in the build container's upper dir).
-const c8vRun = "RUN mkdir -p /data/dir && echo hi > /data/a && echo sub > /data/dir/f && " +
-	"rm /bin/vi && rm -r /usr/bin && mkdir /usr/bin && echo u > /usr/bin/u && chmod 4755 /data/a"
+// c8vRun are the classic build's RUN steps: a dir with files; then new
+// files and dirs, a deleted base applet (a whiteout in the layer), and the
+// first step's dir deleted and made again (an opaque dir in the build
+// container's upper dir), a setuid file.
+const c8vRun = "RUN mkdir -p /opt/o && echo 1 > /opt/o/1 && echo 2 > /opt/o/2\n" +
+	"RUN mkdir -p /data/dir && echo hi > /data/a && echo sub > /data/dir/f && " +
+	"rm /bin/vi && rm -r /opt/o && mkdir /opt/o && echo 3 > /opt/o/3 && chmod 4755 /data/a"
+
+// The layers of c8v-app:1, from 0: the import, the two RUN steps, COPY.
+const (
+	c8vRun2 = 2
+	c8vCopy = 3
+)
 
 // verifyOut is the part of verify's JSON the tests read.
 type verifyOut struct {
@@ -99,8 +111,8 @@ func TestContainerdVerifyE2E(t *testing.T) {
 	if err := e.API("GET", "/images/c8v-app:1/json", nil, &app); err != nil {
 		t.Fatal(err)
 	}
-	if len(app.RootFS.Layers) != 3 {
-		t.Fatalf("c8v-app:1 has %d layers, want 3 (base, RUN, COPY)", len(app.RootFS.Layers))
+	if len(app.RootFS.Layers) != 4 {
+		t.Fatalf("c8v-app:1 has %d layers, want 4 (base, RUN, RUN, COPY)", len(app.RootFS.Layers))
 	}
 	chains := chainIDs(app.RootFS.Layers)
 	root, ctrRoot := e.Root(), e.ContainerdRoot()
@@ -118,6 +130,7 @@ func TestContainerdVerifyE2E(t *testing.T) {
 	blobs, committed := ctrdCounts(t, ctrRoot)
 	t.Logf("content store: %d blobs; meta.db: %d committed snapshots keyed by a ChainID", blobs, committed)
 
+	t.Run("facts", func(t *testing.T) { pinRunLayerFacts(t, root, ctrRoot) })
 	t.Run("daemons stopped", func(t *testing.T) {
 		v, code := c8vVerify(t, root)
 		if code != 0 || len(v.Findings) != 0 || !v.Complete {
@@ -177,10 +190,10 @@ func TestContainerdVerifyE2E(t *testing.T) {
 		if len(m.Manifests) > 0 { // an index: its (one) image manifest
 			readBlobJSON(t, cr, m.Manifests[0].Digest, &m)
 		}
-		if len(m.Layers) != 3 {
-			t.Fatalf("the manifest of c8v-app:1 has %d layers, want 3", len(m.Layers))
+		if len(m.Layers) != 4 {
+			t.Fatalf("the manifest of c8v-app:1 has %d layers, want 4", len(m.Layers))
 		}
-		blob := m.Layers[1].Digest // the RUN layer's
+		blob := m.Layers[c8vRun2].Digest
 		p := filepath.Join(cr, "io.containerd.content.v1.content", "blobs", "sha256", blob.Encoded())
 		flipByte(t, p, 40)
 		v, code := c8vVerify(t, filepath.Join(filepath.Dir(cr), filepath.Base(root)))
@@ -194,26 +207,26 @@ func TestContainerdVerifyE2E(t *testing.T) {
 	})
 	t.Run("snapshot file changed", func(t *testing.T) {
 		cp, _ := copyRoots(t)
-		fsDir := layerDir(t, cp, "c8v-app:1", 3) // the COPY layer
+		fsDir := layerDir(t, cp, "c8v-app:1", c8vCopy+1)
 		p := filepath.Join(fsDir, "data", "note.txt")
 		flipByte(t, p, 0)
 		v, code := c8vVerify(t, cp)
 		if code != 1 {
 			t.Fatalf("exit %d, want 1", code)
 		}
-		f := findKind(t, v, "content_mismatch", chains[2].String())
+		f := findKind(t, v, "content_mismatch", chains[c8vCopy].String())
 		if f.Path != "/data/note.txt" || !subset(appAll, f.Affects.Images) || !subset(appCtrs, f.Affects.Containers) {
-			t.Errorf("content_mismatch: %+v: want layer %s, /data/note.txt, affecting %v and %v", f, chains[2], appAll, appCtrs)
+			t.Errorf("content_mismatch: %+v: want layer %s, /data/note.txt, affecting %v and %v", f, chains[c8vCopy], appAll, appCtrs)
 		}
 		for _, f := range v.Findings {
-			if f.Object != chains[2].String() {
+			if f.Object != chains[c8vCopy].String() {
 				t.Errorf("a finding about another object than the changed layer: %+v", f)
 			}
 		}
 	})
 	t.Run("whiteout removed", func(t *testing.T) {
 		cp, _ := copyRoots(t)
-		fsDir := layerDir(t, cp, "c8v-app:1", 2) // the RUN layer: rm /bin/vi
+		fsDir := layerDir(t, cp, "c8v-app:1", c8vRun2+1) // rm /bin/vi
 		p := filepath.Join(fsDir, "bin", "vi")
 		if fi, err := os.Lstat(p); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
 			t.Fatalf("the RUN layer's /bin/vi is not a whiteout device: %v %v", fi, err)
@@ -225,14 +238,14 @@ func TestContainerdVerifyE2E(t *testing.T) {
 		if code != 1 {
 			t.Fatalf("exit %d, want 1", code)
 		}
-		f := findKind(t, v, "whiteout_missing", chains[1].String())
+		f := findKind(t, v, "whiteout_missing", chains[c8vRun2].String())
 		if f.Path != "/bin/vi" || !subset(appAll, f.Affects.Images) || !subset(appCtrs, f.Affects.Containers) {
 			t.Errorf("whiteout_missing: %+v", f)
 		}
 	})
 	t.Run("snapshot dir removed", func(t *testing.T) {
 		cp, _ := copyRoots(t)
-		dir := filepath.Dir(layerDir(t, cp, "c8v-app:1", 3))
+		dir := filepath.Dir(layerDir(t, cp, "c8v-app:1", c8vCopy+1))
 		if err := os.RemoveAll(dir); err != nil {
 			t.Fatal(err)
 		}
@@ -240,7 +253,7 @@ func TestContainerdVerifyE2E(t *testing.T) {
 		if code != 1 {
 			t.Fatalf("exit %d, want 1", code)
 		}
-		f := findKind(t, v, "cache_dir_missing", chains[2].String())
+		f := findKind(t, v, "cache_dir_missing", chains[c8vCopy].String())
 		if f.Path != dir || !slices.Equal(f.Affects.Images, appAll) || !slices.Equal(f.Affects.Containers, appCtrs) {
 			t.Errorf("cache_dir_missing: %+v: want %s, breaking %v and %v", f, dir, appAll, appCtrs)
 		}
@@ -392,4 +405,135 @@ func measureSave(t *testing.T, e *engine.Engine, root string) {
 	start = time.Now()
 	must(t, e.API("GET", "/images/get?"+q.Encode(), nil, nil))
 	t.Logf("MEASURE dlayer verify %v; docker save (GET /images/get, discarded) %v (%s)", ver, time.Since(start), strings.Join(q["names"], " "))
+}
+
+// pinRunLayerFacts pins what verify relies on for a classic-builder RUN
+// layer (docs/facts.md "Snapshot chains", "Layer blobs"): its snapshot is
+// the build container's rw snapshot, committed on that container's -init
+// (which holds /.dockerenv); its blob is gzip (the manifest says
+// tar+gzip or the Docker media type) and its tar is the diff against the
+// -init, so none of the -init's files are in it; a deleted file is a
+// .wh. entry and a char 0/0 device in fs/; a dir deleted and made again is
+// no .wh..wh..opq but a .wh. entry per deleted child, and fs/ agrees: a
+// char 0/0 device each, no opaque xattr.
+func pinRunLayerFacts(t *testing.T, root, ctrRoot string) {
+	out, errOut, code := runCLI("--root", root, "--daemon", "off", "--mountinfo", "none", "--format", "json", "explain", "c8v-run")
+	if code != 0 {
+		t.Fatalf("explain c8v-run: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, `"unowned"`) {
+		t.Errorf("explain c8v-run: the build container's -init is not in the stack as unowned:\n%s", out)
+	}
+	lb := layerBlobOf(t, root, ctrRoot, "c8v-app:1", c8vRun2)
+	if lb.MediaType != "application/vnd.oci.image.layer.v1.tar+gzip" && lb.MediaType != "application/vnd.docker.image.rootfs.diff.tar.gzip" {
+		t.Errorf("RUN layer media type %s", lb.MediaType)
+	}
+	f, err := os.Open(filepath.Join(ctrRoot, "io.containerd.content.v1.content", "blobs", "sha256", lb.Digest.Encoded()))
+	must(t, err)
+	defer f.Close()
+	z, err := gzip.NewReader(f)
+	must(t, err)
+	tr := tar.NewReader(z)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		must(t, err)
+		names = append(names, strings.TrimPrefix(h.Name, "./"))
+	}
+	t.Logf("RUN layer tar: %q", names)
+	for _, n := range []string{"bin/.wh.vi", "opt/o/.wh.1", "opt/o/.wh.2", "opt/o/3", "data/a"} {
+		if !slices.Contains(names, n) {
+			t.Errorf("the RUN layer's tar has no %s: %q", n, names)
+		}
+	}
+	if slices.Contains(names, "opt/o/.wh..wh..opq") {
+		t.Errorf("the RUN layer's tar makes the re-made dir opaque: %q", names)
+	}
+	for _, n := range names {
+		if n == ".dockerenv" || strings.HasPrefix(n, "etc/") || strings.HasPrefix(n, "dev/") {
+			t.Errorf("the RUN layer's tar has the build container's -init entry %s", n)
+		}
+	}
+	fsDir := filepath.Join(ctrRoot, "io.containerd.snapshotter.v1.overlayfs", "snapshots", lb.snapshot, "fs")
+	for _, p := range []string{"bin/vi", "opt/o/1", "opt/o/2"} {
+		var st unix.Stat_t
+		if err := unix.Lstat(filepath.Join(fsDir, p), &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFCHR || st.Rdev != 0 {
+			t.Errorf("fs/%s: %v, mode %o rdev %d: want a char 0/0 whiteout", p, err, st.Mode, st.Rdev)
+		}
+	}
+	v := make([]byte, 8)
+	if n, err := unix.Lgetxattr(filepath.Join(fsDir, "opt", "o"), "trusted.overlay.opaque", v); err == nil {
+		t.Errorf("fs/opt/o: trusted.overlay.opaque %q: the re-made dir is opaque in the snapshot, its tar lists whiteouts", v[:n])
+	}
+	meta := filepath.Join(ctrRoot, "io.containerd.metadata.v1.bolt", "meta.db")
+	if parent := snapshotParent(t, meta, lb.chain); !strings.HasSuffix(parent, "-init") {
+		t.Errorf("the RUN layer's snapshot's parent is %q, want a build container's -init", parent)
+	}
+	if _, err := os.Lstat(filepath.Join(fsDir, ".dockerenv")); err == nil {
+		t.Error("the RUN layer's fs/ holds /.dockerenv: it belongs to the -init below")
+	}
+}
+
+// runBlob is a layer's blob, its snapshot's dir number and its ChainID.
+type runBlob struct {
+	Digest    digest.Digest
+	MediaType string
+	snapshot  string
+	chain     string
+}
+
+// snapshotParent is the parent key of snapshot key in meta.db (read from
+// a private copy).
+func snapshotParent(t *testing.T, meta, key string) string {
+	cp := filepath.Join(t.TempDir(), "meta.db")
+	if out, err := exec.Command("cp", meta, cp).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	db, err := bolt.Open(cp, 0o400, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	must(t, err)
+	defer db.Close()
+	var parent string
+	must(t, db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("v1")).Bucket([]byte(engine.Namespace)).Bucket([]byte("snapshots")).Bucket([]byte("overlayfs")).Bucket([]byte(key))
+		if b != nil {
+			parent = string(b.Get([]byte("parent")))
+		}
+		return nil
+	}))
+	return parent
+}
+
+// layerBlobOf is the blob of layer i (0 = base) of image ref, from its
+// manifest, and the layer's snapshot dir number (dlayer layers).
+func layerBlobOf(t *testing.T, root, ctrRoot, ref string, i int) runBlob {
+	var m struct {
+		Layers    []runBlob
+		Manifests []struct{ Digest digest.Digest }
+	}
+	out, errOut, code := runCLI("--root", root, "--daemon", "off", "--mountinfo", "none", "--format", "json", "layers", ref)
+	var x struct {
+		Image struct {
+			ID digest.Digest `json:"id"`
+		} `json:"image"`
+		Layers []struct {
+			CacheID string `json:"cache_id"`
+			ChainID string `json:"chain_id"`
+		} `json:"layers"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &x) != nil || len(x.Layers) <= i {
+		t.Fatalf("dlayer layers %s: exit %d: %s", ref, code, errOut)
+	}
+	readBlobJSON(t, ctrRoot, x.Image.ID, &m)
+	if len(m.Manifests) > 0 {
+		readBlobJSON(t, ctrRoot, m.Manifests[0].Digest, &m)
+	}
+	if len(m.Layers) <= i {
+		t.Fatalf("%s: manifest has %d layers", ref, len(m.Layers))
+	}
+	b := m.Layers[i]
+	b.snapshot, b.chain = x.Layers[i].CacheID, x.Layers[i].ChainID
+	return b
 }
