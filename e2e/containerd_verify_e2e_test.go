@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
 	"encoding/json"
 	"io"
@@ -9,12 +10,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dlayer/dlayer/fixtures/engine"
+	"github.com/klauspost/compress/zstd"
 	"github.com/opencontainers/go-digest"
 	bolt "go.etcd.io/bbolt"
 	"golang.org/x/sys/unix"
@@ -101,6 +104,7 @@ func TestContainerdVerifyE2E(t *testing.T) {
 		}
 		return strings.TrimSpace(out)
 	}
+	zstdImage := loadZstdImage(t, e)
 	d("create", "--network", "none", "--name", "c8v-created", "c8v-app:1", "true")
 	d("run", "-d", "--network", "none", "--name", "c8v-run", "c8v-app:1", "sleep", "600")
 	d("exec", "c8v-run", "sh", "-c", "echo more >> /data/a && rm /data/note.txt")
@@ -222,6 +226,19 @@ func TestContainerdVerifyE2E(t *testing.T) {
 			if f.Object != chains[c8vCopy].String() {
 				t.Errorf("a finding about another object than the changed layer: %+v", f)
 			}
+		}
+	})
+	t.Run("zstd snapshot file changed", func(t *testing.T) {
+		cp, _ := copyRoots(t)
+		fsDir := layerDir(t, cp, "c8v-zstd:1", 1)
+		flipByte(t, filepath.Join(fsDir, "z", "data"), 3)
+		v, code := c8vVerify(t, cp)
+		if code != 1 {
+			t.Fatalf("exit %d, want 1", code)
+		}
+		f := findKind(t, v, "content_mismatch", zstdImage.chain)
+		if f.Path != "/z/data" || !slices.Equal(f.Affects.Images, []string{"c8v-zstd:1"}) {
+			t.Errorf("content_mismatch: %+v", f)
 		}
 	})
 	t.Run("whiteout removed", func(t *testing.T) {
@@ -536,4 +553,84 @@ func layerBlobOf(t *testing.T, root, ctrRoot, ref string, i int) runBlob {
 	b := m.Layers[i]
 	b.snapshot, b.chain = x.Layers[i].CacheID, x.Layers[i].ChainID
 	return b
+}
+
+// zstdLoaded is the image loadZstdImage loaded.
+type zstdLoaded struct{ chain string }
+
+// loadZstdImage makes an OCI image layout whose one layer is a zstd blob
+// (tar+zstd: /z/data, /z/link, /z/sub/), docker loads it as c8v-zstd:1
+// (the containerd store keeps the blob as it is and unpacks it), and
+// checks that the manifest the store keeps names the zstd blob.
+func loadZstdImage(t *testing.T, e *engine.Engine) zstdLoaded {
+	var layer bytes.Buffer
+	tw := tar.NewWriter(&layer)
+	mt := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+	for _, h := range []*tar.Header{
+		{Name: "z/", Typeflag: tar.TypeDir, Mode: 0o755, ModTime: mt},
+		{Name: "z/data", Typeflag: tar.TypeReg, Mode: 0o640, Size: 2 << 20, ModTime: mt},
+		{Name: "z/link", Typeflag: tar.TypeSymlink, Linkname: "data", Mode: 0o777, ModTime: mt},
+		{Name: "z/sub/", Typeflag: tar.TypeDir, Mode: 0o2750, Uid: 7, Gid: 8, ModTime: mt},
+	} {
+		must(t, tw.WriteHeader(h))
+		if h.Size > 0 {
+			_, err := tw.Write(bytes.Repeat([]byte("zstd layer data "), int(h.Size)/16))
+			must(t, err)
+		}
+	}
+	must(t, tw.Close())
+	diff := digest.FromBytes(layer.Bytes())
+	var zb bytes.Buffer
+	zw, err := zstd.NewWriter(&zb)
+	must(t, err)
+	_, err = zw.Write(layer.Bytes())
+	must(t, err)
+	must(t, zw.Close())
+	blobs := map[digest.Digest][]byte{}
+	put := func(b []byte) (digest.Digest, int) {
+		d := digest.FromBytes(b)
+		blobs[d] = b
+		return d, len(b)
+	}
+	zd, zn := put(zb.Bytes())
+	cfg, _ := json.Marshal(map[string]any{"architecture": runtime.GOARCH, "os": "linux", "created": mt,
+		"config":  map[string]any{"Cmd": []string{"/z/data"}},
+		"rootfs":  map[string]any{"type": "layers", "diff_ids": []digest.Digest{diff}},
+		"history": []map[string]any{{"created": mt, "created_by": "zstd layer (dlayer e2e)"}}})
+	cd, cn := put(cfg)
+	man, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+		"config": map[string]any{"mediaType": "application/vnd.oci.image.config.v1+json", "digest": cd, "size": cn},
+		"layers": []map[string]any{{"mediaType": "application/vnd.oci.image.layer.v1.tar+zstd", "digest": zd, "size": zn}}})
+	md, mn := put(man)
+	index, _ := json.Marshal(map[string]any{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+		"manifests": []map[string]any{{"mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": md, "size": mn,
+			"annotations": map[string]string{"io.containerd.image.name": "docker.io/library/c8v-zstd:1", "org.opencontainers.image.ref.name": "1"}}}})
+	var arch bytes.Buffer
+	aw := tar.NewWriter(&arch)
+	file := func(name string, b []byte) {
+		must(t, aw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(b)), ModTime: mt}))
+		_, err := aw.Write(b)
+		must(t, err)
+	}
+	file("oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`))
+	file("index.json", index)
+	for d, b := range blobs {
+		file("blobs/sha256/"+d.Encoded(), b)
+	}
+	must(t, aw.Close())
+	if out, err := e.DockerStdin(&arch, "load"); err != nil {
+		t.Fatalf("docker load: %v\n%s", err, out)
+	}
+	var img struct {
+		RootFS struct{ Layers []digest.Digest }
+	}
+	must(t, e.API("GET", "/images/c8v-zstd:1/json", nil, &img))
+	if len(img.RootFS.Layers) != 1 || img.RootFS.Layers[0] != diff {
+		t.Fatalf("c8v-zstd:1 diff IDs %v, want [%s]", img.RootFS.Layers, diff)
+	}
+	b, err := os.ReadFile(filepath.Join(e.ContainerdRoot(), "io.containerd.content.v1.content", "blobs", "sha256", zd.Encoded()))
+	if err != nil || digest.FromBytes(b) != zd {
+		t.Fatalf("the content store does not keep the zstd blob %s as loaded: %v", zd, err)
+	}
+	return zstdLoaded{chain: diff.String()}
 }
