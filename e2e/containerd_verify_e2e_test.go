@@ -54,11 +54,12 @@ type verifyOut struct {
 
 // vFinding is one finding of verify's JSON.
 type vFinding struct {
-	Kind       string `json:"kind"`
-	ObjectType string `json:"object_type"`
-	Object     string `json:"object"`
-	Path       string `json:"path"`
-	Affects    struct {
+	Kind          string `json:"kind"`
+	DockerDetects bool   `json:"docker_detects"`
+	ObjectType    string `json:"object_type"`
+	Object        string `json:"object"`
+	Path          string `json:"path"`
+	Affects       struct {
 		Images     []string `json:"images"`
 		Containers []string `json:"containers"`
 	} `json:"affects"`
@@ -207,6 +208,40 @@ func TestContainerdVerifyE2E(t *testing.T) {
 		f := findKind(t, v, "blob_digest_mismatch", blob.String())
 		if f.ObjectType != "blob" || f.Path != p || !subset(appAll, f.Affects.Images) || !subset(appCtrs, f.Affects.Containers) {
 			t.Errorf("blob_digest_mismatch: %+v: want blob %s at %s, affecting %v and %v", f, blob, p, appAll, appCtrs)
+		}
+	})
+	t.Run("docker save of a changed blob", func(t *testing.T) {
+		// On a second engine over a copy with the RUN layer's blob
+		// changed, docker save still succeeds (it exports the blob as it
+		// is): blob_digest_mismatch is no finding Docker's own commands
+		// make (docker_detects false).
+		dir := t.TempDir()
+		for _, src := range []string{root, ctrRoot} {
+			if out, err := exec.Command("cp", "-a", src, filepath.Join(dir, filepath.Base(src))).CombinedOutput(); err != nil {
+				t.Fatalf("cp -a: %v\n%s", err, out)
+			}
+		}
+		cr := filepath.Join(dir, filepath.Base(ctrRoot))
+		var m struct {
+			Layers    []struct{ Digest digest.Digest }
+			Manifests []struct{ Digest digest.Digest }
+		}
+		readBlobJSON(t, cr, manifestOf(t, e, cr, "c8v-app:1"), &m)
+		if len(m.Manifests) > 0 {
+			readBlobJSON(t, cr, m.Manifests[0].Digest, &m)
+		}
+		blob := m.Layers[c8vCopy].Digest
+		flipByte(t, filepath.Join(cr, "io.containerd.content.v1.content", "blobs", "sha256", blob.Encoded()), 20)
+		v, code := c8vVerify(t, filepath.Join(dir, filepath.Base(root)))
+		f := findKind(t, v, "blob_digest_mismatch", blob.String())
+		if code != 1 || f.DockerDetects {
+			t.Errorf("verify: exit %d, %+v", code, f)
+		}
+		e2 := engine.ForTestWith(t, dir, engine.Options{Kind: engine.Docker29})
+		err := e2.API("GET", "/images/get?names=c8v-app:1", nil, nil)
+		t.Logf("docker save c8v-app:1 with blob %s changed: %v", blob, err)
+		if err != nil {
+			t.Errorf("docker save failed on a changed blob (%v): then Docker detects it, and docker_detects must say so", err)
 		}
 	})
 	t.Run("snapshot file changed", func(t *testing.T) {
