@@ -66,7 +66,7 @@ type vFinding struct {
 }
 
 // c8vVerify runs dlayer verify on root (its containerd root beside it).
-func c8vVerify(t *testing.T, root string, args ...string) (verifyOut, int) {
+func c8vVerify(t testing.TB, root string, args ...string) (verifyOut, int) {
 	t.Helper()
 	out, errOut, code := runCLI(append([]string{"--root", root, "--daemon", "off", "--mountinfo", "none", "--format", "json", "verify"}, args...)...)
 	var v verifyOut
