@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/dlayer/dlayer/fixtures"
 	"github.com/dlayer/dlayer/inspect"
@@ -79,7 +80,9 @@ func openLayerStore(t *testing.T, c fixtures.Compression) (*fixtures.ContainerdL
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := verify.Run(context.Background(), s, verify.Options{})
+		// re-read what has findings, as the CLI does: a real problem
+		// stays a finding
+		r, err := verify.Run(context.Background(), s, verify.Options{Recheck: verify.Recheck{Delays: []time.Duration{time.Millisecond, time.Millisecond}}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -137,6 +140,13 @@ func TestVerifyLayerBlobTampered(t *testing.T) {
 		}, []string{"extra_file layer /etc/extra", "mtime_mismatch layer /etc"}},
 		{"blob byte", func(t *testing.T, l *fixtures.ContainerdLayer) { flip(t, l.BlobPath) },
 			[]string{"blob_digest_mismatch blob BLOB", "blob_malformed layer BLOB"}},
+		{"blob grown", func(t *testing.T, l *fixtures.ContainerdLayer) {
+			f, err := os.OpenFile(l.BlobPath, os.O_WRONLY|os.O_APPEND, 0)
+			must(t, err)
+			_, err = f.Write([]byte{0})
+			must(t, err)
+			must(t, f.Close())
+		}, []string{"blob_size_mismatch blob META", "blob_digest_mismatch blob BLOB", "blob_malformed layer BLOB"}},
 		{"snapshot dir removed", func(t *testing.T, l *fixtures.ContainerdLayer) { must(t, os.RemoveAll(filepath.Dir(l.FS))) },
 			[]string{"cache_dir_missing layer DIR"}},
 	} {
@@ -159,7 +169,8 @@ func TestVerifyLayerBlobTampered(t *testing.T) {
 				got = append(got, string(f.Kind)+" "+obj+" "+f.Path)
 			}
 			for _, w := range c.want {
-				w = replaceAll(w, map[string]string{"FS": l.FS, "BLOB": l.BlobPath, "DIR": filepath.Dir(l.FS)})
+				w = replaceAll(w, map[string]string{"FS": l.FS, "BLOB": l.BlobPath, "DIR": filepath.Dir(l.FS),
+					"META": filepath.Join(l.ContainerdRoot, "io.containerd.metadata.v1.bolt", "meta.db", "v1", "moby", "content", "blob", l.Blob.String())})
 				want = append(want, w)
 			}
 			slices.Sort(got)

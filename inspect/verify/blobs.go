@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"sync"
 
 	"github.com/dlayer/dlayer/inspect/backend"
@@ -174,6 +175,15 @@ func blobDigestFinding(d digest.Digest, path string, got digest.Digest) *Finding
 	return &Finding{Kind: KindBlobDigestMismatch, ObjectType: ObjectBlob, Object: d.String(), Path: path, File: path,
 		Expected: d.String(), Actual: got.String(),
 		Message: "the blob's bytes do not hash to its name: it was changed after containerd stored it (docker save exports it as it is; a registry refuses it on push)"}
+}
+
+// blobPath is where the content store keeps blob d:
+// <BlobsDir>/<algorithm>/<encoded>.
+func (m *model) blobPath(d digest.Digest) string {
+	if m.bv == nil || d.Validate() != nil {
+		return ""
+	}
+	return filepath.Join(m.bv.BlobsDir(), string(d.Algorithm()), d.Encoded())
 }
 
 // blobAffects names the images that hold blob d (as manifest, config or

@@ -81,6 +81,8 @@ func (m *model) snapshot(fresh *inspect.Store, keys []objKey) *model {
 	}
 	expect := n.checkImages()
 	n.checkLayerRecords(expect)
+	n.readBlobs()
+	n.checkBlobRecords()
 	n.setDepths()
 	for _, l := range n.layerList() {
 		n.checkDriverDirs(l)
