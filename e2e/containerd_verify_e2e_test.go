@@ -276,6 +276,26 @@ func TestContainerdVerifyE2E(t *testing.T) {
 			t.Errorf("content_mismatch: %+v", f)
 		}
 	})
+	t.Run("snapshot parent changed", func(t *testing.T) {
+		// the COPY layer's snapshot re-parented onto the base layer: its
+		// chain is no longer the image's
+		cp, cr := copyRoots(t)
+		db, err := bolt.Open(filepath.Join(cr, "io.containerd.metadata.v1.bolt", "meta.db"), 0o600, &bolt.Options{Timeout: time.Second})
+		must(t, err)
+		must(t, db.Update(func(tx *bolt.Tx) error {
+			b := tx.Bucket([]byte("v1")).Bucket([]byte(engine.Namespace)).Bucket([]byte("snapshots")).Bucket([]byte("overlayfs")).Bucket([]byte(chains[c8vCopy]))
+			return b.Put([]byte("parent"), []byte(chains[0]))
+		}))
+		must(t, db.Close())
+		v, code := c8vVerify(t, cp)
+		if code != 1 {
+			t.Fatalf("exit %d, want 1", code)
+		}
+		f := findKind(t, v, "lower_mismatch", chains[c8vCopy].String())
+		if !subset(appAll, f.Affects.Images) || !subset(appCtrs, f.Affects.Containers) {
+			t.Errorf("lower_mismatch: %+v", f)
+		}
+	})
 	t.Run("whiteout removed", func(t *testing.T) {
 		cp, _ := copyRoots(t)
 		fsDir := layerDir(t, cp, "c8v-app:1", c8vRun2+1) // rm /bin/vi
