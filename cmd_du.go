@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/inspect/du"
 	"github.com/dlayer/dlayer/report"
 	"github.com/urfave/cli/v2"
@@ -49,11 +50,12 @@ func duCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
-			if err := notYetRead(s, "du"); err != nil {
-				return err
-			}
 			update, done := progress(c.App.ErrWriter, report.DUProgress)
-			r, err := du.Audit(s, du.Options{Progress: func(p du.Progress) {
+			audit := du.Audit
+			if o.Driver == inspect.DriverAuto {
+				audit = du.AuditAll
+			}
+			r, err := audit(s, du.Options{Progress: func(p du.Progress) {
 				if p.Done {
 					done()
 				} else if update != nil {

@@ -123,10 +123,8 @@ func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verif
 	if err != nil {
 		return nil, err
 	}
-	if !verifyReads(s) {
-		if err := notYetRead(s, "verify"); err != nil {
-			return nil, err
-		}
+	if err := notYetRead(s, "verify"); err != nil {
+		return nil, err
 	}
 	opt := verify.Options{Quick: o.Quick, Jobs: o.Jobs, Readers: o.Readers, Recheck: verify.Recheck{Delays: settle}}
 	if !o.Quiet {
@@ -140,7 +138,7 @@ func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verif
 	}
 	for _, d := range s.Others {
 		other, _ := s.Sibling(inspect.DriverName(d))
-		if other.Graph().Terms().AuditPending != "" && !verifyReads(other) {
+		if other.Graph().Terms().AuditPending != "" {
 			fmt.Fprintf(stderr, "dlayer: verify: the %s store of this root is not yet read: %s\n", d, other.Graph().Terms().AuditPending)
 			continue
 		}
@@ -151,14 +149,6 @@ func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verif
 		r.Merge(or)
 	}
 	return r, nil
-}
-
-// verifyReads says whether verify reads the store though the whole-store
-// audits do not all read it yet (Terms.AuditPending): its layers come
-// from content blobs, which verify checks (backend.BlobVerifier).
-func verifyReads(s *inspect.Store) bool {
-	_, ok := s.BlobVerifier()
-	return ok
 }
 
 // promTarget makes file absolute and refuses a file under root: dlayer

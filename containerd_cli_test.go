@@ -3,14 +3,17 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/dlayer/dlayer/fixtures"
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/du"
 )
 
 // TestContainerdStoreCLI: the commands of part 1 on a containerd image
@@ -70,11 +73,6 @@ func TestContainerdStoreCLI(t *testing.T) {
 			t.Errorf("whose snapshots/%s: owner %s, want %s", dir, a.Owner.Kind, owner)
 		}
 	}
-	for _, cmd := range []string{"du"} {
-		if out := cli(exitUsage, cmd); !strings.Contains(out, "not yet read for this store") {
-			t.Errorf("%s: %s", cmd, out)
-		}
-	}
 	// verify reads the store: the fixture's layers have no blobs (their
 	// manifests name blobs the content store lacks), so their snapshots
 	// cannot be checked; every other blob is re-hashed.
@@ -96,6 +94,7 @@ func TestContainerdStoreCLI(t *testing.T) {
 			t.Errorf("verify: finding %+v", f)
 		}
 	}
+	checkContainerdDU(t, c, cli(0, "--format", "json", "du"))
 
 	// mounts: the exited container's rootfs still mounted at
 	// rootfs/overlayfs/<id>, its snapshot the upper dir, is leaked and
@@ -216,5 +215,151 @@ func TestContainerdMixedRoot(t *testing.T) {
 	}
 	if out := cli("images"); !strings.Contains(out, "demo/app:2") {
 		t.Errorf("images:\n%s", out)
+	}
+	// du: both stores, each whole: the overlay2 store's audit, and the
+	// containerd store's (its own tree) in other_stores; each adds up to
+	// du -sxB1 of the data root, the containerd one of its root too
+	var r du.Report
+	if err := json.Unmarshal([]byte(cli("--format", "json", "du")), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Driver != "overlay2" || len(r.OtherStores) != 1 || r.OtherStores[0].Driver != "overlayfs" {
+		t.Fatalf("du: driver %s, other stores %d", r.Driver, len(r.OtherStores))
+	}
+	o := r.OtherStores[0]
+	inactive := map[string]bool{}
+	for _, d := range o.InactiveDriver {
+		inactive[d.Name] = true
+	}
+	if !inactive["overlay2"] {
+		t.Errorf("the containerd store's audit does not charge overlay2/ to the other driver: %+v", o.InactiveDriver)
+	}
+	for name, got := range map[string]int64{"overlay2 audit, data root": r.Summary.DataRoot.DiskUsage, "containerd audit, data root": o.Summary.DataRoot.DiskUsage} {
+		if want := duSXB1(t, c.Root); got != want {
+			t.Errorf("%s: dlayer %d, du -sxB1 %d", name, got, want)
+		}
+	}
+	if got, want := o.Summary.StoreTree.DiskUsage, duSXB1(t, c.ContainerdRoot); got != want {
+		t.Errorf("containerd root: dlayer %d, du -sxB1 %d", got, want)
+	}
+	if text := cli("du"); !strings.Contains(text, "This root also holds the overlayfs store") {
+		t.Errorf("du text does not show the containerd store:\n%s", text)
+	}
+	if r := cli("--driver", "overlay2", "--format", "json", "du"); strings.Contains(r, "other_stores") {
+		t.Errorf("--driver overlay2 du audits another store too")
+	}
+}
+
+// duSXB1 is du -sxB1 of dir.
+func duSXB1(t *testing.T, dir string) int64 {
+	t.Helper()
+	o, err := exec.Command("du", "-sxB1", dir).Output()
+	if err != nil {
+		t.Fatalf("du -sxB1 %s: %v", dir, err)
+	}
+	n, err := strconv.ParseInt(strings.Fields(string(o))[0], 10, 64)
+	if err != nil {
+		t.Fatalf("du -sxB1 %s: %q", dir, o)
+	}
+	return n
+}
+
+// checkContainerdDU: du on the fixture's containerd store charges every
+// snapshot dir to the owner the snapshot records say, every blob to the
+// images that reference it, the orphan dir as an orphan, and adds up to
+// du -sxB1 of the data root and of the containerd root.
+func checkContainerdDU(t *testing.T, c *fixtures.Containerd, out string) {
+	t.Helper()
+	var r du.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("du JSON: %v\n%s", err, out)
+	}
+	for _, f := range r.Findings {
+		t.Errorf("du: unexpected finding %+v", f)
+	}
+	owner := map[string]string{}
+	for _, l := range r.Layers {
+		owner[l.CacheID] = "layer"
+		if l.MeasuredSize != l.Size {
+			t.Errorf("layer %s: measured %d, recorded %d", l.ChainID, l.MeasuredSize, l.Size)
+		}
+	}
+	for _, ct := range r.Containers {
+		owner[ct.MountID], owner[ct.InitID] = "rw", "init"
+	}
+	for kind, ds := range map[string][]du.Dir{"build_cache": r.BuildCache, "stack": r.StackDirs, "orphan": r.Orphans} {
+		for _, d := range ds {
+			if n, ok := strings.CutPrefix(d.Name, "snapshots/"); ok {
+				owner[n] = kind
+			}
+		}
+	}
+	want := map[string]string{"1": "layer", "2": "stack", "3": "layer", "4": "init", "5": "rw", "6": "build_cache", "7": "orphan"}
+	if !maps.Equal(owner, want) {
+		t.Errorf("snapshot dirs charged %v, want %v", owner, want)
+	}
+	blobs, err := os.ReadDir(filepath.Join(c.ContainerdRoot, "io.containerd.content.v1.content", "blobs", "sha256"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Blobs) != len(blobs) {
+		t.Errorf("%d blobs charged, %d in the content store", len(r.Blobs), len(blobs))
+	}
+	for _, b := range r.Blobs {
+		if b.Role != "blob" || len(b.Images) == 0 {
+			t.Errorf("blob %s: %s, images %v", b.Digest, b.Role, b.Images)
+		}
+	}
+	for dir, got := range map[string]int64{c.Root: r.Summary.DataRoot.DiskUsage, c.ContainerdRoot: r.Summary.StoreTree.DiskUsage} {
+		if n := duSXB1(t, dir); n != got {
+			t.Errorf("%s: dlayer %d, du -sxB1 %d", dir, got, n)
+		}
+	}
+	if r.Summary.Total.DiskUsage != r.Summary.DataRoot.DiskUsage+r.Summary.StoreTree.DiskUsage {
+		t.Errorf("total %d is not data root + containerd root", r.Summary.Total.DiskUsage)
+	}
+}
+
+// TestContainerdRootInsideDataRoot: a dockerd that starts its own
+// containerd keeps its root at <data root>/containerd/daemon. du then
+// walks the data root's dirs on the way to it (containerd/) apart from
+// the containerd root, so nothing is counted twice: the data root adds up
+// to du -sxB1 of it (the containerd root included) and the containerd
+// root to du -sxB1 of its own dir.
+func TestContainerdRootInsideDataRoot(t *testing.T) {
+	c, err := fixtures.BuildContainerd(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	inside := filepath.Join(c.Root, "containerd", "daemon")
+	if err := os.MkdirAll(filepath.Dir(inside), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(c.ContainerdRoot, inside); err != nil {
+		t.Fatal(err)
+	}
+	c.ContainerdRoot = inside
+	out, errOut, code := runCLI("--root", c.Root, "--daemon", "off", "--mountinfo", "none", "--format", "json", "du")
+	if code != 0 {
+		t.Fatalf("du: exit %d: %s", code, errOut)
+	}
+	var r du.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.StoreRoot != inside {
+		t.Errorf("store root %s, want %s", r.StoreRoot, inside)
+	}
+	if got, want := r.Summary.DataRoot.DiskUsage, duSXB1(t, c.Root); got != want {
+		t.Errorf("data root: dlayer %d, du -sxB1 %d", got, want)
+	}
+	if got, want := r.Summary.StoreTree.DiskUsage, duSXB1(t, inside); got != want {
+		t.Errorf("containerd root: dlayer %d, du -sxB1 %d", got, want)
+	}
+	if r.Summary.Total != r.Summary.DataRoot {
+		t.Errorf("total %+v, want the data root's %+v (the containerd root is inside it)", r.Summary.Total, r.Summary.DataRoot)
+	}
+	if len(r.Layers) != 2 || len(r.Blobs) == 0 {
+		t.Errorf("%d layers, %d blobs: the containerd root inside the data root is not read", len(r.Layers), len(r.Blobs))
 	}
 }

@@ -57,15 +57,18 @@ func TestExplainTimelineCLI(t *testing.T) {
 		args []string
 		want string
 	}{
-		// /etc is copied up from the init layer, whose mtime is the create time.
-		{[]string{"tl"}, "/cp-after=after-stop /cp-before=at-create /etc=at-create /etc/passwd=before-create /run-a=running /run-b=running"},
-		{[]string{"--since", "started", "tl"}, "/cp-after=after-stop /run-a=running /run-b=running"},
-		{[]string{"--since", "started", "--until", "finished", "--sort", "time", "tl"}, "/run-a=running /run-b=running"},
-		{[]string{"--since", "created", "--until", "started", "tl"}, "/cp-before=at-create /etc=at-create"},
-		{[]string{"--until", "created", "--sort", "time", "tl"}, "/etc/passwd=before-create"},
-		{[]string{"--since", "2025-03-01T10:00:11.5Z", "--sort", "time", "tl"}, "/run-b=running /cp-after=after-stop"},
-		{[]string{"--since", "10m", "tl"}, ""}, // everything is older than ten minutes
-		{[]string{"--until", "10m", "--since", "finished", "tl"}, "/cp-after=after-stop"},
+		// /etc is copied up from the init layer, whose mtime is the create
+		// time; /etc/passwd keeps the lower file's mtime, older than the
+		// container: by mtime (ctimes are the fixture's build time) its time
+		// is unknown, and every time bound keeps it.
+		{[]string{"tl"}, "/cp-after=after-stop /cp-before=at-create /etc=at-create /etc/passwd=unknown /run-a=running /run-b=running"},
+		{[]string{"--since", "started", "tl"}, "/cp-after=after-stop /etc/passwd=unknown /run-a=running /run-b=running"},
+		{[]string{"--since", "started", "--until", "finished", "--sort", "time", "tl"}, "/etc/passwd=unknown /run-a=running /run-b=running"},
+		{[]string{"--since", "created", "--until", "started", "tl"}, "/cp-before=at-create /etc=at-create /etc/passwd=unknown"},
+		{[]string{"--until", "created", "--sort", "time", "tl"}, "/etc/passwd=unknown"},
+		{[]string{"--since", "2025-03-01T10:00:11.5Z", "--sort", "time", "tl"}, "/etc/passwd=unknown /run-b=running /cp-after=after-stop"},
+		{[]string{"--since", "10m", "tl"}, "/etc/passwd=unknown"}, // everything else is older than ten minutes
+		{[]string{"--until", "10m", "--since", "finished", "tl"}, "/cp-after=after-stop /etc/passwd=unknown"},
 		{[]string{"--since", "started", "up"}, "/log=running"},
 	} {
 		got, x := paths(tc.args...)
@@ -109,7 +112,8 @@ func TestExplainTimelineCLI(t *testing.T) {
 	for _, want := range []string{
 		"Timeline: when the writable layer changed (UTC; phase by mtime)",
 		"ctime is unreliable here: the init layer's files last changed at",
-		"showing 3 of 6 entries with mtime since 2025-03-01 10:00:09.900 (started), sorted by mtime\n",
+		"showing 4 of 6 entries with mtime since 2025-03-01 10:00:09.900 (started) (1 of them of unknown time, which no bound leaves out), sorted by mtime\n",
+		"1 entry is unknown: their mtime is older than the container",
 		"  A added            running       2025-03-01 10:00:11.000  /run-a  (file, 2B)\n",
 	} {
 		if code != 0 || !strings.Contains(out, want) {

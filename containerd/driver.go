@@ -100,7 +100,9 @@ func (d driver) Terms() backend.Terms {
 		LayerDirHelp: "fs/ holds the snapshot's files, work/ overlayfs's scratch space; its name is the snapshotter's number for it.",
 		ContentHelp:  "A snapshot's fs/ holds only what that layer changed.",
 		MountIDFrom:  "the number of the snapshot keyed by the container ID: snapshots/<n>",
-		AuditPending: "du and verify do not yet read containerd's image store",
+		// a committed snapshot's recorded size, and a container's SizeRw,
+		// are the snapshotter's Usage of fs/ (docs/facts.md "Its sizes")
+		LayerSize: backend.SizeUsage, RWSize: backend.SizeUsage,
 	}
 }
 

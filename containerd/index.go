@@ -76,6 +76,7 @@ type image struct {
 	Name      string
 	Target    digest.Digest
 	MediaType string
+	Size      int64         // the target's descriptor size
 	Parent    digest.Digest // label org.mobyproject.image.parent
 }
 
@@ -109,6 +110,13 @@ type index struct {
 	chains map[digest.Digest][2]digest.Digest
 	// midWrite names a bolt file copied while it changed.
 	midWrite []string
+	// refs are every namespace's garbage-collection references, by
+	// namespace name; foreign the snapshot dirs of other namespaces, by
+	// dir number, with their backend keys.
+	refs    map[string]*nsRefs
+	foreign map[uint64]string
+	// uses says what keeps each blob alive (blobUses of the namespace).
+	uses map[digest.Digest]*blobUse
 	// blobs are meta.db's records of the content store's blobs.
 	blobs map[digest.Digest]blobRecord
 	// layerBlobs maps a ChainID to the blob a manifest names for it.
@@ -146,13 +154,16 @@ func (l *loader) load() (*index, error) {
 		return nil, fmt.Errorf("%w: no containerd root found beside the data root (give it with --containerd-root)", ErrNoContainerdRoot)
 	}
 	ix := &index{snaps: map[string]*Snapshot{}, byID: map[uint64]*Snapshot{}, backendOf: map[string]*Snapshot{},
-		resolved: map[digest.Digest]*resolved{}, chains: map[digest.Digest][2]digest.Digest{}, blobs: map[digest.Digest]blobRecord{}, layerBlobs: map[digest.Digest]layerBlob{}}
+		resolved: map[digest.Digest]*resolved{}, chains: map[digest.Digest][2]digest.Digest{},
+		refs: map[string]*nsRefs{}, foreign: map[uint64]string{},
+		blobs: map[digest.Digest]blobRecord{}, layerBlobs: map[digest.Digest]layerBlob{}}
 	if err := l.readMeta(ix); err != nil {
 		return nil, err
 	}
 	if err := l.readSnapshotter(ix); err != nil {
 		return nil, err
 	}
+	ix.uses = ix.blobUses(l.c.Namespace)
 	for _, im := range ix.images {
 		if _, ok := ix.resolved[im.Target]; !ok {
 			ix.resolved[im.Target] = l.resolve(im)
@@ -167,12 +178,8 @@ func (l *loader) load() (*index, error) {
 			continue
 		}
 		var parent digest.Digest
-		for i, d := range c.RootFS.DiffIDs {
-			chain := d
-			if i > 0 {
-				chain = digest.FromString(string(parent) + " " + string(d))
-			}
-			ix.chains[chain] = [2]digest.Digest{d, parent}
+		for i, chain := range backend.ChainIDs(c.RootFS.DiffIDs) {
+			ix.chains[chain] = [2]digest.Digest{c.RootFS.DiffIDs[i], parent}
 			ix.noteLayerBlob(chain, r, i)
 			parent = chain
 		}
@@ -191,6 +198,7 @@ func (l *loader) readMeta(ix *index) error {
 		ix.midWrite = append(ix.midWrite, p)
 	}
 	return db.View(func(tx *bolt.Tx) error {
+		readRefs(tx, ix.refs)
 		ns := bucket(tx, "v1", l.c.Namespace)
 		if ns == nil {
 			return fmt.Errorf("%s: %w: no namespace %q (give another with --namespace)", p, ErrNoNamespace, l.c.Namespace)
@@ -223,6 +231,7 @@ func (l *loader) readMeta(ix *index) error {
 				if t := b.Bucket([]byte("target")); t != nil {
 					im.Target = digest.Digest(t.Get([]byte("digest")))
 					im.MediaType = string(t.Get([]byte("mediatype")))
+					im.Size, _ = binary.Varint(t.Get([]byte("size")))
 				}
 				if lb := b.Bucket([]byte("labels")); lb != nil {
 					im.Parent = digest.Digest(lb.Get([]byte("org.mobyproject.image.parent")))
@@ -253,11 +262,14 @@ func (l *loader) readSnapshotter(ix *index) error {
 			return nil
 		}
 		return sb.ForEachBucket(func(k []byte) error {
-			s, ok := ix.backendOf[string(k)]
-			if !ok {
-				return nil // another namespace's
-			}
 			b := sb.Bucket(k)
+			s, ok := ix.backendOf[string(k)]
+			if !ok { // another namespace's, or a key meta.db no longer has
+				if id, n := binary.Uvarint(b.Get([]byte("id"))); n > 0 {
+					ix.foreign[id] = string(k)
+				}
+				return nil
+			}
 			if id, n := binary.Uvarint(b.Get([]byte("id"))); n > 0 {
 				s.ID = id
 				ix.byID[id] = s

@@ -139,27 +139,46 @@ func (m *metadata) ConfigDigest(id digest.Digest) (digest.Digest, error) {
 }
 
 // DirRecord says what the snapshotter records of snapshots/<id>: a
-// snapshot of the namespace (known), which is BuildKit's build cache when
-// its key is neither an image layer's ChainID, a container's ID, nor an
-// <id>-init (BuildKit keys its snapshots with random names, and their
-// views <key>-view, held by its leases: docs/facts.md "Snapshot chains").
-func (m *metadata) DirRecord(id string) (string, bool, bool) {
+// snapshot of the namespace, which is BuildKit's build cache when its key
+// is neither an image layer's ChainID, a container's ID, nor an <id>-init
+// (BuildKit keys its snapshots with random names, and their views
+// <key>-view, held by its leases: docs/facts.md "Snapshot chains"); or
+// another namespace's snapshot.
+func (m *metadata) DirRecord(id string) backend.DirRecord {
 	ix, err := m.l.get()
 	if err != nil {
-		return "", false, false
+		return backend.DirRecord{}
 	}
 	n, err := strconv.ParseUint(id, 10, 64)
 	if err != nil {
-		return "", false, false
+		return backend.DirRecord{}
 	}
 	s, ok := ix.byID[n]
 	if !ok {
-		return "", false, false
+		if k, ok := ix.foreign[n]; ok {
+			return foreignRecord(k, m.l.c.Namespace)
+		}
+		return backend.DirRecord{}
 	}
 	what := fmt.Sprintf("snapshot %s (%s) of namespace %s", s.Key, s.Kind, m.l.c.Namespace)
 	base, isInit := strings.CutSuffix(s.Key, "-init")
 	layer := digest.Digest(s.Key).Validate() == nil && s.Kind == KindCommitted
-	return what, !layer && !isContainerKey(s.Key) && !(isInit && isContainerKey(base)), true
+	if !layer && !isContainerKey(s.Key) && !(isInit && isContainerKey(base)) {
+		return backend.DirRecord{Role: backend.DirBuildCache, What: what}
+	}
+	return backend.DirRecord{Role: backend.DirRecorded, What: what}
+}
+
+// foreignRecord is the record of a snapshot the snapshotter has whose
+// backend key ("<namespace>/<n>/<key>") meta.db's namespace ns does not
+// have: another namespace's, or one ns no longer names (an orphan, which
+// containerd's garbage collector removes from the snapshotter).
+func foreignRecord(backendKey, ns string) backend.DirRecord {
+	parts := strings.SplitN(backendKey, "/", 3)
+	if len(parts) == 3 && parts[0] != ns {
+		return backend.DirRecord{Role: backend.DirForeign, What: fmt.Sprintf("snapshot %s of containerd namespace %s (not Docker's)", parts[2], parts[0])}
+	}
+	return backend.DirRecord{What: fmt.Sprintf("the snapshotter's snapshot %s, which namespace %s no longer names (containerd's garbage collector removes such snapshots)", backendKey, ns)}
 }
 
 // BlobsDir is the content store's blobs/.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sys/unix"
 )
 
@@ -78,15 +79,7 @@ func (m *metadata) EngineSizes() (backend.EngineSizeReport, error) {
 		}
 		var c backend.ImageConfig
 		if err := json.Unmarshal(r.ConfigRaw, &c); err == nil {
-			var parent digest.Digest
-			for i, d := range c.RootFS.DiffIDs {
-				chain := d
-				if i > 0 {
-					chain = digest.FromString(string(parent) + " " + string(d))
-				}
-				x.chains = append(x.chains, chain)
-				parent = chain
-			}
+			x.chains = backend.ChainIDs(c.RootFS.DiffIDs)
 		}
 		if n := len(x.chains); n > 0 {
 			if top, ok := ix.snaps[string(x.chains[n-1])]; ok {
@@ -123,6 +116,7 @@ func (m *metadata) EngineSizes() (backend.EngineSizeReport, error) {
 		}
 		out.Images[id] = backend.EngineImageSize{Size: x.size, SharedSize: shared}
 	}
+	out.LayersSize = m.layersSize(ix)
 	for _, k := range ix.sortedKeys() {
 		s := ix.snaps[k]
 		if !isContainerKey(k) || s.Kind != KindActive {
@@ -141,6 +135,82 @@ func (m *metadata) EngineSizes() (backend.EngineSizeReport, error) {
 		out.Containers[k] = cs
 	}
 	return out, nil
+}
+
+// layersSize is Docker 29's LayersSize (moby daemon/containerd
+// service.go ImageDiskUsage): over every image of the namespace, the
+// classic builder's intermediates included, the recorded size of each
+// snapshot from the image's top ChainID down its parent chain (a build
+// container's -init included), each snapshot once; plus the descriptor
+// size of each blob of the image's tree (the target, an index's
+// manifests, a manifest's config and layers) that is present, each
+// digest once.
+func (m *metadata) layersSize(ix *index) int64 {
+	var total int64
+	snaps, blobs := map[string]bool{}, map[digest.Digest]bool{}
+	for _, im := range ix.images {
+		if r := ix.resolved[im.Target]; r != nil && r.Err == nil {
+			var c backend.ImageConfig
+			if json.Unmarshal(r.ConfigRaw, &c) == nil && len(c.RootFS.DiffIDs) > 0 {
+				chains := backend.ChainIDs(c.RootFS.DiffIDs)
+				for s, ok := ix.snaps[string(chains[len(chains)-1])]; ok && !snaps[s.Key]; s, ok = ix.snaps[s.Parent] {
+					snaps[s.Key] = true
+					total += s.Size
+				}
+			}
+		}
+		m.walkPresent(im.Target, im.MediaType, im.Size, blobs, &total, 0)
+	}
+	return total
+}
+
+// walkPresent adds the descriptor sizes of blob d (of media type mt and
+// size size) and of its children in the content store to total, each
+// digest once (seen), skipping what is not present; only manifests and
+// indexes are read (bounded), never a layer.
+func (m *metadata) walkPresent(d digest.Digest, mt string, size int64, seen map[digest.Digest]bool, total *int64, depth int) {
+	if seen[d] || d.Validate() != nil || depth > 4 {
+		return
+	}
+	if fi, err := m.l.o.Lstat(m.l.blobPath(d)); err != nil || !fi.Mode().IsRegular() {
+		return
+	}
+	seen[d] = true
+	*total += size
+	if !isManifestType(mt) {
+		return
+	}
+	raw, err := m.l.o.ReadFile(m.l.blobPath(d), maxBlob)
+	if err != nil {
+		return
+	}
+	var x struct {
+		MediaType string               `json:"mediaType"`
+		Config    ocispec.Descriptor   `json:"config"`
+		Layers    []ocispec.Descriptor `json:"layers"`
+		Manifests []ocispec.Descriptor `json:"manifests"`
+	}
+	if json.Unmarshal(raw, &x) != nil {
+		return
+	}
+	kids := append(append([]ocispec.Descriptor{}, x.Manifests...), x.Layers...)
+	if x.Config.Digest != "" {
+		kids = append([]ocispec.Descriptor{x.Config}, kids...)
+	}
+	for _, k := range kids {
+		m.walkPresent(k.Digest, k.MediaType, k.Size, seen, total, depth+1)
+	}
+}
+
+// isManifestType reports whether media type mt is a manifest's or an
+// index's (OCI or Docker's), whose children an image's tree holds.
+func isManifestType(mt string) bool {
+	switch mt {
+	case ocispec.MediaTypeImageManifest, ocispec.MediaTypeImageIndex,
+		"application/vnd.docker.distribution.manifest.v2+json", "application/vnd.docker.distribution.manifest.list.v2+json":
+		return true
+	}
+	return false
 }
 
 // DiskUsage is containerd's fs.DiskUsage of dir: the allocated bytes

@@ -30,19 +30,27 @@ func TestEngineSizes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := man.Size() + int64(len(s.appConfig)) + 3*4096
+	usage := func(n string) int64 {
+		t.Helper()
+		fs := filepath.Join(s.ctr, "io.containerd.snapshotter.v1.overlayfs", "snapshots", n, "fs")
+		out, err := exec.Command("du", "-s", "-B1", fs).Output()
+		if err != nil {
+			t.Fatalf("du %s: %v", fs, err)
+		}
+		v, _ := strconv.ParseInt(strings.Fields(string(out))[0], 10, 64)
+		return v
+	}
+	// the recorded sizes of snapshots 3 (app's RUN layer), 2 (its build
+	// container's -init) and 1 (base), then the container's -init (4)
+	stack := usage("3") + usage("2") + usage("1")
+	want := man.Size() + int64(len(s.appConfig)) + stack
 	if len(got.Images) != 1 || got.Images[s.app].Size != want || got.Images[s.app].SharedSize != 0 {
 		t.Errorf("images %+v, want only %s with Size %d, SharedSize 0", got.Images, s.app, want)
 	}
-	fs := filepath.Join(s.ctr, "io.containerd.snapshotter.v1.overlayfs", "snapshots", "5", "fs")
-	out, err := exec.Command("du", "-s", "-B1", fs).Output()
-	if err != nil {
-		t.Skipf("du: %v", err)
-	}
-	rw, _ := strconv.ParseInt(strings.Fields(string(out))[0], 10, 64)
+	rw := usage("5")
 	c := got.Containers[s.cid]
-	if len(got.Containers) != 1 || c.Err != nil || c.SizeRw != rw || c.SizeRootFs != rw+4*4096 {
-		t.Errorf("containers %+v, want %s with SizeRw %d (du -sB1), SizeRootFs %d", got.Containers, s.cid, rw, rw+4*4096)
+	if len(got.Containers) != 1 || c.Err != nil || c.SizeRw != rw || c.SizeRootFs != rw+stack+usage("4") {
+		t.Errorf("containers %+v, want %s with SizeRw %d (du -sB1), SizeRootFs %d", got.Containers, s.cid, rw, rw+stack+usage("4"))
 	}
 }
 

@@ -17,7 +17,9 @@ import (
 // classic build (its RUN layer on a build container's -init), a BuildKit
 // build on it, a running container that wrote 300 KiB, an exited one and
 // a created one — live (bolt files read from private copies) and with
-// both daemons stopped.
+// both daemons stopped; and dlayer du's numbers equal them too, its
+// totals du -sxB1 (checkCtrdDU), and on a copy it tells an orphaned
+// snapshot dir and blob from an unfinished ingest (checkCtrdDUDamage).
 func TestContainerdEngineSizesE2E(t *testing.T) {
 	e := engine.ForTestWith(t, "", engine.Options{Kind: engine.Docker29})
 	if _, err := e.ImportBusybox("c8s-base:1"); err != nil {
@@ -81,8 +83,19 @@ func TestContainerdEngineSizesE2E(t *testing.T) {
 		}
 	}
 	t.Run("live", check)
+	t.Run("du live", func(t *testing.T) { checkCtrdDU(t, e.Root(), e.ContainerdRoot(), df, false) })
 	if err := e.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	t.Run("daemons stopped", check)
+	t.Run("du daemons stopped", func(t *testing.T) { checkCtrdDU(t, e.Root(), e.ContainerdRoot(), df, true) })
+	t.Run("du damage on a copy", func(t *testing.T) { checkCtrdDUDamage(t, e.Root(), e.ContainerdRoot()) })
+	t.Run("explain rw size", func(t *testing.T) {
+		for _, c := range df.Containers {
+			x := explainJSON(t, e.Root(), "off", c.ID)
+			if x.Layers[0].Role != "rw" || x.Layers[0].Size != c.SizeRw {
+				t.Errorf("explain %v: rw layer size %d (role %s), /system/df SizeRw %d", c.Names, x.Layers[0].Size, x.Layers[0].Role, c.SizeRw)
+			}
+		}
+	})
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/dlayer/dlayer/inspect/backend"
@@ -356,8 +357,15 @@ func (s *Store) walkChanges(x *Explanation) error {
 	x.Changes = w.changes
 	x.Findings = append(x.Findings, w.finds...)
 	x.Layers[0].Size, x.Layers[0].DiskUsage = w.rwSize, w.rwDisk
-	if s.graph.Terms().RWSize == backend.SizeChanges {
+	switch s.graph.Terms().RWSize {
+	case backend.SizeChanges:
 		x.Layers[0].Size = w.diffSize
+	case backend.SizeUsage: // the upper dir's allocated bytes, itself included
+		if fi, err := s.fs.Lstat(rw.UpperDir); err == nil {
+			if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+				x.Layers[0].Size = w.rwDisk + st.Blocks*512
+			}
+		}
 	}
 	if len(x.Layers) > 1 && x.Layers[1].Role == RoleInit {
 		if sz, _, err := treeUsage(s.fs, x.Layers[1].Dir); err == nil {

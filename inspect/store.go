@@ -241,5 +241,19 @@ func (s *Store) Blobs() (backend.Blobs, bool) {
 	return b, ok
 }
 
+// StoreTree returns the store's own tree beside the data root when its
+// metadata keeps one (backend.StoreTree: containerd's root).
+func (s *Store) StoreTree() (backend.StoreTree, bool) {
+	t, ok := s.meta.src.(backend.StoreTree)
+	return t, ok
+}
+
+// EngineSizes returns the store's own rules for Docker's numbers when its
+// metadata has them (backend.EngineSizes: containerd's image store).
+func (s *Store) EngineSizes() (backend.EngineSizes, bool) {
+	e, ok := s.meta.src.(backend.EngineSizes)
+	return e, ok
+}
+
 // FS is the opener every read under the root goes through.
 func (s *Store) FS() layerfs.Opener { return s.fs }

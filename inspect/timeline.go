@@ -49,11 +49,18 @@ const (
 	PhaseRunning Phase = "running"
 	// PhaseAfterStop: after FinishedAt (docker cp into a stopped container).
 	PhaseAfterStop Phase = "after-stop"
+	// PhaseUnknown: what decides cannot place the change. When ctime is
+	// unreliable (a copy) and mtime is older than the container, the
+	// mtime was carried over (a copy-up keeps the lower file's, docker cp
+	// and tar the source's) or set: it says nothing of when the entry
+	// changed — a chmod at runtime of a copied-up file looks exactly so.
+	// Timeline.UnknownWhy says why.
+	PhaseUnknown Phase = "unknown"
 )
 
-// Phases lists the phases in time order.
+// Phases lists the phases in time order, then unknown.
 func Phases() []Phase {
-	return []Phase{PhaseBeforeCreate, PhaseAtCreate, PhaseRunning, PhaseAfterStop}
+	return []Phase{PhaseBeforeCreate, PhaseAtCreate, PhaseRunning, PhaseAfterStop, PhaseUnknown}
 }
 
 // StartSlack is how long before StartedAt the running phase begins.
@@ -80,6 +87,9 @@ type Timeline struct {
 	Source string `json:"source"`
 	// CtimeUnreliable says why ctime is not used; empty when it is.
 	CtimeUnreliable string `json:"ctime_unreliable,omitempty"`
+	// UnknownWhy says why some changes are in PhaseUnknown; empty when
+	// none is.
+	UnknownWhy string `json:"unknown_why,omitempty"`
 	// Phases counts all changes by phase, before any filter.
 	Phases map[Phase]int `json:"phases"`
 	// Total is the number of changes before any filter.
@@ -100,6 +110,9 @@ type ChangeFilter struct {
 	// Sort is "path" (tree order, the default) or "time" (deciding time,
 	// then tree order).
 	Sort string `json:"sort"`
+	// KeptUnknown counts the changes of PhaseUnknown a time bound kept:
+	// their time is unknown, so no bound can leave them out.
+	KeptUnknown int `json:"kept_unknown,omitempty"`
 }
 
 // TimeOf is the time that decides c's phase: ctime, or mtime when ctime
@@ -183,11 +196,32 @@ func ctimeVerdict(ev ctimeEvidence) string {
 	return ""
 }
 
-func roundDur(d time.Duration) time.Duration {
-	if d > time.Minute {
-		return d.Round(time.Second)
+// roundDur says a duration as people say it: "320ms", "14s", "5 minutes",
+// "3 hours", "6 days", "22 months", "2 years".
+func roundDur(d time.Duration) string {
+	const day = 24 * time.Hour
+	n := func(v float64, unit string) string {
+		k := int64(v + 0.5)
+		if k == 1 {
+			return "1 " + unit
+		}
+		return fmt.Sprintf("%d %ss", k, unit)
 	}
-	return d.Round(time.Millisecond)
+	switch {
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < time.Minute:
+		return d.Round(time.Second).String()
+	case d < time.Hour:
+		return n(d.Minutes(), "minute")
+	case d < 2*day:
+		return n(d.Hours(), "hour")
+	case d < 60*day:
+		return n(d.Hours()/24, "day")
+	case d < 730*day:
+		return n(d.Hours()/24/30.44, "month")
+	}
+	return n(d.Hours()/24/365.25, "year")
 }
 
 // timeline fills x.Timeline and every change's phase.
@@ -216,6 +250,11 @@ func (s *Store) timeline(x *Explanation) {
 	for i := range x.Changes {
 		c := &x.Changes[i]
 		c.Phase = tl.PhaseAt(tl.TimeOf(*c))
+		if tl.Source == "mtime" && c.Phase == PhaseBeforeCreate {
+			c.Phase = PhaseUnknown
+			tl.UnknownWhy = "their mtime is older than the container, so it was carried over (a copy-up keeps the lower file's, docker cp and tar the source's) or set, " +
+				"and says nothing of when they changed; ctime, which would, is unreliable here"
+		}
 		tl.Phases[c.Phase]++
 	}
 	tl.Total = len(x.Changes)
@@ -304,9 +343,12 @@ func SelectChanges(x *Explanation, f ChangeFilter) error {
 	}
 	tl := &x.Timeline
 	kept := make([]Change, 0, len(x.Changes))
+	bounded := !f.Since.IsZero() || !f.Until.IsZero()
 	for _, c := range x.Changes {
 		t := tl.TimeOf(c)
-		if (!f.Since.IsZero() && t.Before(f.Since)) || (!f.Until.IsZero() && !t.Before(f.Until)) {
+		if c.Phase == PhaseUnknown && bounded {
+			f.KeptUnknown++ // it may lie in the bounds: never dropped
+		} else if (!f.Since.IsZero() && t.Before(f.Since)) || (!f.Until.IsZero() && !t.Before(f.Until)) {
 			continue
 		}
 		kept = append(kept, c)

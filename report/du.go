@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect/du"
@@ -52,12 +53,23 @@ func DU(w io.Writer, r *du.Report, opt DUOptions) error {
 		return err
 	}
 	duFindings(p, r)
+	for _, o := range r.OtherStores {
+		p.f("\nThis root also holds the %s store, audited on its own below (it walks the data root too: "+
+			"the %s store's dirs are one line there, as another driver's).\n\n", o.Driver, r.Driver)
+		if p.err == nil {
+			p.err = DU(w, o, opt)
+		}
+	}
 	return p.err
 }
 
 func duSummary(p *printer, r *du.Report) {
 	s := r.Summary
-	p.f("Docker data root %s (%s)\n\n", Escape(r.Root), r.Driver)
+	p.f("Docker data root %s (%s)\n", Escape(r.Root), r.Driver)
+	if r.StoreRoot != "" {
+		p.f("containerd root  %s (its content store and snapshots are Docker's images and containers)\n", Escape(r.StoreRoot))
+	}
+	p.f("\n")
 	rows := [][]string{
 		groupRow("Images", s.Images, true, true),
 		groupRow("Containers", s.Containers, true, true),
@@ -69,8 +81,19 @@ func duSummary(p *printer, r *du.Report) {
 	if len(r.OtherDrivers) > 0 {
 		rows = append(rows, groupRow("Inactive driver ("+strings.Join(r.OtherDrivers, ", ")+")", s.InactiveDriver, false, false))
 	}
+	rest := "Rest of the data root"
+	if r.StoreRoot != "" {
+		rows = append(rows, groupRow("Content store blobs", s.Content, true, false))
+		if s.StackDirs.Count > 0 {
+			rows = append(rows, groupRow("Build container init snapshots", s.StackDirs, false, false))
+		}
+		if s.Ingest.Count > 0 {
+			rows = append(rows, groupRow("Unfinished blob writes (ingest/)", s.Ingest, false, false))
+		}
+		rest = "Rest of both roots"
+	}
 	rows = append(rows, [][]string{
-		groupRow("Rest of the data root", s.Other, false, false),
+		groupRow(rest, s.Other, false, false),
 		{"Total", "", "", bytesHuman(s.Total.Size), bytesHuman(s.Total.DiskUsage), bytesHuman(s.Reclaimable.DiskUsage)},
 	}...)
 	if err := table(p.w, []string{"type", "count", "active", "size", "disk usage", "reclaimable"}, rows); err != nil {
@@ -80,7 +103,12 @@ func duSummary(p *printer, r *du.Report) {
 	p.f("\n")
 	wrap(p, "", fmt.Sprintf("%s/ holds %s on disk (%s of content), every byte charged to the images, containers, "+
 		"build cache, orphans or bookkeeping above; the whole data root %s.",
-		r.Driver, bytesHuman(s.DriverDir.DiskUsage), bytesHuman(s.DriverDir.Size), bytesHuman(s.Total.DiskUsage)))
+		filepath.Base(r.DriverDir), bytesHuman(s.DriverDir.DiskUsage), bytesHuman(s.DriverDir.Size), bytesHuman(s.DataRoot.DiskUsage)))
+	if r.StoreRoot != "" {
+		wrap(p, "", fmt.Sprintf("containerd's root holds %s on disk: its snapshots (%s/ above), %d content blobs (%s; %d referenced by images, "+
+			"the rest kept by leases or other namespaces), its metadata and its runtime state. Both roots: %s.",
+			bytesHuman(s.StoreTree.DiskUsage), filepath.Base(r.DriverDir), s.Content.Count, bytesHuman(s.Content.DiskUsage), s.Content.Active, bytesHuman(s.Total.DiskUsage)))
+	}
 	for _, d := range r.OtherDrivers {
 		wrap(p, "", fmt.Sprintf("This root also holds the image store of the %s driver (a host migrated between drivers). "+
 			"Its layer dirs and the dirs of its containers are one line above, \"Inactive driver\"; audit them with --driver %s.", d, d))

@@ -39,6 +39,9 @@ func explainTimeline(p *printer, x *inspect.Explanation, opt ExplainOptions) err
 		{inspect.PhaseRunning.String(), started, runningUntil},
 		{inspect.PhaseAfterStop.String(), afterFrom, "-"},
 	}
+	if tl.Phases[inspect.PhaseUnknown] > 0 {
+		rows = append(rows, []string{inspect.PhaseUnknown.String(), "?", "?"})
+	}
 	for i := range rows {
 		rows[i] = append(rows[i], fmt.Sprint(tl.Phases[inspect.Phase(rows[i][0])]))
 	}
@@ -46,7 +49,10 @@ func explainTimeline(p *printer, x *inspect.Explanation, opt ExplainOptions) err
 		return err
 	}
 	if tl.CtimeUnreliable != "" {
-		wrap(p, "  ", "ctime is unreliable here: "+tl.CtimeUnreliable+". Phases use mtime, which copy-up, docker cp and tar carry over from older files (such entries show as before-create) and which chmod and chown do not change.")
+		wrap(p, "  ", "ctime is unreliable here: "+tl.CtimeUnreliable+". Phases use mtime, which copy-up, docker cp and tar carry over from older files and which chmod and chown do not change.")
+	}
+	if tl.UnknownWhy != "" {
+		wrap(p, "  ", fmt.Sprintf("%d %s unknown: %s.", tl.Phases[inspect.PhaseUnknown], plural(tl.Phases[inspect.PhaseUnknown], "entry is", "entries are"), tl.UnknownWhy))
 	}
 	if opt.Quiet {
 		return nil
@@ -73,6 +79,9 @@ func filterLine(x *inspect.Explanation) string {
 		}
 		if f.UntilArg != "" {
 			s += " until " + stamp(f.Until) + boundArg(f.UntilArg)
+		}
+		if f.KeptUnknown > 0 {
+			s += fmt.Sprintf(" (%d of them of unknown time, which no bound leaves out)", f.KeptUnknown)
 		}
 		parts = append(parts, fmt.Sprintf("%d of %d entries %s", len(x.Changes), x.Timeline.Total, s))
 	}

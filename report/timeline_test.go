@@ -131,7 +131,7 @@ func TestExplainTimelineJSON(t *testing.T) {
 		"running_until": `"2026-11-27T09:52:00.184Z"`,
 		"source":        `"ctime"`,
 		"total":         `3`,
-		"phases":        `{"after-stop":1,"at-create":1,"before-create":0,"running":1}`,
+		"phases":        `{"after-stop":1,"at-create":1,"before-create":0,"running":1,"unknown":0}`,
 		"filter":        `{"since":"2026-11-27T09:51:56.184Z","since_arg":"created","sort":"time"}`,
 	} {
 		var got bytes.Buffer

@@ -1,6 +1,10 @@
 package backend
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+)
 
 // HomeLayout describes a driver's home for an audit that charges every
 // entry of it to an owner (dlayer du), and names its parts for reports.
@@ -79,6 +83,12 @@ const (
 	// disk it is the layer's own regular files as the driver's Format
 	// reads them, each inode once.
 	SizeTarFiles
+	// SizeUsage is containerd's fs.DiskUsage of the content dir (its
+	// snapshotter's Usage): the allocated bytes (st_blocks*512) of the dir
+	// and of every entry below it, dirs included, each inode once. A
+	// committed snapshot's recorded size is this number at commit; a
+	// container's SizeRw is it now.
+	SizeUsage
 )
 
 // String names the rule, for messages and tests.
@@ -90,6 +100,102 @@ func (r SizeRule) String() string {
 		return "changes"
 	case SizeTarFiles:
 		return "tar_files"
+	case SizeUsage:
+		return "usage"
 	}
 	return fmt.Sprintf("SizeRule(%d)", uint8(r))
+}
+
+// StoreTree is a Metadata whose store keeps its files in a tree of its
+// own beside the data root (containerd's root): the driver home lies in
+// it, and so do the store's content blobs, its metadata and its other
+// state. An audit walks it as it walks the data root and asks the store
+// what each entry is.
+type StoreTree interface {
+	// Tree says where the tree is and which of its dirs have entries an
+	// audit charges one by one.
+	Tree() Tree
+	// Charge says what entry name of the tree dir rel ("" for the root,
+	// else a TreeDir's Rel) is.
+	Charge(rel, name string) TreeCharge
+}
+
+// Tree is a store's own tree.
+type Tree struct {
+	// Root is the tree's root dir (containerd's --root).
+	Root string
+	// Dirs are the dirs of the tree whose entries an audit charges one by
+	// one (each its path below Root, slash-separated), a parent before its
+	// children; every other entry is charged as a whole. The driver home
+	// is not among them: it is the home, laid out as HomeLayout says.
+	Dirs []TreeDir
+}
+
+// TreeDir is a dir of a store's tree whose entries are charged one by one.
+type TreeDir struct {
+	// Rel is its path below the tree's root.
+	Rel string
+	// What says what the dir is, for reports ("the content store's
+	// blobs").
+	What string
+}
+
+// TreeRole is what an entry of a store's tree is to an audit.
+type TreeRole uint8
+
+const (
+	// TreeOther is a part of the store's tree that no image or container
+	// owns (runtime state, empty plugin dirs): disk usage only.
+	TreeOther TreeRole = iota
+	// TreeMetadata is the store's own bookkeeping (meta.db).
+	TreeMetadata
+	// TreeBlob is a content blob that an image references (a manifest,
+	// index, config or compressed layer).
+	TreeBlob
+	// TreeHeld is a content blob no image of the namespace references
+	// that something else keeps alive: a lease (BuildKit's cache, a pull
+	// in flight), another namespace, a gc root label. Never reclaimable.
+	TreeHeld
+	// TreeIngest is an unfinished write of a blob (ingest/<ref>): a pull
+	// or build in flight, or one that was interrupted.
+	TreeIngest
+	// TreeOrphan is a blob nothing references: the store's garbage
+	// collector removes it.
+	TreeOrphan
+)
+
+// String names the role, for JSON and tests.
+func (r TreeRole) String() string {
+	switch r {
+	case TreeOther:
+		return "other"
+	case TreeMetadata:
+		return "metadata"
+	case TreeBlob:
+		return "blob"
+	case TreeHeld:
+		return "held"
+	case TreeIngest:
+		return "ingest"
+	case TreeOrphan:
+		return "orphan"
+	}
+	return fmt.Sprintf("TreeRole(%d)", uint8(r))
+}
+
+// TreeCharge is what a store says one entry of its tree is.
+type TreeCharge struct {
+	Role TreeRole
+	// Why says what it is, in words ("manifest of 2 images", "held by
+	// lease 3kx…").
+	Why string
+	// Blob is the blob's digest (TreeBlob, TreeHeld, TreeOrphan); What
+	// what it is to its images ("manifest", "config", "layer", "index").
+	Blob digest.Digest
+	What string
+	// Images are the images it is content of, sorted.
+	Images []digest.Digest
+	// Holders are what keeps it alive besides images (TreeHeld): leases
+	// ("lease <id>"), other namespaces ("namespace k8s.io").
+	Holders []string
 }

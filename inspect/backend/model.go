@@ -199,11 +199,33 @@ type ConfigDigests interface {
 // home itself (containerd's snapshotter metadata.db), so that a dir no
 // layer or container owns is still told from an orphan.
 type DirRecords interface {
-	// DirRecord says what the store records of layer dir id: known is
-	// false when nothing does (an orphan); buildCache is set for a build
-	// cache dir (BuildKit's snapshots); what names the record.
-	DirRecord(id string) (what string, buildCache, known bool)
+	// DirRecord says what the store records of layer dir id; its Role is
+	// DirUnrecorded when nothing does (an orphan).
+	DirRecord(id string) DirRecord
 }
+
+// DirRecord is what a store records of one layer dir.
+type DirRecord struct {
+	Role DirRole
+	// What names the record ("snapshot <key> (committed) of namespace moby").
+	What string
+}
+
+// DirRole is what a store's record makes of a layer dir.
+type DirRole uint8
+
+const (
+	// DirUnrecorded: no record names the dir.
+	DirUnrecorded DirRole = iota
+	// DirRecorded: a record of the store's namespace names it (a layer, a
+	// container's, or one that nothing else names).
+	DirRecorded
+	// DirBuildCache: it is BuildKit's build cache.
+	DirBuildCache
+	// DirForeign: another tenant of the store's files records it (another
+	// containerd namespace): not Docker's, never judged by dlayer.
+	DirForeign
+)
 
 // Blobs is a Metadata whose content blobs (manifests, configs, compressed
 // layers) lie outside the driver home: containerd's content store.
@@ -241,6 +263,9 @@ type EngineSizeReport struct {
 	Images map[digest.Digest]EngineImageSize
 	// Containers are keyed by container ID.
 	Containers map[string]EngineContainerSize
+	// LayersSize is /system/df's LayersSize (docker system df's images
+	// total).
+	LayersSize int64
 }
 
 // EngineImageSize is one image's Size and SharedSize.

@@ -3,6 +3,8 @@ package du
 import (
 	"sort"
 
+	"github.com/dlayer/dlayer/inspect"
+
 	"github.com/opencontainers/go-digest"
 )
 
@@ -13,6 +15,7 @@ func finishAccounting(r *Report, m *meta, p *plan) {
 	for _, ct := range m.containers {
 		ct.SizeRootFs = ct.SizeRw + chainSize(m, m.mountParent[ct.ID])
 	}
+	engineSizes(p.s, m)
 	for _, im := range m.images {
 		for _, c := range im.Layers {
 			if l := m.layers[c]; l != nil {
@@ -80,6 +83,40 @@ func shareLayers(m *meta) {
 	}
 }
 
+// engineSizes applies the store's own rules for Docker's image and
+// container numbers (backend.EngineSizes: on containerd's store an
+// image's Size holds its content blobs and every snapshot of its stack,
+// a container's SizeRootFs the snapshots below it), so that they equal
+// what this store's engine reports. The walk's SizeRw stands (it is
+// measured by the same rule); only the part below it is taken.
+func engineSizes(s *inspect.Store, m *meta) {
+	es, ok := s.EngineSizes()
+	if !ok {
+		return
+	}
+	rep, err := es.EngineSizes()
+	if err != nil {
+		m.find(KindUnreadable, s.Graph().Metadata().Path(), "%v: Docker's image and container sizes are not computed", err)
+		return
+	}
+	m.engineLayersSize = &rep.LayersSize
+	for _, im := range m.images {
+		if x, ok := rep.Images[im.ID]; ok {
+			im.Size, im.SharedSize, im.UniqueSize = x.Size, x.SharedSize, x.Size-x.SharedSize
+		}
+	}
+	for _, ct := range m.containers {
+		x, ok := rep.Containers[ct.ID]
+		switch {
+		case !ok:
+		case x.Err != nil:
+			m.find(KindUnreadable, ct.Dir, "%v: its SizeRootFs is not computed", x.Err)
+		default:
+			ct.SizeRootFs = ct.SizeRw + x.SizeRootFs - x.SizeRw
+		}
+	}
+}
+
 // stopped reports whether `docker container prune` would remove a
 // container in this state.
 func stopped(state string) bool {
@@ -131,6 +168,9 @@ func summarize(r *Report, m *meta) {
 			}
 		}
 	}
+	if m.engineLayersSize != nil { // the store's engine totals images by its own rule
+		s.Images.Size = *m.engineLayersSize
+	}
 	s.Images.Reclaimable = danglingReclaim(m, inUse)
 	s.BuildCache.addDirs(r.BuildCache)
 	s.Orphans.addDirs(r.Orphans)
@@ -138,8 +178,15 @@ func summarize(r *Report, m *meta) {
 	s.Bookkeeping.addDirs(r.Bookkeeping)
 	s.Other.addDirs(r.Other)
 	s.InactiveDriver.addDirs(r.InactiveDriver)
-	s.DriverDir = s.Images.Usage.Add(s.Containers.Usage).Add(s.BuildCache.Usage).Add(s.Orphans.Usage).Add(s.Bookkeeping.Usage).Add(r.unaccounted)
-	s.Total = s.DriverDir.Add(s.ContainerDirs.Usage).Add(s.Other.Usage).Add(s.InactiveDriver.Usage)
+	s.Ingest.addDirs(r.Ingest)
+	s.StackDirs.addDirs(r.StackDirs)
+	for _, b := range r.Blobs {
+		s.Content.Count++
+		s.Content.Usage = s.Content.Usage.Add(b.Usage)
+		if len(b.Images) > 0 {
+			s.Content.Active++
+		}
+	}
 	s.Reclaimable = s.Images.Reclaimable.Add(s.Containers.Reclaimable).Add(s.ContainerDirs.Reclaimable).Add(s.Orphans.Reclaimable)
 }
 
@@ -216,12 +263,19 @@ func sortAll(r *Report, m *meta) {
 		da, db := a.DiskUsage+a.InitDiskUsage+a.DirUsage.DiskUsage, b.DiskUsage+b.InitDiskUsage+b.DirUsage.DiskUsage
 		return da > db || da == db && a.ID < b.ID
 	})
-	for _, ds := range [][]Dir{r.BuildCache, r.Orphans, r.Other} {
+	sort.SliceStable(r.Blobs, func(i, j int) bool {
+		a, b := r.Blobs[i], r.Blobs[j]
+		return a.DiskUsage > b.DiskUsage || a.DiskUsage == b.DiskUsage && a.Digest < b.Digest
+	})
+	if r.Blobs == nil {
+		r.Blobs = []Blob{}
+	}
+	for _, ds := range [][]Dir{r.BuildCache, r.Orphans, r.Other, r.Ingest, r.StackDirs} {
 		sort.SliceStable(ds, func(i, j int) bool {
 			return ds[i].DiskUsage > ds[j].DiskUsage || ds[i].DiskUsage == ds[j].DiskUsage && ds[i].Name < ds[j].Name
 		})
 	}
-	for _, p := range []*[]Dir{&r.BuildCache, &r.Orphans, &r.Bookkeeping, &r.Other, &r.InactiveDriver} {
+	for _, p := range []*[]Dir{&r.BuildCache, &r.Orphans, &r.Bookkeeping, &r.Other, &r.InactiveDriver, &r.Ingest, &r.StackDirs} {
 		if *p == nil {
 			*p = []Dir{}
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/buildkit"
 	"golang.org/x/sys/unix"
 )
@@ -47,7 +48,10 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	bk, bkErr := buildkit.Snapshots(s.FS(), s.Path("buildkit", "snapshots.db"))
+	bk, bkErr := map[string]bool{}, error(nil)
+	if _, ok := s.DirRecords(); !ok { // else the store's records say which dirs are build cache
+		bk, bkErr = buildkit.Snapshots(s.FS(), s.Path("buildkit", "snapshots.db"))
+	}
 	if bkErr != nil {
 		m.find(KindBuildkitUnreadable, s.Path("buildkit", "snapshots.db"), "%v (build cache dirs cannot be told from orphans)", bkErr)
 		bk = map[string]bool{}
@@ -66,17 +70,26 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 	if r.OtherDrivers == nil {
 		r.OtherDrivers = []string{}
 	}
+	if st, ok := s.StoreTree(); ok {
+		r.StoreRoot = st.Tree().Root
+	}
 	p := newPlan(s, r, m, bk)
 	refs := map[where]*dirRef{inRoot: rootRef}
 	names := map[where][]string{}
 	for _, pd := range p.dirs {
-		parent := refs[pd.in]
-		if parent == nil { // its parent is missing: so is it
-			continue
+		var ref *dirRef
+		var ns []string
+		if pd.in == inOwnRoot {
+			ref, ns, err = openTree(pd.path)
+		} else {
+			parent := refs[pd.in]
+			if parent == nil { // its parent is missing: so is it
+				continue
+			}
+			ref, ns, err = openSub(parent, pd.name)
 		}
-		ref, ns, err := openSub(parent, pd.name)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", filepath.Join(s.Root, pd.rel), err)
+			return nil, fmt.Errorf("%s: %w", pd.path, err)
 		}
 		if ref != nil {
 			refs[pd.at], names[pd.at] = ref, ns
@@ -122,6 +135,60 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 		r.Findings = []inspect.Finding{}
 	}
 	return r, nil
+}
+
+// AuditAll is Audit of s and, with them in OtherStores, of each other
+// store the root holds whose files lie outside the data root (a host
+// upgraded to Docker 29 keeps its graph driver's store, and the
+// containerd store beside it has its own tree, which the audit of s does
+// not walk). A sibling graph driver's dirs, which lie in the data root,
+// are one line of s's audit (InactiveDriver). Progress reports the audit
+// of s only.
+func AuditAll(s *inspect.Store, opt Options) (*Report, error) {
+	r, err := Audit(s, opt)
+	if err != nil {
+		return nil, err
+	}
+	quiet := opt
+	quiet.Progress = nil
+	for _, name := range s.Others {
+		sib, ok := s.Sibling(backend.Name(name))
+		if !ok {
+			continue
+		}
+		if _, own := sib.StoreTree(); !own {
+			continue
+		}
+		or, err := Audit(sib, quiet)
+		if err != nil {
+			r.Findings = append(r.Findings, inspect.Finding{Kind: inspect.FindingKind(KindUnreadable), Path: sib.Graph().Home(),
+				Message: fmt.Sprintf("the %s store of this root could not be audited: %v", name, err)})
+			continue
+		}
+		r.OtherStores = append(r.OtherStores, or)
+	}
+	return r, nil
+}
+
+// openTree opens and lists the root of a store's tree outside the data
+// root (its own path may hold symlinks, as the data root's may; nothing
+// below it is followed).
+func openTree(path string) (*dirRef, []string, error) {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := openRoot(real)
+	if err != nil {
+		return nil, nil, err
+	}
+	d.name = path
+	names, err := readNamesFd(d.fd)
+	if err != nil {
+		d.release()
+		return nil, nil, err
+	}
+	return d, names, nil
 }
 
 // openSub opens name below parent (never through a symlink) and lists it.

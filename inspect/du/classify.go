@@ -23,6 +23,7 @@ func (p *plan) owner(e *entry) {
 		e.kind, e.ctr = ownInit, p.m.byInit[n]
 	case p.bk[n]:
 		e.kind, e.why = ownBuildCache, "BuildKit snapshot (buildkit/snapshots.db)"
+	case p.recorded(e):
 	case p.stackedOn(n) != "":
 		e.kind, e.why = ownUnaccounted, inspect.StackedReason(p.stackedOn(n))
 	case p.m.unreadableLayers > 0:
@@ -31,6 +32,36 @@ func (p *plan) owner(e *entry) {
 	default:
 		e.kind, e.why = ownOrphan, p.orphanWhy(p.path(e), n)
 	}
+}
+
+// recorded charges layer entry e as the store's own records of its layer
+// dirs say (backend.DirRecords), when they name it; false leaves it to
+// the other rules.
+func (p *plan) recorded(e *entry) bool {
+	dr, ok := p.s.DirRecords()
+	if !ok {
+		return false
+	}
+	rec := dr.DirRecord(e.name)
+	switch rec.Role {
+	case backend.DirBuildCache:
+		e.kind, e.why = ownBuildCache, "BuildKit's build cache: "+rec.What
+	case backend.DirForeign:
+		e.kind, e.why = ownOther, rec.What+": another tenant of the store owns it; not counted as Docker's, never reclaimable"
+	case backend.DirRecorded:
+		if by, ref, ok := p.s.UnownedLower(e.name); ok {
+			e.kind, e.why = ownStack, inspect.UnownedReason(by, ref)
+			return true
+		}
+		if by := p.stackedOn(e.name); by != "" {
+			e.kind, e.why = ownUnaccounted, rec.What+"; "+inspect.StackedReason(by)
+			return true
+		}
+		e.kind, e.why = ownUnaccounted, "the store records it ("+rec.What+"), but no image layer, container or build names it: not reclaimable until dlayer verify is clean"
+	default:
+		return false
+	}
+	return true
 }
 
 // stackedOn is the layer dir whose lower list names n; "" when none.
@@ -66,6 +97,11 @@ func (p *plan) classify(names map[where][]string) {
 	}
 	es = append(es, p.containerEntries(names[inContainers])...)
 	es = append(es, p.rootEntries(names[inRoot])...)
+	for _, pd := range p.dirs {
+		if pd.tree || pd.lead {
+			es = append(es, p.treeEntries(pd, names[pd.at])...)
+		}
+	}
 	// Image layers base first: a hardlinked inode is charged to the
 	// earliest unit holding it, and an inode that layers share (the legacy
 	// overlay driver hardlinks every unchanged file into each child's
@@ -77,13 +113,19 @@ func (p *plan) classify(names map[where][]string) {
 		}
 		return es[i].kind == ownLayer && depth(p.m, es[i].layer) < depth(p.m, es[j].layer)
 	})
+	t := s.Graph().Terms()
 	for _, e := range es {
 		mode, sub := p.modeOf(e)
 		e.unit = p.add(p.path(e), mode, sub, e.kind == ownContainerDir)
+		rule := t.LayerSize
+		if e.kind == ownRW || e.kind == ownInit {
+			rule = t.RWSize
+		}
+		p.units[e.unit].usage = mode == sizeSub && rule == backend.SizeUsage
 	}
 	p.entries = es
 	for _, pd := range p.dirs {
-		p.selfs[pd.at] = p.add(s.Path(pd.rel), sizeNone, "", false)
+		p.selfs[pd.at] = p.add(pd.path, sizeNone, "", false)
 	}
 	p.selfs[inRoot] = p.add(s.Root, sizeNone, "", false)
 }
@@ -124,13 +166,47 @@ func (p *plan) driverEntries(pd parentDir, names []string) []*entry {
 
 // isParent reports whether the home's entry name is one of the dirs of
 // layer entries.
-func (p *plan) isParent(name string) bool {
+func (p *plan) isParent(name string) bool { return p.isParentIn(inHome, name) }
+
+// isParentIn reports whether entry name of the dir at is itself a parent
+// dir, walked apart.
+func (p *plan) isParentIn(at where, name string) bool {
 	for _, pd := range p.dirs {
-		if pd.in == inHome && pd.name == name {
+		if pd.in == at && pd.name == name {
 			return true
 		}
 	}
 	return false
+}
+
+// treeEntries charges the entries of a dir of the store's tree as the
+// store says (backend.StoreTree.Charge), and those of a data root dir on
+// the way to it as other parts of the data root.
+func (p *plan) treeEntries(pd parentDir, names []string) []*entry {
+	st, _ := p.s.StoreTree()
+	var es []*entry
+	for _, n := range names {
+		if p.isParentIn(pd.at, n) {
+			continue
+		}
+		e := &entry{parent: pd.at, name: n, kind: ownOther}
+		if pd.tree && st != nil {
+			c := st.Charge(pd.treeRel, n)
+			e.charge, e.why = &c, c.Why
+			switch c.Role {
+			case backend.TreeBlob:
+				e.kind = ownBlob
+			case backend.TreeHeld:
+				e.kind = ownHeld
+			case backend.TreeIngest:
+				e.kind = ownIngest
+			case backend.TreeOrphan:
+				e.kind = ownOrphan
+			}
+		}
+		es = append(es, e)
+	}
+	return es
 }
 
 // layerDirList names the dirs of layer entries below the home: "diff/,
@@ -182,7 +258,7 @@ func (p *plan) rootEntries(names []string) []*entry {
 	}
 	var es []*entry
 	for _, n := range names {
-		if n == p.dir(inHome).name || n == "containers" {
+		if p.isParentIn(inRoot, n) {
 			continue
 		}
 		e := &entry{parent: inRoot, name: n, kind: ownOther}

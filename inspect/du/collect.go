@@ -1,5 +1,12 @@
 package du
 
+import (
+	"path/filepath"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+)
+
 // collect copies the walk's numbers into the report.
 func (p *plan) collect(w *walker) {
 	r := p.r
@@ -48,6 +55,17 @@ func (p *plan) collect(w *walker) {
 					d.Modified = fi.ModTime().UTC()
 				}
 				r.Orphans = append(r.Orphans, d)
+			case ownStack:
+				r.StackDirs = append(r.StackDirs, d)
+			case ownIngest:
+				r.Ingest = append(r.Ingest, d)
+			case ownBlob, ownHeld:
+				c := e.charge
+				b := Blob{Digest: c.Blob, Path: u.path, Usage: use, Role: c.Role.String(), What: c.What, Images: c.Images, Holders: c.Holders, Why: c.Why}
+				if b.Images == nil {
+					b.Images = []digest.Digest{}
+				}
+				r.Blobs = append(r.Blobs, b)
 			case ownUnaccounted:
 				r.unaccounted = r.unaccounted.Add(use)
 				p.m.find(KindUnaccounted, u.path, "%s (%d bytes on disk)", e.why, use.DiskUsage)
@@ -67,6 +85,8 @@ func (p *plan) collect(w *walker) {
 			r.Other = append(r.Other, self(u, "containers/.", "the containers dir itself"))
 		case pd.at == inHome:
 			r.Bookkeeping = append(r.Bookkeeping, self(u, ".", "the driver dir itself"))
+		case pd.tree || pd.lead:
+			r.Other = append(r.Other, self(u, pd.path+"/.", "the "+pd.path+" dir itself"))
 		default:
 			r.Bookkeeping = append(r.Bookkeeping, self(u, pd.name+"/.", "the "+pd.rel+" dir itself"))
 		}
@@ -76,9 +96,41 @@ func (p *plan) collect(w *walker) {
 		p.m.find(KindUnreadable, e.path, "%v: its tree is not fully counted", e.err)
 	}
 	r.Mounts = append(r.Mounts, w.mounts...)
+	p.locate()
 	for _, u := range p.units {
 		r.Summary.Files += u.files.Load() + u.dirs.Load()
 	}
 	r.Summary.SparseFiles, r.Summary.SparseBytes = w.sparse.Load(), w.sparseBytes.Load()
 	r.Summary.HardlinkedInodes, r.Summary.ExtraLinks = w.links.count.Load(), w.links.extra.Load()
+}
+
+// locate adds up the units by where they lie: the driver home, the data
+// root, the store's own tree. Each unit is counted once, so each is what
+// du -sx of that dir reports (the tree inside the data root is in both).
+func (p *plan) locate() {
+	s := &p.r.Summary
+	home, root := filepath.Clean(p.s.Graph().Home()), filepath.Clean(p.s.Root)
+	tree := ""
+	if st, ok := p.s.StoreTree(); ok {
+		tree = filepath.Clean(st.Tree().Root)
+	}
+	for _, u := range p.units {
+		use := Usage{Size: u.size.Load(), DiskUsage: u.disk.Load()}
+		s.Total = s.Total.Add(use)
+		if below(u.path, home) {
+			s.DriverDir = s.DriverDir.Add(use)
+		}
+		if below(u.path, root) {
+			s.DataRoot = s.DataRoot.Add(use)
+		}
+		if tree != "" && below(u.path, tree) {
+			s.StoreTree = s.StoreTree.Add(use)
+		}
+	}
+}
+
+// below reports whether path is dir or below it.
+func below(path, dir string) bool {
+	path = filepath.Clean(path)
+	return path == dir || strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/")
 }

@@ -82,7 +82,7 @@ func TestAuditDamage(t *testing.T) {
 		"removing_leftover":    "aaaa-removing",
 		"layerdb_tmp_leftover": "write-set-123",
 		"layerdb_removing":     "-1234-removing",
-		"layer_size_mismatch":  fmt.Sprintf("layerdb says %d bytes, but", own.Size),
+		"layer_size_mismatch":  fmt.Sprintf("the store records %d bytes, but", own.Size),
 	}
 	for kind, text := range want {
 		if len(f[kind]) != 1 || !strings.Contains(f[kind][0].Message+f[kind][0].Path, text) {

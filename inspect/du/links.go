@@ -86,8 +86,8 @@ func checkMissing(s *inspect.Store, m *meta, p *plan) {
 		l := m.layers[c]
 		if p.driverNames[l.CacheID] {
 			if l.MeasuredSize >= 0 && l.MeasuredSize != l.Size {
-				m.find(KindLayerSizeMismatch, s.LayerPath(c)+"/size",
-					"layerdb says %d bytes, but %s holds %d now (Docker's image sizes use the layerdb number)", l.Size, g.Layout(l.CacheID).Content, l.MeasuredSize)
+				m.find(KindLayerSizeMismatch, sizeRecord(s, c),
+					"the store records %d bytes, but %s holds %d now (Docker's image sizes use the recorded number)", l.Size, g.Layout(l.CacheID).Content, l.MeasuredSize)
 			}
 			continue
 		}
@@ -188,4 +188,14 @@ func imageName(im *Image) string {
 		return im.Tags[0]
 	}
 	return shortID(string(im.ID))
+}
+
+// sizeRecord is where the store records layer c's size: layerdb's size
+// file, or the layer's record in the store's metadata (containerd's
+// snapshot keyed by the chain ID, whose size the snapshotter keeps).
+func sizeRecord(s *inspect.Store, c digest.Digest) string {
+	if _, ok := s.DirRecords(); ok {
+		return s.LayerPath(c)
+	}
+	return s.LayerPath(c) + "/size"
 }

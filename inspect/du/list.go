@@ -39,7 +39,11 @@ func (c *counts) flush(u *unit) {
 func (w *walker) account(c *counts, u int32, st *unix.Stat_t, name []byte, inSize bool, depth int32) {
 	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 	disk := st.Blocks * 512
+	amount := st.Size
 	sized := inSize && !isDir && st.Size > 0
+	if w.units[u].usage {
+		amount, sized = disk, inSize && disk > 0
+	}
 	first := true
 	if !isDir && st.Nlink > 1 {
 		disk, sized, first = w.links.see(inodeKey{st.Dev, st.Ino}, u, disk, sized, w.units)
@@ -51,7 +55,7 @@ func (w *walker) account(c *counts, u int32, st *unix.Stat_t, name []byte, inSiz
 	}
 	c.disk += disk
 	if sized {
-		c.size += st.Size
+		c.size += amount
 	}
 	if first && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Blocks*512 < st.Size {
 		w.sparse.Add(1)
@@ -61,7 +65,7 @@ func (w *walker) account(c *counts, u int32, st *unix.Stat_t, name []byte, inSiz
 		c.logFiles++
 		c.logDisk += disk
 		if sized {
-			c.logSize += st.Size
+			c.logSize += amount
 		}
 	}
 }

@@ -31,6 +31,10 @@ type meta struct {
 	// another driver's store holds (a migrated host).
 	otherDriver map[string]string
 	finds       []inspect.Finding
+	// engineLayersSize is the images total by the store's own rule
+	// (backend.EngineSizes: Docker 29's LayersSize); nil when the
+	// layers' sizes make it.
+	engineLayersSize *int64
 	// unreadableLayers counts layerdb entries that could not be read:
 	// while there are any, a dir nothing names may be one of theirs.
 	unreadableLayers int

@@ -39,12 +39,29 @@ type Report struct {
 	// the containers/<id>/ dirs of its containers. Disk usage and size.
 	InactiveDriver []Dir `json:"inactive_driver"`
 	// Other is every other top-level entry of the data root (image/,
-	// buildkit/, volumes/, …) and the data root dir itself: disk usage only.
+	// buildkit/, volumes/, …) and the data root dir itself, and of a
+	// store's own tree what no image or container owns (containerd's
+	// meta.db, runtime state, other plugins' dirs): disk usage only.
 	Other []Dir `json:"other"`
+	// StoreRoot is the store's own tree beside the data root, when it
+	// has one: containerd's root. Its content blobs are Blobs (those
+	// nothing references are Orphans), its unfinished writes Ingest.
+	StoreRoot string `json:"store_root,omitempty"`
+	Blobs     []Blob `json:"blobs"`
+	Ingest    []Dir  `json:"ingest"`
+	// StackDirs are layer dirs in image stacks that are no image layer:
+	// a classic build container's -init snapshot, which a RUN step's
+	// layer sits on (containerd's store). They go with the images.
+	StackDirs []Dir `json:"stack_dirs"`
 	// Mounts are mount points met inside the walked trees (the merged dir
 	// of a running container): not entered, as du -x.
 	Mounts   []string          `json:"mounts"`
 	Findings []inspect.Finding `json:"findings"`
+	// OtherStores are the audits of the other stores of this root that
+	// have a tree of their own (AuditAll: the containerd store beside an
+	// overlay2 one), each a whole Report; they walk the data root too,
+	// charging this store's dirs as another driver's.
+	OtherStores []*Report `json:"other_stores,omitempty"`
 
 	// Terms and Home are the driver's words and traits, and how its home
 	// is laid out, for the report.
@@ -164,6 +181,24 @@ type Dir struct {
 	Modified time.Time `json:"modified,omitzero"`
 }
 
+// Blob is a blob of the store's content store (containerd's), and what
+// keeps it alive.
+type Blob struct {
+	Digest digest.Digest `json:"digest"`
+	Path   string        `json:"path"`
+	Usage
+	// Role is "blob" (an image references it) or "held" (only a lease,
+	// another namespace or a gc root does).
+	Role string `json:"role"`
+	// What it is to its images: manifest, index, config, layer.
+	What string `json:"what,omitempty"`
+	// Images reference it (their IDs, sorted); Holders keep it besides
+	// them ("lease <id>", "namespace <name>").
+	Images  []digest.Digest `json:"images"`
+	Holders []string        `json:"holders,omitempty"`
+	Why     string          `json:"why,omitempty"`
+}
+
 // Group is one line of the summary.
 type Group struct {
 	// Count is the number of owners of this kind; for images, those
@@ -187,10 +222,22 @@ type Summary struct {
 	// InactiveDriver is the other drivers' dirs (Report.InactiveDriver).
 	InactiveDriver Group `json:"inactive_driver"`
 	Other          Group `json:"other"`
+	// Content is the store's content blobs that something keeps alive
+	// (Report.Blobs); Ingest its unfinished writes; StackDirs the dirs in
+	// image stacks that are no layer. Zero for a graph driver's store.
+	Content   Group `json:"content"`
+	Ingest    Group `json:"ingest"`
+	StackDirs Group `json:"stack_dirs"`
+	// DataRoot is everything under the data root (du -sx of it);
+	// StoreTree everything under the store's own tree (du -sx of
+	// containerd's root). Total is both, each inode once.
+	DataRoot  Usage `json:"data_root"`
+	StoreTree Usage `json:"store_tree"`
 	// DriverDir is everything under the driver home (overlay2/, aufs/):
 	// equals du -sx of it.
 	DriverDir Usage `json:"driver_dir"`
-	// Total is everything under the data root: equals du -sx of it.
+	// Total is everything audited: the data root and the store's own
+	// tree; for a graph driver's store it equals du -sx of the data root.
 	Total       Usage `json:"total"`
 	Reclaimable Usage `json:"reclaimable"`
 	// Files counts every entry walked.

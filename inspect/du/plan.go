@@ -18,9 +18,18 @@ const (
 	ownRW
 	ownInit
 	ownBuildCache
+	// ownStack: a layer dir in image stacks that is no image layer (a
+	// classic build container's -init a RUN layer sits on).
+	ownStack
+	// ownBlob: a content blob an image references; ownHeld one only a
+	// lease, another namespace or a gc root keeps.
+	ownBlob
+	ownHeld
 	ownBookkeeping
 	ownContainerDir
 	ownOther
+	// ownIngest: an unfinished write of a blob.
+	ownIngest
 	ownInactive
 	ownOrphan
 	// ownUnaccounted: nothing in the metadata owns it, but something that
@@ -39,6 +48,14 @@ func (k ownerKind) String() string {
 		return "init"
 	case ownBuildCache:
 		return "build_cache"
+	case ownStack:
+		return "stack"
+	case ownBlob:
+		return "blob"
+	case ownHeld:
+		return "held"
+	case ownIngest:
+		return "ingest"
 	case ownBookkeeping:
 		return "bookkeeping"
 	case ownContainerDir:
@@ -58,12 +75,15 @@ func (k ownerKind) String() string {
 // layerKind reports whether k is a layer dir of the driver: an image
 // layer, a container's rw or init layer, a build-cache snapshot.
 func (k ownerKind) layerKind() bool {
-	return k == ownLayer || k == ownRW || k == ownInit || k == ownBuildCache
+	return k == ownLayer || k == ownRW || k == ownInit || k == ownBuildCache || k == ownStack
 }
 
 // where is the directory a top-level tree sits in: the data root,
 // containers/, the driver home, or a dir of the home whose entries are
-// layer entries (inLayers+i for the driver's HomeLayout.LayerDirs[i]).
+// layer entries (inLayers+i for the driver's HomeLayout.LayerDirs[i]); for
+// a store with a tree of its own (backend.StoreTree), the tree's root, its
+// dirs (inTreeDirs+i for Tree.Dirs[i]) and, when the tree lies inside the
+// data root, the dirs on the way to it (inLeads+i).
 type where uint8
 
 const (
@@ -71,6 +91,12 @@ const (
 	inContainers
 	inHome
 	inLayers
+	inTree     where = 64
+	inTreeDirs where = 65
+	inLeads    where = 128
+	// inOwnRoot is the "in" of a dir opened on its own (a tree outside
+	// the data root).
+	inOwnRoot where = 255
 )
 
 // String names the dir, for messages and tests.
@@ -82,6 +108,16 @@ func (w where) String() string {
 		return "containers"
 	case inHome:
 		return "home"
+	case inTree:
+		return "tree"
+	case inOwnRoot:
+		return "own"
+	}
+	switch {
+	case w >= inLeads:
+		return fmt.Sprintf("leads[%d]", uint8(w-inLeads))
+	case w >= inTreeDirs:
+		return fmt.Sprintf("tree[%d]", uint8(w-inTreeDirs))
 	}
 	return fmt.Sprintf("layers[%d]", uint8(w-inLayers))
 }
@@ -91,9 +127,16 @@ func (w where) String() string {
 type parentDir struct {
 	at, in where
 	name   string
-	rel    string // from the data root, for paths and messages
+	rel    string // from the data root (the tree's root for its dirs), for names
+	path   string // where it is
 	// layers is set when the entries are the driver's layer entries.
 	layers *backend.LayerDir
+	// tree is set for the dirs of the store's tree, whose entries the
+	// store charges (Charge(treeRel, name)); lead for a dir of the data
+	// root on the way to a tree inside it.
+	tree    bool
+	treeRel string
+	lead    bool
 }
 
 // content reports whether the dir's entries hold the layers' files.
@@ -101,19 +144,77 @@ func (pd parentDir) content() bool { return pd.layers != nil && pd.layers.Conten
 
 // parentDirs are the dirs the audit opens, parents first: the driver home
 // and its dirs of layer entries (as the driver lays them out), then
-// containers/.
+// containers/; for a store with a tree of its own, the tree's root and its
+// dirs (and, for a tree inside the data root, the dirs on the way to it),
+// before the home when the home lies in the tree.
 func parentDirs(s *inspect.Store) []parentDir {
 	g := s.Graph()
-	home := filepath.Base(g.Home())
-	out := []parentDir{{at: inHome, in: inRoot, name: home, rel: home}}
+	var out []parentDir
+	homeIn, homeRel := inRoot, filepath.Base(g.Home())
+	if st, ok := s.StoreTree(); ok {
+		t := st.Tree()
+		root := filepath.Clean(t.Root)
+		out = append(out, treeDirs(s.Root, root, t)...)
+		if filepath.Dir(g.Home()) == root {
+			homeIn = inTree
+		}
+	}
+	home := parentDir{at: inHome, in: homeIn, name: filepath.Base(g.Home()), rel: homeRel, path: g.Home()}
+	var layers []parentDir
 	for i, ld := range g.HomeLayout().LayerDirs {
 		if ld.Rel == "" {
-			out[0].layers = &ld
+			home.layers = &ld
 			continue
 		}
-		out = append(out, parentDir{at: inLayers + where(i), in: inHome, name: ld.Rel, rel: home + "/" + ld.Rel, layers: &ld})
+		layers = append(layers, parentDir{at: inLayers + where(i), in: inHome, name: ld.Rel, rel: homeRel + "/" + ld.Rel,
+			path: filepath.Join(g.Home(), ld.Rel), layers: &ld})
 	}
-	return append(out, parentDir{at: inContainers, in: inRoot, name: "containers", rel: "containers"})
+	out = append(out, home)
+	out = append(out, layers...)
+	return append(out, parentDir{at: inContainers, in: inRoot, name: "containers", rel: "containers", path: s.Path("containers")})
+}
+
+// treeDirs are the parent dirs of a store's tree t rooted at root: the
+// data root's dirs on the way to it when it lies inside the data root
+// (else it is opened on its own), its root, then its dirs.
+func treeDirs(dataRoot, root string, t backend.Tree) []parentDir {
+	var out []parentDir
+	in := inOwnRoot
+	if rel, err := filepath.Rel(filepath.Clean(dataRoot), root); err == nil && rel != "." && !strings.HasPrefix(rel, "..") {
+		parts := strings.Split(rel, "/")
+		in = inRoot
+		for i, c := range parts[:len(parts)-1] {
+			at := inLeads + where(i)
+			out = append(out, parentDir{at: at, in: in, name: c, rel: strings.Join(parts[:i+1], "/"),
+				path: filepath.Join(dataRoot, filepath.Join(parts[:i+1]...)), lead: true})
+			in = at
+		}
+	}
+	name := root
+	if in != inOwnRoot {
+		name = filepath.Base(root)
+	}
+	out = append(out, parentDir{at: inTree, in: in, name: name, rel: "", path: root, tree: true})
+	for i, d := range t.Dirs {
+		parent, at := inTree, inTreeDirs+where(i)
+		if dir := pathDir(d.Rel); dir != "" {
+			for j, e := range t.Dirs[:i] {
+				if e.Rel == dir {
+					parent = inTreeDirs + where(j)
+				}
+			}
+		}
+		out = append(out, parentDir{at: at, in: parent, name: filepath.Base(d.Rel), rel: d.Rel, path: filepath.Join(root, d.Rel), tree: true, treeRel: d.Rel})
+	}
+	return out
+}
+
+// pathDir is the slash path's parent ("" for one component).
+func pathDir(rel string) string {
+	if i := strings.LastIndex(rel, "/"); i >= 0 {
+		return rel[:i]
+	}
+	return ""
 }
 
 // entry is one top-level tree to walk.
@@ -125,6 +226,8 @@ type entry struct {
 	why    string
 	layer  *Layer
 	ctr    *Container
+	// charge is what the store said of an entry of its tree.
+	charge *backend.TreeCharge
 }
 
 // plan is the list of units and entries to walk, made from the names
@@ -195,7 +298,7 @@ func (p *plan) path(e *entry) string {
 	if e.parent == inRoot {
 		return p.s.Path(e.name)
 	}
-	return p.s.Path(p.dir(e.parent).rel, e.name)
+	return filepath.Join(p.dir(e.parent).path, e.name)
 }
 
 // display is how the entry is named in lists: its path below the driver
@@ -203,7 +306,7 @@ func (p *plan) path(e *entry) string {
 func (p *plan) display(e *entry) string {
 	pd := p.dir(e.parent)
 	switch {
-	case e.parent == inRoot, e.parent == inHome:
+	case e.parent == inRoot, e.parent == inHome, e.parent == inTree:
 		return e.name
 	case pd.in == inHome:
 		return pd.name + "/" + e.name

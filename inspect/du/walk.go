@@ -29,6 +29,9 @@ type unit struct {
 	mode sizeMode
 	sub  string // the subdir that holds the content, for sizeSub
 	logs bool   // count <id>-json.log* directly under the root apart (container dirs)
+	// usage: the Docker size is allocated bytes, dirs included
+	// (backend.SizeUsage), not st_size.
+	usage bool
 
 	size, disk, files, dirs    atomic.Int64
 	logSize, logDisk, logFiles atomic.Int64

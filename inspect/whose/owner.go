@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/buildkit"
 )
 
@@ -55,12 +56,16 @@ func (q *query) layerOwner(id string) {
 			return
 		}
 		if dr, ok := s.DirRecords(); ok {
-			what, bc, known := dr.DirRecord(id)
-			switch {
-			case bc:
+			rec := dr.DirRecord(id)
+			what := rec.What
+			switch rec.Role {
+			case backend.DirBuildCache:
 				a.Owner = Owner{Kind: OwnerBuildCache, ID: id, Why: "BuildKit's build cache: " + what}
 				return
-			case known:
+			case backend.DirForeign:
+				a.Owner = Owner{Kind: OwnerUnaccounted, ID: id, Why: what + ": another tenant of containerd's store owns it"}
+				return
+			case backend.DirRecorded:
 				if by, ref, ok := s.UnownedLower(id); ok {
 					a.Owner = Owner{Kind: OwnerUnownedLower, ID: id, Why: inspect.UnownedReason(by, ref)}
 					return
