@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,5 +208,45 @@ func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestVerifyLayerBlobHostileTar: a layer blob's tar naming a path outside
+// the layer, or a path twice, is a finding about the layer (never opened
+// outside the snapshot), with the blob's kinds, not tar-split's.
+func TestVerifyLayerBlobHostileTar(t *testing.T) {
+	dir := t.TempDir()
+	outside := filepath.Join(dir, "escape")
+	must(t, os.WriteFile(outside, []byte("outside\n"), 0o644))
+	l, err := fixtures.BuildContainerdLayerWith(dir, fixtures.Gzip, []fixtures.TarFile{
+		{Name: "../../../escape", Body: "outside\n"}, {Name: "etc/os", Body: "two\n"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := inspect.OpenWith(l.Root, inspect.Options{Backends: backend.NewRegistry(New(Config{})), Driver: "auto"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := verify.Run(context.Background(), s, verify.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	t.Logf("findings: %q", kinds(r))
+	for _, f := range r.Findings {
+		got[string(f.Kind)+" "+f.Path] = true
+		if f.DockerDetects || f.Object != l.Chain.String() {
+			t.Errorf("%+v", f)
+		}
+	}
+	for _, w := range []string{"layer_tar_unsafe_name ../../../escape", "layer_tar_duplicate etc/os", "content_mismatch /etc/os"} {
+		if !got[w] {
+			t.Errorf("no %s among %q", w, kinds(r))
+		}
+	}
+	for k := range got {
+		if strings.HasPrefix(k, "tar_split_") {
+			t.Errorf("a tar-split kind for a blob layer: %s", k)
+		}
 	}
 }
