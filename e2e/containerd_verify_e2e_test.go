@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"encoding/binary"
 	"encoding/json"
 	"io"
 	"net/url"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -294,6 +296,23 @@ func TestContainerdVerifyE2E(t *testing.T) {
 		f := findKind(t, v, "lower_mismatch", chains[c8vCopy].String())
 		if !subset(appAll, f.Affects.Images) || !subset(appCtrs, f.Affects.Containers) {
 			t.Errorf("lower_mismatch: %+v", f)
+		}
+	})
+	t.Run("build init snapshot dir removed", func(t *testing.T) {
+		// the -init of the build container the second RUN layer sits on:
+		// in no image, but under every image and container built on it
+		cp, cr := copyRoots(t)
+		meta := filepath.Join(cr, "io.containerd.metadata.v1.bolt", "meta.db")
+		init := snapshotParent(t, meta, chains[c8vRun2].String())
+		dir := filepath.Join(cr, "io.containerd.snapshotter.v1.overlayfs", "snapshots", snapshotID(t, cr, init))
+		must(t, os.RemoveAll(dir))
+		v, code := c8vVerify(t, cp)
+		if code != 1 {
+			t.Fatalf("exit %d, want 1", code)
+		}
+		f := findKind(t, v, "cache_dir_missing", chains[c8vRun2].String())
+		if f.Path != dir || !slices.Equal(f.Affects.Images, appAll) || !slices.Equal(f.Affects.Containers, appCtrs) {
+			t.Errorf("cache_dir_missing: %+v: want %s (%s), breaking %v and %v", f, dir, init, appAll, appCtrs)
 		}
 	})
 	t.Run("whiteout removed", func(t *testing.T) {
@@ -688,4 +707,39 @@ func loadZstdImage(t *testing.T, e *engine.Engine) zstdLoaded {
 		t.Fatalf("the content store does not keep the zstd blob %s as loaded: %v", zd, err)
 	}
 	return zstdLoaded{chain: diff.String()}
+}
+
+// snapshotID is the snapshots/<n> dir number of snapshot key: meta.db
+// gives its backend key, the snapshotter's metadata.db its id (both read
+// from private copies).
+func snapshotID(t *testing.T, ctrRoot, key string) string {
+	open := func(p string) *bolt.DB {
+		cp := filepath.Join(t.TempDir(), filepath.Base(p))
+		if out, err := exec.Command("cp", p, cp).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v\n%s", err, out)
+		}
+		db, err := bolt.Open(cp, 0o400, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+		must(t, err)
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	var name string
+	must(t, open(filepath.Join(ctrRoot, "io.containerd.metadata.v1.bolt", "meta.db")).View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("v1")).Bucket([]byte(engine.Namespace)).Bucket([]byte("snapshots")).Bucket([]byte("overlayfs")).Bucket([]byte(key))
+		if b == nil {
+			t.Fatalf("no snapshot %s in meta.db", key)
+		}
+		name = string(b.Get([]byte("name")))
+		return nil
+	}))
+	var id uint64
+	must(t, open(filepath.Join(ctrRoot, "io.containerd.snapshotter.v1.overlayfs", "metadata.db")).View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte("v1")).Bucket([]byte("snapshots")).Bucket([]byte(name))
+		if b == nil {
+			t.Fatalf("no snapshot %s in metadata.db", name)
+		}
+		id, _ = binary.Uvarint(b.Get([]byte("id")))
+		return nil
+	}))
+	return strconv.FormatUint(id, 10)
 }
