@@ -3,6 +3,7 @@ package containerd
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
@@ -18,6 +19,8 @@ import (
 	"github.com/dlayer/dlayer/inspect/verify"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/opencontainers/go-digest"
+	bolt "go.etcd.io/bbolt"
 )
 
 // TestUncompress: gzip, zstd and plain tars are told apart by their magic
@@ -248,5 +251,42 @@ func TestVerifyLayerBlobHostileTar(t *testing.T) {
 		if strings.HasPrefix(k, "tar_split_") {
 			t.Errorf("a tar-split kind for a blob layer: %s", k)
 		}
+	}
+}
+
+// TestVerifyUnusedLayerSnapshot: a committed snapshot keyed by a ChainID
+// that no image holds any more (its image removed, containerd's garbage
+// collection not yet run) has no blob to be checked against, and nothing
+// depends on it: no finding.
+func TestVerifyUnusedLayerSnapshot(t *testing.T) {
+	l, run := openLayerStore(t, fixtures.Gzip)
+	key := digest.FromString("an unused layer").String()
+	backendKey := "moby/9/" + key
+	update := func(p string, fill func(*bolt.Tx) error) {
+		db, err := bolt.Open(p, 0o600, nil)
+		must(t, err)
+		must(t, db.Update(fill))
+		must(t, db.Close())
+	}
+	update(filepath.Join(l.ContainerdRoot, "io.containerd.metadata.v1.bolt", "meta.db"), func(tx *bolt.Tx) error {
+		b, err := tx.Bucket([]byte("v1")).Bucket([]byte("moby")).Bucket([]byte("snapshots")).Bucket([]byte("overlayfs")).CreateBucket([]byte(key))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("name"), []byte(backendKey))
+	})
+	home := filepath.Join(l.ContainerdRoot, "io.containerd.snapshotter.v1.overlayfs")
+	update(filepath.Join(home, "metadata.db"), func(tx *bolt.Tx) error {
+		b, err := tx.Bucket([]byte("v1")).Bucket([]byte("snapshots")).CreateBucket([]byte(backendKey))
+		if err != nil {
+			return err
+		}
+		b.Put([]byte("id"), binary.AppendUvarint(nil, 2))
+		return b.Put([]byte("kind"), []byte{byte(KindCommitted)})
+	})
+	must(t, os.MkdirAll(filepath.Join(home, "snapshots", "2", "fs"), 0o755))
+	r := run()
+	if len(r.Findings) != 0 || r.Stats.Layers != 2 || r.Stats.LayersHashed != 1 {
+		t.Errorf("findings %q, stats %+v: want none, 2 layers, 1 hashed", kinds(r), r.Stats)
 	}
 }

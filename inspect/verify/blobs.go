@@ -35,21 +35,24 @@ func (m *model) readBlobs() {
 }
 
 // readLayerBlob finds the blob layer l was unpacked from: its snapshot's
-// files are checked against that blob's tar.
+// files are checked against that blob's tar. Without one, l.noBlob says
+// why; checkBlobRecords reports it when an image holds the layer (a
+// snapshot no image uses any more has nothing to be checked against, and
+// nothing depends on it).
 func (m *model) readLayerBlob(l *layerInfo) {
 	lb, ok := m.bv.LayerBlob(l.ChainID)
 	obj := l.ChainID.String()
 	if !ok {
-		m.add(Finding{Kind: KindLayerBlobMissing, ObjectType: ObjectLayer, Object: obj, Path: l.dir, File: l.dir,
+		l.noBlob = &Finding{Kind: KindLayerBlobMissing, ObjectType: ObjectLayer, Object: obj, Path: l.dir, File: l.dir,
 			Expected: "a layer blob named by an image's manifest", Actual: "none",
-			Message: "no image's manifest names a blob for this layer: its tar cannot be read, so its snapshot's files are not checked"})
+			Message: "no manifest of the images that hold this layer names a blob for it: its tar cannot be read, so its snapshot's files are not checked"}
 		return
 	}
 	fi, err := m.s.FS().Lstat(lb.Path)
 	if err != nil || !fi.Mode().IsRegular() {
-		m.add(Finding{Kind: KindLayerBlobMissing, ObjectType: ObjectLayer, Object: obj, Path: lb.Path, File: lb.Path,
+		l.noBlob = &Finding{Kind: KindLayerBlobMissing, ObjectType: ObjectLayer, Object: obj, Path: lb.Path, File: lb.Path,
 			Expected: "a regular file", Actual: describePath(m.s.FS(), lb.Path, fi, err),
-			Message: fmt.Sprintf("the layer's blob %s is not in the content store: the layer cannot be exported or pushed, and its snapshot's files are not checked", lb.Digest)})
+			Message: fmt.Sprintf("the layer's blob %s is not in the content store: the layer cannot be exported or pushed, and its snapshot's files are not checked", lb.Digest)}
 		return
 	}
 	l.blob = &lb
@@ -79,6 +82,9 @@ func (m *model) checkBlobRecords() {
 		}
 	}
 	for _, l := range m.layerList() {
+		if l.noBlob != nil && len(l.users) > 0 {
+			m.add(*l.noBlob)
+		}
 		if l.blob == nil {
 			continue
 		}

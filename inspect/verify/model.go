@@ -88,6 +88,8 @@ type layerInfo struct {
 	// blob is, in a store whose layers come from content blobs, the
 	// blob the layer was unpacked from, when it is a regular file.
 	blob *backend.LayerBlob
+	// noBlob says why there is none (reported when an image holds the layer).
+	noBlob *Finding
 	// trusted is the DiffID the content must hash to: the image config's
 	// diff_id when an intact image holds the layer, else the diff file.
 	trusted digest.Digest
