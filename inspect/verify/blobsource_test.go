@@ -101,11 +101,15 @@ func TestBlobSourceMatchesTarSplit(t *testing.T) {
 		t.Fatal(err)
 	}
 	var js bytes.Buffer
-	r, err := asm.NewInputTarStream(bytes.NewReader(raw), storage.NewJSONPacker(&js), storage.NewDiscardFilePutter())
+	r, done, err := asm.NewInputTarStreamWithDone(bytes.NewReader(raw), storage.NewJSONPacker(&js), storage.NewDiscardFilePutter())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := io.Copy(io.Discard, r); err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	want, err := drain(t, newTSDecoder(&js))
