@@ -29,7 +29,7 @@ func TestCLIOnCommittedAUFSStore(t *testing.T) {
 		{"ps", []string{"ps"}, 0, []string{"web", "aufs", "exited (1)"}},
 		{"diff", []string{"--mountinfo", "none", "diff", "web"}, 0, []string{webDiff}},
 		{"explain", []string{"--mountinfo", "none", "explain", "web"}, 0, []string{
-			"driver    aufs", "aufs/diff/", "aufs/mnt/", "aufs/layers/<mount-id>", "marker: aufs .wh. file", "marker: aufs .wh..wh..opq file",
+			"driver     aufs", "aufs/diff/", "aufs/mnt/", "aufs/layers/<mount-id>", "marker: aufs .wh. file", "marker: aufs .wh..wh..opq file",
 			"empty file named .wh.<name>", "holding the empty file .wh..wh..opq"}},
 		{"--driver overlay2 refused", []string{"--driver", "overlay2", "ps"}, 2, nil},
 		{"du", []string{"du"}, 0, []string{"(aufs)", "Driver bookkeeping (aufs/ dirs)", "aufs/ holds"}},

@@ -31,7 +31,7 @@ func explainCommand() *cli.Command {
 			if c.String("format") == "json" {
 				return report.ExplainJSON(c.App.Writer, x)
 			}
-			return report.Explain(c.App.Writer, x, report.ExplainOptions{Quiet: c.Bool("quiet")})
+			return report.Explain(c.App.Writer, x, report.ExplainOptions{Quiet: c.Bool("quiet"), Width: termWidth(c.App.Writer)})
 		},
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -235,11 +234,11 @@ func TestContainerdMixedRoot(t *testing.T) {
 		t.Errorf("the containerd store's audit does not charge overlay2/ to the other driver: %+v", o.InactiveDriver)
 	}
 	for name, got := range map[string]int64{"overlay2 audit, data root": r.Summary.DataRoot.DiskUsage, "containerd audit, data root": o.Summary.DataRoot.DiskUsage} {
-		if want := duSXB1(t, c.Root); got != want {
+		if want := fixtures.DUSXB1(t, c.Root); got != want {
 			t.Errorf("%s: dlayer %d, du -sxB1 %d", name, got, want)
 		}
 	}
-	if got, want := o.Summary.StoreTree.DiskUsage, duSXB1(t, c.ContainerdRoot); got != want {
+	if got, want := o.Summary.StoreTree.DiskUsage, fixtures.DUSXB1(t, c.ContainerdRoot); got != want {
 		t.Errorf("containerd root: dlayer %d, du -sxB1 %d", got, want)
 	}
 	if text := cli("du"); !strings.Contains(text, "This root also holds the overlayfs store") {
@@ -248,20 +247,6 @@ func TestContainerdMixedRoot(t *testing.T) {
 	if r := cli("--driver", "overlay2", "--format", "json", "du"); strings.Contains(r, "other_stores") {
 		t.Errorf("--driver overlay2 du audits another store too")
 	}
-}
-
-// duSXB1 is du -sxB1 of dir.
-func duSXB1(t *testing.T, dir string) int64 {
-	t.Helper()
-	o, err := exec.Command("du", "-sxB1", dir).Output()
-	if err != nil {
-		t.Fatalf("du -sxB1 %s: %v", dir, err)
-	}
-	n, err := strconv.ParseInt(strings.Fields(string(o))[0], 10, 64)
-	if err != nil {
-		t.Fatalf("du -sxB1 %s: %q", dir, o)
-	}
-	return n
 }
 
 // checkContainerdDU: du on the fixture's containerd store charges every
@@ -311,7 +296,7 @@ func checkContainerdDU(t *testing.T, c *fixtures.Containerd, out string) {
 		}
 	}
 	for dir, got := range map[string]int64{c.Root: r.Summary.DataRoot.DiskUsage, c.ContainerdRoot: r.Summary.StoreTree.DiskUsage} {
-		if n := duSXB1(t, dir); n != got {
+		if n := fixtures.DUSXB1(t, dir); n != got {
 			t.Errorf("%s: dlayer %d, du -sxB1 %d", dir, got, n)
 		}
 	}
@@ -350,10 +335,10 @@ func TestContainerdRootInsideDataRoot(t *testing.T) {
 	if r.StoreRoot != inside {
 		t.Errorf("store root %s, want %s", r.StoreRoot, inside)
 	}
-	if got, want := r.Summary.DataRoot.DiskUsage, duSXB1(t, c.Root); got != want {
+	if got, want := r.Summary.DataRoot.DiskUsage, fixtures.DUSXB1(t, c.Root); got != want {
 		t.Errorf("data root: dlayer %d, du -sxB1 %d", got, want)
 	}
-	if got, want := r.Summary.StoreTree.DiskUsage, duSXB1(t, inside); got != want {
+	if got, want := r.Summary.StoreTree.DiskUsage, fixtures.DUSXB1(t, inside); got != want {
 		t.Errorf("containerd root: dlayer %d, du -sxB1 %d", got, want)
 	}
 	if r.Summary.Total != r.Summary.DataRoot {
@@ -361,5 +346,88 @@ func TestContainerdRootInsideDataRoot(t *testing.T) {
 	}
 	if len(r.Layers) != 2 || len(r.Blobs) == 0 {
 		t.Errorf("%d layers, %d blobs: the containerd root inside the data root is not read", len(r.Layers), len(r.Blobs))
+	}
+}
+
+// TestContainerdDUHostile: du on a containerd store whose files are not
+// what containerd writes: a blob that is a symlink out of the root, a
+// snapshot's fs/ that is a symlink to a dir outside, the blobs dir itself
+// a symlink, meta.db garbage. Nothing is followed or read outside the
+// roots, every case names the file, and du goes on (exit 0) unless the
+// store cannot be read at all (meta.db: exit 2, naming it).
+func TestContainerdDUHostile(t *testing.T) {
+	outside := t.TempDir()
+	secret := filepath.Join(outside, "secret")
+	if err := os.WriteFile(secret, []byte("PLANTED-MARKER\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(outside, "big")
+	if err := os.MkdirAll(big, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(big, "f"), make([]byte, 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	blobs := func(c *fixtures.Containerd) string {
+		return filepath.Join(c.ContainerdRoot, "io.containerd.content.v1.content", "blobs")
+	}
+	for _, tc := range []struct {
+		name    string
+		mutate  func(t *testing.T, c *fixtures.Containerd)
+		code    int
+		finding string // a finding kind du must report, or the error text for exit 2
+	}{
+		{"blob symlink", func(t *testing.T, c *fixtures.Containerd) {
+			p := filepath.Join(blobs(c), "sha256", c.App.Encoded())
+			must(t, os.Remove(p))
+			must(t, os.Symlink(secret, p))
+		}, 0, ""},
+		{"snapshot fs symlink", func(t *testing.T, c *fixtures.Containerd) {
+			p := filepath.Join(c.ContainerdRoot, "io.containerd.snapshotter.v1.overlayfs", "snapshots", "1", "fs")
+			must(t, os.RemoveAll(p))
+			must(t, os.Symlink(big, p))
+		}, 0, "layer_size_mismatch"},
+		{"blobs dir symlink", func(t *testing.T, c *fixtures.Containerd) {
+			must(t, os.Rename(blobs(c), filepath.Join(outside, "blobs-moved")))
+			must(t, os.Symlink(filepath.Join(outside, "blobs-moved"), blobs(c)))
+		}, 0, "unreadable"},
+		{"meta.db garbage", func(t *testing.T, c *fixtures.Containerd) {
+			must(t, os.WriteFile(filepath.Join(c.ContainerdRoot, "io.containerd.metadata.v1.bolt", "meta.db"), []byte("PLANTED-MARKER not a bolt file"), 0o600))
+		}, exitUsage, "meta.db"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := fixtures.BuildContainerd(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.mutate(t, c)
+			out, errOut, code := runCLI("--root", c.Root, "--daemon", "off", "--mountinfo", "none", "--format", "json", "du")
+			if code != tc.code {
+				t.Fatalf("exit %d, want %d: %s", code, tc.code, errOut)
+			}
+			if strings.Contains(out+errOut, "PLANTED-MARKER") {
+				t.Errorf("output holds what a file outside the roots (or a garbage file) says:\n%s%s", out, errOut)
+			}
+			if code != 0 {
+				if !strings.Contains(errOut, tc.finding) {
+					t.Errorf("stderr %q does not name %s", errOut, tc.finding)
+				}
+				return
+			}
+			var r du.Report
+			if err := json.Unmarshal([]byte(out), &r); err != nil {
+				t.Fatal(err)
+			}
+			kinds := map[string]bool{}
+			for _, f := range r.Findings {
+				kinds[string(f.Kind)] = true
+			}
+			if tc.finding != "" && !kinds[tc.finding] {
+				t.Errorf("findings %+v lack %s", r.Findings, tc.finding)
+			}
+			if got, want := r.Summary.StoreTree.DiskUsage, fixtures.DUSXB1(t, c.ContainerdRoot); got != want {
+				t.Errorf("containerd root: dlayer %d, du -sxB1 %d (nothing outside may count)", got, want)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dlayer/dlayer/fixtures"
 	"github.com/dlayer/dlayer/fixtures/engine"
 	"github.com/dlayer/dlayer/inspect/du"
 )
@@ -110,7 +111,7 @@ func checkCtrdDU(t *testing.T, root, ctrRoot string, df engine.DF, settled bool)
 		root: r.Summary.DataRoot.DiskUsage, ctrRoot: r.Summary.StoreTree.DiskUsage, home: r.Summary.DriverDir.DiskUsage,
 		filepath.Join(home, "snapshots"): snaps.DiskUsage + snapsSelf, content: blobs.DiskUsage + ingest + contentSelf,
 	} {
-		want := duSXB1(t, dir)
+		want := fixtures.DUSXB1(t, dir)
 		t.Logf("%s: du -sxB1 %d, dlayer %d", dir, want, got)
 		if got != want {
 			t.Errorf("%s: dlayer %d, du -sxB1 %d", dir, got, want)
@@ -120,20 +121,6 @@ func checkCtrdDU(t *testing.T, root, ctrRoot string, df engine.DF, settled bool)
 		t.Errorf("total %d is not the data root's %d + the containerd root's %d", r.Summary.Total.DiskUsage, r.Summary.DataRoot.DiskUsage, r.Summary.StoreTree.DiskUsage)
 	}
 	return r
-}
-
-// duSXB1 is du -sxB1 of dir.
-func duSXB1(t *testing.T, dir string) int64 {
-	t.Helper()
-	out, err := exec.Command("du", "-sxB1", dir).Output()
-	if err != nil {
-		t.Fatalf("du -sxB1 %s: %v", dir, err)
-	}
-	n, err := strconv.ParseInt(strings.Fields(string(out))[0], 10, 64)
-	if err != nil {
-		t.Fatalf("du -sxB1 %s: %q", dir, out)
-	}
-	return n
 }
 
 // dirBlocks is the allocated bytes of dir itself.
@@ -198,7 +185,7 @@ func checkCtrdDUDamage(t *testing.T, root, ctrRoot string) {
 	if r.Summary.Orphans.Reclaimable.DiskUsage != want || want == 0 {
 		t.Errorf("orphans reclaimable %d, their disk usage %d", r.Summary.Orphans.Reclaimable.DiskUsage, want)
 	}
-	if got, du := r.Summary.StoreTree.DiskUsage, duSXB1(t, croot); got != du {
+	if got, du := r.Summary.StoreTree.DiskUsage, fixtures.DUSXB1(t, croot); got != du {
 		t.Errorf("containerd root of the copy: dlayer %d, du -sxB1 %d", got, du)
 	}
 }

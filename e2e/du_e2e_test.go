@@ -3,14 +3,14 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/dlayer/dlayer/fixtures/clitest"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/dlayer/dlayer/fixtures"
+	"github.com/dlayer/dlayer/fixtures/clitest"
 	"github.com/dlayer/dlayer/fixtures/engine"
 	"github.com/dlayer/dlayer/inspect/du"
 	"github.com/opencontainers/go-digest"
@@ -183,11 +183,7 @@ func checkDF(t *testing.T, r *du.Report, df engine.DF, suffix string) {
 func checkDUTotals(t *testing.T, r *du.Report) {
 	t.Helper()
 	for dir, got := range map[string]int64{r.DriverDir: r.Summary.DriverDir.DiskUsage, r.Root: r.Summary.Total.DiskUsage} {
-		out, err := exec.Command("du", "-sxB1", dir).Output()
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, _ := strconv.ParseInt(strings.Fields(string(out))[0], 10, 64)
+		want := fixtures.DUSXB1(t, dir)
 		if got != want {
 			t.Errorf("%s: dlayer disk usage %d, du -sxB1 %d", dir, got, want)
 		}

@@ -19,6 +19,7 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
+	os.Unsetenv("COLUMNS") // the binary wraps text to it: tests read the default width
 	dir, err := os.MkdirTemp("", "dlayer-e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)

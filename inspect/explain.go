@@ -81,8 +81,16 @@ type Summary struct {
 	// CopyBytes is the st_size of all copies of lower files (modified,
 	// copied_up, metadata_copy_up entries that are not dirs).
 	CopyBytes int64 `json:"copy_bytes"`
-	// DockerDiff counts the lines `docker diff` prints.
+	// DockerDiff counts the lines `docker diff` prints; NotInDiff the
+	// entries it does not list (copies that changed nothing, and what it
+	// folds into a parent), DiffOnly its lines that no entry of the upper
+	// dir has (the lower entries a deleted or opaque dir hides).
 	DockerDiff int `json:"docker_diff"`
+	NotInDiff  int `json:"not_in_diff"`
+	DiffOnly   int `json:"diff_only"`
+	// Attention lists what deserves a look first, kind by kind (of the
+	// whole layer, before any --since/--until).
+	Attention []Attention `json:"attention"`
 }
 
 // Explanation is the whole answer of Explain.
@@ -111,6 +119,10 @@ func (s *Store) Explain(ref string, opt ExplainOptions) (*Explanation, error) {
 		return nil, err
 	}
 	s.timeline(x)
+	x.Summary.Attention = attention(x.Changes)
+	if x.Summary.Attention == nil {
+		x.Summary.Attention = []Attention{}
+	}
 	return x, nil
 }
 
@@ -377,12 +389,15 @@ func (s *Store) walkChanges(x *Explanation) error {
 		x.Summary.Kinds[c.Kind]++
 		if c.DockerDiff != "" {
 			x.Diff = append(x.Diff, DiffLine{Kind: c.DockerDiff, Path: c.Path})
+		} else {
+			x.Summary.NotInDiff++
 		}
 		if c.Type == string(layerfs.TypeFile) && (c.Kind == KindModified || c.Kind == KindCopiedUp || c.Kind == KindMetadataCopyUp) {
 			x.Summary.CopyBytes += c.Size
 		}
 	}
 	x.Diff = append(x.Diff, w.extra...)
+	x.Summary.DiffOnly = len(w.extra)
 	sort.Slice(x.Diff, func(i, j int) bool { return x.Diff[i].Path < x.Diff[j].Path })
 	x.Summary.DockerDiff = len(x.Diff)
 	return nil

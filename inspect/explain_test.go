@@ -278,3 +278,57 @@ func TestListing(t *testing.T) {
 		t.Error("paths")
 	}
 }
+
+// TestAttentionOnDemo: the demo container's summary names what deserves
+// a look: /app/bin/app made setuid, a deleted /bin/ls and a modified
+// /etc/passwd under system dirs, and the changes made after its start.
+func TestAttentionOnDemo(t *testing.T) {
+	s, _ := demoStore(t)
+	x, err := s.Explain("web", ExplainOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[AttentionKind]string{}
+	for _, a := range x.Summary.Attention {
+		got[a.Kind] = fmt.Sprintf("%d %v", a.Count, a.Paths)
+	}
+	want := map[AttentionKind]string{
+		AttentionSetID:      "1 [/app/bin/app]",
+		AttentionSystemPath: "2 [/bin/ls /etc/passwd]",
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: %q, want %q", k, got[k], w)
+		}
+	}
+	for _, k := range []AttentionKind{AttentionExecAdded, AttentionExecReplaced, AttentionCapability} {
+		if got[k] != "" {
+			t.Errorf("%s: %s, want none", k, got[k])
+		}
+	}
+	n := 0
+	for _, c := range x.Changes {
+		if c.Phase == PhaseRunning || c.Phase == PhaseAfterStop {
+			n++
+		}
+	}
+	if !strings.HasPrefix(got[AttentionAfterStart], fmt.Sprintf("%d [", n)) || n == 0 {
+		t.Errorf("after_start %q, want the %d changes after the start", got[AttentionAfterStart], n)
+	}
+}
+
+// TestDiffCountsAddUp: the entries docker diff does not list and its lines
+// no entry has account for the difference between the two counts.
+func TestDiffCountsAddUp(t *testing.T) {
+	s, _ := demoStore(t)
+	for _, name := range []string{"web", "batch", "fresh"} {
+		x, err := s.Explain(name, ExplainOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sm := x.Summary
+		if got := len(x.Changes) - sm.NotInDiff + sm.DiffOnly; got != sm.DockerDiff || got != len(x.Diff) {
+			t.Errorf("%s: %d entries - %d not listed + %d diff-only = %d, docker diff %d (%d lines)", name, len(x.Changes), sm.NotInDiff, sm.DiffOnly, got, sm.DockerDiff, len(x.Diff))
+		}
+	}
+}

@@ -45,7 +45,7 @@ func duBiggest(w io.Writer, r *du.Report, top int) error {
 		items = append(items, duItem{"orphan", d.Name, d.Usage, d.Why})
 	}
 	for _, d := range r.Other {
-		items = append(items, duItem{"data root", d.Name, d.Usage, d.Why})
+		items = append(items, duItem{"other", d.Name, d.Usage, otherWhat(d)})
 	}
 	for _, d := range r.InactiveDriver {
 		items = append(items, duItem{"inactive driver", d.Name, d.Usage, d.Why})
@@ -162,4 +162,13 @@ func joinClip(xs []string, n int) string {
 		return strings.Join(xs, ", ")
 	}
 	return strings.Join(xs[:n], ", ") + fmt.Sprintf(" and %d more", len(xs)-n)
+}
+
+// otherWhat says what a row of the rest of the data root is: its own
+// description, else that no owner is charged for it.
+func otherWhat(d du.Dir) string {
+	if d.Why != "" {
+		return d.Why
+	}
+	return "a part of the data root that no image or container owns (disk usage only)"
 }

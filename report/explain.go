@@ -13,11 +13,29 @@ import (
 type ExplainOptions struct {
 	// Quiet drops the plain-English explanations.
 	Quiet bool
+	// Width is the terminal's width in columns that text is wrapped to;
+	// 0 is DefaultWidth.
+	Width int
 }
 
-// Explain writes an explanation for people.
-func Explain(w io.Writer, x *inspect.Explanation, opt ExplainOptions) error {
-	p := &printer{w: w}
+// DefaultWidth is the width text is wrapped to when no terminal says
+// otherwise.
+const DefaultWidth = 100
+
+// attentionLabel names each kind of attention in the summary.
+func attentionLabel(k inspect.AttentionKind) string {
+	return map[inspect.AttentionKind]string{
+		inspect.AttentionSetID:        "setuid/setgid gained",
+		inspect.AttentionCapability:   "file capabilities gained",
+		inspect.AttentionExecAdded:    "executables added",
+		inspect.AttentionExecReplaced: "executables replaced",
+		inspect.AttentionSystemPath:   "system dirs changed",
+		inspect.AttentionAfterStart:   "changed after the start",
+	}[k]
+}
+
+// explainSummary writes the verdict first, in at most about 15 lines.
+func explainSummary(p *printer, x *inspect.Explanation) {
 	c := x.Container
 	p.f("Container %s (%s)   %s\n", Escape(c.Name), shortID(c.ID), stateLine(c.State))
 	img := "none (scratch)"
@@ -27,11 +45,59 @@ func Explain(w io.Writer, x *inspect.Explanation, opt ExplainOptions) error {
 			img += ", tagged " + Escape(strings.Join(c.ImageTags, ", "))
 		}
 	}
-	p.f("  image     %s\n", img)
-	p.f("  driver    %s\n", c.Driver)
-	p.f("  created   %s\n", when(c.Created))
-	p.f("  started   %s\n", when(c.State.StartedAt))
-	p.f("  finished  %s\n", when(c.State.FinishedAt))
+	p.field("  image      ", img)
+	life := "created " + when(c.Created)
+	if !c.State.StartedAt.IsZero() && c.State.StartedAt.Year() > 1 {
+		life += ", started " + when(c.State.StartedAt)
+	}
+	if !c.State.FinishedAt.IsZero() && c.State.FinishedAt.Year() > 1 {
+		life += ", finished " + when(c.State.FinishedAt)
+	}
+	p.field("  driver     ", c.Driver+"; "+life)
+	if up := x.RWLayer.UpperDir; up != "" {
+		p.field("  upper dir  ", Escape(up))
+	}
+	n := max(x.Timeline.Total, len(x.Changes))
+	var parts []string
+	for _, k := range inspect.ChangeKinds() {
+		if v := x.Summary.Kinds[k]; v > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", v, k))
+		}
+	}
+	changes := fmt.Sprintf("%d entr%s", n, plural(n, "y", "ies"))
+	if len(parts) > 0 {
+		changes += " (" + strings.Join(parts, ", ") + ")"
+	}
+	p.field("  changes    ", fmt.Sprintf("%s; docker diff lists %d", changes, x.Summary.DockerDiff))
+	if len(x.Layers) > 0 {
+		p.field("  written    ", fmt.Sprintf("%s in the writable layer, %s of it copies of lower files", bytesHuman(x.Layers[0].Size), bytesHuman(x.Summary.CopyBytes)))
+	}
+	if len(x.Summary.Attention) == 0 {
+		p.field("  attention  ", "nothing: no setuid/setgid or capability gained, no executable added or replaced, nothing under "+
+			strings.Join(inspect.SystemDirs()[:3], ", ")+"… changed, nothing after the start")
+		return
+	}
+	lead := "  attention  "
+	for _, a := range x.Summary.Attention {
+		ps := make([]string, 0, 3)
+		for _, q := range a.Paths[:min(3, len(a.Paths))] {
+			ps = append(ps, Escape(q))
+		}
+		text := strings.Join(ps, ", ")
+		if more := a.Count - len(ps); more > 0 {
+			text += fmt.Sprintf(" and %d more", more)
+		}
+		p.field(fmt.Sprintf("%s%-25s ", lead, attentionLabel(a.Kind)), text)
+		lead = "             "
+	}
+}
+
+// Explain writes an explanation for people: the summary first (what the
+// container is, where its writable layer lives, what it did, and what
+// deserves a look), then the details.
+func Explain(w io.Writer, x *inspect.Explanation, opt ExplainOptions) error {
+	p := &printer{w: w, width: opt.Width}
+	explainSummary(p, x)
 	p.f("\n")
 	explainDirs(p, x, opt)
 	p.f("\n")
@@ -161,6 +227,9 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 	n := max(x.Timeline.Total, len(x.Changes)) // before --since/--until
 	p.f("What the writable layer holds: %d entr%s; `docker diff` lists %d change%s\n",
 		n, plural(n, "y", "ies"), len(x.Diff), plural(len(x.Diff), "", "s"))
+	if why := diffCountWhy(x.Summary); why != "" {
+		wrap(p, "  ", why)
+	}
 	if n == 0 {
 		p.f("  nothing: the container has not written to its file system\n")
 		return
@@ -184,10 +253,7 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 		p.f("  %s %-16s %-13s %s  %s  (%s%s)\n", letter, c.Kind, c.Phase, stamp(x.Timeline.TimeOf(c)), Escape(c.Path), c.Type, size)
 		detail(p, c)
 		p.f("      %s\n", timesLine(c))
-		if !opt.Quiet && !seen[c.Kind] {
-			seen[c.Kind] = true
-			wrap(p, "      ", "= "+kindText(c.Kind.String(), x.RWLayer.Terms))
-		}
+		seen[c.Kind] = true
 	}
 	k := x.Summary.Kinds
 	var parts []string
@@ -201,8 +267,15 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 		all += " (the whole layer)"
 	}
 	p.f("  %s: %s; copies of lower files cost %s.\n", all, strings.Join(parts, ", "), bytesHuman(x.Summary.CopyBytes))
-	if !opt.Quiet {
-		p.f("  The first column is what `docker diff` prints for the path (A added, C changed, D deleted; - not listed).\n")
+	if opt.Quiet {
+		return
+	}
+	p.f("  The first column is what `docker diff` prints for the path (A added, C changed, D deleted; - not listed).\n")
+	p.f("\nLegend: the kinds of change above\n")
+	for _, k := range inspect.ChangeKinds() {
+		if seen[k] {
+			wrap(p, "  ", kindText(k.String(), x.RWLayer.Terms))
+		}
 	}
 }
 
@@ -362,26 +435,64 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// wrap writes text in lines of at most 100 columns.
-func wrap(p *printer, indent, text string) {
-	line := indent
-	for _, word := range strings.Fields(text) {
-		if len(line) > len(indent) && len(line)+1+len(word) > 100 {
-			p.f("%s\n", line)
-			line = indent + "  "
+// wrap writes text in lines of at most the printer's width, each line
+// after the first indented two more.
+func wrap(p *printer, indent, text string) { p.lines(indent, indent+"  ", text) }
+
+// lines writes text after first, wrapped to the printer's width, the next
+// lines after indent. A word too long for any line (a path, an ID)
+// stands alone on a line of its own, with nothing else.
+func (p *printer) lines(first, indent, text string) {
+	width := p.cols()
+	line, lead := first, first
+	flush := func() {
+		if line != lead || lead == first {
+			p.f("%s\n", strings.TrimRight(line, " "))
 		}
-		if len(line) > len(indent) && !strings.HasSuffix(line, " ") {
+		line, lead = indent, indent
+	}
+	for _, word := range strings.Fields(text) {
+		switch {
+		case len(indent)+len(word) > width: // alone, unindented
+			if line != lead {
+				flush()
+			} else if lead == first && strings.TrimSpace(first) != "" {
+				flush()
+			}
+			p.f("%s\n", word)
+			line, lead = indent, indent
+			continue
+		case line != lead && len(line)+1+len(word) > width:
+			flush()
+		}
+		if line != lead && !strings.HasSuffix(line, " ") {
 			line += " "
 		}
 		line += word
 	}
-	p.f("%s\n", line)
+	if line != lead || lead == first {
+		p.f("%s\n", strings.TrimRight(line, " "))
+	}
 }
 
-// printer remembers the first write error.
+// printer remembers the first write error, and the width lines wrap to.
 type printer struct {
-	w   io.Writer
-	err error
+	w     io.Writer
+	err   error
+	width int
+}
+
+// cols is the width lines wrap to.
+func (p *printer) cols() int {
+	if p.width > 0 {
+		return p.width
+	}
+	return DefaultWidth
+}
+
+// field writes a label and its value, wrapped under the value's column.
+func (p *printer) field(label, value string) {
+	p.lines(label, strings.Repeat(" ", len(label)), value)
 }
 
 func (p *printer) f(format string, a ...any) {
@@ -399,4 +510,22 @@ func Gaps(w io.Writer, gaps []inspect.Gap) error {
 		}
 	}
 	return nil
+}
+
+// diffCountWhy says why docker diff's count differs from the entries':
+// the entries it does not list, and its lines no entry has.
+func diffCountWhy(s inspect.Summary) string {
+	var parts []string
+	if s.NotInDiff > 0 {
+		parts = append(parts, fmt.Sprintf("%d of the entries %s not listed (a copy that changed nothing, or a change docker diff folds into its parent's line)",
+			s.NotInDiff, plural(s.NotInDiff, "is", "are")))
+	}
+	if s.DiffOnly > 0 {
+		parts = append(parts, fmt.Sprintf("%d of its lines %s no entry here: %s entries it lists one by one below a dir the container recreated (opaque) or renamed",
+			s.DiffOnly, plural(s.DiffOnly, "has", "have"), plural(s.DiffOnly, "it is one of", "they are")))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "The counts differ: " + strings.Join(parts, "; ") + "."
 }

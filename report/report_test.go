@@ -149,3 +149,25 @@ func TestInstruction(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffCountWhy: the reason the two counts differ is said with them.
+func TestDiffCountWhy(t *testing.T) {
+	for _, tc := range []struct {
+		s    inspect.Summary
+		want []string
+	}{
+		{inspect.Summary{NotInDiff: 2, DiffOnly: 3}, []string{"2 of the entries are not listed", "3 of its lines have no entry here"}},
+		{inspect.Summary{NotInDiff: 1}, []string{"1 of the entries is not listed"}},
+		{inspect.Summary{DiffOnly: 1}, []string{"1 of its lines has no entry here"}},
+	} {
+		got := diffCountWhy(tc.s)
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%+v: %q lacks %q", tc.s, got, w)
+			}
+		}
+	}
+	if got := diffCountWhy(inspect.Summary{}); got != "" {
+		t.Errorf("equal counts: %q", got)
+	}
+}

@@ -22,7 +22,7 @@ func TestWhoseBecause(t *testing.T) {
 		v    whose.View
 		want string
 	}{
-		{file, whose.View{Result: whose.ViewVisible}, "no lower layer has it"},
+		{file, whose.View{Result: whose.ViewVisible}, "no layer above changes it, none below has it"},
 		{file, whose.View{Result: whose.ViewVisible, Below: &whose.Hit{Role: "image", Position: 1, Entry: "file"}}, "shadows the file of layer 1"},
 		{dir, whose.View{Result: whose.ViewVisible, Below: &whose.Hit{Role: "image", Position: 1, Entry: "dir"}}, "merges with the dir of layer 1"},
 		{file, whose.View{Result: whose.ViewShadowed, By: rw}, "the rw layer has its own file /etc/passwd"},

@@ -195,7 +195,7 @@ func whoseBecause(a *whose.Answer, v whose.View) string {
 	switch v.Result {
 	case whose.ViewVisible:
 		if v.Below == nil {
-			return "no lower layer has it"
+			return "no layer above changes it, none below has it"
 		}
 		verb := "shadows"
 		if a.Entry != nil && a.Entry.Type == layerfs.TypeDir && v.Below.Entry == string(layerfs.TypeDir) {

@@ -88,6 +88,13 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 			}
 			ref, ns, err = openSub(parent, pd.name)
 		}
+		if err != nil && (pd.tree || pd.lead) && pd.in != inOwnRoot {
+			// a dir of the store's tree that is not a dir (a symlink, a
+			// file): its entry is charged as a whole, never entered
+			m.find(KindUnreadable, pd.path, "%v: not a dir dlayer enters (never followed); charged as a whole", err)
+			p.drop(pd.at)
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", pd.path, err)
 		}

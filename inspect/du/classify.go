@@ -261,7 +261,7 @@ func (p *plan) rootEntries(names []string) []*entry {
 		if p.isParentIn(inRoot, n) {
 			continue
 		}
-		e := &entry{parent: inRoot, name: n, kind: ownOther}
+		e := &entry{parent: inRoot, name: n, kind: ownOther, why: dataRootWhy(n)}
 		if sib := others[n]; sib != nil {
 			meta, _ := filepath.Rel(s.Root, sib.ImagePath())
 			e.kind, e.why = ownInactive, "the "+sib.Driver+" driver's layer dirs: this root also holds "+meta+
@@ -294,4 +294,24 @@ func depth(m *meta, l *Layer) int {
 		top = pl.Parent
 	}
 	return n
+}
+
+// dataRootWhy says what a top-level entry of Docker's data root is (the
+// same for every driver); "" for one Docker does not make.
+func dataRootWhy(name string) string {
+	return map[string]string{
+		"image":      "the image store's metadata (layerdb, imagedb, repositories.json; on the containerd store only identity-cache.db)",
+		"buildkit":   "BuildKit's metadata: its cache records and build history",
+		"volumes":    "named volumes (docker volume) and their metadata.db",
+		"network":    "the networks' state (local-kv.db)",
+		"plugins":    "managed plugins",
+		"runtimes":   "files of the configured OCI runtimes",
+		"swarm":      "swarm mode state",
+		"tmp":        "the daemon's temporary files",
+		"trust":      "content trust keys",
+		"engine-id":  "the engine's ID",
+		"rootfs":     "the mount points of running containers' root file systems (containerd store)",
+		"containerd": "the state of the containerd dockerd started itself",
+		"exec-root":  "the daemon's exec root",
+	}[name]
 }

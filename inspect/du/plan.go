@@ -250,6 +250,21 @@ func newPlan(s *inspect.Store, r *Report, m *meta, bk map[string]bool) *plan {
 	return &plan{s: s, r: r, m: m, bk: bk, dirs: parentDirs(s), driverNames: map[string]bool{}, selfs: map[where]int32{}}
 }
 
+// drop forgets the parent dir at and those below it: their entries are
+// not charged one by one, and the dir's own entry is charged as a whole.
+func (p *plan) drop(at where) {
+	gone := map[where]bool{at: true}
+	var kept []parentDir
+	for _, pd := range p.dirs {
+		if gone[pd.at] || gone[pd.in] {
+			gone[pd.at] = true
+			continue
+		}
+		kept = append(kept, pd)
+	}
+	p.dirs = kept
+}
+
 // dir returns the parent dir at.
 func (p *plan) dir(at where) parentDir {
 	for _, pd := range p.dirs {

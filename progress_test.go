@@ -1,0 +1,77 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// openPTY opens a pseudo-terminal: the master to read what was drawn, the
+// slave to draw on.
+func openPTY(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatalf("no pseudo-terminal here: %v", err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close(); m.Close() })
+	return m, s
+}
+
+// TestProgressOnTerminal: on a terminal the progress line shows what
+// format says and is cleared at the end; on a pipe or a file nothing is
+// drawn.
+func TestProgressOnTerminal(t *testing.T) {
+	m, s := openPTY(t)
+	update, done := progress(s, func(n int) string { return fmt.Sprintf("step %d of 3", n) })
+	if update == nil {
+		t.Fatal("no progress on a terminal")
+	}
+	for i := 1; i <= 3; i++ {
+		update(i)
+		time.Sleep(120 * time.Millisecond) // past the throttle
+	}
+	done()
+	got := make(chan string)
+	go func() {
+		var b bytes.Buffer
+		buf := make([]byte, 4096)
+		m.SetReadDeadline(time.Now().Add(2 * time.Second))
+		for {
+			n, err := m.Read(buf)
+			b.Write(buf[:n])
+			if err != nil || strings.Contains(b.String(), "step 3 of 3") {
+				break
+			}
+		}
+		got <- b.String()
+	}()
+	out := <-got
+	if !strings.Contains(out, "step 3 of 3") {
+		t.Errorf("the terminal shows %q, want the last step", out)
+	}
+	f, err := os.CreateTemp(t.TempDir(), "log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if update, _ := progress(f, func(int) string { return "x" }); update != nil {
+		t.Error("progress on a regular file")
+	}
+}
