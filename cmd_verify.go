@@ -42,7 +42,9 @@ func verifyCommand() *cli.Command {
 			"short links and parents files, tags and containers agree. Content (skipped with --quick): each layer's tar stream is rebuilt from\n" +
 			"tar-split.json.gz and the layer dir exactly as docker save does and must hash to its DiffID; each\n" +
 			"file that differs is named. Tree: the layer dir is reconciled with the tar headers (mode, setuid,\n" +
-			"owner, mtime, links, xattrs, added files, whiteouts, opaque dirs), which Docker never checks.\n\n" +
+			"owner, mtime, links, xattrs, added files, whiteouts, opaque dirs), which Docker never checks.\n" +
+			"On Docker 29's containerd image store there is no tar-split: every content blob is re-hashed, and each\n" +
+			"layer's blob decompressed (gzip, zstd, tar), hashed against its DiffID and reconciled with its snapshot.\n\n" +
 			"EXIT CODES:\n   0  no findings\n   1  findings (listed on stdout)\n   2  could not run (usage, unreadable store, --prom not writable)",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "quick", Usage: "metadata checks only: read no layer content"},

@@ -10,7 +10,11 @@
 //     snapshotter's key, parent);
 //   - the snapshotter's metadata.db: v1/snapshots/<backend key> (id = the
 //     snapshots/<id> dir, kind, size);
-//   - content blobs (manifests, indexes, configs).
+//   - content blobs (manifests, indexes, configs); for verify
+//     (backend.BlobVerifier, verify.go) every blob of the content store,
+//     meta.db's records of them (size, the containerd.io/uncompressed
+//     label), the blob each layer was unpacked from, and its tar: gzip,
+//     zstd or plain, told by its magic bytes as containerd's applier does.
 //
 // An image layer is the snapshot keyed by its ChainID; a container's rw
 // layer the snapshot keyed by its ID, on its <id>-init. A layer dir id is

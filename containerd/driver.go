@@ -100,7 +100,6 @@ func (d driver) Terms() backend.Terms {
 		LayerDirHelp: "fs/ holds the snapshot's files, work/ overlayfs's scratch space; its name is the snapshotter's number for it.",
 		ContentHelp:  "A snapshot's fs/ holds only what that layer changed.",
 		MountIDFrom:  "the number of the snapshot keyed by the container ID: snapshots/<n>",
-		AuditPending: "verify does not yet read containerd's image store",
 		// a committed snapshot's recorded size, and a container's SizeRw,
 		// are the snapshotter's Usage of fs/ (docs/facts.md "Its sizes")
 		LayerSize: backend.SizeUsage, RWSize: backend.SizeUsage,
@@ -172,10 +171,17 @@ func (d driver) ValidID(id string) bool {
 	return err == nil && id != "0"
 }
 
-func (d driver) LinkFile(string) string       { return "" }
-func (d driver) LinkTarget(string) string     { return "" }
-func (d driver) LowerRef(id, _ string) string { return id }
-func (d driver) BaseParents() bool            { return false }
+func (d driver) LinkFile(string) string   { return "" }
+func (d driver) LinkTarget(string) string { return "" }
+
+// LowerRef: a snapshot's parent chain names it by its key, as Lowers does.
+func (d driver) LowerRef(id, _ string) string {
+	if s, ok := d.snapshot(id); ok {
+		return s.Key
+	}
+	return id
+}
+func (d driver) BaseParents() bool { return false }
 
 // Markers: a snapshot's fs/ holds a layer as overlay2's diff/ does.
 func (d driver) Markers() backend.Markers { return overlayfs.Markers{} }

@@ -93,6 +93,8 @@ type resolved struct {
 	// config's and each layer's, as the manifest records them.
 	ManifestSize, ConfigSize int64
 	LayerSizes               []int64
+	// LayerMediaTypes are the layer descriptors' media types.
+	LayerMediaTypes []string
 }
 
 // index is everything the backend reads from the containerd root, read
@@ -115,6 +117,10 @@ type index struct {
 	foreign map[uint64]string
 	// uses says what keeps each blob alive (blobUses of the namespace).
 	uses map[digest.Digest]*blobUse
+	// blobs are meta.db's records of the content store's blobs.
+	blobs map[digest.Digest]blobRecord
+	// layerBlobs maps a ChainID to the blob a manifest names for it.
+	layerBlobs map[digest.Digest]layerBlob
 }
 
 // loader reads the index once.
@@ -149,7 +155,8 @@ func (l *loader) load() (*index, error) {
 	}
 	ix := &index{snaps: map[string]*Snapshot{}, byID: map[uint64]*Snapshot{}, backendOf: map[string]*Snapshot{},
 		resolved: map[digest.Digest]*resolved{}, chains: map[digest.Digest][2]digest.Digest{},
-		refs: map[string]*nsRefs{}, foreign: map[uint64]string{}}
+		refs: map[string]*nsRefs{}, foreign: map[uint64]string{},
+		blobs: map[digest.Digest]blobRecord{}, layerBlobs: map[digest.Digest]layerBlob{}}
 	if err := l.readMeta(ix); err != nil {
 		return nil, err
 	}
@@ -173,6 +180,7 @@ func (l *loader) load() (*index, error) {
 		var parent digest.Digest
 		for i, chain := range backend.ChainIDs(c.RootFS.DiffIDs) {
 			ix.chains[chain] = [2]digest.Digest{c.RootFS.DiffIDs[i], parent}
+			ix.noteLayerBlob(chain, r, i)
 			parent = chain
 		}
 	}
@@ -215,6 +223,7 @@ func (l *loader) readMeta(ix *index) error {
 				return nil
 			})
 		}
+		readBlobRecords(ns, ix)
 		if ib := ns.Bucket([]byte("images")); ib != nil {
 			ib.ForEachBucket(func(k []byte) error {
 				b := ib.Bucket(k)
@@ -318,6 +327,7 @@ func (l *loader) resolve(im image) *resolved {
 	for _, x := range m.Layers {
 		r.Layers = append(r.Layers, x.Digest)
 		r.LayerSizes = append(r.LayerSizes, x.Size)
+		r.LayerMediaTypes = append(r.LayerMediaTypes, x.MediaType)
 	}
 	r.ManifestSize, r.ConfigSize = int64(len(raw)), m.Config.Size
 	r.Config, r.ConfigPath = m.Config.Digest, l.blobPath(m.Config.Digest)

@@ -20,7 +20,12 @@ type VerifyOptions struct {
 
 // verifyHelp says, once per group of checks present, what its findings
 // mean and whether Docker would notice them.
-func verifyHelp(c verify.Check) string {
+func verifyHelp(c verify.Check, docker bool) string {
+	switch {
+	case c == verify.CheckContent && !docker:
+		return "content: bytes differ from the digests that name them (a content blob, a layer blob's tar, a layer dir's files " +
+			"against that tar); Docker does not check these (docker save exports the blobs as they are)"
+	}
 	switch c {
 	case verify.CheckMetadata:
 		return "metadata: the image, layer and container records disagree with each other or with the storage driver's dirs"
@@ -59,10 +64,14 @@ func Verify(w io.Writer, r *verify.Report, opt VerifyOptions) error {
 	p.f("%s\n", VerifySummary(r))
 	if len(r.Findings) > 0 {
 		seen := map[verify.Check]bool{}
+		docker := map[verify.Check]bool{}
+		for _, f := range r.Findings {
+			docker[f.Check] = docker[f.Check] || f.DockerDetects
+		}
 		for _, f := range r.Findings {
 			if !seen[f.Check] {
 				seen[f.Check] = true
-				wrap(p, "  ", verifyHelp(f.Check))
+				wrap(p, "  ", verifyHelp(f.Check, docker[f.Check] || r.Stats.Blobs == 0))
 			}
 		}
 		p.f("  Each finding's message, and full IDs and paths: --format json.\n")
@@ -79,6 +88,12 @@ func VerifySummary(r *verify.Report) string {
 		b.WriteString(" (metadata only: --quick)")
 	} else {
 		fmt.Fprintf(&b, " (%d rebuilt: %s of tar streams, %s entries)", s.LayersHashed, units.HumanSize(float64(s.BytesHashed)), fmtInt(s.Entries))
+	}
+	if s.Blobs > 0 {
+		fmt.Fprintf(&b, ", %s", verifyCount(s.Blobs, "content blob"))
+		if !r.Quick {
+			fmt.Fprintf(&b, " (%d re-hashed: %s)", s.BlobsHashed, units.HumanSize(float64(s.BlobBytes)))
+		}
 	}
 	fmt.Fprintf(&b, ", %s in %s: ", verifyCount(s.Containers, "container"), r.Duration.Round(time.Millisecond))
 	if len(r.Findings) == 0 {

@@ -65,6 +65,8 @@ func VerifyProm(w io.Writer, m VerifyMetrics) error {
 		gauge("dlayer_verify_containers_checked", "Containers checked.", float64(s.Containers), root)
 		gauge("dlayer_verify_entries_checked", "Tar entries reconciled with the layer dirs.", float64(s.Entries), root)
 		gauge("dlayer_verify_bytes_hashed", "Bytes of rebuilt tar streams hashed.", float64(s.BytesHashed), root)
+		gauge("dlayer_verify_blobs_checked", "Content store blobs checked (a store whose layers come from content blobs: containerd's image store).", float64(s.Blobs), root)
+		gauge("dlayer_verify_blobs_hashed", "Content store blobs re-hashed in full against their digests.", float64(s.BlobsHashed), root)
 		gauge("dlayer_verify_changed_during_scan", "Objects that changed while the last run read the store: re-read once settled, not findings.",
 			float64(len(m.Report.Changed)), root)
 	}

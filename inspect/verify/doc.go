@@ -34,6 +34,15 @@
 //     overlay.whiteout xattr and to the overlay.opaque xattr; aufs keeps
 //     the tar's files).
 //
+// A store whose layers come from content blobs and that keeps no
+// tar-split (backend.BlobVerifier: containerd's image store) is checked
+// the same way from each layer's blob: every blob of the content store is
+// re-hashed against its digest; a layer's blob is decompressed and its tar
+// disassembled as it streams by tar-split's own disassembler, which gives
+// the entries tar-split.json.gz would hold; the content and tree checks
+// then run on them unchanged, against the layer's snapshot dir, and the
+// tar itself must hash to the DiffID (blobs.go, blobsource.go).
+//
 // Names from tar-split are untrusted. Every file is opened through directory
 // descriptors beneath the layer's diff dir, never following a symlink (see
 // package layerfs); names with "..", absolute names and duplicates are

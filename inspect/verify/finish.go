@@ -40,7 +40,7 @@ func (m *model) fill(f Finding, byID map[string]string) Finding {
 	if f.Check == "" {
 		f.Check = f.Kind.Check()
 	}
-	if f.Check == CheckContent && !f.DockerDetects {
+	if f.Check == CheckContent && !f.DockerDetects && m.bv == nil {
 		f.DockerDetects = f.Kind == KindDiffIDMismatch || f.Kind == KindContentMismatch || f.Kind == KindTarSplitMalformed
 	}
 	switch f.ObjectType {
@@ -54,6 +54,8 @@ func (m *model) fill(f Finding, byID map[string]string) Finding {
 		} else if f.Kind == KindTagDangling {
 			f.Affects.Images = m.tags[digest.Digest(f.Object)]
 		}
+	case ObjectBlob:
+		f.Affects = m.blobAffects(digest.Digest(f.Object))
 	case ObjectContainer:
 		if n, ok := byID[f.Object]; ok {
 			f.Affects.Containers = []string{n}

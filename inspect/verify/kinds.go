@@ -54,6 +54,16 @@ const (
 	KindMountOrphan             Kind = "mount_orphan"              // layerdb/mounts/<id> of no container
 )
 
+// Metadata kinds of a store whose layers come from content blobs
+// (backend.BlobVerifier: containerd's image store).
+const (
+	KindLayerBlobMissing          Kind = "layer_blob_missing"          // no manifest names a blob for the layer, or the blob is not in the content store
+	KindBlobMissing               Kind = "blob_missing"                // a content store entry is not a regular file
+	KindBlobSizeMismatch          Kind = "blob_size_mismatch"          // a blob's size differs from its record or its manifest descriptor
+	KindBlobStray                 Kind = "blob_stray"                  // a name in the content store's blobs/ that is not <algorithm>/<digest>
+	KindUncompressedLabelMismatch Kind = "uncompressed_label_mismatch" // a layer blob's containerd.io/uncompressed label is not the layer's DiffID
+)
+
 // Content kinds: Docker's own check (docker save, docker push) fails on
 // these too.
 const (
@@ -66,6 +76,18 @@ const (
 	KindTarSplitUnsafeName   Kind = "tar_split_unsafe_name"   // a name with "..", absolute, or empty: never opened
 	KindTarSplitDuplicate    Kind = "tar_split_duplicate"     // two file entries with one name
 	KindTarSplitNameMismatch Kind = "tar_split_name_mismatch" // a file entry's name differs from its header's
+)
+
+// Content kinds of a store whose layers come from content blobs
+// (backend.BlobVerifier). Docker's own commands do not check these:
+// docker save exports the blobs as they are.
+const (
+	KindBlobDigestMismatch Kind = "blob_digest_mismatch"  // a content blob's bytes do not hash to its name
+	KindBlobUnreadable     Kind = "blob_unreadable"       // a content blob could not be opened or read
+	KindBlobMalformed      Kind = "blob_malformed"        // a layer blob does not decompress, or its tar does not parse
+	KindBlobDiffIDMismatch Kind = "blob_diff_id_mismatch" // a layer blob's uncompressed tar does not hash to the layer's DiffID
+	KindLayerTarUnsafeName Kind = "layer_tar_unsafe_name" // a layer blob's tar names a path outside the layer: never opened
+	KindLayerTarDuplicate  Kind = "layer_tar_duplicate"   // a layer blob's tar names one path twice
 )
 
 // Tree kinds: the DiffID does not cover these; Docker never notices them.
@@ -102,10 +124,12 @@ func (c Check) kinds() []Kind {
 			KindLayerParentMismatch, KindChainIDMismatch, KindParentMissing, KindParentCycle, KindSizeMalformed,
 			KindTarSplitMissing, KindCacheDirMissing, KindLinkMalformed, KindLinkBroken, KindLowerMismatch, KindLayerdbStray,
 			KindContainerUnreadable, KindContainerImageMissing, KindContainerMountMissing, KindContainerLayerMissing,
-			KindContainerParentMismatch, KindContainerLowerMismatch, KindMountOrphan, KindLayerDirClaimedTwice}
+			KindContainerParentMismatch, KindContainerLowerMismatch, KindMountOrphan, KindLayerDirClaimedTwice,
+			KindLayerBlobMissing, KindBlobMissing, KindBlobSizeMismatch, KindBlobStray, KindUncompressedLabelMismatch}
 	case CheckContent:
 		return []Kind{KindDiffIDMismatch, KindContentMismatch, KindSizeMismatch, KindEntryMissing, KindUnreadable,
-			KindTarSplitMalformed, KindTarSplitUnsafeName, KindTarSplitDuplicate, KindTarSplitNameMismatch}
+			KindTarSplitMalformed, KindTarSplitUnsafeName, KindTarSplitDuplicate, KindTarSplitNameMismatch,
+			KindBlobDigestMismatch, KindBlobUnreadable, KindBlobMalformed, KindBlobDiffIDMismatch, KindLayerTarUnsafeName, KindLayerTarDuplicate}
 	case CheckTree:
 		return []Kind{KindTypeMismatch, KindModeMismatch, KindOwnerMismatch, KindMtimeMismatch, KindSymlinkMismatch,
 			KindHardlinkMismatch, KindXattrMismatch, KindExtraFile, KindWhiteoutMissing, KindWhiteoutExtra,

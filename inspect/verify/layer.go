@@ -55,6 +55,10 @@ type layerResult struct {
 	entries  int64
 	bytes    int64
 	hashed   bool
+	// blob is the layer blob read in full and hashed (a store whose
+	// layers come from blobs), blobBytes its size.
+	blob      digest.Digest
+	blobBytes int64
 }
 
 // layerCheck is the state of one layer's content check. Readers only fill
@@ -76,6 +80,9 @@ type layerCheck struct {
 	incomplete bool
 	decodeErr  error
 	buf        []byte
+	// src is the layer blob's source, when the layer comes from one; set
+	// by produce before it closes its channel.
+	src *blobSource
 }
 
 // checkLayer rebuilds one layer's tar stream, hashes it, and reconciles
@@ -117,6 +124,9 @@ func (m *model) checkLayer(ctx context.Context, p *pool, l *layerInfo) layerResu
 		}
 		m.live.entries.Add(int64(len(b.entries)))
 	}
+	if l.blob != nil && lc.src != nil && ctx.Err() == nil && !lc.checkBlob() {
+		return lc.res
+	}
 	if lc.decodeErr != nil {
 		lc.add(Finding{Kind: KindTarSplitMalformed, Path: l.tarSplit, File: l.tarSplit, Message: lc.decodeErr.Error() +
 			": the layer's tar stream cannot be rebuilt (docker save and push fail); entries after this point were not checked"})
@@ -131,17 +141,61 @@ func (m *model) checkLayer(ctx context.Context, p *pool, l *layerInfo) layerResu
 	}
 	lc.res.hashed = true
 	if got := digest.NewDigest(digest.SHA256, h); got != l.trusted {
-		lc.add(Finding{Kind: KindDiffIDMismatch, DockerDetects: true, Path: lc.diffDir, File: lc.diffDir,
-			Expected: l.trusted.String(), Actual: got.String(),
-			Message: "the layer's rebuilt tar stream does not hash to its DiffID: docker save and push fail on it"})
+		msg := "the layer's rebuilt tar stream does not hash to its DiffID: docker save and push fail on it"
+		if l.blob != nil {
+			msg = "the layer blob's tar, with each file's bytes read from the layer dir, does not hash to the DiffID: " +
+				"the snapshot's files are not what containerd unpacked (docker save exports the blob and does not notice)"
+		}
+		lc.add(Finding{Kind: KindDiffIDMismatch, DockerDetects: l.blob == nil, Path: lc.diffDir, File: lc.diffDir,
+			Expected: l.trusted.String(), Actual: got.String(), Message: msg})
 	}
 	return lc.res
+}
+
+// checkBlob compares, once the layer's blob was read to its end, its
+// digest with its name and its tar's with the DiffID. ok is false when the
+// blob is damaged: what its tar says of the snapshot's files is then not
+// the layer's, so those findings are dropped (the blob's stand).
+func (lc *layerCheck) checkBlob() (ok bool) {
+	src, lb := lc.src, lc.l.blob
+	var bad []Finding
+	if src.blobWhole {
+		lc.res.blob, lc.res.blobBytes = lb.Digest, src.blobBytes
+		if src.blobSum != lb.Digest {
+			bad = append(bad, *blobDigestFinding(lb.Digest, lb.Path, src.blobSum))
+		}
+	}
+	if lc.decodeErr != nil {
+		bad = append(bad, lc.blobFinding(Finding{Kind: KindBlobMalformed, Path: lb.Path, File: lb.Path, Message: lc.decodeErr.Error() +
+			": the layer blob's tar cannot be read to its end (containerd could not unpack it again)"}))
+	} else if src.err == nil && src.tarSum != lc.l.trusted {
+		bad = append(bad, lc.blobFinding(Finding{Kind: KindBlobDiffIDMismatch, Path: lb.Path, File: lb.Path, Expected: lc.l.trusted.String(), Actual: src.tarSum.String(),
+			Message: fmt.Sprintf("the layer blob %s decompresses to a tar that does not hash to the layer's DiffID (%d bytes of tar)", lb.Digest, src.tarLen)}))
+	}
+	if len(bad) == 0 {
+		return true
+	}
+	for i := range bad {
+		bad[i].Message += "; the snapshot's files were not checked against it"
+	}
+	lc.res.findings, lc.res.hashed = bad, false
+	return false
+}
+
+// blobFinding is a finding about the layer (not its blob) as add makes it.
+func (lc *layerCheck) blobFinding(f Finding) Finding {
+	f = blobFinding(f, lc.l.blob.Path)
+	f.ObjectType, f.Object, f.Check = ObjectLayer, lc.l.ChainID.String(), f.Kind.Check()
+	return f
 }
 
 // add records a finding about the layer.
 func (lc *layerCheck) add(f Finding) {
 	if lc.m.terms.WhiteoutFiles {
 		f = markerFile(f)
+	}
+	if lc.l.blob != nil {
+		f = blobFinding(f, lc.l.blob.Path)
 	}
 	f.ObjectType, f.Object = ObjectLayer, lc.l.ChainID.String()
 	if f.Check == "" {
@@ -163,22 +217,12 @@ func (lc *layerCheck) produce(ctx context.Context, ordered chan<- *batch) {
 		}
 	}
 	defer flush()
-	f, err := os.OpenFile(lc.l.tarSplit, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	dec, err := lc.open()
 	if err != nil {
 		lc.decodeErr = err
 		return
 	}
-	defer f.Close()
-	gz, err := gzip.NewReader(bufio.NewReaderSize(f, 256<<10))
-	if err != nil {
-		lc.decodeErr = fmt.Errorf("gzip: %w", err)
-		return
-	}
-	var compressed int64
-	if fi, err := f.Stat(); err == nil {
-		compressed = fi.Size()
-	}
-	dec := newTSDecoder(newBoundedReader(gz, tsLimit(compressed), tsValueMax))
+	defer dec.Close()
 	seen := map[string]bool{}
 	var segs [][]byte
 	var pad, segBytes int64
@@ -234,6 +278,30 @@ func (lc *layerCheck) produce(ctx context.Context, ordered chan<- *batch) {
 	if len(segs) > 0 {
 		b.entries = append(b.entries, &entry{tail: true, segs: segs})
 	}
+}
+
+// open opens the layer's entries: its blob's tar when it comes from a
+// blob, else its tar-split.json.gz.
+func (lc *layerCheck) open() (entrySource, error) {
+	if lc.l.blob != nil {
+		src, err := openBlobSource(lc.m.s.FS(), lc.m.bv, lc.l.blob)
+		lc.src = src
+		return src, err
+	}
+	f, err := os.OpenFile(lc.l.tarSplit, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	gz, err := gzip.NewReader(bufio.NewReaderSize(f, 256<<10))
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("gzip: %w", err)
+	}
+	var compressed int64
+	if fi, err := f.Stat(); err == nil {
+		compressed = fi.Size()
+	}
+	return tarSplitSource{newTSDecoder(newBoundedReader(gz, tsLimit(compressed), tsValueMax)), f}, nil
 }
 
 // unsafeName reports whether a tar name is empty, absolute or leaves the

@@ -25,6 +25,7 @@ type expectation struct {
 func (m *model) checkMetadata() {
 	expect := m.checkImages()
 	m.checkLayerRecords(expect)
+	m.checkBlobRecords()
 	m.checkSharedCacheIDs()
 	m.setDepths()
 	for _, l := range m.layerList() {
@@ -261,6 +262,31 @@ func (m *model) checkLower(l *layerInfo) {
 		}
 	}
 	m.compareLowers(ObjectLayer, l.ChainID.String(), l.CacheID, want)
+	m.checkUnowned(l)
+}
+
+// checkUnowned checks that the dirs of the snapshots a layer's parents
+// list holds but that are no layer (Lower.Unowned: a build container's
+// -init, on which a classic build's RUN layer sits) exist: every image and
+// container on the layer stacks them.
+func (m *model) checkUnowned(l *layerInfo) {
+	lws, _, err := m.graph.Lowers(l.CacheID)
+	if err != nil {
+		return
+	}
+	for _, lw := range lws {
+		if !lw.Unowned || lw.Err != nil {
+			continue
+		}
+		for _, p := range layerDirs(m.graph.Layout(lw.ID)) {
+			if fi, err := m.s.FS().Lstat(p); err != nil || !fi.IsDir() {
+				m.add(Finding{Kind: KindCacheDirMissing, ObjectType: ObjectLayer, Object: l.ChainID.String(), Path: p, File: p,
+					Expected: "a directory", Actual: describePath(m.s.FS(), p, fi, err),
+					Message: fmt.Sprintf("the dir of %s, which the layer sits on (it is in its %s), is gone: no image or container on the layer can be mounted", lw.Ref, m.terms.Lowers)})
+				break
+			}
+		}
+	}
 }
 
 // compareLowers compares the parents file of layer id (Layout.Parents)
@@ -274,6 +300,12 @@ func (m *model) compareLowers(objType ObjectType, obj, id string, want []string)
 	}
 	var got []string
 	for _, lw := range lws {
+		if lw.Unowned && lw.Err == nil {
+			// in the chain but no layer of it (a classic build's RUN
+			// layer sits on its build container's -init): checked by
+			// checkUnowned
+			continue
+		}
 		got = append(got, lw.Ref)
 	}
 	file := m.terms.Lowers

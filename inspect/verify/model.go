@@ -22,6 +22,12 @@ type model struct {
 	graph inspect.Driver
 	terms backend.Terms
 	marks backend.Markers
+	// bv is the metadata when the store's layers come from content blobs
+	// (no tar-split); blobs its content store's blobs, and badBlobs those
+	// that are no regular file (not opened).
+	bv       backend.BlobVerifier
+	blobs    []backend.ContentBlob
+	badBlobs map[digest.Digest]bool
 	// hidden is true when this process cannot see the driver's markers
 	// (inspect.Store.Gaps): their absence proves nothing, so it is not a
 	// finding.
@@ -79,6 +85,11 @@ type layerInfo struct {
 	// when unknown.
 	ref      string
 	tarSplit string // tar-split.json.gz when it is a regular file
+	// blob is, in a store whose layers come from content blobs, the
+	// blob the layer was unpacked from, when it is a regular file.
+	blob *backend.LayerBlob
+	// noBlob says why there is none (reported when an image holds the layer).
+	noBlob *Finding
 	// trusted is the DiffID the content must hash to: the image config's
 	// diff_id when an intact image holds the layer, else the diff file.
 	trusted digest.Digest
@@ -88,7 +99,7 @@ type layerInfo struct {
 
 // contentReady says whether the layer's stream can be rebuilt at all.
 func (l *layerInfo) contentReady() bool {
-	return l.readable && l.cacheOK && l.tarSplit != ""
+	return l.readable && l.cacheOK && (l.tarSplit != "" || l.blob != nil)
 }
 
 // add records a finding.
@@ -100,6 +111,8 @@ func newModel(s *inspect.Store) *model {
 	m := &model{s: s, md: s.Metadata(), graph: g, terms: g.Terms(), marks: g.Markers(),
 		images: map[digest.Digest]*imageInfo{}, layers: map[digest.Digest]*layerInfo{}}
 	m.watch = append([]string{"security.capability"}, m.marks.Xattrs()...)
+	m.bv, _ = s.BlobVerifier()
+	m.badBlobs = map[digest.Digest]bool{}
 	m.hidden = len(s.Gaps()) > 0
 	return m
 }
@@ -117,6 +130,7 @@ func readModel(s *inspect.Store) (*model, error) {
 	if err := m.readContainers(); err != nil {
 		return nil, err
 	}
+	m.readBlobs()
 	m.stats.Images, m.stats.Layers, m.stats.Containers = len(m.images), len(m.layers), len(m.containers)
 	return m, nil
 }

@@ -324,6 +324,8 @@ func (m *model) objectPath(k objKey) string {
 		return m.s.ImagePath("imagedb", "content", "sha256", digest.Digest(k.id).Encoded())
 	case ObjectContainer:
 		return m.s.Path("containers", k.id)
+	case ObjectBlob:
+		return m.blobPath(digest.Digest(k.id))
 	}
 	return k.id // the store: the path of its findings
 }
@@ -365,7 +367,12 @@ func (n *model) objectGone(k objKey) bool {
 	}
 	switch k.typ {
 	case ObjectLayer:
+		if r, ok := n.s.Records(); ok {
+			return !r.HasLayer(digest.Digest(k.id))
+		}
 		return absent(n.s.LayerPath(digest.Digest(k.id)))
+	case ObjectBlob:
+		return absent(n.blobPath(digest.Digest(k.id)))
 	case ObjectImage:
 		return n.images[digest.Digest(k.id)] == nil && len(n.tags[digest.Digest(k.id)]) == 0
 	case ObjectContainer:

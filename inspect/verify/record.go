@@ -38,6 +38,10 @@ func (m *model) readLayer(chain digest.Digest) *layerInfo {
 		l.CacheID, ok["cache-id"] = "", false
 	}
 	l.readable = ok["diff"] && ok["parent"] && ok["cache-id"] && l.DiffID != "" && l.CacheID != ""
+	if m.bv != nil {
+		m.readLayerBlob(l)
+		return l
+	}
 	p := filepath.Join(l.dir, "tar-split.json.gz")
 	if fi, err := m.s.FS().Lstat(p); err != nil || !fi.Mode().IsRegular() {
 		msg := "not a regular file"

@@ -56,7 +56,7 @@ func (m *model) snapshot(fresh *inspect.Store, keys []objKey) *model {
 		if _, ok := n.images[id]; ok || id.Validate() != nil {
 			continue
 		}
-		if _, err := fresh.FS().Lstat(fresh.ImagePath("imagedb", "content", "sha256", id.Encoded())); err != nil {
+		if !hasImage(fresh, id) {
 			continue // not an image of the store (any more)
 		}
 		im := n.readImage(id)
@@ -70,7 +70,7 @@ func (m *model) snapshot(fresh *inspect.Store, keys []objKey) *model {
 		if _, ok := n.layers[c]; ok || c.Validate() != nil {
 			continue
 		}
-		if _, err := fresh.FS().Lstat(fresh.LayerPath(c)); err != nil {
+		if !hasLayer(fresh, c) {
 			continue
 		}
 		l := n.readLayer(c)
@@ -81,6 +81,8 @@ func (m *model) snapshot(fresh *inspect.Store, keys []objKey) *model {
 	}
 	expect := n.checkImages()
 	n.checkLayerRecords(expect)
+	n.readBlobs()
+	n.checkBlobRecords()
 	n.setDepths()
 	for _, l := range n.layerList() {
 		n.checkDriverDirs(l)
@@ -134,4 +136,24 @@ func (n *model) checkOrphanRecord(id string) {
 	}
 	n.add(Finding{Kind: KindMountOrphan, ObjectType: ObjectContainer, Object: id, Path: p, File: p,
 		Expected: "containers/" + id, Actual: "missing", Message: "an rw layer record whose container does not exist"})
+}
+
+// hasImage reports whether the store has a record of image id: its
+// imagedb config, or, in a store whose records are no files of their own,
+// what its metadata says.
+func hasImage(s *inspect.Store, id digest.Digest) bool {
+	if r, ok := s.Records(); ok {
+		return r.HasImage(id)
+	}
+	_, err := s.FS().Lstat(s.ImagePath("imagedb", "content", "sha256", id.Encoded()))
+	return err == nil
+}
+
+// hasLayer is hasImage for layer chain.
+func hasLayer(s *inspect.Store, chain digest.Digest) bool {
+	if r, ok := s.Records(); ok {
+		return r.HasLayer(chain)
+	}
+	_, err := s.FS().Lstat(s.LayerPath(chain))
+	return err == nil
 }

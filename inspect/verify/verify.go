@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/opencontainers/go-digest"
 )
 
 // ObjectType is what a finding is about.
@@ -20,24 +21,27 @@ const (
 	ObjectImage     ObjectType = "image"     // Object is an image ID ("sha256:…")
 	ObjectContainer ObjectType = "container" // Object is a container ID (64 hex)
 	ObjectStore     ObjectType = "store"     // Object is empty: the store as a whole
+	ObjectBlob      ObjectType = "blob"      // Object is a content blob's digest ("sha256:…")
 )
 
 // String returns the type as written in JSON.
 func (t ObjectType) String() string { return string(t) }
 
-// rank orders findings: the store, images, layers, containers.
+// rank orders findings: the store, images, blobs, layers, containers.
 func (t ObjectType) rank() int {
 	switch t {
 	case ObjectStore:
 		return 0
 	case ObjectImage:
 		return 1
-	case ObjectLayer:
+	case ObjectBlob:
 		return 2
-	case ObjectContainer:
+	case ObjectLayer:
 		return 3
+	case ObjectContainer:
+		return 4
 	}
-	return 4
+	return 5
 }
 
 // Finding is one problem: a thing on disk that is not as Docker left it.
@@ -88,6 +92,13 @@ type Stats struct {
 	Entries int64 `json:"entries"`
 	// BytesHashed is the size of all rebuilt tar streams.
 	BytesHashed int64 `json:"bytes_hashed"`
+	// Blobs counts the content store's blobs, for a store whose layers
+	// come from content blobs (backend.BlobVerifier); BlobsHashed those
+	// re-hashed in full against their digests (0 with Quick) and
+	// BlobBytes their bytes.
+	Blobs       int   `json:"blobs"`
+	BlobsHashed int   `json:"blobs_hashed"`
+	BlobBytes   int64 `json:"blob_bytes_hashed"`
 }
 
 // Report is the result of a run.
@@ -228,15 +239,26 @@ func (m *model) checkContent(ctx context.Context, opt Options, start time.Time) 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
+	hashed := map[digest.Digest]bool{}
 	for _, res := range results {
-		m.findings = append(m.findings, res.findings...)
+		for _, f := range res.findings {
+			if f.ObjectType == ObjectBlob && hashed[digest.Digest(f.Object)] {
+				continue // another layer unpacked from the same blob said it
+			}
+			m.findings = append(m.findings, f)
+		}
 		m.stats.Entries += res.entries
 		m.stats.BytesHashed += res.bytes
 		if res.hashed {
 			m.stats.LayersHashed++
 		}
+		if res.blob != "" && !hashed[res.blob] {
+			hashed[res.blob] = true
+			m.stats.BlobsHashed++
+			m.stats.BlobBytes += res.blobBytes
+		}
 	}
-	return nil
+	return m.checkBlobContent(ctx, jobs, hashed)
 }
 
 // progress starts the Progress callback; the returned func stops it.
@@ -279,6 +301,9 @@ func (r *Report) Merge(o *Report) {
 	r.Stats.LayersHashed += o.Stats.LayersHashed
 	r.Stats.Entries += o.Stats.Entries
 	r.Stats.BytesHashed += o.Stats.BytesHashed
+	r.Stats.Blobs += o.Stats.Blobs
+	r.Stats.BlobsHashed += o.Stats.BlobsHashed
+	r.Stats.BlobBytes += o.Stats.BlobBytes
 	r.Findings = append(r.Findings, o.Findings...)
 	for _, g := range o.Gaps {
 		if !slices.Contains(r.Gaps, g) {
