@@ -211,7 +211,13 @@ func TestRecheckChangedDuringScan(t *testing.T) {
 				t.Fatalf("findings %q, changed %+v; want one %s entry", kinds(own), r.Changed, tc.now)
 			}
 			c := r.Changed[0]
-			if c.Kind != KindChangedDuringScan || c.Object != tc.obj(s) || c.Now != tc.now || !slices.Equal(c.Seen, tc.seen) || c.Message == "" || c.Path == "" {
+			seen := c.Seen
+			if os.Geteuid() != 0 {
+				// a store built without root cannot give files the tar's
+				// owners: the scan also sees owner_mismatch
+				seen = slices.DeleteFunc(slices.Clone(seen), func(k Kind) bool { return k == KindOwnerMismatch })
+			}
+			if c.Kind != KindChangedDuringScan || c.Object != tc.obj(s) || c.Now != tc.now || !slices.Equal(seen, tc.seen) || c.Message == "" || c.Path == "" {
 				t.Errorf("changed %+v; want %s seen %v", c, tc.now, tc.seen)
 			}
 		})
