@@ -60,7 +60,7 @@ func TestReadmeFirstBlock(t *testing.T) {
 			demoOut = string(out)
 		}
 	}
-	m := regexp.MustCompile(`The demo store is kept in (\S+?)[ .\n]`).FindStringSubmatch(demoOut)
+	m := regexp.MustCompile(`The demo store is kept in (\S+) `).FindStringSubmatch(demoOut)
 	if m == nil {
 		t.Fatalf("make demo did not say where its store is:\n%s", demoOut)
 	}
