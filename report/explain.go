@@ -5,6 +5,7 @@ import (
 	"io"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/dlayer/dlayer/inspect"
 )
@@ -215,10 +216,10 @@ func explainStack(p *printer, x *inspect.Explanation, opt ExplainOptions) error 
 		return err
 	}
 	if !opt.Quiet {
-		p.f("  The init layer holds what Docker prepares for every container: empty /.dockerenv, /etc/hosts,\n")
-		p.f("  /etc/resolv.conf, /etc/hostname and /dev/console (the real ones are bind-mounted from\n")
-		p.f("  containers/<id>/), dirs /dev/pts, /dev/shm, /proc, /sys, and /etc/mtab -> /proc/mounts.\n")
-		p.f("  Image layers are shared, read-only, by every container of every image built on them.\n")
+		p.lines("  ", "  ", "The init layer holds what Docker prepares for every container: empty /.dockerenv, /etc/hosts, "+
+			"/etc/resolv.conf, /etc/hostname and /dev/console (the real ones are bind-mounted from "+
+			"containers/<id>/), dirs /dev/pts, /dev/shm, /proc, /sys, and /etc/mtab -> /proc/mounts.")
+		p.lines("  ", "  ", "Image layers are shared, read-only, by every container of every image built on them.")
 	}
 	return nil
 }
@@ -250,9 +251,14 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 		if c.Type != "dir" && c.Kind != inspect.KindWhiteout {
 			size = ", " + bytesHuman(c.Size)
 		}
-		p.f("  %s %-16s %-13s %s  %s  (%s%s)\n", letter, c.Kind, c.Phase, stamp(x.Timeline.TimeOf(c)), Escape(c.Path), c.Type, size)
+		head := fmt.Sprintf("  %s %-16s %-13s %s  ", letter, c.Kind, c.Phase, stamp(x.Timeline.TimeOf(c)))
+		if rest := Escape(c.Path) + "  (" + c.Type + size + ")"; utf8.RuneCountInString(head+rest) <= p.cols() {
+			p.f("%s%s\n", head, rest)
+		} else {
+			p.lines(head, "      ", rest)
+		}
 		detail(p, c)
-		p.f("      %s\n", timesLine(c))
+		wrap(p, "      ", timesLine(c))
 		seen[c.Kind] = true
 	}
 	k := x.Summary.Kinds
@@ -266,11 +272,11 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 	if len(x.Changes) < n {
 		all += " (the whole layer)"
 	}
-	p.f("  %s: %s; copies of lower files cost %s.\n", all, strings.Join(parts, ", "), bytesHuman(x.Summary.CopyBytes))
+	wrap(p, "  ", fmt.Sprintf("%s: %s; copies of lower files cost %s.", all, strings.Join(parts, ", "), bytesHuman(x.Summary.CopyBytes)))
 	if opt.Quiet {
 		return
 	}
-	p.f("  The first column is what `docker diff` prints for the path (A added, C changed, D deleted; - not listed).\n")
+	wrap(p, "  ", "The first column is what `docker diff` prints for the path (A added, C changed, D deleted; - not listed).")
 	p.f("\nLegend: the kinds of change above\n")
 	for _, k := range inspect.ChangeKinds() {
 		if seen[k] {
@@ -283,7 +289,7 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 // from and what differs.
 func detail(p *printer, c inspect.Change) {
 	if c.LinkTarget != "" {
-		p.f("      symlink to %s (never followed)\n", Escape(c.LinkTarget))
+		wrap(p, "      ", "symlink to "+Escape(c.LinkTarget)+" (never followed)")
 	}
 	if o := c.Origin; o != nil {
 		verb := map[inspect.ChangeKind]string{
@@ -299,13 +305,13 @@ func detail(p *printer, c inspect.Change) {
 		if o.Path != "" {
 			what += " " + Escape(o.Path)
 		}
-		p.f("      %s from %s\n", strings.TrimSpace(verb+" "+what), layerName(o))
+		wrap(p, "      ", strings.TrimSpace(verb+" "+what)+" from "+layerName(o))
 	}
 	if len(c.Changed) > 0 {
-		p.f("      changed: %s\n", changedLine(c))
+		wrap(p, "      ", "changed: "+changedLine(c))
 	}
 	if c.Marker != "" {
-		p.f("      marker: %s\n", c.Marker)
+		wrap(p, "      ", "marker: "+c.Marker)
 	}
 	if len(c.Hides) > 0 {
 		shown := c.Hides
@@ -320,10 +326,10 @@ func detail(p *printer, c inspect.Change) {
 		if len(c.Hides) > len(shown) {
 			more = fmt.Sprintf(" and %d more", len(c.Hides)-len(shown))
 		}
-		p.f("      hides %d lower entr%s: %s%s\n", len(c.Hides), plural(len(c.Hides), "y", "ies"), strings.Join(esc, ", "), more)
+		wrap(p, "      ", fmt.Sprintf("hides %d lower entr%s: %s%s", len(c.Hides), plural(len(c.Hides), "y", "ies"), strings.Join(esc, ", "), more))
 	}
 	if c.Note != "" {
-		p.f("      note: %s\n", c.Note)
+		wrap(p, "      ", "note: "+c.Note)
 	}
 }
 
@@ -444,6 +450,10 @@ func wrap(p *printer, indent, text string) { p.lines(indent, indent+"  ", text) 
 // stands alone on a line of its own, with nothing else.
 func (p *printer) lines(first, indent, text string) {
 	width := p.cols()
+	if !strings.ContainsRune(text, '\n') && utf8.RuneCountInString(first+text) <= width {
+		p.f("%s\n", strings.TrimRight(first+text, " ")) // fits: as written, spacing kept
+		return
+	}
 	line, lead := first, first
 	flush := func() {
 		if line != lead || lead == first {
@@ -462,8 +472,8 @@ func (p *printer) lines(first, indent, text string) {
 			p.f("%s\n", word)
 			line, lead = indent, indent
 			continue
-		case line != lead && len(line)+1+len(word) > width:
-			flush()
+		case len(line)+1+len(word) > width && (line != lead || strings.TrimSpace(lead) != ""):
+			flush() // a label or prefix alone on its line, the word below it
 		}
 		if line != lead && !strings.HasSuffix(line, " ") {
 			line += " "
@@ -492,6 +502,16 @@ func (p *printer) cols() int {
 		return n
 	}
 	return DefaultWidth
+}
+
+// oneLine writes a line meant to stay whole (a summary a log greps):
+// wrapped only on a terminal narrower than it.
+func (p *printer) oneLine(text string) {
+	if widthOf(p.w) > 0 {
+		wrap(p, "", text)
+		return
+	}
+	p.f("%s\n", text)
 }
 
 // field writes a label and its value, wrapped under the value's column.

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"fmt"
 	"io"
 	"strings"
 
@@ -77,9 +78,9 @@ func LayersTable(w io.Writer, x *inspect.ImageLayers, cat *du.Catalog, opt Layer
 	if name == "" {
 		name = refsCell(im)
 	}
-	p.f("Image %s (%s): %d %s, size %s (shared %s, unique %s), %d %s\n", Escape(name), short(im.ID),
+	wrap(p, "", fmt.Sprintf("Image %s (%s): %d %s, size %s (shared %s, unique %s), %d %s", Escape(name), short(im.ID),
 		im.LayerCount, plural(im.LayerCount, "layer", "layers"), bytesHuman(im.Size), bytesHuman(im.SharedSize), bytesHuman(im.UniqueSize),
-		im.Containers, plural(im.Containers, "container", "containers"))
+		im.Containers, plural(im.Containers, "container", "containers")))
 	wrap(p, "", "Base layer first (docker history lists newest first); a row without POS is a history entry that "+
 		"made no layer. "+layerDirsText(x, cat)+" IMAGES: how many images hold the layer.")
 	p.f("\n")

@@ -61,7 +61,7 @@ func Verify(w io.Writer, r *verify.Report, opt VerifyOptions) error {
 		verifyChanged(p, r)
 		p.f("\n")
 	}
-	p.f("%s\n", VerifySummary(r))
+	p.oneLine(VerifySummary(r))
 	if len(r.Findings) > 0 {
 		seen := map[verify.Check]bool{}
 		docker := map[verify.Check]bool{}
