@@ -249,6 +249,24 @@ func TestContainerdMixedRoot(t *testing.T) {
 	if r := cli("--driver", "overlay2", "--format", "json", "du"); strings.Contains(r, "other_stores") {
 		t.Errorf("--driver overlay2 du audits another store too")
 	}
+	// verify checks both stores: the fixture's containerd layers name
+	// blobs it never wrote (layer_blob_missing: exit 1)
+	out, errOut, code := runCLI(append(g, "--format", "json", "verify", "--quick")...)
+	var v struct {
+		Drivers  []string
+		Findings []struct{ Kind, Object string }
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || code != 1 {
+		t.Fatalf("verify --quick: exit %d, %v: %s", code, err, errOut)
+	}
+	if strings.Join(v.Drivers, ",") != "overlay2,overlayfs" {
+		t.Errorf("verify checked %v, want both stores", v.Drivers)
+	}
+	for _, f := range v.Findings {
+		if f.Kind != "layer_blob_missing" {
+			t.Errorf("verify: unexpected finding %+v", f)
+		}
+	}
 }
 
 // checkContainerdDU: du on the fixture's containerd store charges every
