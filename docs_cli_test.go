@@ -12,21 +12,8 @@ import (
 	"github.com/dlayer/dlayer/fixtures/engine"
 )
 
-// needTool ends a test whose tool (zsh, fish, man) is not installed: a
-// skip naming it, or a failure when DLAYER_E2E requires every test (make
-// deps installs them as root).
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if _, required := engine.Enabled(); required {
-		t.Fatalf("needs %s (make deps installs it): %v", name, err)
-	}
-	t.Skipf("needs %s (make deps installs it as root)", name)
-	return ""
-}
+// needTool is engine.NeedTool.
+func needTool(t *testing.T, name string) string { t.Helper(); return engine.NeedTool(t, name) }
 
 // visibleNames are every command and flag dlayer --help shows.
 func visibleNames(t *testing.T) (cmds, flags []string) {

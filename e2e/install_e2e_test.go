@@ -14,21 +14,8 @@ import (
 	"github.com/dlayer/dlayer/fixtures/engine"
 )
 
-// needTool is the path of a tool the test runs, or the end of the test:
-// a skip naming it, or a failure when DLAYER_E2E requires every test
-// (make deps installs zsh, fish and man-db as root).
-func needTool(t *testing.T, name string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if _, required := engine.Enabled(); required {
-		t.Fatalf("needs %s (make deps installs it): %v", name, err)
-	}
-	t.Skipf("needs %s (make deps installs it as root)", name)
-	return ""
-}
+// needTool is engine.NeedTool.
+func needTool(t *testing.T, name string) string { t.Helper(); return engine.NeedTool(t, name) }
 
 // withoutMake is env without what an enclosing make (make test) passes
 // down, so that a make the test runs sees only its own command line.
