@@ -50,12 +50,14 @@ func duCommand() *cli.Command {
 			if err != nil {
 				return err
 			}
+			// a layer dir a live mount uses is in use, whatever the records say
+			mounts, _, mountFinds := liveMounts(o, s)
 			update, done := progress(c.App.ErrWriter, report.DUProgress)
 			audit := du.Audit
 			if o.Driver == inspect.DriverAuto {
 				audit = du.AuditAll
 			}
-			r, err := audit(s, du.Options{Progress: func(p du.Progress) {
+			r, err := audit(s, du.Options{Mounts: mounts, Progress: func(p du.Progress) {
 				if p.Done {
 					done()
 				} else if update != nil {
@@ -65,6 +67,7 @@ func duCommand() *cli.Command {
 			if err != nil {
 				return cli.Exit(err.Error(), exitUsage)
 			}
+			r.Findings = append(r.Findings, mountFinds...)
 			if o.Format == "json" {
 				return report.DUJSON(c.App.Writer, r)
 			}

@@ -25,6 +25,10 @@ type Options struct {
 	// Done set at its end.
 	Progress      func(Progress)
 	ProgressEvery time.Duration
+	// Mounts are the host's live union mounts (inspect.Store.LiveMounts
+	// of --mountinfo): a layer dir one of them uses (as its upper, work or
+	// a lower dir) is in use, never an orphan, whatever the records say.
+	Mounts []inspect.LiveMount
 }
 
 // Progress is a snapshot of a running audit.
@@ -74,6 +78,7 @@ func Audit(s *inspect.Store, opt Options) (*Report, error) {
 		r.StoreRoot = st.Tree().Root
 	}
 	p := newPlan(s, r, m, bk)
+	p.mounts = opt.Mounts
 	refs := map[where]*dirRef{inRoot: rootRef}
 	names := map[where][]string{}
 	for _, pd := range p.dirs {

@@ -3,6 +3,7 @@ package du
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -26,6 +27,8 @@ func (p *plan) owner(e *entry) {
 	case p.recorded(e):
 	case p.stackedOn(n) != "":
 		e.kind, e.why = ownUnaccounted, inspect.StackedReason(p.stackedOn(n))
+	case p.mountedIn(e) != "":
+		e.kind, e.why = ownUnaccounted, "no record names it, but the live mount at "+p.mountedIn(e)+" uses a dir in it: it is in use; deleting it breaks that mount"
 	case p.m.unreadableLayers > 0:
 		e.kind, e.why = ownUnaccounted, p.orphanWhy(p.path(e), n)+fmt.Sprintf("; but %d layerdb entr%s could not be read, and this may be the dir of one of them: not reclaimable until dlayer verify is clean",
 			p.m.unreadableLayers, map[bool]string{true: "y", false: "ies"}[p.m.unreadableLayers == 1])
@@ -62,6 +65,19 @@ func (p *plan) recorded(e *entry) bool {
 		return false
 	}
 	return true
+}
+
+// mountedIn is the mount point of a live mount whose upper, work or lower
+// dir lies in layer entry e; "" when none does.
+func (p *plan) mountedIn(e *entry) string {
+	dir := filepath.Clean(p.path(e))
+	in := func(d string) bool { return d != "" && below(d, dir) }
+	for _, m := range p.mounts {
+		if in(m.UpperDir) || in(m.WorkDir) || slices.ContainsFunc(m.LowerDirs, in) {
+			return m.MountPoint
+		}
+	}
+	return ""
 }
 
 // stackedOn is the layer dir whose lower list names n; "" when none.

@@ -69,3 +69,51 @@ func write(t *testing.T, p, s string) {
 		t.Fatal(err)
 	}
 }
+
+// TestMountedIsNeverReclaimable: a layer dir no record names is an orphan
+// until a live mount uses a dir in it (a leaked or hand-made mount, its
+// upper or a lower dir there): then it is in use, unaccounted, never
+// reclaimable.
+func TestMountedIsNeverReclaimable(t *testing.T) {
+	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
+	stray := filepath.Join(b.Root, "overlay2", strings.Repeat("ab", 32))
+	for _, d := range []string{"diff", "work"} {
+		if err := os.MkdirAll(filepath.Join(stray, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := inspect.Open(b.Root, fixtures.Backends(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Audit(s, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Orphans) != 1 || r.Orphans[0].Path != stray || r.Summary.Orphans.Reclaimable.DiskUsage == 0 {
+		t.Fatalf("unmounted: orphans %+v, want %s, reclaimable", r.Orphans, stray)
+	}
+	for _, m := range []inspect.LiveMount{
+		{MountPoint: "/mnt/leak", UpperDir: filepath.Join(stray, "diff"), WorkDir: filepath.Join(stray, "work")},
+		{MountPoint: "/mnt/over", LowerDirs: []string{"/elsewhere", filepath.Join(stray, "diff")}},
+	} {
+		s, err := inspect.Open(b.Root, fixtures.Backends(), "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Audit(s, Options{Mounts: []inspect.LiveMount{m}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Orphans) != 0 || r.Summary.Orphans.Reclaimable.DiskUsage != 0 {
+			t.Errorf("mounted at %s: orphans %+v", m.MountPoint, r.Orphans)
+		}
+		found := false
+		for _, f := range r.Findings {
+			found = found || f.Kind == inspect.FindingKind(KindUnaccounted) && f.Path == stray && strings.Contains(f.Message, m.MountPoint)
+		}
+		if !found {
+			t.Errorf("mounted at %s: no %s finding naming the mount: %+v", m.MountPoint, KindUnaccounted, r.Findings)
+		}
+	}
+}

@@ -244,6 +244,8 @@ type plan struct {
 	selfs map[where]int32
 	// driverNames are the names in the driver's content dir.
 	driverNames map[string]bool
+	// mounts are the live union mounts (Options.Mounts).
+	mounts []inspect.LiveMount
 }
 
 func newPlan(s *inspect.Store, r *Report, m *meta, bk map[string]bool) *plan {
