@@ -24,6 +24,7 @@ func mountsCommand() *cli.Command {
 			"EXIT CODES:\n   0  no problems\n   1  problems (listed on stdout)\n" +
 			"   2  could not run (usage, unreadable store, --mountinfo none, or no mount table readable)",
 		Flags: []cli.Flag{
+			settleFlag(),
 			&cli.BoolFlag{Name: "long", Aliases: []string{"l"}, Usage: "also print each mount's dirs, options and sightings"},
 		},
 		Action: func(c *cli.Context) error {
@@ -47,7 +48,7 @@ func mountsCommand() *cli.Command {
 			}
 			// Problems are re-read, the tables too, before they are
 			// reported: a container being created or removed is not leaked.
-			rc := mounts.Recheck{Delays: depsOf(c).settle}
+			rc := mounts.Recheck{Delays: settleDelays(c)}
 			rc.Tables = func() ([]mountinfo.Table, error) {
 				t, _, err := mountTables(o)
 				return t, err

@@ -47,6 +47,7 @@ func verifyCommand() *cli.Command {
 			"layer's blob decompressed (gzip, zstd, tar), hashed against its DiffID and reconciled with its snapshot.\n\n" +
 			"EXIT CODES:\n   0  no findings\n   1  findings (listed on stdout)\n   2  could not run (usage, unreadable store, --prom not writable)",
 		Flags: []cli.Flag{
+			settleFlag(),
 			&cli.BoolFlag{Name: "quick", Usage: "metadata checks only: read no layer content"},
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the findings (nothing when there are none): for cron"},
 			&cli.StringFlag{Name: "prom", Usage: "also write Prometheus textfile metrics to `FILE` (atomically; never under --root)"},
@@ -77,7 +78,7 @@ func runVerify(c *cli.Context, o verifyOptions) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
-	r, runErr := verifyStore(ctx, c.App.ErrWriter, g, o, depsOf(c).settle)
+	r, runErr := verifyStore(ctx, c.App.ErrWriter, g, o, settleDelays(c))
 	if o.Prom != "" {
 		m := report.VerifyMetrics{Report: r, Root: g.Root, Now: time.Now(), Duration: time.Since(start)}
 		if r != nil {

@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dlayer/dlayer/containerd"
 	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/layerfs"
 
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/verify"
 	"github.com/dlayer/dlayer/mountinfo"
 	"github.com/dlayer/dlayer/report"
 	"github.com/urfave/cli/v2"
@@ -260,4 +262,32 @@ func liveMounts(o globalOptions, s *inspect.Store) (mounts []inspect.LiveMount, 
 	}
 	mounts, finds = s.LiveMounts(tables, sysRoot)
 	return mounts, true, finds
+}
+
+// defaultSettle is how long verify and mounts wait in all, by default,
+// for what they found to settle before they report it (the sum of
+// verify.DefaultRecheck's pauses).
+const defaultSettle = 2 * time.Second
+
+// settleFlag is --settle of verify and mounts.
+func settleFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "settle", Value: defaultSettle,
+		Usage: "how long to wait in all, over three re-reads, for what the scan found to settle before reporting it (a live engine changes under the scan); " +
+			"0 re-reads at once: for a copy or a disk image, which do not change"}
+}
+
+// settleDelays are the pauses before each re-read: the program's own
+// (main's: verify.DefaultRecheck; tests': none) unless --settle is given,
+// then DefaultRecheck's scaled to it.
+func settleDelays(c *cli.Context) []time.Duration {
+	if !c.IsSet("settle") {
+		return depsOf(c).settle
+	}
+	total := max(c.Duration("settle"), 0)
+	def := verify.DefaultRecheck().Delays
+	out := make([]time.Duration, len(def))
+	for i, d := range def {
+		out[i] = time.Duration(int64(d) * int64(total) / int64(defaultSettle))
+	}
+	return out
 }

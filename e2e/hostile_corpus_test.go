@@ -120,7 +120,8 @@ func runEvery(t *testing.T, f facts) []corpusRun {
 	must(t, os.WriteFile(empty, nil, 0o644))
 	cmds := [][]string{
 		{"ps"}, {"images"}, {"layers", f.image}, {"explain", f.name}, {"diff", f.name},
-		{"du"}, {"verify"}, {"verify", "--quick"}, {"--mountinfo", empty, "mounts"},
+		// a copy does not change: re-read at once (--settle 0)
+		{"du"}, {"verify", "--settle", "0"}, {"verify", "--quick", "--settle", "0"}, {"--mountinfo", empty, "mounts", "--settle", "0"},
 		{"whose", f.layerPath}, {"whose", "overlay2/" + f.mountID},
 	}
 	var out []corpusRun
