@@ -36,7 +36,7 @@ import (
 // Images listed are those of meta.db, one per target digest, without
 // the classic builder's intermediates (a moby-dangling@ name whose
 // digest another image's org.mobyproject.image.parent label names).
-func (m *metadata) EngineSizes() (backend.EngineSizeReport, error) {
+func (m *metadata) EngineSizes(measureRW bool) (backend.EngineSizeReport, error) {
 	ix, err := m.l.get()
 	if err != nil {
 		return backend.EngineSizeReport{}, err
@@ -123,15 +123,16 @@ func (m *metadata) EngineSizes() (backend.EngineSizeReport, error) {
 			continue
 		}
 		var cs backend.EngineContainerSize
-		if s.ID == 0 {
+		switch {
+		case s.ID == 0:
 			cs.Err = fmt.Errorf("container %s: %w: its snapshot has no record in %s", shortID(k), backend.ErrNotFound, filepath.Join(m.l.snapHome(), "metadata.db"))
-		} else {
+		case measureRW:
 			cs.SizeRw, cs.Err = DiskUsageBeneath(m.l.c.Root, filepath.Join(filepath.Base(m.l.snapHome()), "snapshots", strconv.FormatUint(s.ID, 10), "fs"))
 		}
-		cs.SizeRootFs = cs.SizeRw
 		for _, p := range ix.chainOf(s) {
-			cs.SizeRootFs += p.Size
+			cs.Below += p.Size
 		}
+		cs.SizeRootFs = cs.SizeRw + cs.Below
 		out.Containers[k] = cs
 	}
 	return out, nil

@@ -21,7 +21,7 @@ import (
 func TestEngineSizes(t *testing.T) {
 	s := buildStore(t)
 	d := New(Config{}).Open(s.root, layerfs.OS{})
-	got, err := d.Metadata().(backend.EngineSizes).EngineSizes()
+	got, err := d.Metadata().(backend.EngineSizes).EngineSizes(true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,7 +60,7 @@ func TestContainerdEngineSizesE2E(t *testing.T) {
 		if !ok {
 			t.Fatalf("the containerd backend's metadata (%T) has no EngineSizes", s.Graph().Metadata())
 		}
-		got, err := es.EngineSizes()
+		got, err := es.EngineSizes(true)
 		if err != nil {
 			t.Fatal(err)
 		}

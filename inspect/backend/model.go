@@ -254,7 +254,10 @@ func Cause(err error, path string) string {
 // snapshots), not by layerdb's size files: the numbers the engine's
 // /system/df reports, recomputed from the store.
 type EngineSizes interface {
-	EngineSizes() (EngineSizeReport, error)
+	// EngineSizes computes them; with measureRW false no container's
+	// writable layer is walked (its SizeRw is the caller's, who walked it
+	// already): only Below is set for containers.
+	EngineSizes(measureRW bool) (EngineSizeReport, error)
 }
 
 // EngineSizeReport is what EngineSizes computed.
@@ -273,9 +276,10 @@ type EngineImageSize struct {
 	Size, SharedSize int64
 }
 
-// EngineContainerSize is one container's SizeRw and SizeRootFs; Err says
-// why they could not be computed.
+// EngineContainerSize is one container's SizeRw and SizeRootFs, and
+// Below, the part of SizeRootFs below its writable layer (SizeRootFs =
+// SizeRw + Below); Err says why they could not be computed.
 type EngineContainerSize struct {
-	SizeRw, SizeRootFs int64
-	Err                error
+	SizeRw, SizeRootFs, Below int64
+	Err                       error
 }

@@ -94,7 +94,7 @@ func engineSizes(s *inspect.Store, m *meta) {
 	if !ok {
 		return
 	}
-	rep, err := es.EngineSizes()
+	rep, err := es.EngineSizes(false) // the walk measured SizeRw already
 	if err != nil {
 		m.find(KindUnreadable, s.Graph().Metadata().Path(), "%v: Docker's image and container sizes are not computed", err)
 		return
@@ -112,7 +112,7 @@ func engineSizes(s *inspect.Store, m *meta) {
 		case x.Err != nil:
 			m.find(KindUnreadable, ct.Dir, "%v: its SizeRootFs is not computed", x.Err)
 		default:
-			ct.SizeRootFs = ct.SizeRw + x.SizeRootFs - x.SizeRw
+			ct.SizeRootFs = ct.SizeRw + x.Below
 		}
 	}
 }
