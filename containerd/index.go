@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -115,8 +116,10 @@ type index struct {
 	// dir number, with their backend keys.
 	refs    map[string]*nsRefs
 	foreign map[uint64]string
-	// uses says what keeps each blob alive (blobUses of the namespace).
-	uses map[digest.Digest]*blobUse
+	// uses says what keeps each blob alive (blobUses of the namespace);
+	// roles what each blob is to the images whose manifests name it.
+	uses  map[digest.Digest]*blobUse
+	roles map[digest.Digest]blobRole
 	// blobs are meta.db's records of the content store's blobs.
 	blobs map[digest.Digest]blobRecord
 	// layerBlobs maps a ChainID to the blob a manifest names for it.
@@ -184,7 +187,46 @@ func (l *loader) load() (*index, error) {
 			parent = chain
 		}
 	}
+	ix.roles = ix.blobRoles()
 	return ix, nil
+}
+
+// blobRole is what a blob is to the images whose manifests name it
+// ("index", "manifest", "config", "layer"), and those images, sorted.
+type blobRole struct {
+	what   string
+	images []digest.Digest
+}
+
+// blobRoles indexes, once, what each blob is to the resolved images.
+func (ix *index) blobRoles() map[digest.Digest]blobRole {
+	out := map[digest.Digest]blobRole{}
+	ids := make([]digest.Digest, 0, len(ix.resolved))
+	for id := range ix.resolved {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		r := ix.resolved[id]
+		add := func(d digest.Digest, what string) {
+			if d == "" {
+				return
+			}
+			u := out[d]
+			if n := len(u.images); n > 0 && u.images[n-1] == id {
+				return // one role per image: the first its manifest gives it
+			}
+			u.what, u.images = what, append(u.images, id)
+			out[d] = u
+		}
+		add(r.Index, "index")
+		add(r.Manifest, "manifest")
+		add(r.Config, "config")
+		for _, l := range r.Layers {
+			add(l, "layer")
+		}
+	}
+	return out
 }
 
 func (l *loader) readMeta(ix *index) error {

@@ -192,27 +192,8 @@ func (m *metadata) BlobUse(d digest.Digest) (string, []digest.Digest) {
 	if err != nil {
 		return "", nil
 	}
-	what := ""
-	var ids []digest.Digest
-	for id, r := range ix.resolved {
-		w := ""
-		switch {
-		case r.Index == d:
-			w = "index"
-		case r.Manifest == d:
-			w = "manifest"
-		case r.Config == d:
-			w = "config"
-		case slices.Contains(r.Layers, d):
-			w = "layer"
-		}
-		if w != "" {
-			what = w
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
-	return what, ids
+	u := ix.roles[d]
+	return u.what, slices.Clone(u.images)
 }
 
 // ImageParent is the label org.mobyproject.image.parent (classic builds).
