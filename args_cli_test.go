@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dlayer/dlayer/fixtures"
+	"github.com/dlayer/dlayer/fixtures/clitest"
 )
 
 // TestFlagsAnywhere: a flag after an argument is read, never ignored, on
@@ -64,7 +65,7 @@ func sameOutput(cmd, a, b string) bool {
 	if cmd == "verify" || cmd == "du" {
 		return len(a) > 0 && len(b) > 0 && strings.Count(a, "\n") == strings.Count(b, "\n")
 	}
-	return a == b
+	return clitest.WithoutProvenance(a) == clitest.WithoutProvenance(b)
 }
 
 // TestUnknownCommand: one line on stderr naming it, exit 2.

@@ -50,8 +50,8 @@ func TestCLIExitCodes(t *testing.T) {
 func TestCLIJSON(t *testing.T) {
 	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
 	out, _, code := runCLI("--root", b.Root, "--format", "json", "ps")
-	var cs []inspect.Container
-	if code != 0 || json.Unmarshal([]byte(out), &cs) != nil || len(cs) != 3 {
+	var doc struct{ Containers []inspect.Container }
+	if code != 0 || json.Unmarshal([]byte(out), &doc) != nil || len(doc.Containers) != 3 {
 		t.Fatalf("ps json: %d %s", code, out)
 	}
 	out, _, code = runCLI("--root", b.Root, "--format", "json", "--mountinfo", "none", "explain", "web")

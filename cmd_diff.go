@@ -25,8 +25,8 @@ func diffCommand() *cli.Command {
 					return err
 				}
 			}
-			return o.render(c.App.Writer, "",
-				func(w io.Writer) error { return report.DiffJSON(w, x.Diff) },
+			return o.render(c.App.Writer, "changes",
+				func(w io.Writer) error { return report.DiffJSON(w, o.Provenance, x.Diff) },
 				func(w io.Writer) error { return report.Diff(w, x.Diff) })
 		},
 	}

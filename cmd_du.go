@@ -69,7 +69,7 @@ func duCommand() *cli.Command {
 			}
 			r.Findings = append(r.Findings, mountFinds...)
 			if o.Format == "json" {
-				return report.DUJSON(c.App.Writer, r)
+				return report.DUJSON(c.App.Writer, o.Provenance, r)
 			}
 			return report.DU(c.App.Writer, r, report.DUOptions{By: d.By, Top: d.Top})
 		},

@@ -33,7 +33,7 @@ func explainCommand() *cli.Command {
 				return err
 			}
 			return o.render(c.App.Writer, "",
-				func(w io.Writer) error { return report.ExplainJSON(w, x) },
+				func(w io.Writer) error { return report.ExplainJSON(w, o.Provenance, x) },
 				func(w io.Writer) error {
 					return report.Explain(w, x, report.ExplainOptions{Quiet: c.Bool("quiet"), Width: termWidth(c.App.Writer)})
 				})

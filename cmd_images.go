@@ -36,8 +36,8 @@ func imagesCommand() *cli.Command {
 			if err := report.Findings(c.App.ErrWriter, cat.Findings); err != nil {
 				return err
 			}
-			return o.render(c.App.Writer, "",
-				func(w io.Writer) error { return report.ImagesJSON(w, cat) },
+			return o.render(c.App.Writer, "images",
+				func(w io.Writer) error { return report.ImagesJSON(w, o.Provenance, cat) },
 				func(w io.Writer) error { return report.Images(w, cat, time.Now()) })
 		},
 	}

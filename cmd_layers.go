@@ -45,7 +45,7 @@ func layersCommand() *cli.Command {
 				return err
 			}
 			return o.render(c.App.Writer, "layers",
-				func(w io.Writer) error { return report.LayersJSON(w, x, cat) },
+				func(w io.Writer) error { return report.LayersJSON(w, o.Provenance, x, cat) },
 				func(w io.Writer) error {
 					return report.LayersTable(w, x, cat, report.LayersOptions{NoTrunc: c.Bool("no-trunc")})
 				})

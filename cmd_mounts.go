@@ -65,7 +65,7 @@ func mountsCommand() *cli.Command {
 				return err
 			}
 			err = o.render(c.App.Writer, "mounts",
-				func(w io.Writer) error { return report.MountsJSON(w, r) },
+				func(w io.Writer) error { return report.MountsJSON(w, o.Provenance, r) },
 				func(w io.Writer) error { return report.Mounts(w, r, report.MountsOptions{Long: c.Bool("long")}) })
 			if err != nil {
 				return err

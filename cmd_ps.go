@@ -32,8 +32,8 @@ func psCommand() *cli.Command {
 			if err := report.Findings(c.App.ErrWriter, finds); err != nil {
 				return err
 			}
-			return o.render(c.App.Writer, "",
-				func(w io.Writer) error { return report.ContainersJSON(w, cs) },
+			return o.render(c.App.Writer, "containers",
+				func(w io.Writer) error { return report.ContainersJSON(w, o.Provenance, cs) },
 				func(w io.Writer) error { return report.Containers(w, cs, time.Now()) })
 		},
 	}

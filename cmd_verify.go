@@ -94,7 +94,7 @@ func runVerify(c *cli.Context, o verifyOptions) error {
 		return cli.Exit(runErr.Error(), exitUsage)
 	}
 	if g.Format == "json" {
-		err = report.VerifyJSON(c.App.Writer, r, o.Quiet)
+		err = report.VerifyJSON(c.App.Writer, g.Provenance, r, o.Quiet)
 	} else {
 		err = report.Verify(c.App.Writer, r, report.VerifyOptions{Quiet: o.Quiet})
 	}

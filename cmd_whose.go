@@ -44,7 +44,7 @@ func whoseCommand() *cli.Command {
 				return err
 			}
 			return o.render(c.App.Writer, "",
-				func(w io.Writer) error { return report.WhoseJSON(w, a) },
+				func(w io.Writer) error { return report.WhoseJSON(w, o.Provenance, a) },
 				func(w io.Writer) error { return report.Whose(w, a, report.WhoseOptions{Quiet: c.Bool("quiet")}) })
 		},
 	}

@@ -21,6 +21,7 @@ const verifyNeedsRoot = "verify as non-root is incomplete (the kernel hides trus
 func runCLI(args ...string) (stdout, stderr string, code int) {
 	var o, e bytes.Buffer
 	code = run(append([]string{"dlayer"}, args...), &o, &e)
+	schemas.Note(args, o.String())
 	return o.String(), e.String(), code
 }
 

@@ -38,11 +38,12 @@ func TestImagesCLI(t *testing.T) {
 		})
 	}
 	out, errOut, code := runCLI("--root", r, "--format", "json", "images")
-	var rows []report.ImageRow
-	if code != 0 || errOut != "" || json.Unmarshal([]byte(out), &rows) != nil || len(rows) != 2 {
+	var doc report.ImagesDocument
+	if code != 0 || errOut != "" || json.Unmarshal([]byte(out), &doc) != nil || len(doc.Images) != 2 {
 		t.Fatalf("json: exit %d\n%s\n%s", code, out, errOut)
 	}
 	// app was built after base: newest first
+	rows := doc.Images
 	a, bs := rows[0], rows[1]
 	own := app.Layers[3].Size
 	if a.ID != app.ID || a.Size != app.Size || a.SharedSize != base.Size || a.UniqueSize != own || a.LayerCount != 4 ||

@@ -86,6 +86,8 @@ type deps struct {
 	fs layerfs.Opener
 	// privilege is what the process can see; nil reads /proc/self.
 	privilege *layerfs.Privilege
+	// argv is the command line, for the provenance of the JSON documents.
+	argv []string
 	// dial connects to the Docker daemon, for --daemon auto; nil: never.
 	dial func() dockerAPI
 	// critical is held while a file outside the root is being written, so
@@ -106,6 +108,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // runWith is run with its dependencies injected.
 func runWith(d deps, args []string, stdout, stderr io.Writer) int {
+	d.argv = args
 	app := newApp(d, stdout, stderr)
 	ordered, unknown := orderArgs(app, args)
 	if unknown != "" {

@@ -38,6 +38,8 @@ type globalOptions struct {
 	FS       layerfs.Opener
 	// Privilege is what the process can see; nil reads /proc/self.
 	Privilege *layerfs.Privilege
+	// Provenance is this run's, for the header of every JSON document.
+	Provenance report.Provenance
 }
 
 // metaDeps is the App.Metadata key of the program's deps.
@@ -138,6 +140,7 @@ func readGlobalFor(c *cli.Context, formats formatSet) (globalOptions, error) {
 	if o.Daemon != "auto" && o.Daemon != "off" {
 		return o, usageError{msg: fmt.Sprintf("--daemon %q: want auto or off", o.Daemon)}
 	}
+	o.Provenance = provenance(depsOf(c).argv, o.Root, o.ContainerdRoot, time.Now())
 	return o, nil
 }
 

@@ -90,13 +90,15 @@ func runBin(bin, root string, args ...string) ([]byte, error) {
 
 // firstTag is the first tag in dlayer images --format json.
 func firstTag(js string) string {
-	var rows []struct {
-		Tags []string `json:"tags"`
+	var doc struct {
+		Images []struct {
+			Tags []string `json:"tags"`
+		} `json:"images"`
 	}
-	if json.Unmarshal([]byte(js), &rows) != nil {
+	if json.Unmarshal([]byte(js), &doc) != nil {
 		return ""
 	}
-	for _, r := range rows {
+	for _, r := range doc.Images {
 		if len(r.Tags) > 0 {
 			return r.Tags[0]
 		}

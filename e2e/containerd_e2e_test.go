@@ -165,13 +165,16 @@ func checkCtrd(t *testing.T, root, daemon string, live bool, cs []ctrdContainer,
 		return []byte(out)
 	}
 	// ps: every container, with the engine's state.
-	var ps []struct {
-		ID, Name string
-		State    struct{ Status string }
+	var psDoc struct {
+		Containers []struct {
+			ID, Name string
+			State    struct{ Status string }
+		}
 	}
-	if err := json.Unmarshal(cli("ps"), &ps); err != nil {
+	if err := json.Unmarshal(cli("ps"), &psDoc); err != nil {
 		t.Fatal(err)
 	}
+	ps := psDoc.Containers
 	for _, c := range eng.containers {
 		i := slices.IndexFunc(ps, func(p struct {
 			ID, Name string
@@ -188,14 +191,17 @@ func checkCtrd(t *testing.T, root, daemon string, live bool, cs []ctrdContainer,
 		}
 	}
 	// images: the engine's tagged images with their IDs (manifest digests).
-	var imgs []struct {
-		ID       string
-		Tags     []string
-		Dangling bool
+	var imgsDoc struct {
+		Images []struct {
+			ID       string
+			Tags     []string
+			Dangling bool
+		}
 	}
-	if err := json.Unmarshal(cli("images"), &imgs); err != nil {
+	if err := json.Unmarshal(cli("images"), &imgsDoc); err != nil {
 		t.Fatal(err)
 	}
+	imgs := imgsDoc.Images
 	// The classic build's intermediate (moby-dangling@<digest> in meta.db)
 	// is untagged; with a child it is an intermediate, not dangling.
 	untagged := 0

@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+
+	"github.com/dlayer/dlayer/fixtures/clitest"
 )
 
 // exitUsage is dlayer's exit code for a usage error or an unreadable
@@ -32,6 +34,7 @@ func runCLI(args ...string) (stdout, stderr string, code int) {
 		code = -1
 	}
 	races.note(args, e.String())
+	schemas.Note(args, o.String())
 	return o.String(), e.String(), code
 }
 
@@ -43,6 +46,10 @@ type raceLog struct {
 }
 
 var races raceLog
+
+// schemas checks every JSON document the binary writes in these tests
+// against docs/schema: TestMain fails on a violation.
+var schemas = clitest.NewSchemaLog("../docs/schema")
 
 func (l *raceLog) note(args []string, stderr string) {
 	if !strings.Contains(stderr, "WARNING: DATA RACE") {

@@ -77,10 +77,11 @@ func TestImagesLayersE2E(t *testing.T) {
 	}
 
 	out, errOut, code := runCLI("--root", e.Root(), "--format", "json", "images")
-	var rows []report.ImageRow
-	if code != 0 || errOut != "" || json.Unmarshal([]byte(out), &rows) != nil {
+	var doc report.ImagesDocument
+	if code != 0 || errOut != "" || json.Unmarshal([]byte(out), &doc) != nil {
 		t.Fatalf("dlayer images: exit %d\n%s\n%s", code, errOut, out)
 	}
+	rows := doc.Images
 	checkImageList(t, rows, all, top, strings.Fields(danglingOut))
 	checkImageDF(t, rows, df)
 	checkImageContainers(t, rows, ctrs)

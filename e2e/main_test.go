@@ -49,6 +49,9 @@ func testMain(m *testing.M) int {
 	if n := races.report(os.Stderr); n > 0 && code == 0 {
 		code = 1
 	}
+	if n := schemas.Report(os.Stderr); n > 0 && code == 0 {
+		code = 1
+	}
 	if benchSetup.e != nil {
 		if err := benchSetup.e.Stop(); err != nil && code == 0 {
 			code = 1

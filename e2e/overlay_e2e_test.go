@@ -207,10 +207,11 @@ func ovCheckContainers(t *testing.T, v ovView, eng *ovEngine) {
 // filter), /system/df and the containers' images.
 func ovCheckImages(t *testing.T, root string, eng *ovEngine) {
 	out, errOut, code := runCLI("--root", root, "--format", "json", "images")
-	var rows []report.ImageRow
-	if code != 0 || errOut != "" || json.Unmarshal([]byte(out), &rows) != nil {
+	var doc report.ImagesDocument
+	if code != 0 || errOut != "" || json.Unmarshal([]byte(out), &doc) != nil {
 		t.Fatalf("dlayer images: exit %d\n%s\n%s", code, errOut, out)
 	}
+	rows := doc.Images
 	checkImageList(t, rows, eng.all, eng.top, eng.dangling)
 	checkImageDF(t, rows, eng.df)
 	checkImageContainers(t, rows, eng.ctrs)

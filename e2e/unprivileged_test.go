@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/dlayer/dlayer/fixtures"
 	"github.com/dlayer/dlayer/fixtures/engine"
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/report"
 )
 
 // nobody is the unprivileged identity the test drops to.
@@ -69,6 +71,13 @@ func TestUnprivilegedSaysIncomplete(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &x) != nil {
 		t.Fatalf("nobody: explain --format json: exit %d %s", code, errOut)
 	}
+	// The document says who read the evidence, with what rights: the
+	// reader's missing CAP_SYS_ADMIN is why the markers were not seen.
+	var head report.Header
+	if err := json.Unmarshal([]byte(out), &head); err != nil || head.Provenance.EUID != int(nobody) || head.Provenance.EGID != int(nobody) ||
+		!slices.Equal(head.Provenance.Capabilities, []string{"cap_dac_read_search"}) || head.Provenance.CapEff != "0000000000000004" {
+		t.Errorf("nobody: explain's provenance %+v (%v): want euid and egid %d, only cap_dac_read_search (0000000000000004)", head.Provenance, err, nobody)
+	}
 	if x.Complete || len(x.Gaps) != 1 || x.Gaps[0].Kind != inspect.GapTrustedXattrs || !strings.Contains(x.Gaps[0].Why, "CAP_SYS_ADMIN") {
 		t.Errorf("nobody: explain JSON complete=%v gaps=%+v, want complete false with the reason", x.Complete, x.Gaps)
 	}
@@ -120,5 +129,6 @@ func runAs(t *testing.T, uid uint32, args ...string) (stdout, stderr string, cod
 	default:
 		t.Fatalf("running %s as uid %d: %v", dlayerBin, uid, err)
 	}
+	schemas.Note(args, o.String())
 	return o.String(), e.String(), code
 }

@@ -45,7 +45,7 @@ func TestVerifyChangedText(t *testing.T) {
 
 func TestVerifyChangedJSON(t *testing.T) {
 	var b bytes.Buffer
-	if err := VerifyJSON(&b, changedVerifySample(), false); err != nil {
+	if err := VerifyJSON(&b, Provenance{}, changedVerifySample(), false); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {
@@ -71,7 +71,7 @@ func TestVerifyChangedJSON(t *testing.T) {
 	b.Reset()
 	r := changedVerifySample()
 	r.Changed = nil
-	if err := VerifyJSON(&b, r, false); err != nil || strings.Contains(b.String(), "changed_during_scan") {
+	if err := VerifyJSON(&b, Provenance{}, r, false); err != nil || strings.Contains(b.String(), "changed_during_scan") {
 		t.Errorf("%v %s", err, b.String())
 	}
 }
@@ -93,7 +93,7 @@ func TestMountsChanged(t *testing.T) {
 		}
 	}
 	b.Reset()
-	if err := MountsJSON(&b, r); err != nil {
+	if err := MountsJSON(&b, Provenance{}, r); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {

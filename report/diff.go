@@ -18,12 +18,12 @@ func Diff(w io.Writer, lines []inspect.DiffLine) error {
 	return nil
 }
 
-// DiffJSON writes changes as a JSON array of {"kind","path"}.
-func DiffJSON(w io.Writer, lines []inspect.DiffLine) error {
+// DiffJSON writes changes as a DiffDocument.
+func DiffJSON(w io.Writer, p Provenance, lines []inspect.DiffLine) error {
 	out := make([]inspect.DiffLine, len(lines))
 	for i, l := range lines {
 		l.Path, _ = jsonString(l.Path)
 		out[i] = l
 	}
-	return JSON(w, out)
+	return JSON(w, DiffDocument{NewHeader(SchemaDiff, p), out})
 }

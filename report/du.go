@@ -168,7 +168,7 @@ func duFindings(p *printer, r *du.Report) {
 
 // DUJSON writes the audit as one JSON object, every number in bytes.
 // Names that are not valid UTF-8 are given in the escaped form.
-func DUJSON(w io.Writer, r *du.Report) error {
+func DUJSON(w io.Writer, p Provenance, r *du.Report) error {
 	y := *r
 	for _, ds := range []*[]du.Dir{&y.BuildCache, &y.Orphans, &y.Bookkeeping, &y.Other, &y.InactiveDriver} {
 		out := make([]du.Dir, len(*ds))
@@ -183,7 +183,7 @@ func DUJSON(w io.Writer, r *du.Report) error {
 	for i, m := range r.Mounts {
 		y.Mounts[i], _ = jsonString(m)
 	}
-	return JSON(w, &y)
+	return JSON(w, DUDocument{NewHeader(SchemaDU, p), y})
 }
 
 // limit returns the first n rows (all when n <= 0).

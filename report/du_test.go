@@ -57,7 +57,7 @@ func TestDUTables(t *testing.T) {
 
 func TestDUJSON(t *testing.T) {
 	var buf bytes.Buffer
-	if err := DUJSON(&buf, duSample()); err != nil {
+	if err := DUJSON(&buf, Provenance{}, duSample()); err != nil {
 		t.Fatal(err)
 	}
 	var doc struct {

@@ -408,7 +408,7 @@ func explainFindings(p *printer, fs []inspect.Finding) {
 
 // ExplainJSON writes the explanation as one JSON object. Strings that are
 // not valid UTF-8 are given escaped, and their change is marked escaped.
-func ExplainJSON(w io.Writer, x *inspect.Explanation) error {
+func ExplainJSON(w io.Writer, p Provenance, x *inspect.Explanation) error {
 	y := *x
 	y.Changes = make([]inspect.Change, len(x.Changes))
 	for i, c := range x.Changes {
@@ -431,7 +431,7 @@ func ExplainJSON(w io.Writer, x *inspect.Explanation) error {
 		d.Path, _ = jsonString(d.Path)
 		y.Diff[i] = d
 	}
-	return JSON(w, &y)
+	return JSON(w, ExplainDocument{NewHeader(SchemaExplain, p), y})
 }
 
 func plural(n int, one, many string) string {

@@ -129,7 +129,7 @@ func shortDigest(d string) string {
 	return alg + ":" + shortID(hex)
 }
 
-// ImagesJSON writes the catalog's images as a JSON array of ImageRow.
-func ImagesJSON(w io.Writer, cat *du.Catalog) error {
-	return JSON(w, ImageRows(cat))
+// ImagesJSON writes the catalog's images as an ImagesDocument.
+func ImagesJSON(w io.Writer, p Provenance, cat *du.Catalog) error {
+	return JSON(w, ImagesDocument{NewHeader(SchemaImages, p), ImageRows(cat)})
 }

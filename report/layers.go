@@ -63,8 +63,8 @@ func Layers(x *inspect.ImageLayers, cat *du.Catalog) LayersDoc {
 }
 
 // LayersJSON writes LayersDoc as JSON.
-func LayersJSON(w io.Writer, x *inspect.ImageLayers, cat *du.Catalog) error {
-	return JSON(w, Layers(x, cat))
+func LayersJSON(w io.Writer, p Provenance, x *inspect.ImageLayers, cat *du.Catalog) error {
+	return JSON(w, LayersDocument{NewHeader(SchemaLayers, p), Layers(x, cat)})
 }
 
 // LayersTable writes an image's layers base first: one row per history

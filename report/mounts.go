@@ -98,7 +98,7 @@ func MountsSummary(r *mounts.Report) string {
 }
 
 // MountsJSON writes the report as one JSON object.
-func MountsJSON(w io.Writer, r *mounts.Report) error {
+func MountsJSON(w io.Writer, p Provenance, r *mounts.Report) error {
 	out := *r
 	if out.Tables == nil {
 		out.Tables = []mounts.Table{}
@@ -118,7 +118,7 @@ func MountsJSON(w io.Writer, r *mounts.Report) error {
 		out.Mounts[i] = m
 	}
 	out.Changed = mountsChangedJSON(r.Changed)
-	return JSON(w, out)
+	return JSON(w, MountsDocument{NewHeader(SchemaMounts, p), out})
 }
 
 // mountDetails is the --long block of one mount.

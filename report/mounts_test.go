@@ -72,7 +72,7 @@ func TestMountsTable(t *testing.T) {
 
 func TestMountsJSON(t *testing.T) {
 	var b bytes.Buffer
-	if err := MountsJSON(&b, mountsSample()); err != nil {
+	if err := MountsJSON(&b, Provenance{}, mountsSample()); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {
@@ -100,7 +100,7 @@ func TestMountsJSON(t *testing.T) {
 		t.Errorf("got %+v", got)
 	}
 	b.Reset()
-	_ = MountsJSON(&b, &mounts.Report{Root: "/r"})
+	_ = MountsJSON(&b, Provenance{}, &mounts.Report{Root: "/r"})
 	if !strings.Contains(b.String(), `"mounts": []`) || !strings.Contains(b.String(), `"findings": []`) {
 		t.Errorf("empty arrays: %s", b.String())
 	}

@@ -25,12 +25,12 @@ func Containers(w io.Writer, cs []inspect.Container, now time.Time) error {
 	return table(w, []string{"container id", "name", "image", "image id", "driver", "state", "created"}, rows)
 }
 
-// ContainersJSON writes the containers as a JSON array.
-func ContainersJSON(w io.Writer, cs []inspect.Container) error {
+// ContainersJSON writes the containers as a PSDocument.
+func ContainersJSON(w io.Writer, p Provenance, cs []inspect.Container) error {
 	if cs == nil {
 		cs = []inspect.Container{}
 	}
-	return JSON(w, cs)
+	return JSON(w, PSDocument{NewHeader(SchemaPS, p), cs})
 }
 
 // Findings writes findings, one a line, for stderr.

@@ -101,7 +101,7 @@ func TestExplainTextIsSafeAndTeaches(t *testing.T) {
 func TestExplainJSONEscapesInvalidUTF8(t *testing.T) {
 	var buf bytes.Buffer
 	x := sample()
-	if err := ExplainJSON(&buf, x); err != nil {
+	if err := ExplainJSON(&buf, Provenance{}, x); err != nil {
 		t.Fatal(err)
 	}
 	var back struct {

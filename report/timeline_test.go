@@ -99,7 +99,7 @@ func TestExplainTimelineJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if err := ExplainJSON(&buf, x); err != nil {
+	if err := ExplainJSON(&buf, Provenance{}, x); err != nil {
 		t.Fatal(err)
 	}
 	var back struct {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/inspect/verify"
 	"github.com/docker/go-units"
 )
@@ -186,7 +185,7 @@ func verifyShortPath(root, p string) string {
 
 // VerifyJSON writes the report as one JSON object (Quiet: only the
 // findings array).
-func VerifyJSON(w io.Writer, r *verify.Report, quiet bool) error {
+func VerifyJSON(w io.Writer, p Provenance, r *verify.Report, quiet bool) error {
 	fs := r.Findings
 	if fs == nil {
 		fs = []verify.Finding{}
@@ -200,7 +199,7 @@ func VerifyJSON(w io.Writer, r *verify.Report, quiet bool) error {
 		out[i] = f
 	}
 	if quiet {
-		return JSON(w, out)
+		return JSON(w, VerifyFindingsDocument{NewHeader(SchemaVerifyFindings, p), out})
 	}
 	byKind := map[string]int{}
 	byCheck := map[string]int{}
@@ -216,27 +215,10 @@ func VerifyJSON(w io.Writer, r *verify.Report, quiet bool) error {
 	if r.Quick {
 		mode = "quick"
 	}
-	type summary struct {
-		Findings      int            `json:"findings"`
-		ByKind        map[string]int `json:"by_kind"`
-		ByCheck       map[string]int `json:"by_check"`
-		DockerDetects int            `json:"docker_detects"`
-	}
-	return JSON(w, struct {
-		Root            string           `json:"root"`
-		Drivers         []string         `json:"drivers"`
-		Mode            string           `json:"mode"`
-		Started         time.Time        `json:"started"`
-		DurationSeconds float64          `json:"duration_seconds"`
-		Stats           verify.Stats     `json:"stats"`
-		Summary         summary          `json:"summary"`
-		Findings        []verify.Finding `json:"findings"`
-		Complete        bool             `json:"complete"`
-		Gaps            []inspect.Gap    `json:"gaps"`
-		// present when something changed during the scan
-		Changed []verify.Changed `json:"changed_during_scan,omitempty"`
-	}{r.Root, r.Drivers, mode, r.Started, r.Duration.Seconds(), r.Stats,
-		summary{len(out), byKind, byCheck, docker}, out, r.Complete, orEmpty(r.Gaps), verifyChangedJSON(r.Changed)})
+	return JSON(w, VerifyDocument{Header: NewHeader(SchemaVerify, p), Root: r.Root, Drivers: r.Drivers, Mode: mode,
+		Started: r.Started, DurationSeconds: r.Duration.Seconds(), Stats: r.Stats,
+		Summary:  VerifyCounts{Findings: len(out), ByKind: byKind, ByCheck: byCheck, DockerDetects: docker},
+		Findings: out, Complete: r.Complete, Gaps: orEmpty(r.Gaps), Changed: verifyChangedJSON(r.Changed)})
 }
 
 // VerifyProgress is the progress line of a running verify, for a terminal.

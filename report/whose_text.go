@@ -275,7 +275,7 @@ func (i whoseIndent) Write(b []byte) (int, error) {
 
 // WhoseJSON writes the answer as one JSON object. Paths that are not
 // valid UTF-8 are given in dlayer's escaped form.
-func WhoseJSON(w io.Writer, a *whose.Answer) error {
+func WhoseJSON(w io.Writer, p Provenance, a *whose.Answer) error {
 	y := *a
 	y.Path, _ = jsonString(a.Path)
 	y.Rel, _ = jsonString(a.Rel)
@@ -298,5 +298,5 @@ func WhoseJSON(w io.Writer, a *whose.Answer) error {
 		}
 		y.Views[i] = v
 	}
-	return JSON(w, &y)
+	return JSON(w, WhoseDocument{NewHeader(SchemaWhose, p), y})
 }

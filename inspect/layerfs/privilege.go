@@ -57,6 +57,42 @@ func privilegeFrom(status, uidMap string, euid int) Privilege {
 	return Privilege{TrustedXattrs: true}
 }
 
+// EffectiveCapabilities reads this process's effective capability set
+// (CapEff in /proc/self/status); ok is false when it cannot be read.
+func EffectiveCapabilities() (eff uint64, ok bool) {
+	status, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, false
+	}
+	return capEff(string(status))
+}
+
+// capabilityNames are the capabilities by bit, as linux/capability.h
+// numbers them (CAP_CHOWN is bit 0), in lower case without "cap_".
+const capabilityNames = "chown dac_override dac_read_search fowner fsetid kill setgid setuid setpcap " +
+	"linux_immutable net_bind_service net_broadcast net_admin net_raw ipc_lock ipc_owner sys_module " +
+	"sys_rawio sys_chroot sys_ptrace sys_pacct sys_admin sys_boot sys_nice sys_resource sys_time " +
+	"sys_tty_config mknod lease audit_write audit_control setfcap mac_override mac_admin syslog " +
+	"wake_alarm block_suspend audit_read perfmon bpf checkpoint_restore"
+
+// CapabilityNames names the capabilities set in mask ("cap_sys_admin"),
+// lowest bit first; a bit this table does not know is "cap_<bit>".
+func CapabilityNames(mask uint64) []string {
+	names := strings.Fields(capabilityNames)
+	out := []string{}
+	for bit := range 64 {
+		if mask&(1<<bit) == 0 {
+			continue
+		}
+		if bit < len(names) {
+			out = append(out, "cap_"+names[bit])
+		} else {
+			out = append(out, "cap_"+strconv.Itoa(bit))
+		}
+	}
+	return out
+}
+
 func capEff(status string) (uint64, bool) {
 	for _, line := range strings.Split(status, "\n") {
 		if v, ok := strings.CutPrefix(line, "CapEff:"); ok {

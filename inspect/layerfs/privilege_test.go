@@ -40,3 +40,26 @@ func TestProcessPrivilegeAsRoot(t *testing.T) {
 		t.Fatalf("no reason: %+v", p)
 	}
 }
+
+func TestCapabilityNames(t *testing.T) {
+	for _, tc := range []struct {
+		mask uint64
+		want string
+	}{
+		{0, ""},
+		{1<<0 | 1<<21, "cap_chown cap_sys_admin"},
+		{0x000001ffffffffff, "… cap_checkpoint_restore"},
+		{1 << 50, "cap_50"},
+	} {
+		got := strings.Join(CapabilityNames(tc.mask), " ")
+		if want, ok := strings.CutPrefix(tc.want, "… "); ok {
+			if n := len(CapabilityNames(tc.mask)); n != 41 || !strings.HasSuffix(got, want) {
+				t.Errorf("CapabilityNames(%#x) = %d names ending %q, want 41 ending %q", tc.mask, n, got[max(0, len(got)-30):], want)
+			}
+			continue
+		}
+		if got != tc.want {
+			t.Errorf("CapabilityNames(%#x) = %q, want %q", tc.mask, got, tc.want)
+		}
+	}
+}
