@@ -56,8 +56,12 @@ func generateSchema(s Schema, v any, comments map[string]string) ([]byte, error)
 	sch.Properties.Set("schema_version", &jsonschema.Schema{Type: "integer", Const: s.Version(),
 		Description: "The version of that schema the document follows: it goes up whenever a field disappears, is renamed, or changes its type or meaning."})
 	nullablePointers(reflect.TypeOf(v), sch, sch.Definitions, r.Namer)
-	b, err := json.MarshalIndent(sch, "", "  ")
-	return append(b, '\n'), err
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(sch)
+	return b.Bytes(), err
 }
 
 // nullablePointers lets every pointer field without omitempty of the
@@ -187,6 +191,9 @@ func TestSchemas(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Chdir(wd)
+	for k, c := range comments.CommentMap {
+		comments.CommentMap[k] = strings.Join(strings.Fields(c), " ")
+	}
 	types := documentTypes()
 	if len(types) != len(Schemas()) {
 		t.Fatalf("documentTypes has %d kinds, Schemas() %d", len(types), len(Schemas()))
