@@ -125,3 +125,26 @@ func TestExplainTimelineCLI(t *testing.T) {
 		t.Errorf("--sort time: /run-a must come before /cp-after:\n%s", out)
 	}
 }
+
+// TestDemoTrustsCtime: make demo's store (fixtures.Options.WallClock)
+// raises no ctime alarm: its containers were written when they say, so
+// the timeline goes by ctime and web's changes fall in its running phase.
+// The same store with recorded times long before the build is rightly
+// found unreliable.
+func TestDemoTrustsCtime(t *testing.T) {
+	live := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{WallClock: true})
+	for _, name := range []string{"web", "batch", "fresh"} {
+		x := explainJSON(t, live.Root, "off", name)
+		tl := x.Timeline
+		if tl.Source != "ctime" || tl.CtimeUnreliable != "" || tl.Phases[inspect.PhaseUnknown] != 0 || tl.Phases[inspect.PhaseBeforeCreate] != 0 {
+			t.Errorf("%s: timeline by %s (%q), phases %v: want ctime, trusted, nothing unknown or before create", name, tl.Source, tl.CtimeUnreliable, tl.Phases)
+		}
+		if name == "web" && tl.Phases[inspect.PhaseRunning] != len(x.Changes) {
+			t.Errorf("web: phases %v, want all %d changes running", tl.Phases, len(x.Changes))
+		}
+	}
+	old := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
+	if x := explainJSON(t, old.Root, "off", "web"); x.Timeline.Source != "mtime" || !strings.Contains(x.Timeline.CtimeUnreliable, "after the container was created") {
+		t.Errorf("a store built long after its recorded times: timeline by %s (%q), want mtime, ctime unreliable", x.Timeline.Source, x.Timeline.CtimeUnreliable)
+	}
+}

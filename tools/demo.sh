@@ -33,7 +33,9 @@ run() {
 }
 
 if [ "$(id -u)" = 0 ]; then
-	"$mkstore" "$root"
+	# -wallclock: the containers are written when they say they were, so
+	# their files' ctimes agree with their records as on a real host
+	"$mkstore" -wallclock "$root"
 else
 	"$mkstore" -driver aufs-committed "$root"
 fi
