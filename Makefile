@@ -11,7 +11,9 @@
 #   make bench   benchmarks: dlayer diff vs docker diff on a private engine (root),
 #                dlayer du vs du -s on a generated 1M-file store ($$DLAYER_BENCH_STORE, ~4 GB),
 #                the incident commands on that store,
-#                verify throughput vs sha256sum, and verify vs docker save on the 1M-file image
+#                verify throughput vs sha256sum, and verify vs docker save on the 1M-file image,
+#                and the scale simulation: du and verify --quick on 1M, 3M and 10M-entry stores
+#                in a loop-mounted 20 GB ext4 image ($$DLAYER_SCALE_IMAGE, kept; root)
 #   make fuzz    a short fuzz run of every decoder of untrusted input (part of make test)
 #   make lint    gofmt, go.mod/go.sum tidy (go mod tidy -diff), go vet, staticcheck
 
@@ -140,6 +142,7 @@ bench: deps
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench ContainerdDUVsDocker -benchtime 5x -benchmem -timeout 30m ./e2e
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count=1 -v ./inspect/verify/
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench VerifyVsDocker -benchtime 1x -timeout 90m -v ./e2e
+	$(GO) test -run '^$$' -bench Scale -benchtime 5x -timeout 180m -v ./e2e
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
