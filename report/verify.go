@@ -62,6 +62,7 @@ func Verify(w io.Writer, r *verify.Report, opt VerifyOptions) error {
 		p.f("\n")
 	}
 	p.oneLine(VerifySummary(r))
+	verifyTrust(p, r.Trust)
 	if len(r.Findings) > 0 {
 		seen := map[verify.Check]bool{}
 		docker := map[verify.Check]bool{}
@@ -87,12 +88,20 @@ func VerifySummary(r *verify.Report) string {
 	if r.Quick {
 		b.WriteString(" (metadata only: --quick)")
 	} else {
-		fmt.Fprintf(&b, " (%d rebuilt: %s of tar streams, %s entries)", s.LayersHashed, units.HumanSize(float64(s.BytesHashed)), fmtInt(s.Entries))
+		fmt.Fprintf(&b, " (%d rebuilt: %s of tar streams, %s entries", s.LayersHashed, units.HumanSize(float64(s.BytesHashed)), fmtInt(s.Entries))
+		if r.Trust != nil {
+			fmt.Fprintf(&b, "; %d trusted on ctime", r.Trust.LayersTrusted)
+		}
+		b.WriteString(")")
 	}
 	if s.Blobs > 0 {
 		fmt.Fprintf(&b, ", %s", verifyCount(s.Blobs, "content blob"))
 		if !r.Quick {
-			fmt.Fprintf(&b, " (%d re-hashed: %s)", s.BlobsHashed, units.HumanSize(float64(s.BlobBytes)))
+			fmt.Fprintf(&b, " (%d re-hashed: %s", s.BlobsHashed, units.HumanSize(float64(s.BlobBytes)))
+			if r.Trust != nil {
+				fmt.Fprintf(&b, "; %d trusted on ctime", r.Trust.BlobsTrusted)
+			}
+			b.WriteString(")")
 		}
 	}
 	fmt.Fprintf(&b, ", %s in %s: ", verifyCount(s.Containers, "container"), r.Duration.Round(time.Millisecond))
@@ -235,8 +244,54 @@ func VerifyJSON(w io.Writer, r *verify.Report, quiet bool) error {
 		Gaps            []inspect.Gap    `json:"gaps"`
 		// present when something changed during the scan
 		Changed []verify.Changed `json:"changed_during_scan,omitempty"`
+		// present with --state
+		State *verify.TrustReport `json:"state,omitempty"`
 	}{r.Root, r.Drivers, mode, r.Started, r.Duration.Seconds(), r.Stats,
-		summary{len(out), byKind, byCheck, docker}, out, r.Complete, orEmpty(r.Gaps), verifyChangedJSON(r.Changed)})
+		summary{len(out), byKind, byCheck, docker}, out, r.Complete, orEmpty(r.Gaps), verifyChangedJSON(r.Changed), verifyTrustJSON(r.Trust)})
+}
+
+// verifyTrustJSON is the state report with its text made valid JSON.
+func verifyTrustJSON(t *verify.TrustReport) *verify.TrustReport {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	c.File, _ = jsonString(c.File)
+	c.Problem, _ = jsonString(c.Problem)
+	return &c
+}
+
+// verifyTrust says, after the summary of a run with --state, what was
+// trusted on ctime, since when, and why that is sound.
+func verifyTrust(p *printer, t *verify.TrustReport) {
+	if t == nil {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "state %s: ", Escape(t.File))
+	switch {
+	case t.Problem != "":
+		fmt.Fprintf(&b, "not usable (%s), so every layer was re-hashed; ", Escape(t.Problem))
+	case t.RecordedAt == nil:
+		b.WriteString("no record yet, so every layer was re-hashed; ")
+	default:
+		fmt.Fprintf(&b, "recorded %s; ", t.RecordedAt.UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintf(&b, "%s trusted on ctime, not re-hashed", verifyCount(t.LayersTrusted, "layer"))
+	if t.BlobsTrusted > 0 {
+		fmt.Fprintf(&b, " (and %s)", verifyCount(t.BlobsTrusted, "content blob"))
+	}
+	if t.Oldest != nil {
+		fmt.Fprintf(&b, ", resting on full re-hashes since %s", t.Oldest.UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintf(&b, "; %d re-hashed (%s entries stat-ed to tell which)", t.LayersRehashed, fmtInt(t.EntriesWalked))
+	if t.MaxAge != "" {
+		fmt.Fprintf(&b, "; --max-age %s", t.MaxAge)
+	}
+	wrap(p, "  ", b.String())
+	if t.LayersTrusted > 0 || t.BlobsTrusted > 0 {
+		wrap(p, "    ", t.Statement)
+	}
 }
 
 // VerifyProgress is the progress line of a running verify, for a terminal.

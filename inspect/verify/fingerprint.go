@@ -9,6 +9,7 @@ import (
 	"hash"
 	"io/fs"
 	"path"
+	"path/filepath"
 	"sort"
 	"sync"
 	"syscall"
@@ -55,7 +56,7 @@ func (m *model) fingerprint(l *layerInfo) treePrint {
 		return treePrint{err: err}
 	}
 	w.h.Write([]byte("\x00source\x00"))
-	w.add(src, st)
+	w.add(filepath.Base(src), st) // not the path: the root may be named another way next time
 	return treePrint{entries: w.n, sum: hex.EncodeToString(w.h.Sum(nil))}
 }
 
