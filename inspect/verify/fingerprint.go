@@ -7,15 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"io/fs"
 	"path"
 	"path/filepath"
 	"sort"
 	"sync"
-	"syscall"
 
 	"github.com/dlayer/dlayer/inspect/layerfs"
-	"golang.org/x/sys/unix"
 )
 
 // treePrint is a layer tree's stat fingerprint (see State): how many
@@ -67,17 +64,11 @@ func (m *model) fileStat(p string) (layerfs.Stat, error) {
 	if err != nil {
 		return layerfs.Stat{}, err
 	}
-	return statOf(fi)
-}
-
-// statOf is the stat behind fi.
-func statOf(fi fs.FileInfo) (layerfs.Stat, error) {
-	s, ok := fi.Sys().(*syscall.Stat_t)
+	st, ok := layerfs.StatOf(fi)
 	if !ok {
-		return layerfs.Stat{}, fmt.Errorf("%s: no stat", fi.Name())
+		return layerfs.Stat{}, fmt.Errorf("%s: no stat", p)
 	}
-	return layerfs.Stat{Mode: s.Mode, UID: s.Uid, GID: s.Gid, Rdev: s.Rdev, Ino: s.Ino, Nlink: uint64(s.Nlink), Size: s.Size,
-		Mtime: unix.Timespec{Sec: s.Mtim.Sec, Nsec: s.Mtim.Nsec}, Ctime: unix.Timespec{Sec: s.Ctim.Sec, Nsec: s.Ctim.Nsec}}, nil
+	return st, nil
 }
 
 // statSum is the hex SHA-256 of one file's stat fields.

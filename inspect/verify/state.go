@@ -35,8 +35,10 @@ var ErrStateInvalid = errors.New("not a usable verify state file")
 //
 // It records, per layer, a compact fingerprint of its tree rather than
 // every entry: the number of entries and a SHA-256 over every entry's
-// path, type and mode, owner, size, device number, inode, link count,
-// mtime and ctime (nanoseconds), taken by a walk at stat cost (fingerprint.go).
+// path, type and mode, owner, size, device number (of a device node),
+// inode, link count, mtime and ctime (nanoseconds), taken by a walk at
+// stat cost (fingerprint.go); st_dev is left out, as it may change each
+// time a disk image is mounted.
 // Comparing two such fingerprints tells whether any of these changed for
 // any entry, which is all a later run needs to know: it re-hashes such a
 // layer in full, and the full check then names what differs. So the file
