@@ -125,7 +125,7 @@ bin/testsum: $(wildcard tools/testsum/*.go)
 # fail a clean run with "context deadline exceeded" at the deadline
 # (golang/go#75804, fixed in Go 1.27); a count has no deadline to race.
 FUZZTIME ?= 40000x
-FUZZ_TARGETS = inspect/verify:FuzzTSDecoderBounded inspect/verify:FuzzTSDecoder \
+FUZZ_TARGETS = inspect/verify:FuzzTSDecoderBounded inspect/verify:FuzzTSDecoder inspect/verify:FuzzParseState \
 	inspect:FuzzParseContainerConfig inspect:FuzzParseImageConfig inspect:FuzzParseRepositories
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

@@ -32,6 +32,9 @@ type verifyOptions struct {
 	Prom    string
 	Jobs    int
 	Readers int
+	// State is --state FILE; MaxAge --max-age (nil: no limit).
+	State  string
+	MaxAge *time.Duration
 }
 
 func verifyCommand() *cli.Command {
@@ -45,7 +48,9 @@ func verifyCommand() *cli.Command {
 			"owner, mtime, links, xattrs, added files, whiteouts, opaque dirs), which Docker never checks.\n" +
 			"On Docker 29's containerd image store there is no tar-split: every content blob is re-hashed, and each\n" +
 			"layer's blob decompressed (gzip, zstd, tar), hashed against its DiffID and reconciled with its snapshot.\n\n" +
-			"EXIT CODES:\n   0  no findings\n   1  findings (listed on stdout)\n   2  could not run (usage, unreadable store, --prom not writable)",
+			"EXIT CODES:\n   0  no findings\n   1  findings (listed on stdout)\n   2  could not run (usage, unreadable store, --prom or --state not writable)\n\n" +
+			"With --state FILE, a later run re-hashes only the layers whose trees differ by stat from what the last full re-hash\n" +
+			"established, and says how many it trusted on ctime instead (which only the kernel sets): see docs/verify.md.",
 		Flags: []cli.Flag{
 			settleFlag(),
 			&cli.BoolFlag{Name: "quick", Usage: "metadata checks only: read no layer content"},
@@ -53,10 +58,17 @@ func verifyCommand() *cli.Command {
 			&cli.StringFlag{Name: "prom", Usage: "also write Prometheus textfile metrics to `FILE` (atomically; never under --root)"},
 			&cli.IntFlag{Name: "jobs", Usage: "layers hashed at once (default: the number of CPUs)"},
 			&cli.IntFlag{Name: "readers", Usage: "goroutines opening and reading files (default: 4 per CPU, at least 8)"},
+			&cli.StringFlag{Name: "state", Usage: "record in `FILE` (never under --root) what each layer's full re-hash established, and re-hash " +
+				"only the layers whose trees differ from it by stat (size, mode, owner, inode, mtime, ctime); the others are trusted on ctime, which only the kernel sets"},
+			&cli.DurationFlag{Name: "max-age", Usage: "with --state: re-hash in full the layers whose last full re-hash is older than `DURATION` (e.g. 168h; 0: all of them)"},
 		},
 		Action: func(c *cli.Context) error {
 			o := verifyOptions{Quick: c.Bool("quick"), Quiet: c.Bool("quiet"), Prom: c.String("prom"),
-				Jobs: c.Int("jobs"), Readers: c.Int("readers")}
+				Jobs: c.Int("jobs"), Readers: c.Int("readers"), State: c.String("state")}
+			if c.IsSet("max-age") {
+				d := c.Duration("max-age")
+				o.MaxAge = &d
+			}
 			return runVerify(c, o)
 		},
 	}
@@ -71,14 +83,29 @@ func runVerify(c *cli.Context, o verifyOptions) error {
 		return cli.Exit("verify takes no arguments: it checks the whole store", exitUsage)
 	}
 	if o.Prom != "" {
-		if o.Prom, err = promTarget(g.Root, o.Prom); err != nil {
+		if o.Prom, err = outsideRoot("--prom", g.Root, o.Prom); err != nil {
 			return cli.Exit(err.Error(), exitUsage)
 		}
+	}
+	vs, err := openState(g.Root, o, time.Now())
+	if err != nil {
+		return cli.Exit(err.Error(), exitUsage)
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	start := time.Now()
-	r, runErr := verifyStore(ctx, c.App.ErrWriter, g, o, settleDelays(c))
+	var trust *verify.Trust
+	if vs != nil {
+		vs.warn(c.App.ErrWriter)
+		trust = &vs.trust
+	}
+	r, runErr := verifyStore(ctx, c.App.ErrWriter, g, o, settleDelays(c), trust)
+	if vs != nil && runErr == nil {
+		vs.note(r, o.MaxAge)
+		if err := vs.write(depsOf(c), r); err != nil {
+			return cli.Exit(fmt.Sprintf("--state %s: %v", vs.file, err), exitUsage)
+		}
+	}
 	if o.Prom != "" {
 		m := report.VerifyMetrics{Report: r, Root: g.Root, Now: time.Now(), Duration: time.Since(start)}
 		if r != nil {
@@ -86,7 +113,7 @@ func runVerify(c *cli.Context, o verifyOptions) error {
 		} else if b, err := layerfs.ReadFileLimit(o.Prom, 1<<20); err == nil {
 			m.LastSuccess, _ = report.LastVerifySuccess(bytes.NewReader(b))
 		}
-		if err := writeAtomic(depsOf(c).critical, o.Prom, func(w io.Writer) error { return report.VerifyProm(w, m) }); err != nil {
+		if err := writeAtomic(depsOf(c).critical, o.Prom, 0o644, func(w io.Writer) error { return report.VerifyProm(w, m) }); err != nil {
 			return cli.Exit(fmt.Sprintf("--prom %s: %v", o.Prom, err), exitUsage)
 		}
 	}
@@ -118,8 +145,9 @@ func runVerify(c *cli.Context, o verifyOptions) error {
 // on stderr when it is a terminal.
 // With --driver auto, every driver's image store the root holds is
 // verified (a host migrated from one driver to another keeps both).
-// settle are the pauses before each re-read of what it found.
-func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verifyOptions, settle []time.Duration) (*verify.Report, error) {
+// settle are the pauses before each re-read of what it found; trust,
+// when set, the records of --state.
+func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verifyOptions, settle []time.Duration, trust *verify.Trust) (*verify.Report, error) {
 	s, err := inspect.OpenWith(g.Root, g.storeOptions())
 	if err != nil {
 		return nil, err
@@ -127,7 +155,7 @@ func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verif
 	if err := notYetRead(s, "verify"); err != nil {
 		return nil, err
 	}
-	opt := verify.Options{Quick: o.Quick, Jobs: o.Jobs, Readers: o.Readers, Recheck: verify.Recheck{Delays: settle}}
+	opt := verify.Options{Quick: o.Quick, Jobs: o.Jobs, Readers: o.Readers, Recheck: verify.Recheck{Delays: settle}, Trust: trust}
 	if !o.Quiet {
 		update, done := progress(stderr, report.VerifyProgress)
 		opt.Progress = update
@@ -152,16 +180,17 @@ func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verif
 	return r, nil
 }
 
-// promTarget makes file absolute and refuses a file under root: dlayer
-// never writes into the data root, whatever symlinks say.
-func promTarget(root, file string) (string, error) {
+// outsideRoot makes file (the value of flag) absolute and refuses a file
+// under root: dlayer never writes into the data root, whatever symlinks
+// and ".." say.
+func outsideRoot(flag, root, file string) (string, error) {
 	abs, err := filepath.Abs(file)
 	if err != nil {
-		return "", fmt.Errorf("--prom %s: %w", file, err)
+		return "", fmt.Errorf("%s %s: %w", flag, file, err)
 	}
 	dir, err := filepath.EvalSymlinks(filepath.Dir(abs))
 	if err != nil {
-		return "", fmt.Errorf("--prom %s: its directory: %w", file, err)
+		return "", fmt.Errorf("%s %s: its directory: %w", flag, file, err)
 	}
 	r, err := filepath.EvalSymlinks(root)
 	if err != nil {
@@ -170,22 +199,48 @@ func promTarget(root, file string) (string, error) {
 	if r, err = filepath.Abs(r); err != nil {
 		return "", err
 	}
-	if dir == r || strings.HasPrefix(dir, strings.TrimSuffix(r, "/")+"/") {
-		return "", fmt.Errorf("--prom %s: refusing to write under the data root %s", file, root)
+	under := func(p string) bool { return p == r || strings.HasPrefix(p, strings.TrimSuffix(r, "/")+"/") }
+	if under(dir) {
+		return "", fmt.Errorf("%s %s: refusing to write under the data root %s", flag, file, root)
 	}
-	if fi, err := os.Lstat(abs); err == nil && fi.IsDir() {
-		return "", fmt.Errorf("--prom %s: is a directory", file)
+	target := filepath.Join(dir, filepath.Base(abs))
+	if fi, err := os.Lstat(target); err == nil && fi.IsDir() {
+		return "", fmt.Errorf("%s %s: is a directory", flag, file)
+	} else if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if to := linkTarget(target); under(to) {
+			return "", fmt.Errorf("%s %s: a symlink to %s, under the data root %s: refusing it", flag, file, to, root)
+		}
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return "", fmt.Errorf("--prom %s: %w", file, err)
+		return "", fmt.Errorf("%s %s: %w", flag, file, err)
 	}
-	return filepath.Join(dir, filepath.Base(abs)), nil
+	return target, nil
+}
+
+// linkTarget is where the symlink p points, its dir's symlinks resolved
+// (the target itself may not exist yet).
+func linkTarget(p string) string {
+	if to, err := filepath.EvalSymlinks(p); err == nil {
+		return to
+	}
+	to, err := os.Readlink(p)
+	if err != nil {
+		return p
+	}
+	if !filepath.IsAbs(to) {
+		to = filepath.Join(filepath.Dir(p), to)
+	}
+	if dir, err := filepath.EvalSymlinks(filepath.Dir(to)); err == nil {
+		return filepath.Join(dir, filepath.Base(to))
+	}
+	return filepath.Clean(to)
 }
 
 // writeAtomic writes file through a temporary file in the same directory
 // (named so that node_exporter's *.prom glob skips it) and a rename, so a
 // reader sees the old file or the new one, never a part.
 // critical, when set, is held throughout: a signal waits for the rename.
-func writeAtomic(critical *sync.Mutex, file string, write func(io.Writer) error) error {
+// mode is the file's permission bits.
+func writeAtomic(critical *sync.Mutex, file string, mode os.FileMode, write func(io.Writer) error) error {
 	if critical != nil {
 		critical.Lock()
 		defer critical.Unlock()
@@ -196,7 +251,7 @@ func writeAtomic(critical *sync.Mutex, file string, write func(io.Writer) error)
 	}
 	err = write(tmp)
 	if err == nil {
-		err = tmp.Chmod(0o644)
+		err = tmp.Chmod(mode)
 	}
 	if err == nil {
 		err = tmp.Sync()

@@ -37,6 +37,7 @@ func TestJSONSchemas(t *testing.T) {
 	// read, so du and verify report findings there: other keys. And the
 	// kernel hides trusted.* xattrs, so explain and verify on an overlay2
 	// store list that gap (gaps[] has objects).
+	state := filepath.Join(t.TempDir(), "verify.state") // the second run trusts what the first recorded
 	kinds := map[report.Schema]bool{}
 	for _, tc := range []struct {
 		name string
@@ -58,6 +59,8 @@ func TestJSONSchemas(t *testing.T) {
 		{"verify", b.Root, []string{"verify"}, 0, report.SchemaVerify},
 		{"verify-findings", tampered.Root, []string{"verify"}, 1, report.SchemaVerify},
 		{"verify-quiet", tampered.Root, []string{"verify", "--quiet"}, 1, report.SchemaVerifyFindings},
+		{"verify-state", b.Root, []string{"verify", "--state", state}, 0, report.SchemaVerify},
+		{"verify-state-again", b.Root, []string{"verify", "--state", state}, 0, report.SchemaVerify},
 		{"mounts", b.Root, []string{"--mountinfo", mi, "mounts"}, 1, report.SchemaMounts},
 		{"whose-layer-file", b.Root, []string{"whose", "overlay2/" + base.CacheID + "/diff/etc/passwd"}, 0, report.SchemaWhose},
 		{"whose-layer", b.Root, []string{"whose", base.CacheID}, 0, report.SchemaWhose},

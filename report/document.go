@@ -178,6 +178,8 @@ type VerifyDocument struct {
 	Gaps     []inspect.Gap `json:"gaps"`
 	// Changed is what changed while verify read it (present only then).
 	Changed []verify.Changed `json:"changed_during_scan,omitempty"`
+	// State is what --state trusted and re-hashed (present only with it).
+	State *verify.TrustReport `json:"state,omitempty"`
 }
 
 // VerifyCounts counts a verify run's findings.

@@ -61,6 +61,7 @@ func Verify(w io.Writer, r *verify.Report, opt VerifyOptions) error {
 		p.f("\n")
 	}
 	p.oneLine(VerifySummary(r))
+	verifyTrust(p, r.Trust)
 	if len(r.Findings) > 0 {
 		seen := map[verify.Check]bool{}
 		docker := map[verify.Check]bool{}
@@ -86,12 +87,20 @@ func VerifySummary(r *verify.Report) string {
 	if r.Quick {
 		b.WriteString(" (metadata only: --quick)")
 	} else {
-		fmt.Fprintf(&b, " (%d rebuilt: %s of tar streams, %s entries)", s.LayersHashed, units.HumanSize(float64(s.BytesHashed)), fmtInt(s.Entries))
+		fmt.Fprintf(&b, " (%d rebuilt: %s of tar streams, %s entries", s.LayersHashed, units.HumanSize(float64(s.BytesHashed)), fmtInt(s.Entries))
+		if r.Trust != nil {
+			fmt.Fprintf(&b, "; %d trusted on ctime", r.Trust.LayersTrusted)
+		}
+		b.WriteString(")")
 	}
 	if s.Blobs > 0 {
 		fmt.Fprintf(&b, ", %s", verifyCount(s.Blobs, "content blob"))
 		if !r.Quick {
-			fmt.Fprintf(&b, " (%d re-hashed: %s)", s.BlobsHashed, units.HumanSize(float64(s.BlobBytes)))
+			fmt.Fprintf(&b, " (%d re-hashed: %s", s.BlobsHashed, units.HumanSize(float64(s.BlobBytes)))
+			if r.Trust != nil {
+				fmt.Fprintf(&b, "; %d trusted on ctime", r.Trust.BlobsTrusted)
+			}
+			b.WriteString(")")
 		}
 	}
 	fmt.Fprintf(&b, ", %s in %s: ", verifyCount(s.Containers, "container"), r.Duration.Round(time.Millisecond))
@@ -218,7 +227,51 @@ func VerifyJSON(w io.Writer, p Provenance, r *verify.Report, quiet bool) error {
 	return JSON(w, VerifyDocument{Header: NewHeader(SchemaVerify, p), Root: r.Root, Drivers: r.Drivers, Mode: mode,
 		Started: r.Started, DurationSeconds: r.Duration.Seconds(), Stats: r.Stats,
 		Summary:  VerifyCounts{Findings: len(out), ByKind: byKind, ByCheck: byCheck, DockerDetects: docker},
-		Findings: out, Complete: r.Complete, Gaps: orEmpty(r.Gaps), Changed: verifyChangedJSON(r.Changed)})
+		Findings: out, Complete: r.Complete, Gaps: orEmpty(r.Gaps), Changed: verifyChangedJSON(r.Changed), State: verifyTrustJSON(r.Trust)})
+}
+
+// verifyTrustJSON is the state report with its text made valid JSON.
+func verifyTrustJSON(t *verify.TrustReport) *verify.TrustReport {
+	if t == nil {
+		return nil
+	}
+	c := *t
+	c.File, _ = jsonString(c.File)
+	c.Problem, _ = jsonString(c.Problem)
+	return &c
+}
+
+// verifyTrust says, after the summary of a run with --state, what was
+// trusted on ctime, since when, and why that is sound.
+func verifyTrust(p *printer, t *verify.TrustReport) {
+	if t == nil {
+		return
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "state %s: ", Escape(t.File))
+	switch {
+	case t.Problem != "":
+		fmt.Fprintf(&b, "not usable (%s), so every layer was re-hashed; ", Escape(t.Problem))
+	case t.RecordedAt == nil:
+		b.WriteString("no record yet, so every layer was re-hashed; ")
+	default:
+		fmt.Fprintf(&b, "recorded %s; ", t.RecordedAt.UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintf(&b, "%s trusted on ctime, not re-hashed", verifyCount(t.LayersTrusted, "layer"))
+	if t.BlobsTrusted > 0 {
+		fmt.Fprintf(&b, " (and %s)", verifyCount(t.BlobsTrusted, "content blob"))
+	}
+	if t.Oldest != nil {
+		fmt.Fprintf(&b, ", resting on full re-hashes since %s", t.Oldest.UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintf(&b, "; %d re-hashed (%s entries stat-ed to tell which)", t.LayersRehashed, fmtInt(t.EntriesWalked))
+	if t.MaxAge != "" {
+		fmt.Fprintf(&b, "; --max-age %s", t.MaxAge)
+	}
+	wrap(p, "  ", b.String())
+	if t.LayersTrusted > 0 || t.BlobsTrusted > 0 {
+		wrap(p, "    ", t.Statement)
+	}
 }
 
 // VerifyProgress is the progress line of a running verify, for a terminal.

@@ -1,6 +1,8 @@
 package layerfs
 
 import (
+	"io/fs"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -41,6 +43,19 @@ func statFrom(s *unix.Stat_t) Stat {
 		Mode: s.Mode, UID: s.Uid, GID: s.Gid, Rdev: s.Rdev, Dev: s.Dev, Ino: s.Ino,
 		Nlink: uint64(s.Nlink), Size: s.Size, Blocks: s.Blocks, Mtime: s.Mtim, Ctime: s.Ctim,
 	}
+}
+
+// StatOf is the Stat behind an fs.FileInfo from os.Lstat (or an Opener's
+// Lstat); ok is false when fi carries none.
+func StatOf(fi fs.FileInfo) (st Stat, ok bool) {
+	s, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return Stat{}, false
+	}
+	return Stat{
+		Mode: s.Mode, UID: s.Uid, GID: s.Gid, Rdev: s.Rdev, Dev: s.Dev, Ino: s.Ino, Nlink: uint64(s.Nlink), Size: s.Size, Blocks: s.Blocks,
+		Mtime: unix.Timespec{Sec: s.Mtim.Sec, Nsec: s.Mtim.Nsec}, Ctime: unix.Timespec{Sec: s.Ctim.Sec, Nsec: s.Ctim.Nsec},
+	}, true
 }
 
 // Type returns the file type from the mode.

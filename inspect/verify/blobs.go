@@ -109,7 +109,7 @@ func (m *model) checkBlobRecords() {
 func (m *model) checkBlobContent(ctx context.Context, jobs int, hashed map[digest.Digest]bool) error {
 	var todo []backend.ContentBlob
 	for _, b := range m.blobs {
-		if !hashed[b.Digest] && !m.badBlobs[b.Digest] {
+		if !hashed[b.Digest] && !m.badBlobs[b.Digest] && !m.trustBlob(b.Digest) {
 			todo = append(todo, b)
 		}
 	}
@@ -143,9 +143,11 @@ func (m *model) checkBlobContent(ctx context.Context, jobs int, hashed map[diges
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	for _, r := range results {
+	for i, r := range results {
 		if r.f != nil {
 			m.add(*r.f)
+		} else {
+			m.recordBlob(todo[i].Digest)
 		}
 		if r.whole {
 			m.stats.BlobsHashed++

@@ -43,6 +43,13 @@
 // then run on them unchanged, against the layer's snapshot dir, and the
 // tar itself must hash to the DiffID (blobs.go, blobsource.go).
 //
+// With Options.Trust, a run re-hashes only the layers (and content blobs)
+// whose trees differ from what an earlier full re-hash established (a
+// State: per layer, a fingerprint of every entry's stat, ctime included);
+// the others are trusted on ctime, which only the kernel sets, after a
+// walk at stat cost (state.go, fingerprint.go, trust.go). Report.Next is
+// the State to record; the caller writes it.
+//
 // Names from tar-split are untrusted. Every file is opened through directory
 // descriptors beneath the layer's diff dir, never following a symlink (see
 // package layerfs); names with "..", absolute names and duplicates are

@@ -59,6 +59,7 @@ type layerResult struct {
 	// layers come from blobs), blobBytes its size.
 	blob      digest.Digest
 	blobBytes int64
+	blobBad   bool // the blob does not hash to its name
 }
 
 // layerCheck is the state of one layer's content check. Readers only fill
@@ -162,6 +163,7 @@ func (lc *layerCheck) checkBlob() (ok bool) {
 	if src.blobWhole {
 		lc.res.blob, lc.res.blobBytes = lb.Digest, src.blobBytes
 		if src.blobSum != lb.Digest {
+			lc.res.blobBad = true
 			bad = append(bad, *blobDigestFinding(lb.Digest, lb.Path, src.blobSum))
 		}
 	}

@@ -119,6 +119,11 @@ type Report struct {
 	// Changed are the objects that changed while the store was read
 	// (with Options.Recheck): information, not findings.
 	Changed []Changed `json:"changed_during_scan,omitempty"`
+	// Trust says, for a run with Options.Trust, what was trusted on the
+	// state's records and what re-hashed; Next is the state to record for
+	// the next run (nil without Options.Trust).
+	Trust *TrustReport `json:"state,omitempty"`
+	Next  *State       `json:"-"`
 }
 
 // Progress is a snapshot of a running content check.
@@ -148,6 +153,11 @@ type Options struct {
 	// Recheck re-reads the objects with findings, to tell what changed
 	// during the scan from what is wrong; the zero value re-reads nothing.
 	Recheck Recheck
+	// Trust, when set, re-hashes only the layers (and content blobs)
+	// whose trees differ, by stat, from what an earlier run established
+	// (Trust.Prev), and fills Report.Trust and Report.Next. Ignored with
+	// Quick.
+	Trust *Trust
 }
 
 // Run verifies the store. The error is for a store that cannot be
@@ -163,6 +173,9 @@ func Run(ctx context.Context, s *inspect.Store, opt Options) (*Report, error) {
 		return nil, err
 	}
 	m.checkMetadata()
+	if opt.Trust != nil && !opt.Quick {
+		m.trust = m.newTrust(*opt.Trust, start)
+	}
 	if !opt.Quick {
 		if err := m.checkContent(ctx, opt, start); err != nil {
 			return nil, err
@@ -178,6 +191,9 @@ func Run(ctx context.Context, s *inspect.Store, opt Options) (*Report, error) {
 		}
 	}
 	r.Stats = m.stats
+	if m.trust != nil {
+		r.Trust, r.Next = &m.trust.report, m.nextState(r)
+	}
 	r.Duration = time.Since(start)
 	return r, nil
 }
@@ -201,6 +217,9 @@ func (m *model) checkContent(ctx context.Context, opt Options, start time.Time) 
 		if l.contentReady() {
 			todo = append(todo, l)
 		}
+	}
+	if m.trust != nil {
+		todo = m.split(todo, jobs)
 	}
 	p := newPool(readers, ahead)
 	defer p.close()
@@ -256,6 +275,14 @@ func (m *model) checkContent(ctx context.Context, opt Options, start time.Time) 
 			hashed[res.blob] = true
 			m.stats.BlobsHashed++
 			m.stats.BlobBytes += res.blobBytes
+			if !res.blobBad {
+				m.recordBlob(res.blob)
+			}
+		}
+	}
+	if m.trust != nil {
+		for i, l := range todo {
+			m.recordLayer(l, results[i])
 		}
 	}
 	return m.checkBlobContent(ctx, jobs, hashed)
@@ -312,4 +339,8 @@ func (r *Report) Merge(o *Report) {
 	}
 	r.Complete = len(r.Gaps) == 0
 	r.Changed = append(r.Changed, o.Changed...)
+	if r.Trust != nil && o.Trust != nil {
+		r.Trust.merge(o.Trust)
+		r.Next.merge(o.Next)
+	}
 }
