@@ -28,7 +28,7 @@ func (w *walker) visit(fr *frame, e layerfs.Entry) (*frame, error) {
 		}
 	}
 	c := newChange(p, e)
-	if c.Type == string(layerfs.TypeSymlink) {
+	if c.Type == string(layerfs.TypeSymlink) && !w.diffOnly {
 		c.LinkTarget, _ = fr.upper.Readlink(e.RawName)
 	}
 	if e.Kind == layerfs.Whiteout {
@@ -53,7 +53,9 @@ func (w *walker) visit(fr *frame, e layerfs.Entry) (*frame, error) {
 	}
 	if vok {
 		c.Origin = w.origin(view.lay, "")
-		c.Changed = w.differences(fr.view[view.at].d, view.e, fr.upper, e)
+		if !w.diffOnly {
+			c.Changed = w.differences(fr.view[view.at].d, view.e, fr.upper, e)
+		}
 		lo := view.e.Stat
 		c.Lower = &Meta{Type: string(lo.Type()), Mode: perm(lo), UID: lo.UID, GID: lo.GID, Size: lo.Size, Mtime: lo.ModTime().UTC()}
 	}
@@ -62,6 +64,9 @@ func (w *walker) visit(fr *frame, e layerfs.Entry) (*frame, error) {
 		c.Kind, c.Redirect = KindRedirect, e.Redirect
 		src := redirectPath(fr.rel, e.Redirect)
 		c.Origin = nil
+		if w.diffOnly {
+			break
+		}
 		if dirs, err := w.resolveDirs(src); err == nil && len(dirs) > 0 {
 			c.Origin = w.origin(dirs[0].layer, src)
 			closeDirs(dirs)
@@ -116,7 +121,7 @@ func (w *walker) enter(fr *frame, e layerfs.Entry, idx int, view lowerHit, vok b
 		closeFrame(child)
 		return nil, err
 	}
-	if e.Opaque && lowerDir {
+	if e.Opaque && lowerDir && !w.diffOnly {
 		hidden, err := w.subdirs(fr.view[view.at:], e.Name)
 		if err == nil {
 			names, _, _ := w.children(hidden)

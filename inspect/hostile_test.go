@@ -17,12 +17,18 @@ import (
 
 func walkPlain(t testing.TB, upper string, lowers ...string) *walker {
 	t.Helper()
+	return walkPlainWith(t, false, upper, lowers...)
+}
+
+// walkPlainWith is walkPlain, for docker diff alone when diffOnly.
+func walkPlainWith(t testing.TB, diffOnly bool, upper string, lowers ...string) *walker {
+	t.Helper()
 	u, err := layerfs.OpenDir(upper)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer u.Close()
-	w := &walker{f: overlay2.Format{}, inodes: map[[2]uint64]bool{}, origin: func(l int, p string) *Origin { return &Origin{Position: l + 1} }}
+	w := &walker{f: overlay2.Format{}, inodes: map[[2]uint64]bool{}, diffOnly: diffOnly, origin: func(l int, p string) *Origin { return &Origin{Position: l + 1} }}
 	for i, l := range lowers {
 		d, err := layerfs.OpenDir(l)
 		if err != nil {

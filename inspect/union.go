@@ -52,6 +52,10 @@ type walker struct {
 	// archive.ChangesSize (non-dirs, each inode once).
 	diffSize   int64
 	diffInodes map[[2]uint64]bool
+	// diffOnly skips what only explain needs (Store.Diff): comparing the
+	// content of copied-up entries, reading symlinks, listing what an
+	// opaque dir hides, finding a redirect's origin.
+	diffOnly bool
 }
 
 // walk visits every entry of upper, depth first, with an explicit stack:

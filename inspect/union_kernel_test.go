@@ -120,10 +120,22 @@ func walkDirs(t *testing.T, upper string, lowers []string) ([]string, map[Change
 	for _, f := range w.finds {
 		t.Errorf("finding: %+v", f)
 	}
-	var out []string
 	kinds := map[ChangeKind]bool{}
 	for _, c := range w.changes {
 		kinds[c.Kind] = true
+	}
+	out := diffLinesOf(w)
+	// the walk for docker diff alone (Store.Diff) gives the same lines
+	if d := diffLinesOf(walkPlainWith(t, true, upper, lowers...)); strings.Join(d, "\n") != strings.Join(out, "\n") {
+		t.Errorf("the walk for docker diff alone differs\n got: %q\nwant: %q", d, out)
+	}
+	return out, kinds
+}
+
+// diffLinesOf is the docker diff of a walk, sorted.
+func diffLinesOf(w *walker) []string {
+	var out []string
+	for _, c := range w.changes {
 		if c.DockerDiff != "" {
 			out = append(out, c.DockerDiff+" "+c.Path)
 		}
@@ -132,7 +144,7 @@ func walkDirs(t *testing.T, upper string, lowers []string) ([]string, map[Change
 		out = append(out, l.Kind+" "+l.Path)
 	}
 	sort.Strings(out)
-	return out, kinds
+	return out
 }
 
 // oracleDiff compares two whole trees the way docker diff does.
