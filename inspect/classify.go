@@ -98,18 +98,13 @@ func (w *walker) visit(fr *frame, e layerfs.Entry) (*frame, error) {
 
 // enter opens the upper dir of e and the lower views below it.
 func (w *walker) enter(fr *frame, e layerfs.Entry, idx int, view lowerHit, vok bool, old lowerHit, ook bool) (*frame, error) {
-	sub, err := fr.upper.Sub(e.RawName)
-	if err != nil {
-		return nil, err
-	}
-	ents, err := w.f.ReadDir(sub)
-	if err != nil {
-		sub.Close()
-		return nil, err
-	}
 	c := &w.changes[idx]
-	child := &frame{rel: c.Path, upper: sub, entries: ents, change: idx}
-	child.dockerAdded = c.DockerDiff == "A" || (ook && !old.e.Stat.IsDir())
+	added := c.DockerDiff == "A" || (ook && !old.e.Stat.IsDir())
+	sub, ents, err := w.readSub(fr, fr.next-1, e.RawName, w.diffOnly && added)
+	if err != nil {
+		return nil, err
+	}
+	child := &frame{rel: c.Path, upper: sub, entries: ents, change: idx, dockerAdded: added}
 	lowerDir := vok && view.e.Stat.IsDir()
 	switch {
 	case e.Redirect != "":

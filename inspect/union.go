@@ -35,6 +35,10 @@ type frame struct {
 	dockerAdded bool
 	change      int // index of this dir's Change; -1 for the root
 	changed     bool
+	// reads are the subdirs read ahead (prefetch.go), by entry index;
+	// ahead is the next entry to issue a read for.
+	reads []*dirRead
+	ahead int
 }
 
 // walker computes the changes of an upper dir against lower layers.
@@ -56,6 +60,8 @@ type walker struct {
 	// content of copied-up entries, reading symlinks, listing what an
 	// opaque dir hides, finding a redirect's origin.
 	diffOnly bool
+	// pre reads upper dirs ahead of the walk, during walk.
+	pre *prefetcher
 }
 
 // walk visits every entry of upper, depth first, with an explicit stack:
@@ -65,10 +71,17 @@ func (w *walker) walk(upper *layerfs.Dir, lowers []ldir) error {
 	if err != nil {
 		return err
 	}
+	w.pre = newPrefetcher(w.f)
+	defer func() {
+		w.pre.stop()
+		w.pre = nil
+	}()
 	stack := []*frame{{rel: "/", upper: upper, entries: ents, view: lowers, old: lowers, change: -1}}
 	for len(stack) > 0 {
 		fr := stack[len(stack)-1]
+		w.readAhead(fr)
 		if fr.next == len(fr.entries) {
+			w.dropReads(fr)
 			stack = stack[:len(stack)-1]
 			if fr.change >= 0 {
 				c := &w.changes[fr.change]
