@@ -42,7 +42,7 @@ func (w *walker) visit(fr *frame, e layerfs.Entry) (*frame, error) {
 		if !fr.dockerAdded && ook {
 			c.DockerDiff = "D"
 		}
-		w.changes = append(w.changes, c)
+		w.list.add(c)
 		return nil, nil
 	}
 	switch {
@@ -88,8 +88,7 @@ func (w *walker) visit(fr *frame, e layerfs.Entry) (*frame, error) {
 	if e.Opaque {
 		c.Marker = e.XattrForm
 	}
-	idx := len(w.changes)
-	w.changes = append(w.changes, c)
+	idx := w.list.add(c)
 	if !e.Stat.IsDir() {
 		return nil, nil
 	}
@@ -98,7 +97,7 @@ func (w *walker) visit(fr *frame, e layerfs.Entry) (*frame, error) {
 
 // enter opens the upper dir of e and the lower views below it.
 func (w *walker) enter(fr *frame, e layerfs.Entry, idx int, view lowerHit, vok bool, old lowerHit, ook bool) (*frame, error) {
-	c := &w.changes[idx]
+	c := w.list.at(idx)
 	added := c.DockerDiff == "A" || (ook && !old.e.Stat.IsDir())
 	sub, ents, err := w.readSub(fr, fr.next-1, e.RawName, w.diffOnly && added)
 	if err != nil {

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -133,9 +133,9 @@ func (s *Store) Explain(ref string, opt ExplainOptions) (*Explanation, error) {
 // same lines Explain gives), without what only an explanation needs —
 // what differs in each copied-up entry (no file content is compared, no
 // symlink read), what an opaque dir hides, the init layer's size, the
-// timeline and what deserves attention. Changes keep their letters and
-// stat fields; their Kind may stay "copied_up" where Explain would say
-// "modified".
+// timeline and what deserves attention. Changes is left empty; Summary
+// counts as Explain's, but for kinds: a copied-up entry may count as
+// "copied_up" where Explain says "modified".
 func (s *Store) Diff(ref string, opt ExplainOptions) (*Explanation, error) {
 	opt.diffOnly = true
 	return s.explainChanges(ref, opt)
@@ -381,7 +381,9 @@ func (s *Store) walkChanges(x *Explanation, diffOnly bool) error {
 	if err := w.walk(upper, w.roots); err != nil {
 		return fmt.Errorf("container %s: %w", x.Container.Name, err)
 	}
-	x.Changes = w.changes
+	if !diffOnly {
+		x.Changes = w.changes
+	}
 	x.Findings = append(x.Findings, w.finds...)
 	x.Layers[0].Size, x.Layers[0].DiskUsage = w.rwSize, w.rwDisk
 	switch s.graph.Terms().RWSize {
@@ -400,7 +402,7 @@ func (s *Store) walkChanges(x *Explanation, diffOnly bool) error {
 		}
 	}
 	x.Summary = Summary{Kinds: map[ChangeKind]int{}}
-	for _, c := range w.changes {
+	w.list.each(func(c *Change) {
 		x.Summary.Kinds[c.Kind]++
 		if c.DockerDiff != "" {
 			x.Diff = append(x.Diff, DiffLine{Kind: c.DockerDiff, Path: c.Path})
@@ -410,10 +412,10 @@ func (s *Store) walkChanges(x *Explanation, diffOnly bool) error {
 		if c.Type == string(layerfs.TypeFile) && (c.Kind == KindModified || c.Kind == KindCopiedUp || c.Kind == KindMetadataCopyUp) {
 			x.Summary.CopyBytes += c.Size
 		}
-	}
+	})
 	x.Diff = append(x.Diff, w.extra...)
 	x.Summary.DiffOnly = len(w.extra)
-	sort.Slice(x.Diff, func(i, j int) bool { return x.Diff[i].Path < x.Diff[j].Path })
+	slices.SortFunc(x.Diff, func(a, b DiffLine) int { return strings.Compare(a.Path, b.Path) })
 	x.Summary.DockerDiff = len(x.Diff)
 	return nil
 }

@@ -43,9 +43,12 @@ type frame struct {
 
 // walker computes the changes of an upper dir against lower layers.
 type walker struct {
-	f       layerfs.Format
-	roots   []ldir // the lower layers' root dirs, topmost first
-	origin  func(layer int, rel string) *Origin
+	f      layerfs.Format
+	roots  []ldir // the lower layers' root dirs, topmost first
+	origin func(layer int, rel string) *Origin
+	// list is the changes; changes, all of them in one slice after the
+	// walk (but for docker diff alone).
+	list    changeList
 	changes []Change
 	extra   []DiffLine
 	finds   []Finding
@@ -75,6 +78,9 @@ func (w *walker) walk(upper *layerfs.Dir, lowers []ldir) error {
 	defer func() {
 		w.pre.stop()
 		w.pre = nil
+		if !w.diffOnly { // the walk for docker diff alone keeps only list
+			w.changes = w.list.all()
+		}
 	}()
 	stack := []*frame{{rel: "/", upper: upper, entries: ents, view: lowers, old: lowers, change: -1}}
 	for len(stack) > 0 {
@@ -84,7 +90,7 @@ func (w *walker) walk(upper *layerfs.Dir, lowers []ldir) error {
 			w.dropReads(fr)
 			stack = stack[:len(stack)-1]
 			if fr.change >= 0 {
-				c := &w.changes[fr.change]
+				c := w.list.at(fr.change)
 				if fr.changed && c.DockerDiff == "" {
 					c.DockerDiff = "C"
 				}
@@ -97,11 +103,11 @@ func (w *walker) walk(upper *layerfs.Dir, lowers []ldir) error {
 		}
 		e := fr.entries[fr.next]
 		fr.next++
-		n := len(w.changes)
+		n := w.list.len()
 		child, err := w.visit(fr, e)
-		if len(w.changes) > n && w.changes[n].DockerDiff != "" {
+		if w.list.len() > n && w.list.at(n).DockerDiff != "" {
 			fr.changed = true
-			w.countDiff(e.Stat, w.changes[n].DockerDiff)
+			w.countDiff(e.Stat, w.list.at(n).DockerDiff)
 		}
 		if err != nil {
 			w.finds = append(w.finds, Finding{Kind: "unreadable_entry", Path: fr.upper.Path + "/" + e.RawName, Message: err.Error()})

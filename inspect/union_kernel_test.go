@@ -142,11 +142,11 @@ func walkDirs(t *testing.T, upper string, lowers []string) ([]string, map[Change
 // diffLinesOf is the docker diff of a walk, sorted.
 func diffLinesOf(w *walker) []string {
 	var out []string
-	for _, c := range w.changes {
+	w.list.each(func(c *Change) {
 		if c.DockerDiff != "" {
 			out = append(out, c.DockerDiff+" "+c.Path)
 		}
-	}
+	})
 	for _, l := range w.extra {
 		out = append(out, l.Kind+" "+l.Path)
 	}
