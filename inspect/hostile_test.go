@@ -173,3 +173,12 @@ func BenchmarkWalkWide(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/10_001, "ns/entry")
 }
+
+// TestPermIsOctal: perm gives what %04o gives, for every permission value.
+func TestPermIsOctal(t *testing.T) {
+	for p := uint32(0); p <= 0o7777; p++ {
+		if got, want := perm(layerfs.Stat{Mode: 0o100000 | p}), fmt.Sprintf("%04o", p); got != want {
+			t.Fatalf("perm(%o) = %q, want %q", p, got, want)
+		}
+	}
+}

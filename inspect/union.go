@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/dlayer/dlayer/inspect/layerfs"
@@ -280,4 +279,10 @@ func (w *walker) countDiff(st layerfs.Stat, letter string) {
 	w.diffSize += st.Size
 }
 
-func perm(st layerfs.Stat) string { return fmt.Sprintf("%04o", st.Perm()) }
+// perm is the permission bits in octal, four digits ("0644", "4755"),
+// as %04o gives them (Perm is at most 07777).
+func perm(st layerfs.Stat) string {
+	p := st.Perm()
+	b := [4]byte{'0' + byte(p>>9&7), '0' + byte(p>>6&7), '0' + byte(p>>3&7), '0' + byte(p&7)}
+	return string(b[:])
+}
