@@ -9,8 +9,9 @@ import (
 )
 
 // prefetchWindow bounds the upper dirs read ahead of the walk and not yet
-// entered: each holds one descriptor and its entries.
-const prefetchWindow = 32
+// entered: each holds one descriptor and its entries. A few keep the
+// workers busy; more only hold memory.
+const prefetchWindow = 4
 
 // dirRead is one upper dir read ahead: opened below its parent and
 // listed (ReadDir: an lstat and the xattrs of every entry), by a worker
