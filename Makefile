@@ -9,6 +9,7 @@
 #                (e2e under -race: needs cgo and a C compiler), then make fuzz
 #   make engines build (first time, ~15 min) or reuse the cached Docker 29-era engine (root only)
 #   make bench   benchmarks: dlayer diff vs docker diff on a private engine (root),
+#                dlayer diff vs the find floor on issue 16's store ($$DLAYER_BENCH_ENGINE, kept),
 #                dlayer du vs du -s on a generated 1M-file store ($$DLAYER_BENCH_STORE, ~4 GB),
 #                the incident commands on that store,
 #                verify throughput vs sha256sum, and verify vs docker save on the 1M-file image,
@@ -137,6 +138,7 @@ fuzz:
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./... | grep -v -e '^github.com/dlayer/dlayer/e2e$$' -e /inspect/verify)
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench DiffVsDocker -benchtime 3x -timeout 60m ./e2e
+	DLAYER_E2E=1 $(GO) test -run '^$$' -bench DiffVsFloor -benchtime 1x -timeout 90m -v ./e2e
 	$(GO) test -run '^$$' -bench DUVsCoreutils -benchtime 5x -timeout 60m ./e2e
 	$(GO) test -run '^$$' -bench IncidentCommands -benchtime 5x -timeout 60m ./e2e
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench ContainerdDUVsDocker -benchtime 5x -benchmem -timeout 30m ./e2e

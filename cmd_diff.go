@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 
+	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/report"
 	"github.com/urfave/cli/v2"
 )
@@ -13,7 +14,7 @@ func diffCommand() *cli.Command {
 		Usage:     "print a container's changes exactly as `docker diff` does, computed offline",
 		ArgsUsage: "CONTAINER",
 		Action: func(c *cli.Context) error {
-			o, x, err := explainContainer(c)
+			o, x, err := explainContainer(c, (*inspect.Store).Diff)
 			if err != nil {
 				return err
 			}

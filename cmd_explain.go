@@ -22,7 +22,7 @@ func explainCommand() *cli.Command {
 			&cli.StringFlag{Name: "sort", Value: "path", Usage: "order of the change list: path or time"},
 		},
 		Action: func(c *cli.Context) error {
-			o, x, err := explainContainer(c)
+			o, x, err := explainContainer(c, (*inspect.Store).Explain)
 			if err != nil {
 				return err
 			}
@@ -41,10 +41,11 @@ func explainCommand() *cli.Command {
 	}
 }
 
-// explainContainer is the shared front half of explain and diff. What
-// the process could not see (x.Gaps) is for the caller to print, after
-// its own usage checks: a usage error stays one line.
-func explainContainer(c *cli.Context) (globalOptions, *inspect.Explanation, error) {
+// explainContainer is the shared front half of explain and diff (run is
+// Store.Explain or Store.Diff). What the process could not see (x.Gaps)
+// is for the caller to print, after its own usage checks: a usage error
+// stays one line.
+func explainContainer(c *cli.Context, run func(*inspect.Store, string, inspect.ExplainOptions) (*inspect.Explanation, error)) (globalOptions, *inspect.Explanation, error) {
 	o, err := readGlobalFor(c, anyFormat)
 	if err != nil {
 		return o, nil, err
@@ -57,7 +58,7 @@ func explainContainer(c *cli.Context) (globalOptions, *inspect.Explanation, erro
 		return o, nil, err
 	}
 	mounts, known, finds := liveMounts(o, s)
-	x, err := s.Explain(c.Args().First(), inspect.ExplainOptions{Mounts: mounts, MountsKnown: known})
+	x, err := run(s, c.Args().First(), inspect.ExplainOptions{Mounts: mounts, MountsKnown: known})
 	if err != nil {
 		return o, nil, cli.Exit(err.Error(), exitUsage)
 	}

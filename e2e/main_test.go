@@ -57,6 +57,11 @@ func testMain(m *testing.M) int {
 			code = 1
 		}
 	}
+	if floorSetup.e != nil {
+		if err := floorSetup.e.Stop(); err != nil && code == 0 {
+			code = 1
+		}
+	}
 	if benchSetup.dir != "" {
 		os.RemoveAll(benchSetup.dir)
 	}

@@ -28,7 +28,7 @@ func (w *walker) visit(fr *frame, e layerfs.Entry) (*frame, error) {
 		}
 	}
 	c := newChange(p, e)
-	if c.Type == string(layerfs.TypeSymlink) {
+	if c.Type == string(layerfs.TypeSymlink) && !w.diffOnly {
 		c.LinkTarget, _ = fr.upper.Readlink(e.RawName)
 	}
 	if e.Kind == layerfs.Whiteout {
@@ -42,7 +42,7 @@ func (w *walker) visit(fr *frame, e layerfs.Entry) (*frame, error) {
 		if !fr.dockerAdded && ook {
 			c.DockerDiff = "D"
 		}
-		w.changes = append(w.changes, c)
+		w.list.add(c)
 		return nil, nil
 	}
 	switch {
@@ -53,7 +53,9 @@ func (w *walker) visit(fr *frame, e layerfs.Entry) (*frame, error) {
 	}
 	if vok {
 		c.Origin = w.origin(view.lay, "")
-		c.Changed = w.differences(fr.view[view.at].d, view.e, fr.upper, e)
+		if !w.diffOnly {
+			c.Changed = w.differences(fr.view[view.at].d, view.e, fr.upper, e)
+		}
 		lo := view.e.Stat
 		c.Lower = &Meta{Type: string(lo.Type()), Mode: perm(lo), UID: lo.UID, GID: lo.GID, Size: lo.Size, Mtime: lo.ModTime().UTC()}
 	}
@@ -62,6 +64,9 @@ func (w *walker) visit(fr *frame, e layerfs.Entry) (*frame, error) {
 		c.Kind, c.Redirect = KindRedirect, e.Redirect
 		src := redirectPath(fr.rel, e.Redirect)
 		c.Origin = nil
+		if w.diffOnly {
+			break
+		}
 		if dirs, err := w.resolveDirs(src); err == nil && len(dirs) > 0 {
 			c.Origin = w.origin(dirs[0].layer, src)
 			closeDirs(dirs)
@@ -83,8 +88,7 @@ func (w *walker) visit(fr *frame, e layerfs.Entry) (*frame, error) {
 	if e.Opaque {
 		c.Marker = e.XattrForm
 	}
-	idx := len(w.changes)
-	w.changes = append(w.changes, c)
+	idx := w.list.add(c)
 	if !e.Stat.IsDir() {
 		return nil, nil
 	}
@@ -93,18 +97,13 @@ func (w *walker) visit(fr *frame, e layerfs.Entry) (*frame, error) {
 
 // enter opens the upper dir of e and the lower views below it.
 func (w *walker) enter(fr *frame, e layerfs.Entry, idx int, view lowerHit, vok bool, old lowerHit, ook bool) (*frame, error) {
-	sub, err := fr.upper.Sub(e.RawName)
+	c := w.list.at(idx)
+	added := c.DockerDiff == "A" || (ook && !old.e.Stat.IsDir())
+	sub, ents, err := w.readSub(fr, fr.next-1, e.RawName, w.diffOnly && added)
 	if err != nil {
 		return nil, err
 	}
-	ents, err := w.f.ReadDir(sub)
-	if err != nil {
-		sub.Close()
-		return nil, err
-	}
-	c := &w.changes[idx]
-	child := &frame{rel: c.Path, upper: sub, entries: ents, change: idx}
-	child.dockerAdded = c.DockerDiff == "A" || (ook && !old.e.Stat.IsDir())
+	child := &frame{rel: c.Path, upper: sub, entries: ents, change: idx, dockerAdded: added}
 	lowerDir := vok && view.e.Stat.IsDir()
 	switch {
 	case e.Redirect != "":
@@ -116,7 +115,7 @@ func (w *walker) enter(fr *frame, e layerfs.Entry, idx int, view lowerHit, vok b
 		closeFrame(child)
 		return nil, err
 	}
-	if e.Opaque && lowerDir {
+	if e.Opaque && lowerDir && !w.diffOnly {
 		hidden, err := w.subdirs(fr.view[view.at:], e.Name)
 		if err == nil {
 			names, _, _ := w.children(hidden)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -21,6 +21,9 @@ type ExplainOptions struct {
 	// mount data was read at all (--mountinfo none: it was not).
 	Mounts      []LiveMount
 	MountsKnown bool
+	// diffOnly: the caller wants the docker diff lines (Diff) and the
+	// stack, not the explanation of each change (see Store.Diff).
+	diffOnly bool
 }
 
 // LayerRole is a layer's place in a container's stack.
@@ -126,6 +129,18 @@ func (s *Store) Explain(ref string, opt ExplainOptions) (*Explanation, error) {
 	return x, nil
 }
 
+// Diff is Explain for `docker diff`: the stack, the dirs and Diff (the
+// same lines Explain gives), without what only an explanation needs —
+// what differs in each copied-up entry (no file content is compared, no
+// symlink read), what an opaque dir hides, the init layer's size, the
+// timeline and what deserves attention. Changes is left empty; Summary
+// counts as Explain's, but for kinds: a copied-up entry may count as
+// "copied_up" where Explain says "modified".
+func (s *Store) Diff(ref string, opt ExplainOptions) (*Explanation, error) {
+	opt.diffOnly = true
+	return s.explainChanges(ref, opt)
+}
+
 // explainChanges is Explain without the timeline: the stack, the dirs
 // and the classified changes.
 func (s *Store) explainChanges(ref string, opt ExplainOptions) (*Explanation, error) {
@@ -143,7 +158,7 @@ func (s *Store) explainChanges(ref string, opt ExplainOptions) (*Explanation, er
 	if err := s.rwLayer(c, images, x, opt); err != nil {
 		return nil, err
 	}
-	if err := s.walkChanges(x); err != nil {
+	if err := s.walkChanges(x, opt.diffOnly); err != nil {
 		return nil, err
 	}
 	return x, nil
@@ -322,7 +337,7 @@ func (s *Store) resolveLowerPath(p string) string {
 }
 
 // walkChanges classifies the upper dir against the lower dirs.
-func (s *Store) walkChanges(x *Explanation) error {
+func (s *Store) walkChanges(x *Explanation, diffOnly bool) error {
 	rw := x.RWLayer
 	upper, err := s.fs.OpenDir(rw.UpperDir)
 	if err != nil {
@@ -338,7 +353,7 @@ func (s *Store) walkChanges(x *Explanation) error {
 			dirs = append(dirs, l.Dir)
 		}
 	}
-	w := &walker{f: s.graph.Format(), inodes: map[[2]uint64]bool{}}
+	w := &walker{f: s.graph.Format(), inodes: map[[2]uint64]bool{}, diffOnly: diffOnly}
 	layerOf := map[string]int{}
 	for i, l := range x.Layers {
 		layerOf[l.Dir] = i
@@ -366,7 +381,9 @@ func (s *Store) walkChanges(x *Explanation) error {
 	if err := w.walk(upper, w.roots); err != nil {
 		return fmt.Errorf("container %s: %w", x.Container.Name, err)
 	}
-	x.Changes = w.changes
+	if !diffOnly {
+		x.Changes = w.changes
+	}
 	x.Findings = append(x.Findings, w.finds...)
 	x.Layers[0].Size, x.Layers[0].DiskUsage = w.rwSize, w.rwDisk
 	switch s.graph.Terms().RWSize {
@@ -379,13 +396,13 @@ func (s *Store) walkChanges(x *Explanation) error {
 			}
 		}
 	}
-	if len(x.Layers) > 1 && x.Layers[1].Role == RoleInit {
+	if len(x.Layers) > 1 && x.Layers[1].Role == RoleInit && !diffOnly {
 		if sz, _, err := treeUsage(s.fs, x.Layers[1].Dir); err == nil {
 			x.Layers[1].Size = sz
 		}
 	}
 	x.Summary = Summary{Kinds: map[ChangeKind]int{}}
-	for _, c := range w.changes {
+	w.list.each(func(c *Change) {
 		x.Summary.Kinds[c.Kind]++
 		if c.DockerDiff != "" {
 			x.Diff = append(x.Diff, DiffLine{Kind: c.DockerDiff, Path: c.Path})
@@ -395,10 +412,10 @@ func (s *Store) walkChanges(x *Explanation) error {
 		if c.Type == string(layerfs.TypeFile) && (c.Kind == KindModified || c.Kind == KindCopiedUp || c.Kind == KindMetadataCopyUp) {
 			x.Summary.CopyBytes += c.Size
 		}
-	}
+	})
 	x.Diff = append(x.Diff, w.extra...)
 	x.Summary.DiffOnly = len(w.extra)
-	sort.Slice(x.Diff, func(i, j int) bool { return x.Diff[i].Path < x.Diff[j].Path })
+	slices.SortFunc(x.Diff, func(a, b DiffLine) int { return strings.Compare(a.Path, b.Path) })
 	x.Summary.DockerDiff = len(x.Diff)
 	return nil
 }

@@ -332,3 +332,32 @@ func TestDiffCountsAddUp(t *testing.T) {
 		}
 	}
 }
+
+// TestDiffIsExplainsDiff: Store.Diff, which skips what only an
+// explanation needs, gives the lines Explain gives, on every container of
+// the demo store (appends, chmods, whiteouts, opaque dirs, symlinks).
+func TestDiffIsExplainsDiff(t *testing.T) {
+	s, _ := demoStore(t)
+	cs, _, err := s.Containers()
+	if err != nil || len(cs) == 0 {
+		t.Fatalf("%d containers, %v", len(cs), err)
+	}
+	lines := 0
+	for _, c := range cs {
+		x, err := s.Explain(c.Name, ExplainOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := s.Diff(c.Name, ExplainOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(d.Diff) != fmt.Sprint(x.Diff) {
+			t.Errorf("%s: Diff gives\n%v\nExplain\n%v", c.Name, d.Diff, x.Diff)
+		}
+		lines += len(x.Diff)
+	}
+	if lines == 0 {
+		t.Error("no container of the demo store has changes")
+	}
+}

@@ -17,12 +17,18 @@ import (
 
 func walkPlain(t testing.TB, upper string, lowers ...string) *walker {
 	t.Helper()
+	return walkPlainWith(t, false, upper, lowers...)
+}
+
+// walkPlainWith is walkPlain, for docker diff alone when diffOnly.
+func walkPlainWith(t testing.TB, diffOnly bool, upper string, lowers ...string) *walker {
+	t.Helper()
 	u, err := layerfs.OpenDir(upper)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer u.Close()
-	w := &walker{f: overlay2.Format{}, inodes: map[[2]uint64]bool{}, origin: func(l int, p string) *Origin { return &Origin{Position: l + 1} }}
+	w := &walker{f: overlay2.Format{}, inodes: map[[2]uint64]bool{}, diffOnly: diffOnly, origin: func(l int, p string) *Origin { return &Origin{Position: l + 1} }}
 	for i, l := range lowers {
 		d, err := layerfs.OpenDir(l)
 		if err != nil {
@@ -166,4 +172,13 @@ func BenchmarkWalkWide(b *testing.B) {
 		walkPlain(b, upper, lower)
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/10_001, "ns/entry")
+}
+
+// TestPermIsOctal: perm gives what %04o gives, for every permission value.
+func TestPermIsOctal(t *testing.T) {
+	for p := uint32(0); p <= 0o7777; p++ {
+		if got, want := perm(layerfs.Stat{Mode: 0o100000 | p}), fmt.Sprintf("%04o", p); got != want {
+			t.Fatalf("perm(%o) = %q, want %q", p, got, want)
+		}
+	}
 }

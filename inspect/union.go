@@ -1,7 +1,6 @@
 package inspect
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/dlayer/dlayer/inspect/layerfs"
@@ -35,13 +34,20 @@ type frame struct {
 	dockerAdded bool
 	change      int // index of this dir's Change; -1 for the root
 	changed     bool
+	// reads are the subdirs read ahead (prefetch.go), by entry index;
+	// ahead is the next entry to issue a read for.
+	reads []*dirRead
+	ahead int
 }
 
 // walker computes the changes of an upper dir against lower layers.
 type walker struct {
-	f       layerfs.Format
-	roots   []ldir // the lower layers' root dirs, topmost first
-	origin  func(layer int, rel string) *Origin
+	f      layerfs.Format
+	roots  []ldir // the lower layers' root dirs, topmost first
+	origin func(layer int, rel string) *Origin
+	// list is the changes; changes, all of them in one slice after the
+	// walk (but for docker diff alone).
+	list    changeList
 	changes []Change
 	extra   []DiffLine
 	finds   []Finding
@@ -52,6 +58,12 @@ type walker struct {
 	// archive.ChangesSize (non-dirs, each inode once).
 	diffSize   int64
 	diffInodes map[[2]uint64]bool
+	// diffOnly skips what only explain needs (Store.Diff): comparing the
+	// content of copied-up entries, reading symlinks, listing what an
+	// opaque dir hides, finding a redirect's origin.
+	diffOnly bool
+	// pre reads upper dirs ahead of the walk, during walk.
+	pre *prefetcher
 }
 
 // walk visits every entry of upper, depth first, with an explicit stack:
@@ -61,13 +73,23 @@ func (w *walker) walk(upper *layerfs.Dir, lowers []ldir) error {
 	if err != nil {
 		return err
 	}
+	w.pre = newPrefetcher(w.f)
+	defer func() {
+		w.pre.stop()
+		w.pre = nil
+		if !w.diffOnly { // the walk for docker diff alone keeps only list
+			w.changes = w.list.all()
+		}
+	}()
 	stack := []*frame{{rel: "/", upper: upper, entries: ents, view: lowers, old: lowers, change: -1}}
 	for len(stack) > 0 {
 		fr := stack[len(stack)-1]
+		w.readAhead(fr)
 		if fr.next == len(fr.entries) {
+			w.dropReads(fr)
 			stack = stack[:len(stack)-1]
 			if fr.change >= 0 {
-				c := &w.changes[fr.change]
+				c := w.list.at(fr.change)
 				if fr.changed && c.DockerDiff == "" {
 					c.DockerDiff = "C"
 				}
@@ -80,11 +102,11 @@ func (w *walker) walk(upper *layerfs.Dir, lowers []ldir) error {
 		}
 		e := fr.entries[fr.next]
 		fr.next++
-		n := len(w.changes)
+		n := w.list.len()
 		child, err := w.visit(fr, e)
-		if len(w.changes) > n && w.changes[n].DockerDiff != "" {
+		if w.list.len() > n && w.list.at(n).DockerDiff != "" {
 			fr.changed = true
-			w.countDiff(e.Stat, w.changes[n].DockerDiff)
+			w.countDiff(e.Stat, w.list.at(n).DockerDiff)
 		}
 		if err != nil {
 			w.finds = append(w.finds, Finding{Kind: "unreadable_entry", Path: fr.upper.Path + "/" + e.RawName, Message: err.Error()})
@@ -257,4 +279,10 @@ func (w *walker) countDiff(st layerfs.Stat, letter string) {
 	w.diffSize += st.Size
 }
 
-func perm(st layerfs.Stat) string { return fmt.Sprintf("%04o", st.Perm()) }
+// perm is the permission bits in octal, four digits ("0644", "4755"),
+// as %04o gives them (Perm is at most 07777).
+func perm(st layerfs.Stat) string {
+	p := st.Perm()
+	b := [4]byte{'0' + byte(p>>9&7), '0' + byte(p>>6&7), '0' + byte(p>>3&7), '0' + byte(p&7)}
+	return string(b[:])
+}

@@ -66,6 +66,13 @@ var kernelCases = []kernelCase{
 		"mkdir -p src/in && echo s > src/in/s && echo t > src/t && echo m > meta && mkdir other && echo o > other/o",
 	}, change: "mv src moved && chmod 600 meta && mv other/o other/o2 && touch moved/added",
 		kinds: []ChangeKind{KindRedirect, KindMetadataCopyUp, KindWhiteout}},
+	// below an added dir (what the walk for docker diff alone reads for
+	// markers only): a renamed lower dir, empty files, a file over a
+	// deleted name, a dir replacing a lower file
+	{name: "below an added dir", opts: ",redirect_dir=on", lowers: []string{
+		"mkdir -p src/in && echo s > src/in/s && echo t > src/t && echo f > f && : > e0",
+	}, change: "mkdir -p n/m && mv src n/m/moved && : > n/empty && echo z > n/m/moved/z && rm n/m/moved/t && rm f && mkdir f && : > f/g && echo h > f/h && rm e0",
+		kinds: []ChangeKind{KindRedirect, KindAdded, KindWhiteout}},
 	{name: "userxattr (rootless form)", opts: ",userxattr", lowers: []string{"mkdir -p d/s && echo 1 > d/one && echo s > d/s/s"},
 		change: "rm d/one && rm -rf d/s && mkdir d/s && echo x >> d/two",
 		kinds:  []ChangeKind{KindAdded, KindWhiteout, KindOpaque}},
@@ -120,19 +127,31 @@ func walkDirs(t *testing.T, upper string, lowers []string) ([]string, map[Change
 	for _, f := range w.finds {
 		t.Errorf("finding: %+v", f)
 	}
-	var out []string
 	kinds := map[ChangeKind]bool{}
 	for _, c := range w.changes {
 		kinds[c.Kind] = true
+	}
+	out := diffLinesOf(w)
+	// the walk for docker diff alone (Store.Diff) gives the same lines
+	if d := diffLinesOf(walkPlainWith(t, true, upper, lowers...)); strings.Join(d, "\n") != strings.Join(out, "\n") {
+		t.Errorf("the walk for docker diff alone differs\n got: %q\nwant: %q", d, out)
+	}
+	return out, kinds
+}
+
+// diffLinesOf is the docker diff of a walk, sorted.
+func diffLinesOf(w *walker) []string {
+	var out []string
+	w.list.each(func(c *Change) {
 		if c.DockerDiff != "" {
 			out = append(out, c.DockerDiff+" "+c.Path)
 		}
-	}
+	})
 	for _, l := range w.extra {
 		out = append(out, l.Kind+" "+l.Path)
 	}
 	sort.Strings(out)
-	return out, kinds
+	return out
 }
 
 // oracleDiff compares two whole trees the way docker diff does.

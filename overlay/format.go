@@ -131,6 +131,16 @@ func sameEntry(d *layerfs.Dir, name string, st layerfs.Stat, pe parentEntry) (bo
 	return t == pe.target, nil
 }
 
+// ReadDirAdded is ReadDir for a caller that needs only the union's
+// markers (layerfs.AddedReader): an upper dir is read as by
+// overlayfs.Format.ReadDirAdded, a root/ dir in full.
+func (f *Format) ReadDirAdded(d *layerfs.Dir) ([]layerfs.Entry, error) {
+	if _, _, ok := f.rootOf(d); !ok {
+		return overlayfs.Format{}.ReadDirAdded(d)
+	}
+	return f.ReadDir(d)
+}
+
 // ReadDir lists d sorted by name: for a root/ dir, the layer's own
 // entries and a whiteout for each entry of the parent's dir it lacks.
 func (f *Format) ReadDir(d *layerfs.Dir) ([]layerfs.Entry, error) {

@@ -25,6 +25,12 @@ type Format struct{}
 // is opaque when its overlay.opaque xattr is "y" (the value "x" marks a
 // directory that merely holds xattr whiteouts, and is not opaque).
 func (Format) Lookup(d *layerfs.Dir, name string) (layerfs.Entry, bool, error) {
+	return lookup(d, name, true)
+}
+
+// lookup is Lookup; without all, a regular file that is not empty (and so
+// cannot be a whiteout) gets no xattr read (see ReadDirAdded).
+func lookup(d *layerfs.Dir, name string, all bool) (layerfs.Entry, bool, error) {
 	st, ok, err := d.Lstat(name)
 	if err != nil || !ok {
 		return layerfs.Entry{}, false, err
@@ -36,7 +42,7 @@ func (Format) Lookup(d *layerfs.Dir, name string) (layerfs.Entry, bool, error) {
 		e.XattrForm = "char device 0/0"
 		return e, true, nil
 	}
-	if t != layerfs.TypeFile && t != layerfs.TypeDir {
+	if t != layerfs.TypeFile && t != layerfs.TypeDir || !all && t == layerfs.TypeFile && st.Size > 0 {
 		return e, true, nil
 	}
 	attrs, err := d.Xattrs(name)
@@ -86,6 +92,20 @@ func (Format) Lookup(d *layerfs.Dir, name string) (layerfs.Entry, bool, error) {
 
 // ReadDir lists d sorted by name.
 func (f Format) ReadDir(d *layerfs.Dir) ([]layerfs.Entry, error) {
+	return readDir(d, true)
+}
+
+// ReadDirAdded lists d sorted by name for a caller that needs only the
+// union's markers (layerfs.AddedReader): whiteouts, opaque dirs and
+// redirects are classified as by ReadDir, but a regular file of non-zero
+// size, which cannot be a whiteout, gets no xattr read — its capability,
+// metacopy and origin are left unset. docker diff lists every entry below
+// an added dir as added whatever those say.
+func (f Format) ReadDirAdded(d *layerfs.Dir) ([]layerfs.Entry, error) {
+	return readDir(d, false)
+}
+
+func readDir(d *layerfs.Dir, all bool) ([]layerfs.Entry, error) {
 	names, err := d.Names()
 	if err != nil {
 		return nil, err
@@ -93,7 +113,7 @@ func (f Format) ReadDir(d *layerfs.Dir) ([]layerfs.Entry, error) {
 	sort.Strings(names)
 	out := make([]layerfs.Entry, 0, len(names))
 	for _, n := range names {
-		e, ok, err := f.Lookup(d, n)
+		e, ok, err := lookup(d, n, all)
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", d.Path, err)
 		}

@@ -1,7 +1,6 @@
 package report
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/dlayer/dlayer/inspect"
@@ -10,12 +9,16 @@ import (
 // Diff writes changes as `docker diff` prints them: "A /path", one a line,
 // each path escaped (see Escape).
 func Diff(w io.Writer, lines []inspect.DiffLine) error {
+	b := buffered(w)
 	for _, l := range lines {
-		if _, err := fmt.Fprintf(w, "%s %s\n", l.Kind, Escape(l.Path)); err != nil {
+		b.WriteString(l.Kind)
+		b.WriteByte(' ')
+		b.WriteString(Escape(l.Path))
+		if err := b.WriteByte('\n'); err != nil {
 			return err
 		}
 	}
-	return nil
+	return b.Flush()
 }
 
 // DiffJSON writes changes as a DiffDocument.

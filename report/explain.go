@@ -97,6 +97,14 @@ func explainSummary(p *printer, x *inspect.Explanation) {
 // container is, where its writable layer lives, what it did, and what
 // deserves a look), then the details.
 func Explain(w io.Writer, x *inspect.Explanation, opt ExplainOptions) error {
+	b := buffered(w)
+	if err := explain(b, x, opt); err != nil {
+		return err
+	}
+	return b.Flush()
+}
+
+func explain(w io.Writer, x *inspect.Explanation, opt ExplainOptions) error {
 	p := &printer{w: w, width: opt.Width}
 	explainSummary(p, x)
 	p.f("\n")

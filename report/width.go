@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bufio"
 	"io"
 	"strings"
 )
@@ -34,4 +35,21 @@ func widthOf(w io.Writer) int {
 func overWidth(line string, cols int) bool {
 	line = strings.TrimRight(line, " ")
 	return len([]rune(line)) > cols && strings.ContainsRune(strings.TrimSpace(line), ' ')
+}
+
+// bufferedWriter is a buffer in front of a writer that keeps the
+// writer's width (WithWidth): a long listing costs one write(2) per
+// buffer, not one a line.
+type bufferedWriter struct {
+	*bufio.Writer
+	cols int
+}
+
+// Width is the width of the writer the buffer flushes to.
+func (w bufferedWriter) Width() int { return w.cols }
+
+// buffered returns w behind a buffer that keeps w's width; the caller
+// must Flush it.
+func buffered(w io.Writer) bufferedWriter {
+	return bufferedWriter{Writer: bufio.NewWriterSize(w, 64<<10), cols: widthOf(w)}
 }

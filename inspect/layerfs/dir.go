@@ -102,6 +102,15 @@ func (d *Dir) procPath(name string) string {
 // Xattrs lists the extended attribute names of child name (of d itself when
 // name is "."), without following a symlink.
 func (d *Dir) Xattrs(name string) ([]string, error) {
+	if names, ok, err := xattrNamesAt(d.fd, name); ok {
+		if errors.Is(err, unix.ENOTSUP) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: list xattrs: %w", d.join(name), err)
+		}
+		return names, nil
+	}
 	names, err := xattr.LList(d.procPath(name))
 	if err != nil {
 		if errors.Is(err, unix.ENOTSUP) {
@@ -115,6 +124,15 @@ func (d *Dir) Xattrs(name string) ([]string, error) {
 // Xattr reads one extended attribute of child name; ok is false when it is
 // not set.
 func (d *Dir) Xattr(name, attr string) (val []byte, ok bool, err error) {
+	if v, found, ok, err := xattrValueAt(d.fd, name, attr); ok {
+		if errors.Is(err, unix.ENODATA) || errors.Is(err, unix.ENOTSUP) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("%s: xattr %s: %w", d.join(name), attr, err)
+		}
+		return v, found, nil
+	}
 	v, err := xattr.LGet(d.procPath(name), attr)
 	if err != nil {
 		if errors.Is(err, xattr.ENOATTR) || errors.Is(err, unix.ENOTSUP) {

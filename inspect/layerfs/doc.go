@@ -9,7 +9,8 @@
 //     any depth work without PATH_MAX limits, and nothing ever follows a
 //     symlink: directories are opened with O_NOFOLLOW|O_DIRECTORY, entries are
 //     stat-ed with AT_SYMLINK_NOFOLLOW, extended attributes are read with
-//     lgetxattr through /proc/self/fd. Regular files are opened only after an
+//     listxattrat/getxattrat (Linux 6.13), or lgetxattr through
+//     /proc/self/fd on older kernels. Regular files are opened only after an
 //     fstat proves they are the regular file that was stat-ed.
 //   - Entry and Format: what one name in a layer directory means to the union
 //     (plain entry, whiteout of a lower entry, opaque directory, redirect,

@@ -147,3 +147,21 @@ type Format interface {
 	// and bookkeeping files included with Kind Bookkeeping.
 	ReadDir(d *Dir) ([]Entry, error)
 }
+
+// AddedReader is a Format that can list a dir faster for a caller that
+// only needs to tell the union's markers (whiteouts, opaque dirs,
+// redirects) from plain entries: docker diff, below a dir it lists as
+// added, where every plain entry is added whatever its xattrs.
+// ReadDirAdded gives the entries ReadDir gives, markers the same, but may
+// leave Capability, Metacopy and Origin unset on plain entries.
+type AddedReader interface {
+	ReadDirAdded(d *Dir) ([]Entry, error)
+}
+
+// ReadDirAdded is f.ReadDirAdded when f is an AddedReader, else ReadDir.
+func ReadDirAdded(f Format, d *Dir) ([]Entry, error) {
+	if a, ok := f.(AddedReader); ok {
+		return a.ReadDirAdded(d)
+	}
+	return f.ReadDir(d)
+}
