@@ -12,6 +12,7 @@ import (
 
 	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/layerfs"
+	"github.com/dlayer/dlayer/inspect/progress"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -21,9 +22,22 @@ type ExplainOptions struct {
 	// mount data was read at all (--mountinfo none: it was not).
 	Mounts      []LiveMount
 	MountsKnown bool
+	// Progress, when set, is called from another goroutine about every
+	// ProgressEvery (default progress.Default) while the upper dir is
+	// walked, with what the walk has read so far (a large upper dir takes
+	// seconds); it is not called once the walk has ended.
+	Progress      func(ExplainProgress)
+	ProgressEvery time.Duration
 	// diffOnly: the caller wants the docker diff lines (Diff) and the
 	// stack, not the explanation of each change (see Store.Diff).
 	diffOnly bool
+}
+
+// ExplainProgress is a snapshot of a running walk of an upper dir.
+type ExplainProgress struct {
+	// Entries is how many upper-dir entries have been read, Dirs how
+	// many of them were directories entered.
+	Entries, Dirs int64
 }
 
 // LayerRole is a layer's place in a container's stack.
@@ -158,7 +172,7 @@ func (s *Store) explainChanges(ref string, opt ExplainOptions) (*Explanation, er
 	if err := s.rwLayer(c, images, x, opt); err != nil {
 		return nil, err
 	}
-	if err := s.walkChanges(x, opt.diffOnly); err != nil {
+	if err := s.walkChanges(x, opt); err != nil {
 		return nil, err
 	}
 	return x, nil
@@ -337,7 +351,7 @@ func (s *Store) resolveLowerPath(p string) string {
 }
 
 // walkChanges classifies the upper dir against the lower dirs.
-func (s *Store) walkChanges(x *Explanation, diffOnly bool) error {
+func (s *Store) walkChanges(x *Explanation, opt ExplainOptions) error {
 	rw := x.RWLayer
 	upper, err := s.fs.OpenDir(rw.UpperDir)
 	if err != nil {
@@ -353,7 +367,12 @@ func (s *Store) walkChanges(x *Explanation, diffOnly bool) error {
 			dirs = append(dirs, l.Dir)
 		}
 	}
-	w := &walker{f: s.graph.Format(), inodes: map[[2]uint64]bool{}, diffOnly: diffOnly}
+	w := &walker{f: s.graph.Format(), inodes: map[[2]uint64]bool{}, diffOnly: opt.diffOnly}
+	if opt.Progress != nil {
+		defer progress.Every(opt.ProgressEvery, func() {
+			opt.Progress(ExplainProgress{Entries: w.entriesRead.Load(), Dirs: w.dirsEntered.Load()})
+		})()
+	}
 	layerOf := map[string]int{}
 	for i, l := range x.Layers {
 		layerOf[l.Dir] = i
@@ -381,7 +400,7 @@ func (s *Store) walkChanges(x *Explanation, diffOnly bool) error {
 	if err := w.walk(upper, w.roots); err != nil {
 		return fmt.Errorf("container %s: %w", x.Container.Name, err)
 	}
-	if !diffOnly {
+	if !opt.diffOnly {
 		x.Changes = w.changes
 	}
 	x.Findings = append(x.Findings, w.finds...)
@@ -396,7 +415,7 @@ func (s *Store) walkChanges(x *Explanation, diffOnly bool) error {
 			}
 		}
 	}
-	if len(x.Layers) > 1 && x.Layers[1].Role == RoleInit && !diffOnly {
+	if len(x.Layers) > 1 && x.Layers[1].Role == RoleInit && !opt.diffOnly {
 		if sz, _, err := treeUsage(s.fs, x.Layers[1].Dir); err == nil {
 			x.Layers[1].Size = sz
 		}

@@ -3,13 +3,15 @@ package inspect
 import (
 	"errors"
 	"fmt"
-	"github.com/dlayer/dlayer/overlay2"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/dlayer/dlayer/fixtures"
+	"github.com/dlayer/dlayer/overlay2"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -359,5 +361,62 @@ func TestDiffIsExplainsDiff(t *testing.T) {
 	}
 	if lines == 0 {
 		t.Error("no container of the demo store has changes")
+	}
+}
+
+// TestExplainProgress: a walk of a large upper dir reports what it has
+// read while it runs, never more than there is, and never after it ended.
+func TestExplainProgress(t *testing.T) {
+	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
+	upper := filepath.Join(b.Root, "overlay2", b.Container("web").MountID, "diff", "app", "many")
+	const dirs, files = 200, 50
+	for d := range dirs {
+		for f := range files {
+			p := filepath.Join(upper, fmt.Sprintf("d%03d", d), fmt.Sprintf("f%02d", f))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s, err := Open(b.Root, fixtures.Backends(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu    sync.Mutex
+		seen  []ExplainProgress
+		ended bool
+		late  bool
+	)
+	x, err := s.Explain("web", ExplainOptions{ProgressEvery: time.Microsecond, Progress: func(p ExplainProgress) {
+		mu.Lock()
+		defer mu.Unlock()
+		late = late || ended
+		seen = append(seen, p)
+		time.Sleep(time.Millisecond) // a terminal's redraw; the walk goes on meanwhile
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	ended = true
+	mu.Unlock()
+	time.Sleep(5 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if late {
+		t.Error("Progress was called after Explain returned")
+	}
+	if len(seen) == 0 {
+		t.Fatal("no progress reported during a walk of 10,000 entries")
+	}
+	total := int64(len(x.Changes))
+	for i, p := range seen {
+		if p.Entries > total || p.Dirs > p.Entries || i > 0 && p.Entries < seen[i-1].Entries {
+			t.Errorf("progress %d: %+v (of %d entries): beyond the walk, or going back", i, p, total)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package inspect
 
 import (
 	"sort"
+	"sync/atomic"
 
 	"github.com/dlayer/dlayer/inspect/layerfs"
 )
@@ -64,6 +65,9 @@ type walker struct {
 	diffOnly bool
 	// pre reads upper dirs ahead of the walk, during walk.
 	pre *prefetcher
+	// entriesRead and dirsEntered count the walk's progress, for
+	// ExplainOptions.Progress (read from another goroutine).
+	entriesRead, dirsEntered atomic.Int64
 }
 
 // walk visits every entry of upper, depth first, with an explicit stack:
@@ -102,6 +106,7 @@ func (w *walker) walk(upper *layerfs.Dir, lowers []ldir) error {
 		}
 		e := fr.entries[fr.next]
 		fr.next++
+		w.entriesRead.Add(1)
 		n := w.list.len()
 		child, err := w.visit(fr, e)
 		if w.list.len() > n && w.list.at(n).DockerDiff != "" {
@@ -113,6 +118,7 @@ func (w *walker) walk(upper *layerfs.Dir, lowers []ldir) error {
 			continue
 		}
 		if child != nil {
+			w.dirsEntered.Add(1)
 			stack = append(stack, child)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/inspect/backend"
 	"github.com/dlayer/dlayer/inspect/buildkit"
+	"github.com/dlayer/dlayer/inspect/progress"
 	"golang.org/x/sys/unix"
 )
 
@@ -248,30 +249,12 @@ func startProgress(w *walker, opt Options) (stop func()) {
 	if opt.Progress == nil {
 		return func() {}
 	}
-	every := opt.ProgressEvery
-	if every <= 0 {
-		every = 200 * time.Millisecond
-	}
 	snap := func(done bool) Progress {
 		return Progress{DirsDone: w.unitsDone.Load(), Dirs: w.unitsQueued.Load(), Files: w.files.Load(), DiskUsage: w.bytes.Load(), Done: done}
 	}
-	quit, finished := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-quit:
-				return
-			case <-t.C:
-				opt.Progress(snap(false))
-			}
-		}
-	}()
+	halt := progress.Every(opt.ProgressEvery, func() { opt.Progress(snap(false)) })
 	return func() {
-		close(quit)
-		<-finished
+		halt()
 		opt.Progress(snap(true))
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/progress"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -293,28 +294,10 @@ func (m *model) progress(opt Options, start time.Time, done *atomic.Int64, total
 	if opt.Progress == nil {
 		return func() {}
 	}
-	every := opt.ProgressEvery
-	if every <= 0 {
-		every = 250 * time.Millisecond
-	}
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				opt.Progress(Progress{LayersDone: int(done.Load()), LayersTotal: total,
-					Entries: m.live.entries.Load(), BytesHashed: m.live.bytes.Load(), Elapsed: time.Since(start)})
-			}
-		}
-	}()
-	return func() { close(stop); wg.Wait() }
+	return progress.Every(opt.ProgressEvery, func() {
+		opt.Progress(Progress{LayersDone: int(done.Load()), LayersTotal: total,
+			Entries: m.live.entries.Load(), BytesHashed: m.live.bytes.Load(), Elapsed: time.Since(start)})
+	})
 }
 
 // Merge adds the findings and counts of o, a run on another driver's
