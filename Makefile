@@ -139,7 +139,11 @@ bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -count=1 $$($(GO) list ./... | grep -v -e '^github.com/dlayer/dlayer/e2e$$' -e /inspect/verify)
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench DiffVsDocker -benchtime 3x -timeout 60m ./e2e
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench DiffVsFloor -benchtime 1x -timeout 90m -v ./e2e
-	$(GO) test -run '^$$' -bench DUVsCoreutils -benchtime 5x -timeout 60m ./e2e
+	@# gdu (Debian's package) is a reference of the du benchmarks only: installed here, never by make test
+	@command -v gdu >/dev/null || { [ "$$(id -u)" != 0 ] || apt-get install -y gdu; }
+	$(GO) test -run '^$$' -bench DUVsCoreutils -benchtime 1x -timeout 60m -v ./e2e
+	$(GO) test -run '^$$' -bench 'DUCold$$' -benchtime 1x -timeout 90m -v ./e2e
+	DLAYER_BENCH_RUNS=5 $(GO) test -run '^$$' -bench DUColdWalkers -benchtime 1x -timeout 90m -v ./e2e
 	$(GO) test -run '^$$' -bench IncidentCommands -benchtime 5x -timeout 60m ./e2e
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench ContainerdDUVsDocker -benchtime 5x -benchmem -timeout 30m ./e2e
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count=1 -v ./inspect/verify/

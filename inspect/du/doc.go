@@ -18,8 +18,9 @@
 // with each inode charged once in the whole audit, which is what du -x
 // reports and what deleting frees.
 //
-// The walk lists each tree exactly once, in parallel (bounded by
-// GOMAXPROCS), through directory descriptors (getdents, fstatat with
+// The walk lists each tree exactly once, in parallel ([DefaultWorkers]
+// directories at once: more than the cores, so that a cold cache keeps the
+// device's queue full), through directory descriptors (getdents, fstatat with
 // AT_SYMLINK_NOFOLLOW): no path length limit, no symlink followed, no other
 // file system entered. Its memory is the set of inodes that have more than
 // one name; nothing else grows with the number of files.

@@ -71,6 +71,10 @@ type task struct {
 	inSize bool  // entries below count toward the unit's size
 }
 
+// direntBuf is the size of each worker's getdents buffer: a directory of
+// a few thousand entries is listed in one call.
+const direntBuf = 64 << 10
+
 // walker lists directories in parallel. Each worker goes depth first
 // through its own stack of tasks (so few directories are open at once) and
 // hands the older half of it to a shared stack only when another worker is
@@ -195,7 +199,7 @@ func (w *walker) run(n int) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			buf := make([]byte, 32<<10)
+			buf := make([]byte, direntBuf)
 			var local []task
 			for {
 				var t task
