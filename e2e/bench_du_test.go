@@ -248,24 +248,27 @@ func reportDU(b *testing.B, t *duTools, ts []tool, times map[string][]time.Durat
 // the same synthetic store, warm (each ran once before), interleaved,
 // $DLAYER_BENCH_RUNS rounds (default 10), and reports the medians and
 // their ratios to du's. Run it with -benchtime 1x.
-func BenchmarkDUVsCoreutils(b *testing.B) {
-	t := newDUTools(b)
-	ts := t.list()
-	times := interleave(b, ts, benchRuns(b), false)
-	reportDU(b, t, ts, times, "warm")
-}
+func BenchmarkDUVsCoreutils(b *testing.B) { benchDU(b, false) }
 
 // BenchmarkDUCold is BenchmarkDUVsCoreutils with the page cache, dentries
 // and inodes dropped before each command (as root). Run it with
 // -benchtime 1x.
-func BenchmarkDUCold(b *testing.B) {
-	if os.Geteuid() != 0 {
+func BenchmarkDUCold(b *testing.B) { benchDU(b, true) }
+
+// benchDU runs every du tool over the store, interleaved, warm or cold,
+// and reports them.
+func benchDU(b *testing.B, cold bool) {
+	if cold && os.Geteuid() != 0 {
 		b.Skip("dropping the page cache needs root")
 	}
 	t := newDUTools(b)
 	ts := t.list()
-	times := interleave(b, ts, benchRuns(b), true)
-	reportDU(b, t, ts, times, "cold")
+	times := interleave(b, ts, benchRuns(b), cold)
+	which := "warm"
+	if cold {
+		which = "cold"
+	}
+	reportDU(b, t, ts, times, which)
 }
 
 // BenchmarkDUColdWalkers times dlayer's audit of the store in process with
