@@ -148,7 +148,7 @@ bench: deps
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench ContainerdDUVsDocker -benchtime 5x -benchmem -timeout 30m ./e2e
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count=1 -v ./inspect/verify/
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench VerifyVsDocker -benchtime 1x -timeout 90m -v ./e2e
-	$(GO) test -run '^$$' -bench Scale -benchtime 5x -timeout 180m -v ./e2e
+	DLAYER_BENCH_RUNS=5 $(GO) test -run '^$$' -bench Scale -benchtime 1x -timeout 180m -v ./e2e
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

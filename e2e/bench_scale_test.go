@@ -90,8 +90,9 @@ type scaleStore struct {
 // BenchmarkScale is the scale simulation: du and verify --quick over
 // stores of 1, 3 and 10 million entries (100, 300 and 1,000 layers; the
 // generator writes no tar-split, which verify reports, one finding a layer),
-// interleaved round by round (-benchtime Nx rounds; 5 in make bench),
-// warm cache, each as a child process of the binary as shipped. It
+// $DLAYER_BENCH_RUNS runs of each (default 10) after a warm-up, store by
+// store, warm cache, each a child process of the binary as shipped (run
+// it with -benchtime 1x). It
 // reports the median time and peak RSS at each size, the least-squares
 // line time = a + b × entries with its R², and that line's value at
 // 50,000,000 entries (5,000 layers of 10,000). Correctness in the same
@@ -142,9 +143,14 @@ func BenchmarkScale(b *testing.B) {
 		}
 		stores = append(stores, s)
 	}
+	// Each store's runs one after another, du and verify alternating:
+	// interleaving the stores would make each run a cold one, since the
+	// 10M-entry store's inodes and dentries alone outgrow the page cache
+	// of this 24 GB machine and evict the others'.
+	rounds := benchRuns(b)
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		for _, s := range stores {
+	for _, s := range stores {
+		for range rounds {
 			start := time.Now()
 			_, rss, err := scaleDU(plainBin, s.root)
 			if err != nil {
@@ -181,7 +187,7 @@ func BenchmarkScale(b *testing.B) {
 			f.name, a, slope*1e9, r2, target, a+slope*target)
 		b.ReportMetric(slope*1e9, strings.ReplaceAll(f.name, " --", "-")+"-ns/entry")
 	}
-	b.Logf("scale simulation, %d rounds (medians), warm cache:\n%s", b.N, table.String())
+	b.Logf("scale simulation, %d runs each (medians), warm cache:\n%s", rounds, table.String())
 }
 
 // scaleDU runs dlayer du --format json on root and returns its report
