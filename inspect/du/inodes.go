@@ -1,6 +1,7 @@
 package du
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -9,13 +10,16 @@ import (
 type inodeKey struct{ dev, ino uint64 }
 
 // linkEntry is what the audit remembers of an inode with more than one
-// name: which unit its blocks are charged to, and which units have already
+// name: which unit its blocks are charged to, and the first unit that
 // counted its st_size (Docker counts a hardlinked file once per layer).
+// Its blocks need no field: every name of the inode stats the same
+// st_blocks. It is a value of 8 bytes in a map keyed by the inode number
+// alone (one map per device), so that the set costs a 16-byte map slot per
+// inode and no allocation: at 10M entries the set is most of du's heap
+// (BenchmarkInodeSetMemory).
 type linkEntry struct {
-	owner  int32
-	blocks int64
-	sized  int32   // first unit that counted the size; -1 for none
-	more   []int32 // further units, rare: a link between two layer dirs
+	owner int32
+	sized int32 // first unit that counted the size; -1 for none
 }
 
 // inodeSet is the only state of the walk that grows with the tree: one
@@ -23,8 +27,12 @@ type linkEntry struct {
 // twice). It is sharded so that parallel walkers rarely wait.
 type inodeSet struct {
 	shards [64]struct {
-		mu sync.Mutex
-		m  map[inodeKey]*linkEntry
+		mu    sync.Mutex
+		byDev map[uint64]map[uint64]linkEntry // dev → ino → entry
+		// more holds the further units that counted an inode's size
+		// after linkEntry.sized: rare, a link between two units' sized
+		// trees.
+		more map[inodeKey][]int32
 	}
 	extra atomic.Int64 // names met after the first: links counted once
 	count atomic.Int64 // distinct multi-link inodes
@@ -33,7 +41,7 @@ type inodeSet struct {
 func newInodeSet() *inodeSet {
 	s := &inodeSet{}
 	for i := range s.shards {
-		s.shards[i].m = map[inodeKey]*linkEntry{}
+		s.shards[i].byDev = map[uint64]map[uint64]linkEntry{}
 	}
 	return s
 }
@@ -52,37 +60,39 @@ func (s *inodeSet) see(k inodeKey, u int32, blocks int64, sized bool, units []*u
 	sh := &s.shards[(k.ino^k.dev)%uint64(len(s.shards))]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := sh.m[k]
-	if e == nil {
-		e = &linkEntry{owner: u, blocks: blocks, sized: -1}
+	m := sh.byDev[k.dev]
+	if m == nil {
+		m = map[uint64]linkEntry{}
+		sh.byDev[k.dev] = m
+	}
+	e, ok := m[k.ino]
+	if !ok {
+		e = linkEntry{owner: u, sized: -1}
 		if sized {
 			e.sized = u
 		}
-		sh.m[k] = e
+		m[k.ino] = e
 		s.count.Add(1)
 		return blocks, sized, true
 	}
 	s.extra.Add(1)
 	if u < e.owner {
-		units[e.owner].disk.Add(-e.blocks)
+		units[e.owner].disk.Add(-blocks)
 		e.owner = u
-		disk = e.blocks
+		disk = blocks
 	}
-	if !sized {
-		return disk, false, false
-	}
-	if e.sized == u {
-		return disk, false, false
-	}
-	for _, x := range e.more {
-		if x == u {
-			return disk, false, false
-		}
-	}
-	if e.sized < 0 {
+	switch {
+	case !sized || e.sized == u:
+	case e.sized < 0:
 		e.sized = u
-	} else {
-		e.more = append(e.more, u)
+		countSize = true
+	case !slices.Contains(sh.more[k], u):
+		if sh.more == nil {
+			sh.more = map[inodeKey][]int32{}
+		}
+		sh.more[k] = append(sh.more[k], u)
+		countSize = true
 	}
-	return disk, true, false
+	m[k.ino] = e
+	return disk, countSize, false
 }
