@@ -12,7 +12,8 @@
 #                dlayer diff vs the find floor on issue 16's store ($$DLAYER_BENCH_ENGINE, kept),
 #                dlayer du vs du -s on a generated 1M-file store ($$DLAYER_BENCH_STORE, ~4 GB),
 #                the incident commands on that store,
-#                verify throughput vs sha256sum, and verify vs docker save on the 1M-file image,
+#                verify throughput vs sha256sum, verify vs docker save on the 1M-file image,
+#                verify vs its floor (a bare parallel read of the same files, warm and cold),
 #                and the scale simulation: du and verify --quick on 1M, 3M and 10M-entry stores
 #                in a loop-mounted 20 GB ext4 image ($$DLAYER_SCALE_IMAGE, kept; root)
 #   make fuzz    a short fuzz run of every decoder of untrusted input (part of make test)
@@ -148,6 +149,7 @@ bench: deps
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench ContainerdDUVsDocker -benchtime 5x -benchmem -timeout 30m ./e2e
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count=1 -v ./inspect/verify/
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench VerifyVsDocker -benchtime 1x -timeout 90m -v ./e2e
+	$(GO) test -run '^$$' -bench VerifyVsFloor -benchtime 1x -timeout 60m -v ./e2e
 	DLAYER_BENCH_RUNS=5 $(GO) test -run '^$$' -bench Scale -benchtime 1x -timeout 180m -v ./e2e
 
 lint:

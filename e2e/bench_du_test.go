@@ -203,13 +203,16 @@ func dropCaches() error {
 	return os.WriteFile("/proc/sys/vm/drop_caches", []byte("3\n"), 0o200)
 }
 
-// interleave runs every tool once per round, rounds times, dropping the
-// caches before each command when cold, and returns each tool's times.
+// interleave runs every tool once per round, rounds times, the order
+// turned by one from round to round (so that no tool always runs right
+// after the same other), dropping the caches before each command when
+// cold, and returns each tool's times.
 func interleave(b *testing.B, ts []tool, rounds int, cold bool) map[string][]time.Duration {
 	times := map[string][]time.Duration{}
 	for i := range rounds {
 		line := fmt.Sprintf("round %d:", i+1)
-		for _, tl := range ts {
+		for k := range ts {
+			tl := ts[(k+i)%len(ts)]
 			if cold {
 				if err := dropCaches(); err != nil {
 					b.Fatal(err)

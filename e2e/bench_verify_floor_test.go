@@ -1,0 +1,190 @@
+package e2e
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/dlayer/dlayer/fixtures"
+	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/verify"
+)
+
+// The verify floor's store: issue 16's image shape at a tenth of its file
+// count, so that it builds in seconds without an engine: layers of small
+// files in dirs of 1,000 and an 8 MiB random blob each.
+const (
+	vfloorLayers = 20
+	vfloorFiles  = 5_000
+	vfloorBlob   = 8 << 20
+)
+
+// vfloorStore builds the store (in the benchmark's temp dir) and lists
+// every regular file of its layer dirs with the bytes they hold.
+func vfloorStore(b *testing.B) (root string, files []string, bytes int64) {
+	b.Helper()
+	r := rand.New(rand.NewPCG(16, 3))
+	var ls []fixtures.Layer
+	for l := range vfloorLayers {
+		es := make([]fixtures.Entry, 0, vfloorFiles+1)
+		for f := range vfloorFiles {
+			es = append(es, fixtures.Entry{Path: fmt.Sprintf("/l%d/d%d/f%d", l, f/1000, f), Data: fmt.Sprintf("%d %d\n", l, f)})
+		}
+		blob := make([]byte, vfloorBlob)
+		for i := range blob {
+			blob[i] = byte(r.Uint32())
+		}
+		es = append(es, fixtures.Entry{Path: fmt.Sprintf("/l%d/blob", l), Data: string(blob)})
+		ls = append(ls, fixtures.Layer{CreatedBy: fmt.Sprintf("/bin/sh -c make %d", l), Entries: es})
+	}
+	built := fixtures.MustBuild(b, fixtures.Store{Images: []fixtures.Image{{Tags: []string{"vfloor:1"}, Layers: ls}}}, fixtures.Options{})
+	for _, l := range built.Images[0].Layers {
+		dir := filepath.Join(built.Root, "overlay2", l.CacheID, "diff")
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || !d.Type().IsRegular() {
+				return err
+			}
+			fi, err := d.Info()
+			if err != nil {
+				return err
+			}
+			files, bytes = append(files, p), bytes+fi.Size()
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	return built.Root, files, bytes
+}
+
+// readFloor is the floor of a content verify: a plain parallel
+// open+read+close of every regular file of the layers, with as many
+// readers as verify's default pool and the list of files given (verify
+// takes it from tar-split, without a walk). It returns the bytes read.
+func readFloor(files []string, readers int) (int64, error) {
+	var next, total atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, readers)
+	for w := range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 256<<10)
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(len(files)) {
+					return
+				}
+				fd, err := unix.Open(files[i], unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+				if err != nil {
+					errs[w] = fmt.Errorf("%s: %w", files[i], err)
+					return
+				}
+				for {
+					n, err := unix.Read(fd, buf)
+					if err == unix.EINTR {
+						continue
+					}
+					if err != nil {
+						errs[w] = fmt.Errorf("%s: %w", files[i], err)
+						break
+					}
+					if n == 0 {
+						break
+					}
+					total.Add(int64(n))
+				}
+				unix.Close(fd)
+				if errs[w] != nil {
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return total.Load(), errors.Join(errs...)
+}
+
+// BenchmarkVerifyVsFloor times, interleaved in one run, a full content
+// verify of a generated store (20 layers of 5,000 small files and an
+// 8 MiB blob; in-process, its default jobs and readers) and the floor
+// beside it: the bare parallel read of the same files (readFloor). Warm:
+// $DLAYER_BENCH_RUNS rounds (default 10) after a warm-up; cold (root
+// only): half as many, the page cache, dentries and inodes dropped before
+// each command. Medians; the target is verify ≤ 1.3× the floor warm.
+// Correctness in the same runs: verify finds nothing and reconciles every
+// entry, the floor reads every byte.
+func BenchmarkVerifyVsFloor(b *testing.B) {
+	root, files, bytes := vfloorStore(b)
+	readers := max(8, 4*runtime.GOMAXPROCS(0)) // verify's default pool (verify.Options.Readers)
+	s, err := inspect.Open(root, fixtures.Backends(), "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var entries int64
+	ts := []tool{
+		{"floor (parallel read)", func() (time.Duration, error) {
+			start := time.Now()
+			n, err := readFloor(files, readers)
+			w := time.Since(start)
+			if err == nil && n != bytes {
+				err = fmt.Errorf("the floor read %d bytes of %d", n, bytes)
+			}
+			return w, err
+		}},
+		{"dlayer verify", func() (time.Duration, error) {
+			start := time.Now()
+			r, err := verify.Run(context.Background(), s, verify.Options{})
+			w := time.Since(start)
+			if err == nil && len(r.Findings) != 0 {
+				err = fmt.Errorf("a clean store has findings: %+v", r.Findings[0])
+			}
+			if err == nil && r.Stats.LayersHashed != vfloorLayers {
+				err = fmt.Errorf("verify hashed %d layers of %d", r.Stats.LayersHashed, vfloorLayers)
+			}
+			if err == nil {
+				entries = r.Stats.Entries
+			}
+			return w, err
+		}},
+	}
+	for _, tl := range ts { // warm-up, and the correctness check once before timing
+		if _, err := tl.run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Logf("store: %d layers, %d regular files, %d bytes; verify reconciles %d entries; %d readers", vfloorLayers, len(files), bytes, entries, readers)
+	rounds := benchRuns(b)
+	b.ResetTimer()
+	report := func(what string, times map[string][]time.Duration, target float64) {
+		floor, ver := median(times[ts[0].name]), median(times[ts[1].name])
+		ratio := ver.Seconds() / floor.Seconds()
+		b.ReportMetric(floor.Seconds(), what+"-floor-sec")
+		b.ReportMetric(ver.Seconds(), what+"-verify-sec")
+		b.ReportMetric(ratio, what+"-verify/floor")
+		goal := "no target of its own"
+		if target > 0 {
+			goal = fmt.Sprintf("target <= %.1f", target)
+		}
+		b.Logf("%s, median of %d: floor %v (%.0f MB/s), dlayer verify %v: %.2fx the floor (%s)", what, len(times[ts[0].name]),
+			floor.Round(time.Millisecond), float64(bytes)/floor.Seconds()/1e6, ver.Round(time.Millisecond), ratio, goal)
+	}
+	report("warm", interleave(b, ts, rounds, false), 1.3)
+	if os.Geteuid() == 0 {
+		report("cold", interleave(b, ts, max(5, rounds/2), true), 0)
+	} else {
+		b.Log("cold: left out, dropping the page cache needs root")
+	}
+}
