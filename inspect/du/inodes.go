@@ -10,21 +10,26 @@ import (
 type inodeKey struct{ dev, ino uint64 }
 
 // linkEntry is what the audit remembers of an inode with more than one
-// name: which unit its blocks are charged to, and the first unit that
-// counted its st_size (Docker counts a hardlinked file once per layer).
-// Its blocks need no field: every name of the inode stats the same
-// st_blocks. It is a value of 8 bytes in a map keyed by the inode number
-// alone (one map per device), so that the set costs a 16-byte map slot per
-// inode and no allocation: at 10M entries the set is most of du's heap
+// name: which unit its blocks are charged to, the first unit that counted
+// its st_size (Docker counts a hardlinked file once per layer), and how many
+// of its names the walk has met. Its blocks need no field: every name of
+// the inode stats the same st_blocks. It is a 12-byte value in a map keyed
+// by the inode number alone (one map per device): no allocation per inode
 // (BenchmarkInodeSetMemory).
 type linkEntry struct {
 	owner int32
-	sized int32 // first unit that counted the size; -1 for none
+	sized int32  // first unit that counted the size; -1 for none
+	met   uint32 // names met so far
 }
 
-// inodeSet is the only state of the walk that grows with the tree: one
+// inodeSet is the only state of the walk that can grow with the tree: one
 // entry per inode whose st_nlink > 1 (files with one name cannot be met
-// twice). It is sharded so that parallel walkers rarely wait.
+// twice), from its first name met to its last: once the walk has met as
+// many names as st_nlink counts, no other name of it exists and the entry
+// is dropped. So the set holds the inodes whose names the walk is between
+// (a layer's hardlinks lie in the same tree, met close together), and
+// only the inodes with a name outside the audited root stay to the end.
+// It is sharded so that parallel walkers rarely wait.
 type inodeSet struct {
 	shards [64]struct {
 		mu    sync.Mutex
@@ -46,7 +51,8 @@ func newInodeSet() *inodeSet {
 	return s
 }
 
-// see records that unit u met inode k (st_blocks*512 = blocks). It returns
+// see records that unit u met inode k (st_blocks*512 = blocks; nlink its
+// st_nlink, > 1). It returns
 // the bytes of disk usage to charge to u now, whether u must count the
 // inode's st_size (when sized: false if u already did), and whether this is
 // the audit's first sight of the inode.
@@ -56,7 +62,7 @@ func newInodeSet() *inodeSet {
 // by precedence (image layers first, orphans last), so removing an orphan
 // is never credited with blocks a layer keeps alive. When a lower unit
 // meets an inode charged to a higher one, the blocks move (units[i].disk).
-func (s *inodeSet) see(k inodeKey, u int32, blocks int64, sized bool, units []*unit) (disk int64, countSize, first bool) {
+func (s *inodeSet) see(k inodeKey, nlink uint64, u int32, blocks int64, sized bool, units []*unit) (disk int64, countSize, first bool) {
 	sh := &s.shards[(k.ino^k.dev)%uint64(len(s.shards))]
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -67,7 +73,7 @@ func (s *inodeSet) see(k inodeKey, u int32, blocks int64, sized bool, units []*u
 	}
 	e, ok := m[k.ino]
 	if !ok {
-		e = linkEntry{owner: u, sized: -1}
+		e = linkEntry{owner: u, sized: -1, met: 1}
 		if sized {
 			e.sized = u
 		}
@@ -76,6 +82,7 @@ func (s *inodeSet) see(k inodeKey, u int32, blocks int64, sized bool, units []*u
 		return blocks, sized, true
 	}
 	s.extra.Add(1)
+	e.met++
 	if u < e.owner {
 		units[e.owner].disk.Add(-blocks)
 		e.owner = u
@@ -92,6 +99,11 @@ func (s *inodeSet) see(k inodeKey, u int32, blocks int64, sized bool, units []*u
 		}
 		sh.more[k] = append(sh.more[k], u)
 		countSize = true
+	}
+	if uint64(e.met) >= nlink { // its last name: no walker can meet it again
+		delete(m, k.ino)
+		delete(sh.more, k)
+		return disk, countSize, false
 	}
 	m[k.ino] = e
 	return disk, countSize, false

@@ -46,7 +46,7 @@ func (w *walker) account(c *counts, u int32, st *unix.Stat_t, name []byte, inSiz
 	}
 	first := true
 	if !isDir && st.Nlink > 1 {
-		disk, sized, first = w.links.see(inodeKey{st.Dev, st.Ino}, u, disk, sized, w.units)
+		disk, sized, first = w.links.see(inodeKey{st.Dev, st.Ino}, uint64(st.Nlink), u, disk, sized, w.units)
 	}
 	if isDir {
 		c.dirs++
