@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -128,7 +127,7 @@ func readFloor(files []string, readers int) (int64, error) {
 // entry, the floor reads every byte.
 func BenchmarkVerifyVsFloor(b *testing.B) {
 	root, files, bytes := vfloorStore(b)
-	readers := max(8, 4*runtime.GOMAXPROCS(0)) // verify's default pool (verify.Options.Readers)
+	readers := verify.DefaultReaders()
 	s, err := inspect.Open(root, fixtures.Backends(), "")
 	if err != nil {
 		b.Fatal(err)

@@ -52,10 +52,9 @@ func newInodeSet() *inodeSet {
 }
 
 // see records that unit u met inode k (st_blocks*512 = blocks; nlink its
-// st_nlink, > 1). It returns
-// the bytes of disk usage to charge to u now, whether u must count the
-// inode's st_size (when sized: false if u already did), and whether this is
-// the audit's first sight of the inode.
+// st_nlink, > 1). It returns the bytes of disk usage to charge to u now,
+// whether u must count the inode's st_size (when sized: false if u already
+// did), and whether this is the audit's first sight of the inode.
 //
 // Blocks go to the unit with the lowest index that holds a name of the
 // inode, whatever order the walkers meet the names in: units are numbered

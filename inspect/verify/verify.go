@@ -141,8 +141,7 @@ type Options struct {
 	// Jobs is how many layers are hashed at once; 0 means GOMAXPROCS.
 	Jobs int
 	// Readers is how many goroutines open and read files for all layers;
-	// 0 means 4×GOMAXPROCS, at least 8 (small-file opens, not hashing,
-	// dominate stores of many small files).
+	// 0 means DefaultReaders().
 	Readers int
 	// ReadAhead bounds the bytes of file content read ahead of the hashers;
 	// 0 means 64 MiB. Files over 1 MiB are streamed, not read ahead.
@@ -199,16 +198,22 @@ func Run(ctx context.Context, s *inspect.Store, opt Options) (*Report, error) {
 	return r, nil
 }
 
+// DefaultReaders is the size of the reader pool when Options.Readers is
+// 0: 4×GOMAXPROCS, at least 8 (small-file opens, not hashing, dominate
+// stores of many small files).
+func DefaultReaders() int {
+	return max(8, 4*runtime.GOMAXPROCS(0))
+}
+
 // checkContent rebuilds every layer that the metadata checks left
 // readable, Jobs at a time, with one shared pool of readers.
 func (m *model) checkContent(ctx context.Context, opt Options, start time.Time) error {
-	procs := runtime.GOMAXPROCS(0)
 	jobs, readers, ahead := opt.Jobs, opt.Readers, opt.ReadAhead
 	if jobs <= 0 {
-		jobs = procs
+		jobs = runtime.GOMAXPROCS(0)
 	}
 	if readers <= 0 {
-		readers = max(8, 4*procs)
+		readers = DefaultReaders()
 	}
 	if ahead <= 0 {
 		ahead = 64 << 20
