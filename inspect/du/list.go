@@ -3,9 +3,10 @@ package du
 import (
 	"bytes"
 	"errors"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/dlayer/dlayer/inspect/layerfs"
 )
 
 // counts accumulates one directory's numbers before they are added to its
@@ -107,21 +108,8 @@ func (w *walker) list(t task, buf []byte) (kids []task) {
 		if n <= 0 {
 			break
 		}
-		for off := 0; off < n; {
-			// struct linux_dirent64 { u64 ino; s64 off; u16 reclen; u8 type; char name[]; }
-			reclen := int(*(*uint16)(unsafe.Pointer(&buf[off+16])))
-			nameStart := off + 19
-			end := off + reclen
-			off = end
-			nameLen := bytes.IndexByte(buf[nameStart:end], 0)
-			if nameLen < 0 {
-				continue
-			}
-			name := buf[nameStart : nameStart+nameLen]
-			if string(name) == "." || string(name) == ".." {
-				continue
-			}
-			if err := lstatAt(fd, &buf[nameStart], &st); err != nil {
+		for name := range layerfs.Dirents(buf[:n]) {
+			if err := lstatAt(fd, &name[0], &st); err != nil {
 				if !errors.Is(err, unix.ENOENT) {
 					w.fail(t.u, d.path()+"/"+string(name), err)
 				}

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"fmt"
 	"path"
 	"sync"
 
@@ -24,6 +25,11 @@ type cachedDir struct {
 	d    *layerfs.Dir
 	err  error
 	refs int
+	// ents is the dir's listing (name → d_type), read once by the first
+	// reader that asks while the dir is open.
+	once    sync.Once
+	ents    map[string]uint8
+	entsErr error
 }
 
 func newDirCache(root *layerfs.Dir, max int) *dirCache {
@@ -65,6 +71,20 @@ func (c *dirCache) getLocked(p string) (*cachedDir, error) {
 	}
 	cd.refs++
 	return cd, nil
+}
+
+// listing returns the entries of dir p with their directory-entry types
+// (unix.DT_*), read with one getdents pass per open of the dir; the caller
+// holds p through get. The map is shared: read it, never change it.
+func (c *dirCache) listing(p string) (map[string]uint8, error) {
+	c.mu.Lock()
+	cd := c.m[p]
+	c.mu.Unlock()
+	if cd == nil || cd.d == nil {
+		return nil, fmt.Errorf("%s: not open", p)
+	}
+	cd.once.Do(func() { cd.ents, cd.entsErr = cd.d.List() })
+	return cd.ents, cd.entsErr
 }
 
 // put releases a directory returned by get.

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"hash/crc64"
 	"io/fs"
+	"maps"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect/layerfs"
@@ -149,6 +151,10 @@ func (lc *layerCheck) lookupPath(e *entry, rel string, read bool) {
 		return
 	}
 	defer lc.dirs.put(dir)
+	h := e.hdr.h
+	if base != "." && h.Typeflag != tar.TypeLink && lc.openListed(e, d, dir, base, read) {
+		return
+	}
 	if base == "." {
 		de.st, err = d.Self()
 		de.exists = err == nil
@@ -159,7 +165,6 @@ func (lc *layerCheck) lookupPath(e *entry, rel string, read bool) {
 		de.err = err
 		return
 	}
-	h := e.hdr.h
 	switch de.st.Type() {
 	case layerfs.TypeSymlink:
 		de.target, de.err = d.Readlink(base)
@@ -171,7 +176,10 @@ func (lc *layerCheck) lookupPath(e *entry, rel string, read bool) {
 		}
 		defer lc.dirs.put(rel)
 		if e.hdr.role == rolePlain {
-			de.names, de.err = sub.Names()
+			var ents map[string]uint8
+			if ents, de.err = lc.dirs.listing(rel); de.err == nil {
+				de.names = slices.Collect(maps.Keys(ents))
+			}
 			if de.err == nil && lc.m.terms.WholeTreeLayers {
 				de.own, de.gone, de.err = lc.m.ownNames(sub)
 			}
@@ -195,6 +203,26 @@ func (lc *layerCheck) lookupPath(e *entry, rel string, read bool) {
 			}
 		}
 	}
+}
+
+// openListed looks base up in its dir's listing and, when the directory
+// entry says it is a regular file, opens and reads it straight (the
+// stat comes from the open file: one system call fewer than an lstat
+// before the open, on the path every file of a layer takes). It reports
+// whether the entry is done; if not (not listed, of another type, or not
+// a regular file once open), the caller stats it as any other entry.
+func (lc *layerCheck) openListed(e *entry, d *layerfs.Dir, dir, base string, read bool) bool {
+	ents, err := lc.dirs.listing(dir)
+	if err != nil || ents[base] != unix.DT_REG {
+		return false
+	}
+	fd, st, err := d.OpenFd(base, nil)
+	if err != nil {
+		return false
+	}
+	e.disk.st, e.disk.exists = st, true
+	lc.readOpen(d, base, fd, st, e, read)
+	return true
 }
 
 // lookupLinkTarget stats a hardlink's target.

@@ -14,28 +14,26 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// readFile opens name in d, which must still be the regular file st
-// (same device, inode, size and ctime: it was not replaced since the
-// lstat), reads its watched xattrs and, when read is set, its bytes: whole
-// if they fit the entry's read-ahead budget, else the open file is left to
-// the hasher to stream. FIFOs and devices never get here: they are
-// classified by lstat.
+// readFile opens name in d, which must still be the regular file st (see
+// layerfs.Dir.OpenFd), and reads it (readOpen).
 func (lc *layerCheck) readFile(d *layerfs.Dir, name string, st layerfs.Stat, e *entry, read bool) {
+	fd, _, err := d.OpenFd(name, &st)
+	if err != nil {
+		e.data.err, e.data.errKind, e.data.actual = err, KindUnreadable, "unreadable"
+		return
+	}
+	lc.readOpen(d, name, fd, st, e, read)
+}
+
+// readOpen reads the watched xattrs of fd, the regular file st opened as
+// name in d, and, when read is set, its bytes: whole if they fit the
+// entry's read-ahead budget, else the open file is left to the hasher to
+// stream. It closes fd unless it is left to the hasher. FIFOs and devices
+// never get here: they are classified by their directory entry or lstat.
+func (lc *layerCheck) readOpen(d *layerfs.Dir, name string, fd int, st layerfs.Stat, e *entry, read bool) {
 	dr := &e.data
 	fail := func(err error) {
 		dr.err, dr.errKind, dr.actual = err, KindUnreadable, "unreadable"
-	}
-	fd, err := unix.Openat(d.Fd(), name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)
-	if err != nil {
-		fail(&os.PathError{Op: "open", Path: d.Path + "/" + name, Err: err})
-		return
-	}
-	var s unix.Stat_t
-	if err := unix.Fstat(fd, &s); err != nil || s.Mode&unix.S_IFMT != unix.S_IFREG || s.Dev != st.Dev || s.Ino != st.Ino ||
-		s.Size != st.Size || s.Ctim != st.Ctime {
-		unix.Close(fd)
-		fail(fmt.Errorf("%s/%s: %w", d.Path, name, layerfs.ErrChanged))
-		return
 	}
 	var h *tar.Header
 	if e.hdr != nil {
