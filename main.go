@@ -38,6 +38,7 @@ const (
 )
 
 func main() {
+	deferFirstGC(gcFloor)
 	d := deps{backends: backends(), dial: dialDaemon, critical: &sync.Mutex{}, settle: verify.DefaultRecheck().Delays}
 	stopOnSignal(d.critical, os.Args, os.Stderr)
 	os.Exit(runWith(d, os.Args, os.Stdout, os.Stderr))

@@ -421,6 +421,7 @@ func (s *Store) walkChanges(x *Explanation, opt ExplainOptions) error {
 		}
 	}
 	x.Summary = Summary{Kinds: map[ChangeKind]int{}}
+	x.Diff = slices.Grow(x.Diff, w.list.len()+len(w.extra))
 	w.list.each(func(c *Change) {
 		x.Summary.Kinds[c.Kind]++
 		if c.DockerDiff != "" {
