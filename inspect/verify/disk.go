@@ -51,8 +51,8 @@ type diskEntry struct {
 // dataRead is a regular file's bytes as read for the stream.
 type dataRead struct {
 	read    bool
-	inline  []byte // the whole file (small files)
-	fd      int    // an open file to stream (large files); -1 if none
+	inline  *[]byte // the whole file (small files), in a buffer of the pool
+	fd      int     // an open file to stream (large files); -1 if none
 	n       int64
 	crc     uint64
 	err     error

@@ -51,7 +51,8 @@ func (lc *layerCheck) readOpen(d *layerfs.Dir, name string, fd int, st layerfs.S
 	// One read of size+1 bytes: a regular file returns less than asked
 	// only at its end, so a short read is EOF without a second call (and
 	// a full one means the file grew since the fstat).
-	buf := lc.p.getBuf(int(st.Size) + 1)
+	box := lc.p.getBuf(int(st.Size) + 1)
+	buf := *box
 	n := 0
 	for n < len(buf) {
 		m, err := unix.Read(fd, buf[n:])
@@ -60,7 +61,7 @@ func (lc *layerCheck) readOpen(d *layerfs.Dir, name string, fd int, st layerfs.S
 		}
 		if err != nil {
 			unix.Close(fd)
-			lc.p.putBuf(buf[:cap(buf)])
+			lc.p.putBuf(box)
 			fail(&os.PathError{Op: "read", Path: d.Path + "/" + name, Err: err})
 			return
 		}
@@ -71,11 +72,12 @@ func (lc *layerCheck) readOpen(d *layerfs.Dir, name string, fd int, st layerfs.S
 	}
 	unix.Close(fd)
 	if int64(n) > st.Size {
-		lc.p.putBuf(buf[:cap(buf)])
+		lc.p.putBuf(box)
 		fail(fmt.Errorf("%s/%s: it grew while being read: %w", d.Path, name, layerfs.ErrChanged))
 		return
 	}
-	dr.inline, dr.n, dr.crc, dr.read = buf[:n], int64(n), crc64.Update(0, crcTable, buf[:n]), true
+	*box = buf[:n]
+	dr.inline, dr.n, dr.crc, dr.read = box, int64(n), crc64.Update(0, crcTable, buf[:n]), true
 }
 
 // stream reads a large file, opened by a reader, into the hash and its CRC.
@@ -113,16 +115,22 @@ func (lc *layerCheck) stream(e *entry, h hash.Hash) {
 // watch, and those the header declares (PAX SCHILY.xattr.*). Most files
 // have none: one flistxattr says so.
 func fdXattrs(fd int, h *tar.Header, watch []string) map[string][]byte {
-	var small [256]byte
-	list := small[:]
-	n, err := unix.Flistxattr(fd, list)
-	if errors.Is(err, unix.ERANGE) {
-		if n, err = unix.Flistxattr(fd, nil); err == nil {
-			list = make([]byte, n)
-			n, err = unix.Flistxattr(fd, list)
-		}
+	var small [256]byte // on the stack: the common answer is "none"
+	if n, err := unix.Flistxattr(fd, small[:]); n == 0 && err == nil {
+		return nil
 	}
+	return fdXattrsListed(fd, h, watch)
+}
+
+// fdXattrsListed is fdXattrs for a file that has xattrs: they are listed
+// again into a buffer of their size.
+func fdXattrsListed(fd int, h *tar.Header, watch []string) map[string][]byte {
+	n, err := unix.Flistxattr(fd, nil)
 	if err != nil || n <= 0 {
+		return nil
+	}
+	list := make([]byte, n)
+	if n, err = unix.Flistxattr(fd, list); err != nil || n <= 0 {
 		return nil
 	}
 	var out map[string][]byte

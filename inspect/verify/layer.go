@@ -109,7 +109,8 @@ func (m *model) checkLayer(ctx context.Context, p *pool, l *layerInfo) layerResu
 	h := sha256.New()
 	for b := range ordered {
 		<-b.done
-		for _, e := range b.entries {
+		for i := range b.entries {
+			e := &b.entries[i]
 			for _, s := range e.segs {
 				h.Write(s)
 				lc.res.bytes += int64(len(s))
@@ -210,12 +211,12 @@ func (lc *layerCheck) add(f Finding) {
 // readers and passes everything on to the hasher.
 func (lc *layerCheck) produce(ctx context.Context, ordered chan<- *batch) {
 	defer close(ordered)
-	b := &batch{done: make(chan struct{})}
+	b := newBatch()
 	flush := func() {
 		if len(b.entries) > 0 {
 			lc.p.jobs <- b
 			ordered <- b
-			b = &batch{done: make(chan struct{})}
+			b = newBatch()
 		}
 	}
 	defer flush()
@@ -226,10 +227,10 @@ func (lc *layerCheck) produce(ctx context.Context, ordered chan<- *batch) {
 	}
 	defer dec.Close()
 	seen := map[string]bool{}
-	var segs [][]byte
+	var segs segList
 	var pad, segBytes int64
+	var te storage.Entry // reused: Next fills it anew, and what is kept of it is copied out
 	for n := 0; ; n++ {
-		var te storage.Entry
 		if err := dec.Next(&te); err != nil {
 			if !errors.Is(err, io.EOF) {
 				lc.decodeErr = fmt.Errorf("entry %d: %w", n+1, err)
@@ -247,7 +248,7 @@ func (lc *layerCheck) produce(ctx context.Context, ordered chan<- *batch) {
 				lc.decodeErr = fmt.Errorf("entry %d: %w: %d MiB of raw tar blocks before one file entry", n+1, ErrTarSplitTooLarge, segBytes>>20)
 				break
 			}
-			segs = append(segs, te.Payload)
+			segs.add(te.Payload)
 			continue
 		case storage.FileType:
 			if te.Size < 0 {
@@ -259,8 +260,8 @@ func (lc *layerCheck) produce(ctx context.Context, ordered chan<- *batch) {
 		if lc.decodeErr != nil {
 			break
 		}
-		e := &entry{lc: lc, segs: segs, pad: pad, name: te.GetName(), size: te.Size, crc: te.Payload}
-		segs, pad, segBytes = nil, (512-te.Size%512)%512, 0
+		e := entry{lc: lc, segs: segs.take(), pad: pad, name: te.GetName(), size: te.Size, crc: te.Payload}
+		pad, segBytes = (512-te.Size%512)%512, 0
 		clean := filepath.Clean(e.name)
 		e.dup = seen[clean]
 		seen[clean] = true
@@ -277,9 +278,37 @@ func (lc *layerCheck) produce(ctx context.Context, ordered chan<- *batch) {
 			flush()
 		}
 	}
-	if len(segs) > 0 {
-		b.entries = append(b.entries, &entry{tail: true, segs: segs})
+	if tail := segs.take(); len(tail) > 0 {
+		b.entries = append(b.entries, entry{tail: true, segs: tail})
 	}
+}
+
+// segList collects the raw segments before each file entry in a shared
+// slab, so that an entry's list costs no allocation of its own: take
+// returns the segments added since the last take, as a slice of the slab
+// that later adds cannot overwrite.
+type segList struct {
+	slab  [][]byte
+	start int
+}
+
+func (l *segList) add(s []byte) {
+	if len(l.slab) == cap(l.slab) {
+		// a new slab, the current entry's segments moved to its start
+		cur := l.slab[l.start:]
+		l.slab = append(make([][]byte, 0, max(256, 2*len(cur))), cur...)
+		l.start = 0
+	}
+	l.slab = append(l.slab, s)
+}
+
+func (l *segList) take() [][]byte {
+	s := l.slab[l.start:len(l.slab):len(l.slab)]
+	l.start = len(l.slab)
+	if len(s) == 0 {
+		return nil
+	}
+	return s
 }
 
 // open opens the layer's entries: its blob's tar when it comes from a
@@ -342,21 +371,19 @@ func (lc *layerCheck) content(e *entry, h hash.Hash) {
 		return
 	}
 	if d.inline != nil {
-		h.Write(d.inline)
-		lc.p.putBuf(d.inline[:cap(d.inline)])
+		h.Write(*d.inline)
+		lc.p.putBuf(d.inline)
 		d.inline = nil
 	}
 	lc.res.bytes += d.n
 	lc.m.live.bytes.Add(d.n)
-	p := "/" + relName(e.name)
-	f := filepath.Join(lc.diffDir, relName(e.name))
 	switch {
 	case d.n != e.size:
-		lc.add(Finding{Kind: KindSizeMismatch, DockerDetects: true, Path: p, File: f,
+		lc.add(Finding{Kind: KindSizeMismatch, DockerDetects: true, Path: "/" + relName(e.name), File: filepath.Join(lc.diffDir, relName(e.name)),
 			Expected: fmt.Sprintf("%d bytes", e.size), Actual: fmt.Sprintf("%d bytes", d.n),
 			Message: "the file's size differs from its tar header: its content was changed (docker save and push fail)"})
 	case !crcEqual(e.crc, d.crc):
-		lc.add(Finding{Kind: KindContentMismatch, DockerDetects: true, Path: p, File: f,
+		lc.add(Finding{Kind: KindContentMismatch, DockerDetects: true, Path: "/" + relName(e.name), File: filepath.Join(lc.diffDir, relName(e.name)),
 			Expected: fmt.Sprintf("crc64 %x", e.crc), Actual: fmt.Sprintf("crc64 %016x", d.crc),
 			Message: "the file's bytes differ from those the layer was made with (tar-split CRC-64): its content was changed"})
 	}

@@ -32,8 +32,8 @@ func newPool(readers int, budget int64) *pool {
 		go func() {
 			defer p.wg.Done()
 			for b := range p.jobs {
-				for _, e := range b.entries {
-					if !e.tail {
+				for i := range b.entries {
+					if e := &b.entries[i]; !e.tail {
 						e.lc.lookup(e)
 					}
 				}
@@ -49,9 +49,14 @@ func newPool(readers int, budget int64) *pool {
 const batchSize = 64
 
 // batch is consecutive entries of one layer, looked up by one reader.
+// The entries are values: one allocation a batch, not one an entry.
 type batch struct {
-	entries []*entry
+	entries []entry
 	done    chan struct{}
+}
+
+func newBatch() *batch {
+	return &batch{entries: make([]entry, 0, batchSize+1), done: make(chan struct{})}
 }
 
 func (p *pool) close() {
@@ -104,27 +109,31 @@ const (
 	bufClasses = 13
 )
 
-// getBuf returns a buffer of length n (capacity of its class).
-func (p *pool) getBuf(n int) []byte {
+// getBuf returns a buffer of length n (capacity of its class), boxed: the
+// box itself goes back to the pool with putBuf, so that recycling a
+// buffer allocates nothing.
+func (p *pool) getBuf(n int) *[]byte {
 	c := max(bits.Len(uint(n-1)), minClass) - minClass
 	if n <= 0 {
 		c = 0
 	}
 	if c >= len(p.bufs) {
-		return make([]byte, n)
+		b := make([]byte, n)
+		return &b
 	}
 	if b, ok := p.bufs[c].Get().(*[]byte); ok {
-		return (*b)[:n]
+		*b = (*b)[:n]
+		return b
 	}
-	return make([]byte, n, 1<<(c+minClass))
+	b := make([]byte, n, 1<<(c+minClass))
+	return &b
 }
 
 // putBuf recycles b, which must come from getBuf.
-func (p *pool) putBuf(b []byte) {
-	c := bits.Len(uint(cap(b))) - 1 - minClass
-	if c < 0 || c >= len(p.bufs) || cap(b) != 1<<(c+minClass) {
+func (p *pool) putBuf(b *[]byte) {
+	c := bits.Len(uint(cap(*b))) - 1 - minClass
+	if c < 0 || c >= len(p.bufs) || cap(*b) != 1<<(c+minClass) {
 		return
 	}
-	b = b[:0]
-	p.bufs[c].Put(&b)
+	p.bufs[c].Put(b)
 }

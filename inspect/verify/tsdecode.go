@@ -28,6 +28,10 @@ type tsDecoder struct {
 	r     *bufio.Reader
 	slow  *json.Decoder
 	bound *boundedReader // nil: unbounded (tests of the decoder's output)
+	// slab holds the decoded payloads of the fast path, many to an
+	// allocation; each payload is a full slice of it that nothing else
+	// shares, kept as long as its entry is.
+	slab []byte
 }
 
 func newTSDecoder(r io.Reader) *tsDecoder {
@@ -61,7 +65,7 @@ func (d *tsDecoder) Next(e *storage.Entry) error {
 			continue
 		}
 		*e = storage.Entry{}
-		if parseEntryLine(t, e) {
+		if parseEntryLine(t, e, &d.slab) {
 			return nil
 		}
 		d.fallback(line)
@@ -77,7 +81,7 @@ func (d *tsDecoder) fallback(line []byte) {
 
 // parseEntryLine parses one line of the packer's exact shape; false means
 // "not that shape" (never "invalid": encoding/json decides that).
-func parseEntryLine(b []byte, e *storage.Entry) bool {
+func parseEntryLine(b []byte, e *storage.Entry, slab *[]byte) bool {
 	p := &lineParser{b: b}
 	if !p.lit(`{"type":`) {
 		return false
@@ -99,7 +103,7 @@ func parseEntryLine(b []byte, e *storage.Entry) bool {
 		if !ok {
 			return false
 		}
-		if e.NameRaw, ok = unbase64(s); !ok {
+		if e.NameRaw, ok = unbase64(s, slab); !ok {
 			return false
 		}
 	}
@@ -116,7 +120,7 @@ func parseEntryLine(b []byte, e *storage.Entry) bool {
 		if !ok {
 			return false
 		}
-		if e.Payload, ok = unbase64(s); !ok {
+		if e.Payload, ok = unbase64(s, slab); !ok {
 			return false
 		}
 	}
@@ -207,12 +211,20 @@ func (p *lineParser) base64Str() ([]byte, bool) {
 	return s, true
 }
 
-// unbase64 decodes as encoding/json does a []byte field.
-func unbase64(s []byte) ([]byte, bool) {
-	out := make([]byte, base64.StdEncoding.DecodedLen(len(s)))
-	n, err := base64.StdEncoding.Decode(out, s)
+// unbase64 decodes as encoding/json does a []byte field, into the free
+// end of *slab (a new slab of 64 KiB, or of the value's size when larger,
+// once it is full). The result's capacity ends where its bytes do.
+func unbase64(s []byte, slab *[]byte) ([]byte, bool) {
+	n := base64.StdEncoding.DecodedLen(len(s))
+	if cap(*slab)-len(*slab) < n {
+		*slab = make([]byte, 0, max(64<<10, n))
+	}
+	b := *slab
+	out := b[len(b) : len(b)+n]
+	m, err := base64.StdEncoding.Decode(out, s)
 	if err != nil {
 		return nil, false
 	}
-	return out[:n], true
+	*slab = b[:len(b)+m]
+	return out[:m:m], true
 }

@@ -3,7 +3,7 @@ package verify
 import (
 	"archive/tar"
 	"bytes"
-	"strconv"
+	"math"
 	"time"
 )
 
@@ -71,17 +71,25 @@ func fastUSTAR(b []byte) (*tar.Header, bool) {
 }
 
 // octal parses a numeric field as archive/tar's parseOctal does (NULs and
-// spaces trimmed, up to the first NUL); a base-256 field is not ok.
+// spaces trimmed, up to the first NUL, then strconv.ParseUint in base 8:
+// octal digits only, no sign, at most 64 bits); a base-256 field is not
+// ok. It makes no string: a header has seven such fields.
 func octal(b []byte) (int64, bool) {
 	if len(b) > 0 && b[0]&0x80 != 0 {
 		return 0, false
 	}
 	b = bytes.Trim(b, " \x00")
-	if len(b) == 0 {
-		return 0, true
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
 	}
-	x, err := strconv.ParseUint(cstring(b), 8, 64)
-	return int64(x), err == nil
+	var x uint64
+	for _, c := range b {
+		if c < '0' || c > '7' || x > math.MaxUint64>>3 {
+			return 0, false
+		}
+		x = x<<3 | uint64(c-'0')
+	}
+	return int64(x), true
 }
 
 func cstring(b []byte) string {
