@@ -12,8 +12,9 @@
 #                dlayer diff vs the find floor on issue 16's store ($$DLAYER_BENCH_ENGINE, kept),
 #                dlayer du vs du -s on a generated 1M-file store ($$DLAYER_BENCH_STORE, ~4 GB),
 #                the incident commands on that store,
-#                verify throughput vs sha256sum, verify vs docker save on the 1M-file image,
-#                verify vs its floor (a bare parallel read of the same files, warm and cold),
+#                verify throughput vs sha256sum, verify vs docker save on issue 16's store (warm and cold),
+#                verify vs its floors (a bare parallel read of the same files, and that read with
+#                SHA-256 and CRC-64 of every byte; warm and cold),
 #                and the scale simulation: du and verify --quick on 1M, 3M and 10M-entry stores
 #                in a loop-mounted 20 GB ext4 image ($$DLAYER_SCALE_IMAGE, kept; root)
 #   make fuzz    a short fuzz run of every decoder of untrusted input (part of make test)
