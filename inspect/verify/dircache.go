@@ -2,7 +2,9 @@ package verify
 
 import (
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"sync"
 
 	"github.com/dlayer/dlayer/inspect/layerfs"
@@ -85,6 +87,16 @@ func (c *dirCache) listing(p string) (map[string]uint8, error) {
 	}
 	cd.once.Do(func() { cd.ents, cd.entsErr = cd.d.List() })
 	return cd.ents, cd.entsErr
+}
+
+// names returns the names in dir p, held by the caller through get, from
+// its one listing.
+func (c *dirCache) names(p string) ([]string, error) {
+	ents, err := c.listing(p)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Collect(maps.Keys(ents)), nil
 }
 
 // put releases a directory returned by get.

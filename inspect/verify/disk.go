@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"hash/crc64"
 	"io/fs"
-	"maps"
 	"path"
-	"slices"
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect/layerfs"
@@ -176,10 +174,7 @@ func (lc *layerCheck) lookupPath(e *entry, rel string, read bool) {
 		}
 		defer lc.dirs.put(rel)
 		if e.hdr.role == rolePlain {
-			var ents map[string]uint8
-			if ents, de.err = lc.dirs.listing(rel); de.err == nil {
-				de.names = slices.Collect(maps.Keys(ents))
-			}
+			de.names, de.err = lc.dirs.names(rel)
 			if de.err == nil && lc.m.terms.WholeTreeLayers {
 				de.own, de.gone, de.err = lc.m.ownNames(sub)
 			}

@@ -377,14 +377,17 @@ func (lc *layerCheck) content(e *entry, h hash.Hash) {
 	}
 	lc.res.bytes += d.n
 	lc.m.live.bytes.Add(d.n)
+	var f Finding
 	switch {
 	case d.n != e.size:
-		lc.add(Finding{Kind: KindSizeMismatch, DockerDetects: true, Path: "/" + relName(e.name), File: filepath.Join(lc.diffDir, relName(e.name)),
-			Expected: fmt.Sprintf("%d bytes", e.size), Actual: fmt.Sprintf("%d bytes", d.n),
-			Message: "the file's size differs from its tar header: its content was changed (docker save and push fail)"})
+		f = Finding{Kind: KindSizeMismatch, Expected: fmt.Sprintf("%d bytes", e.size), Actual: fmt.Sprintf("%d bytes", d.n),
+			Message: "the file's size differs from its tar header: its content was changed (docker save and push fail)"}
 	case !crcEqual(e.crc, d.crc):
-		lc.add(Finding{Kind: KindContentMismatch, DockerDetects: true, Path: "/" + relName(e.name), File: filepath.Join(lc.diffDir, relName(e.name)),
-			Expected: fmt.Sprintf("crc64 %x", e.crc), Actual: fmt.Sprintf("crc64 %016x", d.crc),
-			Message: "the file's bytes differ from those the layer was made with (tar-split CRC-64): its content was changed"})
+		f = Finding{Kind: KindContentMismatch, Expected: fmt.Sprintf("crc64 %x", e.crc), Actual: fmt.Sprintf("crc64 %016x", d.crc),
+			Message: "the file's bytes differ from those the layer was made with (tar-split CRC-64): its content was changed"}
+	default:
+		return // the common case: no path is built
 	}
+	f.DockerDetects, f.Path, f.File = true, "/"+relName(e.name), filepath.Join(lc.diffDir, relName(e.name))
+	lc.add(f)
 }

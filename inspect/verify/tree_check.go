@@ -173,7 +173,7 @@ func modeChange(want, got uint32) string {
 // each missing dir.
 func (lc *layerCheck) finishTree() {
 	t := &lc.tree
-	if names, err := lc.dirs.root.d.Names(); err == nil {
+	if names, err := lc.dirs.names("."); err == nil {
 		t.listed["."] = names
 		lc.listOwn(".", lc.dirs.root.d)
 	}
@@ -188,7 +188,7 @@ func (lc *layerCheck) finishTree() {
 			continue
 		}
 		if d, err := lc.dirs.get(dir); err == nil {
-			if names, err := d.Names(); err == nil {
+			if names, err := lc.dirs.names(dir); err == nil {
 				t.listed[dir] = names
 				lc.listOwn(dir, d)
 			}
