@@ -57,7 +57,7 @@ func verifyCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the findings (nothing when there are none): for cron"},
 			&cli.StringFlag{Name: "prom", Usage: "also write Prometheus textfile metrics to `FILE` (atomically; never under --root)"},
 			&cli.IntFlag{Name: "jobs", Usage: "layers hashed at once (default: the number of CPUs)"},
-			&cli.IntFlag{Name: "readers", Usage: "goroutines opening and reading files (default: 4 per CPU, at least 8)"},
+			&cli.IntFlag{Name: "readers", Usage: "goroutines opening and reading files (default: 4 per CPU, at least 64: with a cold cache, reads in flight matter more than CPUs)"},
 			&cli.StringFlag{Name: "state", Usage: "record in `FILE` (never under --root) what each layer's full re-hash established, and re-hash " +
 				"only the layers whose trees differ from it by stat (size, mode, owner, inode, mtime, ctime); the others are trusted on ctime, which only the kernel sets"},
 			&cli.DurationFlag{Name: "max-age", Usage: "with --state: re-hash in full the layers whose last full re-hash is older than `DURATION` (e.g. 168h; 0: all of them)"},

@@ -50,8 +50,21 @@ func vfloorStore(b *testing.B) (root string, files []string, bytes int64) {
 		ls = append(ls, fixtures.Layer{CreatedBy: fmt.Sprintf("/bin/sh -c make %d", l), Entries: es})
 	}
 	built := fixtures.MustBuild(b, fixtures.Store{Images: []fixtures.Image{{Tags: []string{"vfloor:1"}, Layers: ls}}}, fixtures.Options{})
+	var dirs []string
 	for _, l := range built.Images[0].Layers {
-		dir := filepath.Join(built.Root, "overlay2", l.CacheID, "diff")
+		dirs = append(dirs, filepath.Join(built.Root, "overlay2", l.CacheID, "diff"))
+	}
+	files, bytes, err := regularFiles(dirs)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return built.Root, files, bytes
+}
+
+// regularFiles lists the regular files under dirs, in walk order, and the
+// bytes they hold: the list a read floor is given.
+func regularFiles(dirs []string) (files []string, bytes int64, err error) {
+	for _, dir := range dirs {
 		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 			if err != nil || !d.Type().IsRegular() {
 				return err
@@ -64,10 +77,24 @@ func vfloorStore(b *testing.B) (root string, files []string, bytes int64) {
 			return nil
 		})
 		if err != nil {
-			b.Fatal(err)
+			return nil, 0, err
 		}
 	}
-	return built.Root, files, bytes
+	return files, bytes, nil
+}
+
+// timedFloor is a tool's run of readFloor over files, checked to read
+// all of their bytes.
+func timedFloor(files []string, bytes int64, readers int, sum bool) func() (time.Duration, error) {
+	return func() (time.Duration, error) {
+		start := time.Now()
+		n, err := readFloor(files, readers, sum)
+		w := time.Since(start)
+		if err == nil && n != bytes {
+			err = fmt.Errorf("the floor read %d bytes of %d", n, bytes)
+		}
+		return w, err
+	}
 }
 
 // readFloor is the floor of a content verify: a plain parallel
@@ -153,20 +180,9 @@ func BenchmarkVerifyVsFloor(b *testing.B) {
 		b.Fatal(err)
 	}
 	var entries int64
-	floor := func(sum bool) func() (time.Duration, error) {
-		return func() (time.Duration, error) {
-			start := time.Now()
-			n, err := readFloor(files, readers, sum)
-			w := time.Since(start)
-			if err == nil && n != bytes {
-				err = fmt.Errorf("the floor read %d bytes of %d", n, bytes)
-			}
-			return w, err
-		}
-	}
 	ts := []tool{
-		{"floor (parallel read)", floor(false)},
-		{"floor + sums (parallel read, SHA-256 and CRC-64)", floor(true)},
+		{"floor (parallel read)", timedFloor(files, bytes, readers, false)},
+		{"floor + sums (parallel read, SHA-256 and CRC-64)", timedFloor(files, bytes, readers, true)},
 		{"dlayer verify", func() (time.Duration, error) {
 			start := time.Now()
 			r, err := verify.Run(context.Background(), s, verify.Options{})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -25,13 +26,21 @@ const saveRounds = 5
 // layer's DiffID — and `dlayer verify` of the whole store (the binary;
 // every image and container layer). Warm, then cold (as root: the page
 // cache, dentries and inodes dropped before each command, both tools).
-// Medians; the targets are verify ≤ 0.12 of docker save warm, ≤ 0.25
-// cold. Every verify run is checked: no finding, every layer re-hashed.
+// Interleaved with both, the floor: a bare parallel read of every regular
+// file of the same layer dirs (readFloor, as many readers as verify's
+// pool). Medians; the targets are verify ≤ 0.12 of docker save warm,
+// ≤ 0.25 cold — out of reach when the floor alone takes more. Every
+// verify run is checked: no finding, every layer re-hashed; every floor
+// run reads every byte.
 func BenchmarkVerifyVsDocker(b *testing.B) {
 	e := floorEngine(b)
 	rounds := saveRounds
 	if os.Getenv("DLAYER_BENCH_RUNS") != "" {
 		rounds = benchRuns(b)
+	}
+	files, bytes, err := layerFiles(e.Root())
+	if err != nil {
+		b.Fatal(err)
 	}
 	var entries int64
 	var layers int
@@ -70,21 +79,29 @@ func BenchmarkVerifyVsDocker(b *testing.B) {
 			entries, layers = r.Stats.Entries, r.Stats.Layers
 			return w, nil
 		}},
+		{"floor (parallel read)", timedFloor(files, bytes, verify.DefaultReaders(), false)},
 	}
 	for _, tl := range ts { // warm-up and the checks once before timing
 		if _, err := tl.run(); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.Logf("dlayer verify: %d layers, %d entries", layers, entries)
+	b.Logf("dlayer verify: %d layers, %d entries; the floor: %d regular files, %d bytes, %d readers", layers, entries, len(files), bytes, verify.DefaultReaders())
 	b.ResetTimer()
 	report := func(what string, times map[string][]time.Duration, target float64) {
-		save, ver := median(times[ts[0].name]), median(times[ts[1].name])
+		save, ver, floor := median(times[ts[0].name]), median(times[ts[1].name]), median(times[ts[2].name])
 		b.ReportMetric(save.Seconds(), what+"-save-sec")
 		b.ReportMetric(ver.Seconds(), what+"-verify-sec")
+		b.ReportMetric(floor.Seconds(), what+"-floor-sec")
 		b.ReportMetric(ver.Seconds()/save.Seconds(), what+"-verify/save")
-		b.Logf("%s, median of %d: docker save floor:1 %v, dlayer verify (whole store) %v: %.3f of docker save's time (target <= %.2f)",
-			what, len(times[ts[0].name]), save.Round(time.Millisecond), ver.Round(time.Millisecond), ver.Seconds()/save.Seconds(), target)
+		b.ReportMetric(floor.Seconds()/save.Seconds(), what+"-floor/save")
+		goal := fmt.Sprintf("target <= %.2f", target)
+		if floor.Seconds()/save.Seconds() > target {
+			goal += fmt.Sprintf("; ruled out by the floor alone, %.3f of docker save's time", floor.Seconds()/save.Seconds())
+		}
+		b.Logf("%s, median of %d: docker save floor:1 %v, dlayer verify (whole store) %v, floor %v: verify %.3f of docker save's time (%s), %.2fx the floor",
+			what, len(times[ts[0].name]), save.Round(time.Millisecond), ver.Round(time.Millisecond), floor.Round(time.Millisecond),
+			ver.Seconds()/save.Seconds(), goal, ver.Seconds()/floor.Seconds())
 	}
 	report("warm", interleave(b, ts, rounds, false), 0.12)
 	if os.Geteuid() == 0 {
@@ -92,4 +109,23 @@ func BenchmarkVerifyVsDocker(b *testing.B) {
 	} else {
 		b.Log("cold: left out, dropping the page cache needs root")
 	}
+}
+
+// layerFiles lists the regular files of every layer dir of an overlay2
+// engine store (each layerdb entry's cache-id names its dir), with the
+// bytes they hold.
+func layerFiles(root string) ([]string, int64, error) {
+	ids, err := filepath.Glob(filepath.Join(root, "image", "overlay2", "layerdb", "sha256", "*", "cache-id"))
+	if err != nil || len(ids) == 0 {
+		return nil, 0, fmt.Errorf("%s: no layerdb cache-id files (%v)", root, err)
+	}
+	var dirs []string
+	for _, f := range ids {
+		id, err := os.ReadFile(f)
+		if err != nil {
+			return nil, 0, err
+		}
+		dirs = append(dirs, filepath.Join(root, "overlay2", strings.TrimSpace(string(id)), "diff"))
+	}
+	return regularFiles(dirs)
 }

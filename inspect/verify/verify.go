@@ -199,10 +199,14 @@ func Run(ctx context.Context, s *inspect.Store, opt Options) (*Report, error) {
 }
 
 // DefaultReaders is the size of the reader pool when Options.Readers is
-// 0: 4×GOMAXPROCS, at least 8 (small-file opens, not hashing, dominate
-// stores of many small files).
+// 0: 4×GOMAXPROCS, at least 64. Small-file opens and reads, not hashing,
+// dominate stores of many small files, and with a cold cache what bounds
+// them is how many reads are in flight, not the CPUs: on issue 16's
+// engine store (1,000,000 files, 2 CPUs) 8 → 64 readers took a cold
+// verify from 73.5 to 63.6 s, and the bare parallel read from 68.2 to
+// 55.3 s; warm, and in peak RSS (68 → 71 MB), it changed nothing.
 func DefaultReaders() int {
-	return max(8, 4*runtime.GOMAXPROCS(0))
+	return max(64, 4*runtime.GOMAXPROCS(0))
 }
 
 // checkContent rebuilds every layer that the metadata checks left
