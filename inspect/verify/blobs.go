@@ -168,7 +168,7 @@ func (m *model) hashBlob(b backend.ContentBlob, buf []byte) (int64, *Finding) {
 	}
 	defer f.Close()
 	h := b.Digest.Algorithm().Hash()
-	n, err := io.CopyBuffer(h, f, buf)
+	n, err := io.CopyBuffer(h, paced(f, m.pace), buf)
 	if err != nil {
 		return n, &Finding{Kind: KindBlobUnreadable, ObjectType: ObjectBlob, Object: obj, Path: b.Path, File: b.Path, Message: err.Error()}
 	}

@@ -55,13 +55,14 @@ type blobSource struct {
 
 // openBlobSource opens the layer's blob through the store's opener (a
 // regular file, no symlink in any component) and starts decompressing it.
-func openBlobSource(o layerfs.Opener, bv backend.BlobVerifier, lb *backend.LayerBlob) (*blobSource, error) {
+// Its reads are told to pace (nil: none).
+func openBlobSource(o layerfs.Opener, bv backend.BlobVerifier, lb *backend.LayerBlob, pace Pace) (*blobSource, error) {
 	f, err := o.OpenFile(lb.Path, maxBlobSize)
 	if err != nil {
 		return nil, err
 	}
 	s := &blobSource{f: f, entries: make(chan storage.Entry, 64), done: make(chan struct{})}
-	go s.run(bv, lb)
+	go s.run(bv, lb, paced(f, pace))
 	return s, nil
 }
 
@@ -76,7 +77,8 @@ func (c *counter) Write(p []byte) (int, error) {
 	return c.h.Write(p)
 }
 
-func (s *blobSource) run(bv backend.BlobVerifier, lb *backend.LayerBlob) {
+// run reads the blob from r (s.f, paced).
+func (s *blobSource) run(bv backend.BlobVerifier, lb *backend.LayerBlob, r io.Reader) {
 	defer close(s.entries)
 	blob := &counter{h: lb.Digest.Algorithm().Hash()}
 	tar := &counter{h: sha256.New()}
@@ -85,7 +87,7 @@ func (s *blobSource) run(bv backend.BlobVerifier, lb *backend.LayerBlob) {
 		s.blobSum = digest.NewDigest(lb.Digest.Algorithm(), blob.h)
 		s.tarSum = digest.NewDigest(digest.SHA256, tar.h)
 	}()
-	z, err := bv.Uncompress(lb.MediaType, io.TeeReader(s.f, blob))
+	z, err := bv.Uncompress(lb.MediaType, io.TeeReader(r, blob))
 	if err != nil {
 		s.err = err
 		return
@@ -106,7 +108,7 @@ func (s *blobSource) run(bv backend.BlobVerifier, lb *backend.LayerBlob) {
 		return
 	}
 	// The rest of the blob, past the end of its compressed stream.
-	if _, err := io.Copy(blob, s.f); err != nil {
+	if _, err := io.Copy(blob, r); err != nil {
 		s.err = fmt.Errorf("read: %w", err)
 		return
 	}

@@ -91,7 +91,7 @@ func TestBlobSourceMatchesTarSplit(t *testing.T) {
 		t.Fatal(err)
 	}
 	lb := &backend.LayerBlob{ContentBlob: backend.ContentBlob{Digest: digest.FromBytes(gz.Bytes()), Path: p}}
-	src, err := openBlobSource(layerfs.OS{}, gzipBlobs{}, lb)
+	src, err := openBlobSource(layerfs.OS{}, gzipBlobs{}, lb, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +147,7 @@ func TestBlobSourceDamaged(t *testing.T) {
 	if err := os.WriteFile(cut, gz.Bytes()[:gz.Len()-12], 0o444); err != nil {
 		t.Fatal(err)
 	}
-	src, err := openBlobSource(layerfs.OS{}, gzipBlobs{}, &backend.LayerBlob{ContentBlob: backend.ContentBlob{Digest: digest.FromBytes(gz.Bytes()), Path: cut}})
+	src, err := openBlobSource(layerfs.OS{}, gzipBlobs{}, &backend.LayerBlob{ContentBlob: backend.ContentBlob{Digest: digest.FromBytes(gz.Bytes()), Path: cut}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,7 +160,7 @@ func TestBlobSourceDamaged(t *testing.T) {
 	if err := os.WriteFile(whole, gz.Bytes(), 0o444); err != nil {
 		t.Fatal(err)
 	}
-	src, err = openBlobSource(layerfs.OS{}, gzipBlobs{}, &backend.LayerBlob{ContentBlob: backend.ContentBlob{Digest: digest.FromBytes(gz.Bytes()), Path: whole}})
+	src, err = openBlobSource(layerfs.OS{}, gzipBlobs{}, &backend.LayerBlob{ContentBlob: backend.ContentBlob{Digest: digest.FromBytes(gz.Bytes()), Path: whole}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestBlobSourceDamaged(t *testing.T) {
 	}
 	src.Close() // returns only once the decompression stopped
 	// whole, the duplicate passes through: the layer check names it
-	src, err = openBlobSource(layerfs.OS{}, gzipBlobs{}, &backend.LayerBlob{ContentBlob: backend.ContentBlob{Digest: digest.FromBytes(gz.Bytes()), Path: whole}})
+	src, err = openBlobSource(layerfs.OS{}, gzipBlobs{}, &backend.LayerBlob{ContentBlob: backend.ContentBlob{Digest: digest.FromBytes(gz.Bytes()), Path: whole}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +179,7 @@ func TestBlobSourceDamaged(t *testing.T) {
 	if files := fileNames(ents); err != nil || strings.Count(strings.Join(files, " "), "etc/f ") != 1 || files[len(files)-1] != "etc/f" {
 		t.Errorf("whole blob: %q, %v: want etc/f twice", files, err)
 	}
-	if _, err := openBlobSource(layerfs.OS{}, gzipBlobs{}, &backend.LayerBlob{ContentBlob: backend.ContentBlob{Path: filepath.Join(dir, "none")}}); err == nil {
+	if _, err := openBlobSource(layerfs.OS{}, gzipBlobs{}, &backend.LayerBlob{ContentBlob: backend.ContentBlob{Path: filepath.Join(dir, "none")}}, nil); err == nil {
 		t.Error("a missing blob opened")
 	}
 }

@@ -71,6 +71,9 @@ func (lc *layerCheck) readOpen(d *layerfs.Dir, name string, fd int, st layerfs.S
 		}
 	}
 	unix.Close(fd)
+	if lc.m.pace != nil && n > 0 {
+		lc.m.pace(n)
+	}
 	if int64(n) > st.Size {
 		lc.p.putBuf(box)
 		fail(fmt.Errorf("%s/%s: it grew while being read: %w", d.Path, name, layerfs.ErrChanged))
@@ -97,6 +100,9 @@ func (lc *layerCheck) stream(e *entry, h hash.Hash) {
 		}
 		if err != nil || m == 0 {
 			break
+		}
+		if lc.m.pace != nil {
+			lc.m.pace(m)
 		}
 		h.Write(lc.buf[:m])
 		crc = crc64.Update(crc, crcTable, lc.buf[:m])

@@ -315,7 +315,7 @@ func (l *segList) take() [][]byte {
 // blob, else its tar-split.json.gz.
 func (lc *layerCheck) open() (entrySource, error) {
 	if lc.l.blob != nil {
-		src, err := openBlobSource(lc.m.s.FS(), lc.m.bv, lc.l.blob)
+		src, err := openBlobSource(lc.m.s.FS(), lc.m.bv, lc.l.blob, lc.m.pace)
 		lc.src = src
 		return src, err
 	}

@@ -44,6 +44,8 @@ type model struct {
 	// while the store was read.
 	gone  []Finding
 	stats Stats
+	// pace is Options.Pace, nil for none.
+	pace Pace
 	// trust is the run's use of Options.Trust; nil without it.
 	trust *trustState
 	// live counts content progress for the Progress callback.
