@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"time"
+
 	"slices"
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/inspect/du"
+	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/dlayer/dlayer/report"
 	"github.com/urfave/cli/v2"
 )
@@ -30,6 +35,8 @@ func duCommand() *cli.Command {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "by", Usage: "show one table: " + strings.Join(report.DUViews(), ", ")},
 			&cli.IntFlag{Name: "top", Usage: "show at most `N` rows (default: 10 biggest items in the summary, all rows with --by)"},
+			&cli.StringFlag{Name: "prom", Usage: "also write Prometheus textfile metrics to `FILE` (atomically; never under --root): dlayer serve's du families"},
+			&cli.IntFlag{Name: "top-images", Value: 10, Usage: "with --prom: per-image series for the `N` biggest images"},
 		},
 		Action: func(c *cli.Context) error {
 			o, err := readGlobal(c)
@@ -46,32 +53,75 @@ func duCommand() *cli.Command {
 			if c.NArg() != 0 {
 				return cli.Exit("dlayer du takes no arguments (use --root for the data root)", exitUsage)
 			}
-			s, err := openStore(o)
-			if err != nil {
-				return err
+			prom := c.String("prom")
+			if prom != "" {
+				if prom, err = outsideRoot("--prom", o.Root, prom); err != nil {
+					return cli.Exit(err.Error(), exitUsage)
+				}
 			}
-			// a layer dir a live mount uses is in use, whatever the records say
-			mounts, _, mountFinds := liveMounts(o, s)
 			update, done := progress(c.App.ErrWriter, report.DUProgress)
-			audit := du.Audit
-			if o.Driver == inspect.DriverAuto {
-				audit = du.AuditAll
-			}
-			r, err := audit(s, du.Options{Mounts: mounts, Progress: func(p du.Progress) {
+			start := time.Now()
+			r, err := duScan(o, func(p du.Progress) {
 				if p.Done {
 					done()
 				} else if update != nil {
 					update(p)
 				}
-			}})
-			if err != nil {
-				return cli.Exit(err.Error(), exitUsage)
+			})
+			if prom != "" {
+				if err := writeDUProm(c, prom, o.Root, r, err, start, c.Int("top-images")); err != nil {
+					return cli.Exit(fmt.Sprintf("--prom %s: %v", prom, err), exitUsage)
+				}
 			}
-			r.Findings = append(r.Findings, mountFinds...)
+			if err != nil {
+				return err
+			}
 			if o.Format == "json" {
 				return report.DUJSON(c.App.Writer, o.Provenance, r)
 			}
 			return report.DU(c.App.Writer, r, report.DUOptions{By: d.By, Top: d.Top})
 		},
 	}
+}
+
+// duScan opens the store and audits it (every store of the root with
+// --driver auto), live mounts counted as uses.
+func duScan(o globalOptions, progress func(du.Progress)) (*du.Report, error) {
+	s, err := openStore(o)
+	if err != nil {
+		return nil, err
+	}
+	// a layer dir a live mount uses is in use, whatever the records say
+	mounts, _, mountFinds := liveMounts(o, s)
+	audit := du.Audit
+	if o.Driver == inspect.DriverAuto {
+		audit = du.AuditAll
+	}
+	r, err := audit(s, du.Options{Mounts: mounts, Progress: progress})
+	if err != nil {
+		return nil, cli.Exit(err.Error(), exitUsage)
+	}
+	r.Findings = append(r.Findings, mountFinds...)
+	return r, nil
+}
+
+// writeDUProm writes du's textfile metrics: the audit r (nil when it
+// could not run: then runErr, and the last success kept from the
+// previous file).
+func writeDUProm(c *cli.Context, file, root string, r *du.Report, runErr error, start time.Time, top int) error {
+	now := time.Now()
+	st := report.ScanStatus{Scan: report.ScanDU, OK: runErr == nil, LastRun: now, Duration: now.Sub(start)}
+	if runErr == nil {
+		st.LastSuccess = now
+	} else {
+		st.LastError = runErr.Error()
+		if b, err := layerfs.ReadFileLimit(file, 1<<20); err == nil {
+			st.LastSuccess, _ = report.LastSuccess(bytes.NewReader(b), report.ScanDU)
+		}
+	}
+	m := report.Metrics{Root: root, TopImages: top, Scans: []report.ScanStatus{st}}
+	if runErr == nil {
+		m.DU = r
+	}
+	return writeAtomic(depsOf(c).critical, file, 0o644, func(w io.Writer) error { return report.WriteMetrics(w, m) })
 }

@@ -35,6 +35,9 @@ type verifyOptions struct {
 	// State is --state FILE; MaxAge --max-age (nil: no limit).
 	State  string
 	MaxAge *time.Duration
+	// pace holds content reads to a rate (dlayer serve --read-rate); nil:
+	// none.
+	pace verify.Pace
 }
 
 func verifyCommand() *cli.Command {
@@ -57,7 +60,7 @@ func verifyCommand() *cli.Command {
 			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the findings (nothing when there are none): for cron"},
 			&cli.StringFlag{Name: "prom", Usage: "also write Prometheus textfile metrics to `FILE` (atomically; never under --root)"},
 			&cli.IntFlag{Name: "jobs", Usage: "layers hashed at once (default: the number of CPUs)"},
-			&cli.IntFlag{Name: "readers", Usage: "goroutines opening and reading files (default: 4 per CPU, at least 64: with a cold cache, reads in flight matter more than CPUs)"},
+			&cli.IntFlag{Name: "readers", Usage: "goroutines opening and reading files (default: 4 per CPU, at least 64)"},
 			&cli.StringFlag{Name: "state", Usage: "record in `FILE` (never under --root) what each layer's full re-hash established, and re-hash " +
 				"only the layers whose trees differ from it by stat (size, mode, owner, inode, mtime, ctime); the others are trusted on ctime, which only the kernel sets"},
 			&cli.DurationFlag{Name: "max-age", Usage: "with --state: re-hash in full the layers whose last full re-hash is older than `DURATION` (e.g. 168h; 0: all of them)"},
@@ -107,11 +110,11 @@ func runVerify(c *cli.Context, o verifyOptions) error {
 		}
 	}
 	if o.Prom != "" {
-		m := report.VerifyMetrics{Report: r, Root: g.Root, Now: time.Now(), Duration: time.Since(start)}
+		m := report.VerifyMetrics{Report: r, Quick: o.Quick, Root: g.Root, Now: time.Now(), Duration: time.Since(start), Err: runErr}
 		if r != nil {
 			m.LastSuccess = m.Now
 		} else if b, err := layerfs.ReadFileLimit(o.Prom, 1<<20); err == nil {
-			m.LastSuccess, _ = report.LastVerifySuccess(bytes.NewReader(b))
+			m.LastSuccess, _ = report.LastSuccess(bytes.NewReader(b), m.Scan())
 		}
 		if err := writeAtomic(depsOf(c).critical, o.Prom, 0o644, func(w io.Writer) error { return report.VerifyProm(w, m) }); err != nil {
 			return cli.Exit(fmt.Sprintf("--prom %s: %v", o.Prom, err), exitUsage)
@@ -155,7 +158,7 @@ func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verif
 	if err := notYetRead(s, "verify"); err != nil {
 		return nil, err
 	}
-	opt := verify.Options{Quick: o.Quick, Jobs: o.Jobs, Readers: o.Readers, Recheck: verify.Recheck{Delays: settle}, Trust: trust}
+	opt := verify.Options{Quick: o.Quick, Jobs: o.Jobs, Readers: o.Readers, Recheck: verify.Recheck{Delays: settle}, Trust: trust, Pace: o.pace}
 	if !o.Quiet {
 		update, done := progress(stderr, report.VerifyProgress)
 		opt.Progress = update
@@ -192,14 +195,10 @@ func outsideRoot(flag, root, file string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s %s: its directory: %w", flag, file, err)
 	}
-	r, err := filepath.EvalSymlinks(root)
+	under, err := underRoot(root)
 	if err != nil {
-		r = filepath.Clean(root)
-	}
-	if r, err = filepath.Abs(r); err != nil {
 		return "", err
 	}
-	under := func(p string) bool { return p == r || strings.HasPrefix(p, strings.TrimSuffix(r, "/")+"/") }
 	if under(dir) {
 		return "", fmt.Errorf("%s %s: refusing to write under the data root %s", flag, file, root)
 	}
@@ -214,6 +213,42 @@ func outsideRoot(flag, root, file string) (string, error) {
 		return "", fmt.Errorf("%s %s: %w", flag, file, err)
 	}
 	return target, nil
+}
+
+// underRoot returns whether a path, its symlinks resolved, is root or
+// beneath it.
+func underRoot(root string) (func(p string) bool, error) {
+	r, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		r = filepath.Clean(root)
+	}
+	if r, err = filepath.Abs(r); err != nil {
+		return nil, err
+	}
+	return func(p string) bool { return p == r || strings.HasPrefix(p, strings.TrimSuffix(r, "/")+"/") }, nil
+}
+
+// outsideRootDir makes dir (the value of flag) absolute, its symlinks
+// resolved, and refuses it unless it is a directory outside root.
+func outsideRootDir(flag, root, dir string) (string, error) {
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs)
+	}
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w", flag, dir, err)
+	}
+	if fi, err := os.Stat(abs); err != nil || !fi.IsDir() {
+		return "", fmt.Errorf("%s %s: not a directory", flag, dir)
+	}
+	under, err := underRoot(root)
+	if err != nil {
+		return "", err
+	}
+	if under(abs) {
+		return "", fmt.Errorf("%s %s: refusing to write under the data root %s", flag, dir, root)
+	}
+	return abs, nil
 }
 
 // linkTarget is where the symlink p points, its dir's symlinks resolved

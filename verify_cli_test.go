@@ -126,30 +126,37 @@ func TestVerifyProm(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	fams := clitest.ParseProm(t, file)
-	for name, want := range map[string]float64{"dlayer_verify_success": 1, "dlayer_verify_layers_checked": 3,
-		"dlayer_verify_layers_hashed": 3, "dlayer_verify_images_checked": 2, "dlayer_verify_containers_checked": 1, "dlayer_verify_quick": 0} {
-		if got := clitest.GaugeValue(fams, name, nil); got != want {
+	scan := map[string]string{"scan": "verify"}
+	for name, want := range map[string]float64{"dlayer_scan_success": 1, "dlayer_verify_layers_checked": 3,
+		"dlayer_verify_layers_hashed": 3, "dlayer_verify_images_checked": 2, "dlayer_verify_containers_checked": 1, "dlayer_verify_complete": 1} {
+		if got := clitest.GaugeValue(fams, name, scan); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)
 		}
 	}
-	if got := clitest.GaugeValue(fams, "dlayer_verify_findings", map[string]string{"kind": "mode_mismatch", "check": "tree"}); got != 1 {
+	if got := clitest.GaugeValue(fams, "dlayer_verify_findings", map[string]string{"kind": "mode_mismatch", "check": "tree", "scan": "verify"}); got != 1 {
 		t.Errorf("findings{mode_mismatch} = %v", got)
 	}
 	if got := clitest.GaugeValue(fams, "dlayer_verify_findings", map[string]string{"kind": "content_mismatch"}); got != 0 {
 		t.Errorf("findings{content_mismatch} = %v, want an explicit 0", got)
 	}
-	last := clitest.GaugeValue(fams, "dlayer_verify_last_success_timestamp_seconds", nil)
-	if last <= 0 || clitest.GaugeValue(fams, "dlayer_verify_bytes_hashed", nil) <= 0 {
+	last := clitest.GaugeValue(fams, "dlayer_scan_last_success_timestamp_seconds", scan)
+	if last <= 0 || clitest.GaugeValue(fams, "dlayer_verify_hashed_bytes", scan) <= 0 {
 		t.Fatalf("last success %v", last)
+	}
+	if fams["dlayer_verify_bytes_hashed"] != nil || fams["dlayer_verify_quick"] != nil {
+		t.Error("the names before issue 17 are still written")
 	}
 	// A run that cannot complete says so and keeps the last success.
 	if _, _, code := runCLI("--root", bad.Root+"/gone", "verify", "--prom", file); code != 2 {
 		t.Fatalf("exit %d", code)
 	}
 	fams = clitest.ParseProm(t, file)
-	if clitest.GaugeValue(fams, "dlayer_verify_success", nil) != 0 || clitest.GaugeValue(fams, "dlayer_verify_last_success_timestamp_seconds", nil) != last {
-		t.Errorf("failed run: success %v, last success %v (was %v)", clitest.GaugeValue(fams, "dlayer_verify_success", nil),
-			clitest.GaugeValue(fams, "dlayer_verify_last_success_timestamp_seconds", nil), last)
+	if clitest.GaugeValue(fams, "dlayer_scan_success", scan) != 0 || clitest.GaugeValue(fams, "dlayer_scan_last_success_timestamp_seconds", scan) != last {
+		t.Errorf("failed run: success %v, last success %v (was %v)", clitest.GaugeValue(fams, "dlayer_scan_success", scan),
+			clitest.GaugeValue(fams, "dlayer_scan_last_success_timestamp_seconds", scan), last)
+	}
+	if fams["dlayer_verify_findings"] != nil {
+		t.Error("a run that could not complete exports findings")
 	}
 	if ents, _ := os.ReadDir(filepath.Dir(file)); len(ents) != 1 {
 		t.Errorf("temp files left: %v", ents)
