@@ -39,14 +39,17 @@ func TestScannerImports(t *testing.T) {
 			}
 		}
 	}
-	// report formats: it never talks to the daemon or the CLI framework.
-	out, err := exec.Command("go", "list", "-deps", "./report/...").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	for _, dep := range strings.Fields(string(out)) {
-		if strings.HasPrefix(dep, "github.com/docker/docker") || strings.HasPrefix(dep, "github.com/urfave/cli") {
-			t.Errorf("report depends on %s", dep)
+	// report formats and exporter serves: neither talks to the daemon or
+	// the CLI framework (main wires them).
+	for _, pkg := range []string{"./report/...", "./exporter/..."} {
+		out, err := exec.Command("go", "list", "-deps", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list: %v\n%s", err, out)
+		}
+		for _, dep := range strings.Fields(string(out)) {
+			if strings.HasPrefix(dep, "github.com/docker/docker") || strings.HasPrefix(dep, "github.com/urfave/cli") {
+				t.Errorf("%s depends on %s", pkg, dep)
+			}
 		}
 	}
 }
