@@ -2,6 +2,7 @@
 #
 #   make build   bin/dlayer (static)
 #   make install $(PREFIX)/bin/dlayer, man page, bash/zsh/fish completions (PREFIX=/usr/local, DESTDIR)
+#   make install-timers  the systemd timers that write node_exporter textfiles (deploy/systemd/; root)
 #   make demo    list a fixture store's containers, images and an image's layers, explain a container,
 #                then diff, du, verify and whose (no Docker needed; as non-root on the committed aufs store)
 #   make test    install what the tests need (as root on Debian/Ubuntu), build or reuse the
@@ -37,8 +38,16 @@ MANDIR      ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR  ?= $(PREFIX)/share/zsh/site-functions
 FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+# TOOLDIR: tools the tests need that make deps fetches without installing
+# a package (promtool, out of Debian's prometheus package: installing that
+# would start a Prometheus server); on PATH for every recipe.
+TOOLDIR     ?= $(HOME)/.cache/dlayer/tools
+export PATH := $(TOOLDIR):$(PATH)
+# install-timers: where the units and node_exporter's textfile dir are.
+UNITDIR     ?= /etc/systemd/system
+TEXTFILEDIR ?= /var/lib/node_exporter/textfile_collector
 
-.PHONY: build install demo test fuzz deps engines bench lint clean
+.PHONY: build install install-timers demo test fuzz deps engines bench lint clean
 
 # build: a static binary (no cgo), stamped with the VCS revision.
 build:
@@ -60,6 +69,19 @@ install: build
 	install -m 0644 $(OUT)/dlayer.fish $(DESTDIR)$(FISHCOMPDIR)/dlayer.fish
 	@echo "installed $(DESTDIR)$(PREFIX)/bin/dlayer, its man page (man dlayer) and bash, zsh and fish completions"
 
+# install-timers: deploy/systemd's units (dlayer du every 10 minutes,
+# dlayer verify every night, both writing node_exporter textfiles into
+# TEXTFILEDIR), with the binary's path as PREFIX puts it, then, where
+# systemd runs, enabled and started. make install first.
+install-timers:
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TEXTFILEDIR)
+	for u in dlayer-du.service dlayer-du.timer dlayer-verify.service dlayer-verify.timer; do \
+		sed -e 's|/usr/local/bin/dlayer|$(PREFIX)/bin/dlayer|g' -e 's|/var/lib/node_exporter/textfile_collector|$(TEXTFILEDIR)|g' \
+			deploy/systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; done
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		systemctl daemon-reload && systemctl enable --now dlayer-du.timer dlayer-verify.timer; \
+	else echo "installed the units in $(DESTDIR)$(UNITDIR); systemd is not running here: enable dlayer-du.timer and dlayer-verify.timer where it does"; fi
+
 bin/mkstore: $(wildcard fixtures/*.go fixtures/cmd/mkstore/*.go)
 	$(GO) build -o bin/mkstore ./fixtures/cmd/mkstore
 
@@ -78,11 +100,13 @@ demo: build bin/mkstore
 # a Docker engine and a static busybox for the base image, attr for xattrs,
 # and what building runc for the Docker 29 engine needs (pkg-config,
 # libseccomp-dev), a C compiler for go test -race, and zsh, fish and
-# man-db to check the completion scripts and the man page.
+# man-db to check the completion scripts and the man page, systemd's
+# systemd-analyze for the units of deploy/systemd, and promtool for the
+# alert rules and the exporter's metrics (tools/promtool.sh).
 deps:
 	@missing=""; \
 	[ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || missing="$$missing docker.io"; \
-	for p in busybox-static pkg-config libseccomp-dev zsh fish man-db; do \
+	for p in busybox-static pkg-config libseccomp-dev zsh fish man-db systemd; do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v cc >/dev/null || missing="$$missing gcc"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
@@ -92,6 +116,7 @@ deps:
 	else \
 		echo "make deps: missing$$missing (needs root with apt-get); real-engine tests will skip unless DLAYER_E2E=1"; \
 	fi
+	@command -v promtool >/dev/null || tools/promtool.sh $(TOOLDIR)
 
 # engines builds, the first time, the Docker 29-era engine (dockerd from
 # moby/moby/v2, containerd, its shim, ctr, runc: fixtures/engine/build-engines.sh)
