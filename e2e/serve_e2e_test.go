@@ -23,6 +23,9 @@ import (
 	"github.com/dlayer/dlayer/inspect/du"
 )
 
+// serveRate is TestServeE2E's --read-rate, in bytes a second.
+const serveRate = 1 << 20
+
 // TestServeE2E runs `dlayer serve` (the binary) on a real engine's store
 // and checks, on its live /metrics: that it parses (expfmt) and that
 // `promtool check metrics` accepts it; that the du series equal what
@@ -30,20 +33,24 @@ import (
 // the per-image series the images' sizes; that the verify series say the
 // clean store has no findings after the full verify re-hashed every
 // layer; that /api/v1/du and /api/v1/verify serve the scans' documents;
-// and that SIGTERM stops it cleanly (exit 0).
+// and that SIGTERM stops it cleanly (exit 0). On the same store: a scrape
+// while the full verify runs (held to --read-rate 1MiB, it takes
+// seconds) answers with the results so far and says the verify is
+// running; and the budget holds: the verify took at least the time its
+// bytes need at that rate, less the limiter's first burst.
 func TestServeE2E(t *testing.T) {
 	promtool := engine.NeedTool(t, "promtool")
 	e := engine.ForTest(t, "")
 	if _, err := e.ImportBusybox("serve-base:1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Build("serve-app:1", "FROM serve-base:1\nRUN mkdir /data && dd if=/dev/zero of=/data/z bs=1k count=300 2>/dev/null\n", nil); err != nil {
+	if _, err := e.Build("serve-app:1", "FROM serve-base:1\nRUN mkdir /data && dd if=/dev/zero of=/data/z bs=1k count=6144 2>/dev/null\n", nil); err != nil {
 		t.Fatal(err)
 	}
 	mustDocker(t, e, "run", "--network", "none", "--name", "serve-stopped", "serve-app:1", "sh", "-c", "echo hi > /hi")
 	root := e.Root()
 
-	s := startServe(t, "--root", root, "--daemon", "off", "serve", "--interval", "1h", "--verify-interval", "1h", "--settle", "0s", "--read-rate", "0")
+	s := startServe(t, "--root", root, "--daemon", "off", "serve", "--interval", "1h", "--verify-interval", "1h", "--settle", "0s", "--read-rate", "1MiB")
 	cmd, exited, stderr := s.cmd, s.exited, s.stderr
 	base := "http://" + s.addr
 	get := func(path string) (int, []byte) {
@@ -55,11 +62,22 @@ func TestServeE2E(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, b
 	}
-	// the full verify is the last scan of the first round: wait for it
+	// the full verify is the last scan of the first round: scrape while it
+	// runs, then wait for it
 	deadline := time.Now().Add(2 * time.Minute)
+	during := false
 	for {
 		if code, _ := get("/api/v1/verify"); code == 200 {
 			break
+		}
+		if code, b := get("/metrics"); code == 200 && !during {
+			f := clitest.ParsePromText(t, b)
+			if clitest.GaugeValue(f, "dlayer_scan_running", map[string]string{"scan": "verify"}) == 1 {
+				during = true
+				if clitest.GaugeValue(f, "dlayer_du_total_disk_usage_bytes", nil) <= 0 || clitest.GaugeValue(f, "dlayer_verify_findings", map[string]string{"scan": "verify"}) != -1 {
+					t.Errorf("a scrape during the full verify: want du's results and no verify result yet")
+				}
+			}
 		}
 		select {
 		case err := <-exited:
@@ -76,6 +94,16 @@ func TestServeE2E(t *testing.T) {
 		t.Fatalf("GET /metrics: %d %s", code, body)
 	}
 	fams := clitest.ParsePromText(t, body)
+	if !during {
+		t.Error("no scrape saw the full verify running: --read-rate did not make it last")
+	}
+	hashed := clitest.GaugeValue(fams, "dlayer_verify_hashed_bytes", map[string]string{"scan": "verify"})
+	took := clitest.GaugeValue(fams, "dlayer_scan_duration_seconds", map[string]string{"scan": "verify"})
+	// the limiter's first burst (1 MiB) is free; every byte after it waits
+	if least := (hashed - (1 << 20)) / serveRate; hashed < 6<<20 || took < 0.9*least {
+		t.Errorf("the full verify hashed %.0f bytes in %.2f s: at --read-rate 1MiB it needs at least %.2f s", hashed, took, least)
+	}
+	t.Logf("the full verify at --read-rate 1MiB: %.0f bytes in %.2f s (%.2f MiB/s)", hashed, took, hashed/took/(1<<20))
 	lint := exec.Command(promtool, "check", "metrics")
 	lint.Stdin = bytes.NewReader(body)
 	if out, err := lint.CombinedOutput(); err != nil {
