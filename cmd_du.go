@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"time"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/inspect/du"
-	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/dlayer/dlayer/report"
 	"github.com/urfave/cli/v2"
 )
@@ -115,9 +113,7 @@ func writeDUProm(c *cli.Context, file, root string, r *du.Report, runErr error, 
 		st.LastSuccess = now
 	} else {
 		st.LastError = runErr.Error()
-		if b, err := layerfs.ReadFileLimit(file, 1<<20); err == nil {
-			st.LastSuccess, _ = report.LastSuccess(bytes.NewReader(b), report.ScanDU)
-		}
+		st.LastSuccess = lastSuccess(file, report.ScanDU)
 	}
 	m := report.Metrics{Root: root, TopImages: top, Scans: []report.ScanStatus{st}}
 	if runErr == nil {

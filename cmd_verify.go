@@ -113,8 +113,8 @@ func runVerify(c *cli.Context, o verifyOptions) error {
 		m := report.VerifyMetrics{Report: r, Quick: o.Quick, Root: g.Root, Now: time.Now(), Duration: time.Since(start), Err: runErr}
 		if r != nil {
 			m.LastSuccess = m.Now
-		} else if b, err := layerfs.ReadFileLimit(o.Prom, 1<<20); err == nil {
-			m.LastSuccess, _ = report.LastSuccess(bytes.NewReader(b), m.Scan())
+		} else {
+			m.LastSuccess = lastSuccess(o.Prom, m.Scan())
 		}
 		if err := writeAtomic(depsOf(c).critical, o.Prom, 0o644, func(w io.Writer) error { return report.VerifyProm(w, m) }); err != nil {
 			return cli.Exit(fmt.Sprintf("--prom %s: %v", o.Prom, err), exitUsage)
@@ -213,6 +213,17 @@ func outsideRoot(flag, root, file string) (string, error) {
 		return "", fmt.Errorf("%s %s: %w", flag, file, err)
 	}
 	return target, nil
+}
+
+// lastSuccess is the last success of scan that a previous textfile at
+// file records (zero when none): a run that cannot complete keeps it.
+func lastSuccess(file string, scan report.Scan) time.Time {
+	b, err := layerfs.ReadFileLimit(file, 1<<20)
+	if err != nil {
+		return time.Time{}
+	}
+	t, _ := report.LastSuccess(bytes.NewReader(b), scan)
+	return t
 }
 
 // underRoot returns whether a path, its symlinks resolved, is root or

@@ -40,13 +40,10 @@ func run(t *testing.T, dir string, env []string, name string, args ...string) st
 	return string(out)
 }
 
-// strict decodes a manifest into v, refusing unknown and duplicate fields.
-func strict(t *testing.T, file string, v any) {
+// strict decodes manifest b (of file) into v, refusing unknown and
+// duplicate fields.
+func strict(t *testing.T, file string, b []byte, v any) {
 	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := yaml.UnmarshalStrict(b, v); err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
@@ -98,7 +95,7 @@ func readManifests(t *testing.T) *manifests {
 			t.Fatalf("%s: a second %s", f, head.Kind)
 		}
 		seen[head.Kind] = true
-		strict(t, f, into)
+		strict(t, f, b, into)
 	}
 	if len(seen) != 4 {
 		t.Fatalf("kubernetes/ holds %v; want a DaemonSet, a Service, a PodMonitor and a PrometheusRule", seen)

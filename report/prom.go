@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -227,13 +228,7 @@ func duMetrics(r *du.Report, top int, send func(metric, float64, ...string)) {
 	for _, f := range r.Findings {
 		kinds[f.Kind.String()]++
 	}
-	for _, k := range slices.Sorted(func(yield func(string) bool) {
-		for k := range kinds {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, k := range slices.Sorted(maps.Keys(kinds)) {
 		send(mDUFindings, float64(kinds[k]), d, labelValue(k))
 	}
 	seen := map[string]bool{}
