@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/dlayer/dlayer/fixtures"
+	"github.com/dlayer/dlayer/fixtures/clitest"
 	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/inspect/mounts"
 )
@@ -182,5 +183,33 @@ func TestExplainMountinfoSources(t *testing.T) {
 		if got != tt.mounted || strings.Join(kinds, ",") != tt.finding {
 			t.Errorf("--mountinfo %s: mounted %s findings %v; want %s %q", tt.src, got, kinds, tt.mounted, tt.finding)
 		}
+	}
+}
+
+// A mount of a layer the store no longer has (removed under churn while
+// still mounted): its store lowers are unknown, null in JSON, and the
+// document still follows its schema.
+func TestMountsCLIRemovedLayer(t *testing.T) {
+	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
+	home := filepath.Join(b.Root, "overlay2")
+	gone := strings.Repeat("cd", 32)
+	base := b.Image("demo/base:1").Layers[0]
+	line := fmt.Sprintf("60 27 0:50 / %s/%s/merged rw,relatime - overlay overlay rw,lowerdir=%s/l/%s,upperdir=%s/%s/diff,workdir=%s/%s/work",
+		home, gone, home, base.Link, home, gone, home, gone)
+	p := filepath.Join(t.TempDir(), "mountinfo")
+	must(t, os.WriteFile(p, []byte(line+"\n"), 0o644))
+	out, errOut, code := runCLI("--root", b.Root, "--mountinfo", p, "--format", "json", "mounts")
+	if code != 1 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if _, err := clitest.CheckDocument("docs/schema", []byte(out)); err != nil {
+		t.Error(err)
+	}
+	var doc struct {
+		Mounts []map[string]json.RawMessage `json:"mounts"`
+	}
+	must(t, json.Unmarshal([]byte(out), &doc))
+	if len(doc.Mounts) != 1 || string(doc.Mounts[0]["store_lower_layers"]) != "null" || string(doc.Mounts[0]["state"]) != `"removed"` {
+		t.Errorf("got %s", out)
 	}
 }

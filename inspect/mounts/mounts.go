@@ -92,9 +92,9 @@ type Mount struct {
 	// links), uppermost first; "" for a dir outside the store.
 	LowerLayers []string `json:"lower_layers"`
 	// StoreLowerLayers are the layers the driver mounts under LayerID, as
-	// its records say (Driver.MountLowers); null when there is none to
-	// compare with.
-	StoreLowerLayers []string `json:"store_lower_layers"`
+	// its records say (Driver.MountLowers); null when the store has no
+	// record to compare with (the layer is gone, or its record unreadable).
+	StoreLowerLayers []string `json:"store_lower_layers" jsonschema:"nullable"`
 	// Branches are the aufs branches with their permissions.
 	Branches []mountinfo.Branch `json:"branches,omitempty"`
 	// Propagation is the first sighting's optional fields ("shared:5
