@@ -4,7 +4,9 @@
 #   make install $(PREFIX)/bin/dlayer, man page, bash/zsh/fish completions (PREFIX=/usr/local, DESTDIR)
 #   make install-timers  the systemd timers that write node_exporter textfiles (deploy/systemd/; root)
 #   make demo    list a fixture store's containers, images and an image's layers, explain a container,
-#                then diff, du, verify and whose (no Docker needed; as non-root on the committed aufs store)
+#                then diff, du, verify, whose and an HTML report (no Docker needed; as non-root on the
+#                committed aufs store)
+#   make screenshot  docs/report.png: the HTML report of the demo store, rendered in headless Chromium
 #   make test    install what the tests need (as root on Debian/Ubuntu), build or reuse the
 #                Docker 29-era engine (make engines), run unit + e2e tests
 #                (e2e under -race: needs cgo and a C compiler), then make fuzz
@@ -47,7 +49,7 @@ export PATH := $(TOOLDIR):$(PATH)
 UNITDIR     ?= /etc/systemd/system
 TEXTFILEDIR ?= /var/lib/node_exporter/textfile_collector
 
-.PHONY: build install install-timers demo test fuzz deps engines bench lint clean
+.PHONY: build install install-timers demo screenshot test fuzz deps engines bench lint clean
 
 # build: a static binary (no cgo), stamped with the VCS revision.
 build:
@@ -96,17 +98,29 @@ bin/mkbig: $(wildcard fixtures/*.go fixtures/cmd/mkbig/*.go)
 demo: build bin/mkstore
 	@sh tools/demo.sh $(OUT)/dlayer bin/mkstore
 
+# screenshot: docs/report.png, the picture of dlayer report the README
+# shows: make demo's overlay2 store (as root: its whiteout devices and
+# xattrs), its container web's report rendered in headless Chromium
+# (tools/screenshot, which fails on any console error or request).
+screenshot: build bin/mkstore deps
+	@d=$$(mktemp -d /tmp/dlayer-shot.XXXXXX) && \
+	bin/mkstore -wallclock $$d/root >/dev/null && \
+	$(OUT)/dlayer --root $$d/root --mountinfo none --daemon off report --html $$d/report.html --settle 0 web && \
+	$(GO) run ./tools/screenshot -width 1100 -select header -select "section.container .explain" -select "section.disk .treemap" -o docs/report.png $$d/report.html && \
+	rm -rf $$d && echo "wrote docs/report.png"
+
 # deps installs, when it can (root with apt-get), what the e2e tests need:
 # a Docker engine and a static busybox for the base image, attr for xattrs,
 # and what building runc for the Docker 29 engine needs (pkg-config,
 # libseccomp-dev), a C compiler for go test -race, and zsh, fish and
 # man-db to check the completion scripts and the man page, systemd's
-# systemd-analyze for the units of deploy/systemd, and promtool for the
+# systemd-analyze for the units of deploy/systemd, Chromium to render dlayer
+# report's page (the browser tests, make screenshot), and promtool for the
 # alert rules and the exporter's metrics (tools/promtool.sh).
 deps:
 	@missing=""; \
 	[ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || missing="$$missing docker.io"; \
-	for p in busybox-static pkg-config libseccomp-dev zsh fish man-db systemd; do \
+	for p in busybox-static pkg-config libseccomp-dev zsh fish man-db systemd chromium; do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v cc >/dev/null || missing="$$missing gcc"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \

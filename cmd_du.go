@@ -89,6 +89,11 @@ func duScan(o globalOptions, progress func(du.Progress)) (*du.Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	return duAudit(o, s, progress)
+}
+
+// duAudit audits the opened store s as duScan does.
+func duAudit(o globalOptions, s *inspect.Store, progress func(du.Progress)) (*du.Report, error) {
 	// a layer dir a live mount uses is in use, whatever the records say
 	mounts, _, mountFinds := liveMounts(o, s)
 	audit := du.Audit

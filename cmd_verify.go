@@ -155,6 +155,11 @@ func verifyStore(ctx context.Context, stderr io.Writer, g globalOptions, o verif
 	if err != nil {
 		return nil, err
 	}
+	return verifyOn(ctx, stderr, g, s, o, settle, trust)
+}
+
+// verifyOn runs verifyStore's checks on the opened store s.
+func verifyOn(ctx context.Context, stderr io.Writer, g globalOptions, s *inspect.Store, o verifyOptions, settle []time.Duration, trust *verify.Trust) (*verify.Report, error) {
 	if err := notYetRead(s, "verify"); err != nil {
 		return nil, err
 	}

@@ -211,14 +211,23 @@ func openStore(o globalOptions) (*inspect.Store, error) {
 // (a host migrated from aufs to overlay2) is read from its own image store.
 func openStoreFor(o globalOptions, ref string) (*inspect.Store, error) {
 	s, err := openStore(o)
-	if err != nil || o.Driver != "auto" || len(s.Others) == 0 {
-		return s, err
+	if err != nil {
+		return nil, err
+	}
+	return storeFor(o, s, ref), nil
+}
+
+// storeFor is the image store of the opened root s that container ref's
+// driver made (s itself unless --driver auto finds another).
+func storeFor(o globalOptions, s *inspect.Store, ref string) *inspect.Store {
+	if o.Driver != "auto" || len(s.Others) == 0 {
+		return s
 	}
 	c, err := s.FindContainer(ref)
 	if err != nil || c.Driver == "" || c.Driver == s.Driver {
-		return s, nil // Explain reports a bad ref
+		return s // Explain reports a bad ref
 	}
-	return s.ForDriver(c.Driver), nil
+	return s.ForDriver(c.Driver)
 }
 
 // Where the live host's kernel tables are (--mountinfo auto and PID).

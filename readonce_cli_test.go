@@ -74,6 +74,8 @@ func TestMetadataReadOnce(t *testing.T) {
 		{"verify", []string{"verify"}, []string{"image/overlay2/layerdb/sha256/" + base.ChainID.Encoded() + "/diff"}},
 		{"verify quick", []string{"verify", "--quick"}, []string{"image/overlay2/layerdb/sha256/" + base.ChainID.Encoded() + "/diff"}},
 		{"mounts", []string{"--mountinfo", empty, "mounts"}, []string{"image/overlay2/layerdb/mounts/" + web.ID + "/mount-id"}},
+		{"report", []string{"--format", "table", "report", "--html", filepath.Join(t.TempDir(), "r.html"), "--verify", "quick", "--settle", "0"},
+			[]string{"containers/" + web.ID + "/config.v2.json", "image/overlay2/layerdb/sha256/" + base.ChainID.Encoded() + "/size"}},
 		{"whose", []string{"whose", "overlay2/" + base.CacheID + "/diff/etc/passwd"}, []string{"image/overlay2/layerdb/sha256/" + base.ChainID.Encoded() + "/cache-id"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -136,7 +136,16 @@ func runEvery(t *testing.T, f facts) []corpusRun {
 			out = append(out, r)
 		}
 	}
-	return out
+	// report: its HTML file (outside the root) is checked as output is
+	page := filepath.Join(t.TempDir(), "report.html")
+	r := runBounded(t, []string{"--root", f.root, "--mountinfo", "none", "--daemon", "off", "--format", "table", "report", "--html", page, "--settle", "0", f.name})
+	r.cmd, r.format = "report", "html"
+	if b, err := os.ReadFile(page); err == nil {
+		r.stdout += string(b)
+	} else if r.code == 0 {
+		t.Errorf("report exit 0 and no %s: %v", page, err)
+	}
+	return append(out, r)
 }
 
 // runBounded runs dlayer with args, killing it at corpusDeadline.
