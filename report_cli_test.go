@@ -18,7 +18,9 @@ func TestReportCLI(t *testing.T) {
 	dir := t.TempDir()
 	page := filepath.Join(dir, "report.html")
 	base := []string{"--root", b.Root, "--mountinfo", "none", "--daemon", "off"}
-	run := func(args ...string) (string, string, int) { return runCLI(append(append([]string{}, base...), args...)...) }
+	run := func(args ...string) (string, string, int) {
+		return runCLI(append(append([]string{}, base...), args...)...)
+	}
 
 	out, errOut, code := run("report", "--html", page, "--verify", "quick", "--settle", "0")
 	if code != 0 || out != "" {

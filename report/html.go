@@ -225,7 +225,7 @@ type htmlChange struct {
 	OriginWhat  string
 	OriginTitle string
 	Phase       string
-	Detail string
+	Detail      string
 }
 
 // htmlAttention is one line of what deserves a look.
