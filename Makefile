@@ -102,12 +102,14 @@ demo: build bin/mkstore
 # shows: make demo's overlay2 store (as root: its whiteout devices and
 # xattrs), its container web's report rendered in headless Chromium
 # (tools/screenshot, which fails on any console error or request).
+# SHOT: where the picture goes.
+SHOT ?= docs/report.png
 screenshot: build bin/mkstore deps
 	@d=$$(mktemp -d /tmp/dlayer-shot.XXXXXX) && \
 	bin/mkstore -wallclock $$d/root >/dev/null && \
 	$(OUT)/dlayer --root $$d/root --mountinfo none --daemon off report --html $$d/report.html --settle 0 web && \
-	$(GO) run ./tools/screenshot -width 1100 -select header -select "section.container .explain" -select "section.disk .treemap" -o docs/report.png $$d/report.html && \
-	rm -rf $$d && echo "wrote docs/report.png"
+	$(GO) run ./tools/screenshot -width 1100 -select header -select "section.container .explain" -select "section.disk .treemap" -o $(SHOT) $$d/report.html && \
+	rm -rf $$d && echo "wrote $(SHOT)"
 
 # deps installs, when it can (root with apt-get), what the e2e tests need:
 # a Docker engine and a static busybox for the base image, attr for xattrs,

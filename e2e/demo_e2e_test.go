@@ -1,12 +1,15 @@
 package e2e
 
 import (
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/dlayer/dlayer/fixtures/engine"
 )
 
 // TestMakeDemo: make demo keeps its store under the /tmp dir it prints,
@@ -72,5 +75,33 @@ func TestMakeDemo(t *testing.T) {
 	}
 	if out, errOut, code := runCLI("--root", root, "explain", "web"); code != 0 || !strings.Contains(out, "web") {
 		t.Errorf("dlayer --root %s explain web: exit %d %s", root, code, errOut)
+	}
+}
+
+// TestMakeScreenshot: make screenshot renders the demo store's report in
+// headless Chromium (tools/screenshot fails on a console error or a
+// request) and writes the picture the README shows: a PNG as wide as the
+// window, of the header, a tower and the treemap stacked.
+func TestMakeScreenshot(t *testing.T) {
+	engine.NeedRoot(t, "make screenshot builds the overlay2 demo store, whose whiteout devices need root")
+	engine.NeedTool(t, "chromium")
+	mk := needTool(t, "make")
+	shot := filepath.Join(t.TempDir(), "report.png")
+	cmd := exec.Command(mk, "-C", "..", "--no-print-directory", "screenshot", "SHOT="+shot)
+	cmd.Env = withoutMake(os.Environ())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("make screenshot: %v\n%s", err, out)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", shot, err)
+	}
+	if b := img.Bounds(); b.Dx() != 1100 || b.Dy() < 1000 {
+		t.Errorf("the picture is %dx%d, want 1100 wide and the three parts tall", b.Dx(), b.Dy())
 	}
 }

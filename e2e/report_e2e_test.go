@@ -69,8 +69,8 @@ const pageFactsJS = `(() => {
 // equal to dlayer diff (and docker diff), the treemap adding up to du's
 // total, a hostile file name shown as text, and the kind filter working.
 func TestReportBrowserE2E(t *testing.T) {
-	engine.NeedTool(t, "chromium")
 	e := engine.ForTest(t, "")
+	engine.NeedTool(t, "chromium")
 	want, _ := e2eScenario(t, e)
 	if out, err := e.Docker("run", "--network", "none", "--name", "hostile", "e2e:1", "sh", "-c", hostileScript); err != nil {
 		t.Fatalf("hostile: %v\n%s", err, out)

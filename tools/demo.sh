@@ -60,6 +60,9 @@ p=overlay2/$base/diff/etc/passwd
 [ -d "$root/overlay2" ] || p=aufs/diff/$base/etc/passwd
 echo
 run "$dlayer" --root "$root" --mountinfo none whose "$p"
+echo
+run "$dlayer" --root "$root" --mountinfo none --daemon off report --html "$d/report.html" --verify quick
+echo "(wrote $d/report.html: one self-contained page; open it in a browser)"
 if [ "$(id -u)" = 0 ]; then
 	echo
 	"$mkstore" -driver aufs-committed "$d/aufs"
