@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"io"
 
+	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/anatomy"
 	"github.com/dlayer/dlayer/inspect/du"
 	"github.com/dlayer/dlayer/report"
 	"github.com/urfave/cli/v2"
@@ -20,8 +23,15 @@ func layersCommand() *cli.Command {
 			"links are findings on stderr; every other layer is still shown; the exit code stays 0.",
 		Flags: []cli.Flag{
 			&cli.BoolFlag{Name: "no-trunc", Usage: "full IDs and whole instructions"},
+			&cli.BoolFlag{Name: "contents", Usage: "walk every layer: what each added, changed and deleted, and the bytes later layers make invisible (waste); " +
+				"the argument may then be a CONTAINER too (a container first, as docker inspect looks)"},
+			&cli.IntFlag{Name: "layer", Usage: "with --contents: also list the entries of the layer at position `N` (1 = base)"},
+			&cli.IntFlag{Name: "top", Value: 10, Usage: "with --contents: name the `N` biggest invisible files"},
 		},
 		Action: func(c *cli.Context) error {
+			if c.Bool("contents") || c.IsSet("layer") {
+				return runAnatomy(c)
+			}
 			o, err := readGlobalFor(c, anyFormat)
 			if err != nil {
 				return err
@@ -44,11 +54,69 @@ func layersCommand() *cli.Command {
 			if err := report.Findings(c.App.ErrWriter, x.Findings); err != nil {
 				return err
 			}
+			// the waste line: the layers walked (their findings are
+			// layers --contents's to print)
+			a, err := anatomy.Image(s, img, anatomy.Options{MaxPaths: -1})
+			if err != nil {
+				a = nil
+			}
 			return o.render(c.App.Writer, "layers",
-				func(w io.Writer) error { return report.LayersJSON(w, o.Provenance, x, cat) },
+				func(w io.Writer) error { return report.LayersJSON(w, o.Provenance, x, cat, a) },
 				func(w io.Writer) error {
-					return report.LayersTable(w, x, cat, report.LayersOptions{NoTrunc: c.Bool("no-trunc")})
+					return report.LayersTable(w, x, cat, report.LayersOptions{NoTrunc: c.Bool("no-trunc"), Anatomy: a})
 				})
 		},
 	}
+}
+
+// runAnatomy is layers --contents: the anatomy of an image or a container.
+func runAnatomy(c *cli.Context) error {
+	o, err := readGlobal(c)
+	if err != nil {
+		return err
+	}
+	if c.NArg() != 1 {
+		return usagef(c, "layers --contents wants exactly one IMAGE or CONTAINER argument, got %d", c.NArg())
+	}
+	if c.IsSet("layer") && c.Int("layer") < 1 {
+		return usagef(c, "--layer %d: positions start at 1 (the base)", c.Int("layer"))
+	}
+	ref := c.Args().First()
+	s, err := openStore(o)
+	if err != nil {
+		return err
+	}
+	opt := anatomy.Options{Entries: c.Int("layer")}
+	var r *anatomy.Report
+	if _, cerr := s.FindContainer(ref); cerr == nil {
+		st := storeFor(o, s, ref)
+		mounts, known, _ := liveMounts(o, st)
+		x, err := st.Explain(ref, inspect.ExplainOptions{Mounts: mounts, MountsKnown: known})
+		if err != nil {
+			return cli.Exit(err.Error(), exitUsage)
+		}
+		r, err = anatomy.Container(st, x, opt)
+		if err != nil {
+			return cli.Exit(err.Error(), exitUsage)
+		}
+	} else {
+		img, err := s.FindImage(ref)
+		if err != nil {
+			return cli.Exit(fmt.Sprintf("%v (and no container %q: %v)", err, ref, cerr), exitUsage)
+		}
+		if r, err = anatomy.Image(s, img, opt); err != nil {
+			return cli.Exit(err.Error(), exitUsage)
+		}
+	}
+	if n := c.Int("layer"); n > len(r.Layers) {
+		return usagef(c, "--layer %d: %s has %d layers", n, ref, len(r.Layers))
+	}
+	if err := report.Findings(c.App.ErrWriter, r.Findings); err != nil {
+		return err
+	}
+	return o.render(c.App.Writer, "",
+		func(w io.Writer) error { return report.AnatomyJSON(w, o.Provenance, r) },
+		func(w io.Writer) error {
+			return report.Anatomy(w, r, report.AnatomyOptions{Layer: c.Int("layer"), Top: c.Int("top")})
+		})
 }

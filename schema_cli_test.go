@@ -49,6 +49,8 @@ func TestJSONSchemas(t *testing.T) {
 		{"ps", b.Root, []string{"ps"}, 0, report.SchemaPS},
 		{"images", b.Root, []string{"images"}, 0, report.SchemaImages},
 		{"layers", b.Root, []string{"layers", "demo/app:2"}, 0, report.SchemaLayers},
+		{"layers-contents", b.Root, []string{"layers", "--contents", "demo/app:2"}, 0, report.SchemaAnatomy},
+		{"layers-contents-container", b.Root, []string{"layers", "--layer", "6", "web"}, 0, report.SchemaAnatomy},
 		{"explain-web", b.Root, []string{"explain", "web"}, 0, report.SchemaExplain},
 		{"explain-web-mounted", b.Root, []string{"--mountinfo", mi, "explain", "web"}, 0, report.SchemaExplain},
 		{"explain-web-finding", b.Root, []string{"--mountinfo", b.Root + "/absent", "explain", "web"}, 0, report.SchemaExplain},

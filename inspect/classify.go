@@ -27,6 +27,9 @@ func (w *walker) visit(fr *frame, e layerfs.Entry) (*frame, error) {
 			return nil, err
 		}
 	}
+	if w.dead != nil && vok {
+		w.kill(fr, e, p, view)
+	}
 	c := newChange(p, e)
 	if c.Type == string(layerfs.TypeSymlink) && !w.diffOnly {
 		c.LinkTarget, _ = fr.upper.Readlink(e.RawName)
@@ -42,7 +45,7 @@ func (w *walker) visit(fr *frame, e layerfs.Entry) (*frame, error) {
 		if !fr.dockerAdded && ook {
 			c.DockerDiff = "D"
 		}
-		w.list.add(c)
+		w.add(c, e.Stat)
 		return nil, nil
 	}
 	switch {
@@ -88,7 +91,7 @@ func (w *walker) visit(fr *frame, e layerfs.Entry) (*frame, error) {
 	if e.Opaque {
 		c.Marker = e.XattrForm
 	}
-	idx := w.list.add(c)
+	idx := w.add(c, e.Stat)
 	if !e.Stat.IsDir() {
 		return nil, nil
 	}
@@ -180,28 +183,13 @@ func (w *walker) viewDelta(fr *frame) {
 
 // addTree lists name below dirs, and everything under it, as A lines.
 func (w *walker) addTree(dirs []ldir, rel, name string) {
-	type item struct {
-		dirs []ldir
-		rel  string
-	}
-	w.extra = append(w.extra, DiffLine{Kind: "A", Path: join(rel, name)})
+	p := join(rel, name)
+	w.extra = append(w.extra, DiffLine{Kind: "A", Path: p})
 	sub, err := w.subdirs(dirs, name)
 	if err != nil || len(sub) == 0 {
 		return
 	}
-	stack := []item{{sub, join(rel, name)}}
-	for len(stack) > 0 {
-		it := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		names, _, _ := w.children(it.dirs)
-		for _, n := range names {
-			w.extra = append(w.extra, DiffLine{Kind: "A", Path: join(it.rel, n)})
-			if s, err := w.subdirs(it.dirs, n); err == nil && len(s) > 0 {
-				stack = append(stack, item{s, join(it.rel, n)})
-			}
-		}
-		closeDirs(it.dirs)
-	}
+	w.tree(sub, p, func(q string, _ lowerHit) { w.extra = append(w.extra, DiffLine{Kind: "A", Path: q}) })
 }
 
 // resolveDirs opens the lower view of an absolute path, from the lower roots.
@@ -320,4 +308,61 @@ func newChange(p string, e layerfs.Entry) Change {
 		Path: p, Type: string(st.Type()), Size: st.Size, DiskUsage: st.Blocks * 512,
 		Mode: perm(st), UID: st.UID, GID: st.GID, Mtime: st.ModTime().UTC(), Ctime: st.ChangeTime().UTC(),
 	}
+}
+
+// kill reports (w.dead) the lower entries the upper entry e at p makes
+// invisible: the lower entry at p itself when e is a whiteout or takes its
+// place (a dir over a dir merges with it instead), and the lower view below
+// p when e is a whiteout, a non-dir, or an opaque dir. A metadata-only copy
+// still uses the lower data, a redirected dir moves its lower view: neither
+// kills.
+func (w *walker) kill(fr *frame, e layerfs.Entry, p string, view lowerHit) {
+	lowerDir := view.e.Stat.IsDir()
+	switch {
+	case e.Metacopy || e.Redirect != "":
+	case e.Kind == layerfs.Whiteout:
+		w.dead(DeadEntry{Layer: view.lay, Path: p, Stat: view.e.Stat, Kind: DeadDeleted, By: p})
+		if lowerDir {
+			w.killBelow(fr, view, p, DeadDeleted)
+		}
+	case !e.Stat.IsDir() || !lowerDir:
+		w.dead(DeadEntry{Layer: view.lay, Path: p, Stat: view.e.Stat, Kind: DeadOverwritten, By: p})
+		if lowerDir {
+			w.killBelow(fr, view, p, DeadReplaced)
+		}
+	case e.Opaque:
+		w.killBelow(fr, view, p, DeadHidden)
+	}
+}
+
+// killBelow reports every entry of the lower view below the dir p.
+func (w *walker) killBelow(fr *frame, view lowerHit, p string, kind DeadKind) {
+	sub, err := w.subdirs(fr.view[view.at:], view.e.Name)
+	if err == nil {
+		err = w.tree(sub, p, func(q string, h lowerHit) {
+			w.dead(DeadEntry{Layer: h.lay, Path: q, Stat: h.e.Stat, Kind: kind, By: p})
+		})
+	}
+	if err != nil {
+		w.finds = append(w.finds, Finding{Kind: "unreadable_entry", Path: p, Message: "the lower entries below it: " + err.Error()})
+	}
+}
+
+// add lists c (of an upper entry with stat st) and counts it by kind when
+// the walk counts (w.counts).
+func (w *walker) add(c Change, st layerfs.Stat) int {
+	if w.counts != nil {
+		n := EntryCount{Entries: 1}
+		if c.Kind != KindWhiteout && !st.IsDir() {
+			k := [2]uint64{st.Dev, st.Ino}
+			if st.Nlink <= 1 || !w.counted[k] {
+				n.Bytes = st.Size
+				if st.Nlink > 1 {
+					w.counted[k] = true
+				}
+			}
+		}
+		w.counts[c.Kind] = w.counts[c.Kind].Plus(n)
+	}
+	return w.list.add(c)
 }

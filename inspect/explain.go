@@ -390,13 +390,7 @@ func (s *Store) walkChanges(x *Explanation, opt ExplainOptions) error {
 		}
 		w.roots = append(w.roots, ldir{layer: idx, d: ld})
 	}
-	w.origin = func(layer int, p string) *Origin {
-		if layer < 0 || layer >= len(x.Layers) {
-			return &Origin{Layer: "unknown", Path: p}
-		}
-		l := x.Layers[layer]
-		return &Origin{Layer: string(l.Role), Position: l.Position, ChainID: l.ChainID, DiffID: l.DiffID, CreatedBy: l.CreatedBy, Path: p}
-	}
+	w.origin = func(layer int, p string) *Origin { return stackOrigin(x.Layers, layer, p) }
 	if err := w.walk(upper, w.roots); err != nil {
 		return fmt.Errorf("container %s: %w", x.Container.Name, err)
 	}

@@ -63,6 +63,13 @@ type walker struct {
 	// content of copied-up entries, reading symlinks, listing what an
 	// opaque dir hides, finding a redirect's origin.
 	diffOnly bool
+	// dead, when set, is told of each lower entry the upper dir makes
+	// invisible (classify.go kill).
+	dead func(DeadEntry)
+	// counts, when set, counts the changes by kind (each inode's bytes
+	// once: counted).
+	counts  map[ChangeKind]EntryCount
+	counted map[[2]uint64]bool
 	// pre reads upper dirs ahead of the walk, during walk.
 	pre *prefetcher
 	// entriesRead and dirsEntered count the walk's progress, for
@@ -194,30 +201,81 @@ func (w *walker) subdirs(dirs []ldir, name string) ([]ldir, error) {
 
 // children lists the merged view of dirs: name → layer that provides it.
 func (w *walker) children(dirs []ldir) (names []string, from map[string]int, err error) {
-	from = map[string]int{}
-	gone := map[string]bool{}
-	for _, ld := range dirs {
+	hits, err := w.merged(dirs)
+	if err != nil {
+		return nil, nil, err
+	}
+	from = make(map[string]int, len(hits))
+	names = make([]string, 0, len(hits))
+	for _, h := range hits {
+		names = append(names, h.e.Name)
+		from[h.e.Name] = h.lay
+	}
+	return names, from, nil
+}
+
+// merged is the merged view of dirs (topmost first): each visible name's
+// entry from the first dir holding it, whiteouts and bookkeeping left
+// out, sorted by name.
+func (w *walker) merged(dirs []ldir) ([]lowerHit, error) {
+	var out []lowerHit
+	seen := map[string]bool{}
+	for i, ld := range dirs {
 		ents, err := w.f.ReadDir(ld.d)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for _, e := range ents {
-			if e.Kind == layerfs.Bookkeeping || gone[e.Name] {
+			if e.Kind == layerfs.Bookkeeping || seen[e.Name] {
 				continue
 			}
-			if _, ok := from[e.Name]; ok {
-				continue
+			seen[e.Name] = true
+			if e.Kind != layerfs.Whiteout {
+				out = append(out, lowerHit{e: e, at: i, lay: ld.layer})
 			}
-			if e.Kind == layerfs.Whiteout {
-				gone[e.Name] = true
-				continue
-			}
-			from[e.Name] = ld.layer
-			names = append(names, e.Name)
 		}
 	}
-	sort.Strings(names)
-	return names, from, nil
+	sort.Slice(out, func(i, j int) bool { return out[i].e.Name < out[j].e.Name })
+	return out, nil
+}
+
+// tree calls fn for every entry of the merged view below dirs (rel their
+// path), depth first, and closes dirs. One open descriptor per level per
+// layer.
+func (w *walker) tree(dirs []ldir, rel string, fn func(p string, h lowerHit)) error {
+	type item struct {
+		dirs []ldir
+		rel  string
+	}
+	stack := []item{{dirs, rel}}
+	var first error
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		hits, err := w.merged(it.dirs)
+		if err != nil && first == nil {
+			first = err
+		}
+		for _, h := range hits {
+			p := join(it.rel, h.e.Name)
+			fn(p, h)
+			if !h.e.Stat.IsDir() {
+				continue
+			}
+			sub, err := w.subdirs(it.dirs[h.at:], h.e.Name)
+			if err != nil {
+				if first == nil {
+					first = err
+				}
+				continue
+			}
+			if len(sub) > 0 {
+				stack = append(stack, item{sub, p})
+			}
+		}
+		closeDirs(it.dirs)
+	}
+	return first
 }
 
 func join(dir, name string) string {

@@ -27,12 +27,13 @@ const (
 	SchemaVerifyFindings Schema = "verify-findings"
 	SchemaMounts         Schema = "mounts"
 	SchemaWhose          Schema = "whose"
+	SchemaAnatomy        Schema = "anatomy"
 )
 
 // Schemas lists every document kind.
 func Schemas() []Schema {
 	return []Schema{SchemaPS, SchemaImages, SchemaLayers, SchemaExplain, SchemaDiff, SchemaDU,
-		SchemaVerify, SchemaVerifyFindings, SchemaMounts, SchemaWhose}
+		SchemaVerify, SchemaVerifyFindings, SchemaMounts, SchemaWhose, SchemaAnatomy}
 }
 
 // Version is the document's schema version. It goes up whenever a field
@@ -123,6 +124,12 @@ type ImagesDocument struct {
 type LayersDocument struct {
 	Header
 	LayersDoc
+}
+
+// AnatomyDocument is `dlayer layers --contents --format json`.
+type AnatomyDocument struct {
+	Header
+	AnatomyDoc
 }
 
 // ExplainDocument is `dlayer explain --format json`.

@@ -418,8 +418,20 @@ func explainFindings(p *printer, fs []inspect.Finding) {
 // not valid UTF-8 are given escaped, and their change is marked escaped.
 func ExplainJSON(w io.Writer, p Provenance, x *inspect.Explanation) error {
 	y := *x
-	y.Changes = make([]inspect.Change, len(x.Changes))
-	for i, c := range x.Changes {
+	y.Changes = jsonChanges(x.Changes)
+	y.Diff = make([]inspect.DiffLine, len(x.Diff))
+	for i, d := range x.Diff {
+		d.Path, _ = jsonString(d.Path)
+		y.Diff[i] = d
+	}
+	return JSON(w, ExplainDocument{NewHeader(SchemaExplain, p), y})
+}
+
+// jsonChanges are changes with their names as JSON holds them (Escaped
+// set where a name held bytes that are not UTF-8).
+func jsonChanges(cs []inspect.Change) []inspect.Change {
+	out := make([]inspect.Change, len(cs))
+	for i, c := range cs {
 		var e1, e2 bool
 		c.Path, e1 = jsonString(c.Path)
 		c.LinkTarget, e2 = jsonString(c.LinkTarget)
@@ -432,14 +444,9 @@ func ExplainJSON(w io.Writer, p Provenance, x *inspect.Explanation) error {
 				c.Escaped = c.Escaped || e
 			}
 		}
-		y.Changes[i] = c
+		out[i] = c
 	}
-	y.Diff = make([]inspect.DiffLine, len(x.Diff))
-	for i, d := range x.Diff {
-		d.Path, _ = jsonString(d.Path)
-		y.Diff[i] = d
-	}
-	return JSON(w, ExplainDocument{NewHeader(SchemaExplain, p), y})
+	return out
 }
 
 func plural(n int, one, many string) string {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/inspect/anatomy"
 	"github.com/dlayer/dlayer/inspect/du"
 	"github.com/opencontainers/go-digest"
 )
@@ -17,8 +18,12 @@ type LayersDoc struct {
 	Layers []LayerRow `json:"layers"`
 	// History is every history entry, oldest first, with the layer each
 	// made (none for empty_layer entries) and its size.
-	History  []inspect.HistoryEntry `json:"history"`
-	Findings []inspect.Finding      `json:"findings"`
+	History []inspect.HistoryEntry `json:"history"`
+	// Waste is the bytes of the image's layers no container of it can
+	// see (dlayer layers --contents says which); null when the layers
+	// could not be walked.
+	Waste    *anatomy.Count    `json:"waste"`
+	Findings []inspect.Finding `json:"findings"`
 }
 
 // LayerRow is one layer of LayersDoc.
@@ -39,11 +44,18 @@ type LayerRow struct {
 type LayersOptions struct {
 	// NoTrunc prints full IDs and whole instructions.
 	NoTrunc bool
+	// Anatomy, when the layers were walked, gives the waste line.
+	Anatomy *anatomy.Report
 }
 
-// Layers builds the JSON document of an image's layers.
-func Layers(x *inspect.ImageLayers, cat *du.Catalog) LayersDoc {
+// Layers builds the JSON document of an image's layers; a, when the
+// layers were walked, gives its waste.
+func Layers(x *inspect.ImageLayers, cat *du.Catalog, a *anatomy.Report) LayersDoc {
 	d := LayersDoc{Layers: []LayerRow{}, History: x.History, Findings: x.Findings}
+	if a != nil && a.Complete {
+		w := a.Waste.Count
+		d.Waste = &w
+	}
 	if im := cat.Image(x.Image.ID); im != nil {
 		d.Image = imageRow(cat, *im)
 	} else {
@@ -63,15 +75,15 @@ func Layers(x *inspect.ImageLayers, cat *du.Catalog) LayersDoc {
 }
 
 // LayersJSON writes LayersDoc as JSON.
-func LayersJSON(w io.Writer, p Provenance, x *inspect.ImageLayers, cat *du.Catalog) error {
-	return JSON(w, LayersDocument{NewHeader(SchemaLayers, p), Layers(x, cat)})
+func LayersJSON(w io.Writer, p Provenance, x *inspect.ImageLayers, cat *du.Catalog, a *anatomy.Report) error {
+	return JSON(w, LayersDocument{NewHeader(SchemaLayers, p), Layers(x, cat, a)})
 }
 
 // LayersTable writes an image's layers base first: one row per history
 // entry (those that made no layer have no position and size 0, as in
 // docker history), each layer with its IDs, short link and sharing.
 func LayersTable(w io.Writer, x *inspect.ImageLayers, cat *du.Catalog, opt LayersOptions) error {
-	d := Layers(x, cat)
+	d := Layers(x, cat, opt.Anatomy)
 	p := &printer{w: w}
 	im := d.Image
 	name := strings.Join(append(append([]string{}, im.Tags...), im.Digests...), ", ")
@@ -83,6 +95,9 @@ func LayersTable(w io.Writer, x *inspect.ImageLayers, cat *du.Catalog, opt Layer
 		im.Containers, plural(im.Containers, "container", "containers")))
 	wrap(p, "", "Base layer first (docker history lists newest first); a row without POS is a history entry that "+
 		"made no layer. "+layerDirsText(x, cat)+" IMAGES: how many images hold the layer.")
+	if a := opt.Anatomy; a != nil && a.Complete && a.Waste.Entries > 0 {
+		wrap(p, "", "Waste: "+WasteLine(a)+"; dlayer layers --contents says which and why.")
+	}
 	p.f("\n")
 	if p.err != nil {
 		return p.err

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/dlayer/dlayer/fixtures"
+	"github.com/dlayer/dlayer/fixtures/clitest"
+	"github.com/dlayer/dlayer/inspect/anatomy"
+)
+
+// TestLayersContentsCLI: layers --contents on the demo store, of an image
+// and of a container: what each layer did, and the waste, exactly.
+func TestLayersContentsCLI(t *testing.T) {
+	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
+	base := []string{"--root", b.Root, "--mountinfo", "none", "--daemon", "off"}
+	run := func(args ...string) (string, string, int) { return runCLI(append(append([]string{}, base...), args...)...) }
+
+	out, errOut, code := run("--format", "json", "layers", "--contents", "demo/app:2")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if why, err := clitest.CheckDocument("docs/schema", []byte(out)); err != nil {
+		t.Fatalf("the document does not follow its schema: %v\n%s", err, why)
+	}
+	var r anatomy.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	// layer 3 deletes /usr/share/doc/a.txt (12 bytes, layer 1); layer 4
+	// rewrites /app/bin/app (8 bytes of layer 3's)
+	if r.Waste.Bytes != 20 || r.Waste.Entries != 2 || len(r.Layers) != 4 || r.Layers[2].Deleted.Entries != 1 || r.Layers[0].Wasted.Bytes != 12 || r.Layers[2].Wasted.Bytes != 8 {
+		t.Errorf("demo/app:2: waste %+v, layers %+v", r.Waste.Count, r.Layers)
+	}
+	if r.Layers[0].Added.Bytes != r.Layers[0].Size {
+		t.Errorf("the base adds %d bytes, its size is %d", r.Layers[0].Added.Bytes, r.Layers[0].Size)
+	}
+
+	for _, tc := range []struct {
+		args []string
+		code int
+		want []string
+	}{
+		{[]string{"layers", "--contents", "demo/app:2"}, 0, []string{"Waste: 20B in 2 files no container of this image can see",
+			"leaves 12B in layer 1", "make an image smaller; delete it in the RUN that created it.", "the older 8B stays in the image;"}},
+		{[]string{"layers", "--contents", "web"}, 0, []string{"Container web", "hidden by an opaque dir of the writable layer", "this container cannot see"}},
+		{[]string{"layers", "--layer", "3", "demo/base:1"}, 0, []string{"Entries of layer 3", "whiteout    /usr/share/doc/a.txt", "deletes layer 1"}},
+		{[]string{"layers", "--layer", "9", "demo/base:1"}, 2, []string{"--layer 9: demo/base:1 has 3 layers"}},
+		{[]string{"layers", "--layer", "0", "demo/base:1"}, 2, []string{"positions start at 1"}},
+		{[]string{"layers", "--contents", "nope"}, 2, []string{`no container "nope"`}},
+	} {
+		out, errOut, code := run(tc.args...)
+		for _, w := range tc.want {
+			if code != tc.code || !strings.Contains(out+errOut, w) {
+				t.Errorf("%q: exit %d (want %d), no %q in\n%s%s", tc.args, code, tc.code, w, out, errOut)
+			}
+		}
+	}
+}
