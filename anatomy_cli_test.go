@@ -15,7 +15,9 @@ import (
 func TestLayersContentsCLI(t *testing.T) {
 	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
 	base := []string{"--root", b.Root, "--mountinfo", "none", "--daemon", "off"}
-	run := func(args ...string) (string, string, int) { return runCLI(append(append([]string{}, base...), args...)...) }
+	run := func(args ...string) (string, string, int) {
+		return runCLI(append(append([]string{}, base...), args...)...)
+	}
 
 	out, errOut, code := run("--format", "json", "layers", "--contents", "demo/app:2")
 	if code != 0 {

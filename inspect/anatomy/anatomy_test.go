@@ -10,7 +10,9 @@ import (
 	"github.com/dlayer/dlayer/inspect"
 )
 
-func file(p string, n int) fixtures.Entry { return fixtures.Entry{Path: p, Data: strings.Repeat("x", n)} }
+func file(p string, n int) fixtures.Entry {
+	return fixtures.Entry{Path: p, Data: strings.Repeat("x", n)}
+}
 
 // wasteStore: the lesson's waste, small: /big deleted a layer later,
 // /keep and /over rewritten (the older copies are waste, the live ones
