@@ -117,8 +117,10 @@ screenshot: build bin/mkstore deps
 # libseccomp-dev), a C compiler for go test -race, and zsh, fish and
 # man-db to check the completion scripts and the man page, systemd's
 # systemd-analyze for the units of deploy/systemd, Chromium to render dlayer
-# report's page (the browser tests, make screenshot), and promtool for the
-# alert rules and the exporter's metrics (tools/promtool.sh).
+# report's page (the browser tests, make screenshot), promtool for the
+# alert rules and the exporter's metrics (tools/promtool.sh), and dive
+# (built from the Go module proxy into TOOLDIR) to compare layers --contents'
+# waste with.
 deps:
 	@missing=""; \
 	[ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || missing="$$missing docker.io"; \
@@ -133,6 +135,8 @@ deps:
 		echo "make deps: missing$$missing (needs root with apt-get); real-engine tests will skip unless DLAYER_E2E=1"; \
 	fi
 	@command -v promtool >/dev/null || tools/promtool.sh $(TOOLDIR)
+	@# dive: only for the tests, which compare dlayer's waste with its inefficientBytes
+	@command -v dive >/dev/null || GOBIN=$(TOOLDIR) $(GO) install github.com/wagoodman/dive@v0.13.1
 
 # engines builds, the first time, the Docker 29-era engine (dockerd from
 # moby/moby/v2, containerd, its shim, ctr, runc: fixtures/engine/build-engines.sh)

@@ -3,7 +3,10 @@ package e2e
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -75,10 +78,17 @@ func TestLayersContentsE2E(t *testing.T) {
 					}
 				}
 			}
+			var dive *diveImage
+			if tc.name == "overlay2" {
+				dive = runDive(t, e, "waste:1")
+			}
 			if err := e.Stop(); err != nil {
 				t.Fatal(err)
 			}
 			checkAnatomy(t, e.Root(), sizes, tc.sizesFrom, tc.hiddenAs)
+			if dive != nil {
+				t.Run("vs dive", func(t *testing.T) { compareDive(t, e.Root(), dive) })
+			}
 			if tc.name == "overlay2" {
 				twin := filepath.Join(t.TempDir(), "aufs")
 				if _, err := fixtures.AUFSTwin(e.Root(), twin, fixtures.TwinOptions{}); err != nil {
@@ -155,4 +165,95 @@ func checkAnatomy(t *testing.T, root string, sizes map[string][]int64, from int,
 	if gone != opaqueHidden || o.Waste.Bytes != opaqueHidden {
 		t.Errorf("opaque:1: %s %d bytes, waste %d; want %d: %+v", hiddenAs, gone, o.Waste.Bytes, opaqueHidden, o.Waste.Groups)
 	}
+}
+
+// diveImage is the part of dive --json's output compared.
+type diveImage struct {
+	Image struct {
+		SizeBytes        int64 `json:"sizeBytes"`
+		InefficientBytes int64 `json:"inefficientBytes"`
+		FileReference    []struct {
+			Count     int    `json:"count"`
+			SizeBytes int64  `json:"sizeBytes"`
+			File      string `json:"file"`
+		} `json:"fileReference"`
+	} `json:"image"`
+	// live is each path's size in the image's merged view (absent: -1).
+	live map[string]int64
+}
+
+// diveVersion is the dive make deps builds for the comparison (never
+// used by dlayer itself).
+const diveVersion = "v0.13.1"
+
+// runDive runs dive --json on docker save's archive of tag, and reads the
+// live size of each file it names from a container of the image.
+func runDive(t *testing.T, e *engine.Engine, tag string) *diveImage {
+	t.Helper()
+	bin := engine.NeedTool(t, "dive")
+	dir := t.TempDir()
+	tar, out := filepath.Join(dir, "image.tar"), filepath.Join(dir, "dive.json")
+	if o, err := e.Docker("save", "-o", tar, tag); err != nil {
+		t.Fatalf("docker save: %v\n%s", err, o)
+	}
+	cmd := exec.Command(bin, "--source", "docker-archive", tar, "--json", out)
+	cmd.Env = append(os.Environ(), "HOME="+dir)
+	if o, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("dive %s: %v\n%s", diveVersion, err, o)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d diveImage
+	if err := json.Unmarshal(raw, &d); err != nil {
+		t.Fatalf("dive's JSON: %v", err)
+	}
+	d.live = map[string]int64{}
+	for _, f := range d.Image.FileReference {
+		o, err := e.Docker("run", "--rm", "--network", "none", tag, "sh", "-c", "if [ -e "+f.File+" ]; then wc -c < "+f.File+"; else echo -1; fi")
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", f.File, err, o)
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(o), 10, 64)
+		if err != nil {
+			t.Fatalf("%s: size %q", f.File, o)
+		}
+		d.live[f.File] = n
+	}
+	return &d
+}
+
+// compareDive: dive's inefficientBytes counts every copy of a path more
+// than one layer holds, the live one included, and deleted files; dlayer's
+// waste counts the copies no container sees. Path by path, dive's bytes
+// are dlayer's waste plus the live copy.
+func compareDive(t *testing.T, root string, d *diveImage) {
+	out, errOut, code := runCLI("--root", root, "--mountinfo", "none", "--daemon", "off", "--format", "json", "layers", "--contents", "waste:1")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var r anatomy.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if d.Image.InefficientBytes != 8_192_004 || r.Waste.Bytes != wasteBytes {
+		t.Errorf("dive's inefficientBytes %d (want 8192004), dlayer's waste %d (want %d)", d.Image.InefficientBytes, r.Waste.Bytes, wasteBytes)
+	}
+	ours := map[string]int64{}
+	for _, p := range r.Waste.Paths {
+		ours[p.Path] += p.Bytes
+	}
+	var live int64
+	for _, f := range d.Image.FileReference {
+		l := max(d.live[f.File], 0)
+		live += l
+		if ours[f.File]+l != f.SizeBytes {
+			t.Errorf("%s: dive %d bytes in %d copies; dlayer's waste %d + the live copy %d", f.File, f.SizeBytes, f.Count, ours[f.File], l)
+		}
+	}
+	if r.Waste.Bytes+live != d.Image.InefficientBytes {
+		t.Errorf("dlayer's waste %d + the live copies %d != dive's inefficientBytes %d", r.Waste.Bytes, live, d.Image.InefficientBytes)
+	}
+	t.Logf("dive %s: inefficientBytes %d = dlayer's waste %d + %d bytes of live copies dive counts too", diveVersion, d.Image.InefficientBytes, r.Waste.Bytes, live)
 }
