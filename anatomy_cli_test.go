@@ -51,6 +51,11 @@ func TestLayersContentsCLI(t *testing.T) {
 		{[]string{"layers", "--layer", "9", "demo/base:1"}, 2, []string{"--layer 9: demo/base:1 has 3 layers"}},
 		{[]string{"layers", "--layer", "0", "demo/base:1"}, 2, []string{"positions start at 1"}},
 		{[]string{"layers", "--contents", "nope"}, 2, []string{`no container "nope"`}},
+		{[]string{"layers", "--compare", "demo/base:1", "demo/app:2"}, 0, []string{"Shared: 3 layers", "Every layer of demo/base:1 is in demo/app:2, which adds 1"}},
+		{[]string{"layers", "--compare", "demo/app:2", "demo/app:2"}, 0, []string{"No difference: the same layers."}},
+		{[]string{"layers", "--compare", "demo/app:2"}, 2, []string{"wants two IMAGE arguments, got 1"}},
+		{[]string{"layers", "--compare", "--contents", "demo/app:2", "demo/base:1"}, 2, []string{"different questions"}},
+		{[]string{"layers", "--compare", "demo/app:2", "nope:1"}, 2, []string{`no image "nope:1"`}},
 	} {
 		out, errOut, code := run(tc.args...)
 		for _, w := range tc.want {

@@ -27,8 +27,13 @@ func layersCommand() *cli.Command {
 				"the argument may then be a CONTAINER too (a container first, as docker inspect looks)"},
 			&cli.IntFlag{Name: "layer", Usage: "with --contents: also list the entries of the layer at position `N` (1 = base)"},
 			&cli.IntFlag{Name: "top", Value: 10, Usage: "with --contents: name the `N` biggest invisible files"},
+			&cli.BoolFlag{Name: "compare", Usage: "line up two images (IMAGE A B): the layers they share (cache hits), the first that differs and why, " +
+				"the files that differ there with both sha256s, and what each has after"},
 		},
 		Action: func(c *cli.Context) error {
+			if c.Bool("compare") {
+				return runCompare(c)
+			}
 			if c.Bool("contents") || c.IsSet("layer") {
 				return runAnatomy(c)
 			}
@@ -119,4 +124,38 @@ func runAnatomy(c *cli.Context) error {
 		func(w io.Writer) error {
 			return report.Anatomy(w, r, report.AnatomyOptions{Layer: c.Int("layer"), Top: c.Int("top")})
 		})
+}
+
+// runCompare is layers --compare A B.
+func runCompare(c *cli.Context) error {
+	o, err := readGlobal(c)
+	if err != nil {
+		return err
+	}
+	if c.NArg() != 2 {
+		return usagef(c, "layers --compare wants two IMAGE arguments, got %d", c.NArg())
+	}
+	if c.Bool("contents") || c.IsSet("layer") {
+		return usagef(c, "--compare and --contents (or --layer) are different questions: ask one")
+	}
+	s, err := openStore(o)
+	if err != nil {
+		return err
+	}
+	var imgs [2]*inspect.Image
+	for i, ref := range c.Args().Slice() {
+		if imgs[i], err = s.FindImage(ref); err != nil {
+			return cli.Exit(err.Error(), exitUsage)
+		}
+	}
+	cmp, err := anatomy.Compare(s, imgs[0], imgs[1])
+	if err != nil {
+		return cli.Exit(err.Error(), exitUsage)
+	}
+	if err := report.Findings(c.App.ErrWriter, cmp.Findings); err != nil {
+		return err
+	}
+	return o.render(c.App.Writer, "",
+		func(w io.Writer) error { return report.CompareJSON(w, o.Provenance, cmp) },
+		func(w io.Writer) error { return report.Compare(w, cmp) })
 }

@@ -51,6 +51,7 @@ func TestJSONSchemas(t *testing.T) {
 		{"layers", b.Root, []string{"layers", "demo/app:2"}, 0, report.SchemaLayers},
 		{"layers-contents", b.Root, []string{"layers", "--contents", "demo/app:2"}, 0, report.SchemaAnatomy},
 		{"layers-contents-container", b.Root, []string{"layers", "--layer", "6", "web"}, 0, report.SchemaAnatomy},
+		{"layers-compare", b.Root, []string{"layers", "--compare", "demo/base:1", "demo/app:2"}, 0, report.SchemaCompare},
 		{"explain-web", b.Root, []string{"explain", "web"}, 0, report.SchemaExplain},
 		{"explain-web-mounted", b.Root, []string{"--mountinfo", mi, "explain", "web"}, 0, report.SchemaExplain},
 		{"explain-web-finding", b.Root, []string{"--mountinfo", b.Root + "/absent", "explain", "web"}, 0, report.SchemaExplain},

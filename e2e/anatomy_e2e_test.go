@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,6 +15,7 @@ import (
 	"github.com/dlayer/dlayer/fixtures/engine"
 	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/inspect/anatomy"
+	"github.com/opencontainers/go-digest"
 )
 
 // The issue's waste image: /big deleted a layer later (5,120,000 bytes),
@@ -257,3 +259,92 @@ func compareDive(t *testing.T, root string, d *diveImage) {
 	}
 	t.Logf("dive %s: inefficientBytes %d = dlayer's waste %d + %d bytes of live copies dive counts too", diveVersion, d.Image.InefficientBytes, r.Waste.Bytes, live)
 }
+
+// The lesson's build: change only hello.txt and rebuild, and only the
+// COPY step and those after it are rebuilt.
+const lessonDockerfile = `FROM e2e-base:1
+RUN echo "layer1" > /msg.txt
+RUN mkdir -p /opt/tool && cp /bin/busybox /opt/tool/busybox
+COPY hello.txt /opt/hello.txt
+ENV GREETING=hello
+CMD ["cat", "/opt/hello.txt"]
+`
+
+// TestLayersCompareE2E: layers --compare on the lesson's two builds, with
+// the classic builder (whose history names the COPY's content by hash)
+// and with BuildKit (whose history does not: the files say it): the
+// three shared layers, the COPY step as the first difference, and
+// hello.txt with both sha256s.
+func TestLayersCompareE2E(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		opt  engine.Options
+	}{
+		{"overlay2", engine.Options{}},
+		{"overlay", engine.Options{StorageDriver: "overlay"}},
+		{"containerd", engine.Options{Kind: engine.Docker29}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := engine.ForTestWith(t, "", tc.opt)
+			if _, err := e.ImportBusybox("e2e-base:1"); err != nil {
+				t.Fatal(err)
+			}
+			hello := []string{"hello\n", "hello, world\n"}
+			for i, h := range hello {
+				files := map[string]string{"hello.txt": h}
+				if out, err := e.Build("lesson:"+strconv.Itoa(i+1), lessonDockerfile, files); err != nil {
+					t.Fatalf("classic build: %v\n%s", err, out)
+				}
+				if out, err := e.BuildKit("lesson-bk:"+strconv.Itoa(i+1), lessonDockerfile, files); err != nil {
+					t.Fatalf("BuildKit build: %v\n%s", err, out)
+				}
+			}
+			if err := e.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			roots := map[string]string{tc.name: e.Root()}
+			if tc.name == "overlay2" {
+				twin := filepath.Join(t.TempDir(), "aufs")
+				if _, err := fixtures.AUFSTwin(e.Root(), twin, fixtures.TwinOptions{}); err != nil {
+					t.Fatal(err)
+				}
+				roots["aufs twin"] = twin
+			}
+			for name, root := range roots {
+				for prefix, reason := range map[string]anatomy.Reason{"lesson": anatomy.ReasonCopySource, "lesson-bk": anatomy.ReasonContent} {
+					checkCompare(t, name, root, prefix, reason, hello)
+				}
+			}
+		})
+	}
+}
+
+func checkCompare(t *testing.T, name, root, prefix string, reason anatomy.Reason, hello []string) {
+	t.Helper()
+	args := []string{"--root", root, "--mountinfo", "none", "--daemon", "off", "layers", "--compare", prefix + ":1", prefix + ":2"}
+	out, errOut, code := runCLI(append([]string{"--format", "json"}, args...)...)
+	if code != 0 {
+		t.Fatalf("%s %s: exit %d: %s", name, prefix, code, errOut)
+	}
+	var c anatomy.Comparison
+	if err := json.Unmarshal([]byte(out), &c); err != nil {
+		t.Fatal(err)
+	}
+	want := []anatomy.FileDiff{{Path: "/opt/hello.txt", TypeA: "file", TypeB: "file", SizeA: int64(len(hello[0])), SizeB: int64(len(hello[1])),
+		HashA: digestOf(hello[0]), HashB: digestOf(hello[1])}}
+	if len(c.Shared) != 3 || c.Position != 4 || c.Reason != reason || !slices.Equal(c.Files, want) || len(c.AfterA) != 1 || len(c.AfterB) != 1 {
+		t.Errorf("%s %s: %d shared, first difference at %d (%s), files %+v, after %d/%d; want 3 shared, the COPY at 4 (%s), %+v, 1 after each",
+			name, prefix, len(c.Shared), c.Position, c.Reason, c.Files, len(c.AfterA), len(c.AfterB), reason, want)
+	}
+	if !strings.Contains(c.InstructionA, "COPY") {
+		t.Errorf("%s %s: the first difference is %q, not the COPY", name, prefix, c.InstructionA)
+	}
+	text, _, _ := runCLI(args...)
+	for _, w := range []string{"Shared: 3 layers", "First difference: layer 4.", "/opt/hello.txt", digestOf(hello[0])[:12]} {
+		if !strings.Contains(text, w) {
+			t.Errorf("%s %s: no %q in\n%s", name, prefix, w, text)
+		}
+	}
+}
+
+func digestOf(s string) string { return digest.FromString(s).Encoded() }

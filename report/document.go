@@ -28,12 +28,13 @@ const (
 	SchemaMounts         Schema = "mounts"
 	SchemaWhose          Schema = "whose"
 	SchemaAnatomy        Schema = "anatomy"
+	SchemaCompare        Schema = "compare"
 )
 
 // Schemas lists every document kind.
 func Schemas() []Schema {
 	return []Schema{SchemaPS, SchemaImages, SchemaLayers, SchemaExplain, SchemaDiff, SchemaDU,
-		SchemaVerify, SchemaVerifyFindings, SchemaMounts, SchemaWhose, SchemaAnatomy}
+		SchemaVerify, SchemaVerifyFindings, SchemaMounts, SchemaWhose, SchemaAnatomy, SchemaCompare}
 }
 
 // Version is the document's schema version. It goes up whenever a field
@@ -130,6 +131,12 @@ type LayersDocument struct {
 type AnatomyDocument struct {
 	Header
 	AnatomyDoc
+}
+
+// CompareDocument is `dlayer layers --compare --format json`.
+type CompareDocument struct {
+	Header
+	CompareDoc
 }
 
 // ExplainDocument is `dlayer explain --format json`.
