@@ -2,12 +2,16 @@ package main
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dlayer/dlayer/fixtures"
 	"github.com/dlayer/dlayer/fixtures/clitest"
+	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/inspect/anatomy"
+	"github.com/opencontainers/go-digest"
 )
 
 // TestLayersContentsCLI: layers --contents on the demo store, of an image
@@ -63,5 +67,39 @@ func TestLayersContentsCLI(t *testing.T) {
 				t.Errorf("%q: exit %d (want %d), no %q in\n%s%s", tc.args, code, tc.code, w, out, errOut)
 			}
 		}
+	}
+}
+
+// TestExplainHashCLI: explain --hash gives each added or changed regular
+// file's sha256, equal to the file's in the upper dir.
+func TestExplainHashCLI(t *testing.T) {
+	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
+	x := clitest.ExplainJSON(t, func(args ...string) (string, string, int) {
+		return runCLI(append(args, "--hash")...)
+	}, b.Root, "off", "web")
+	hashed := 0
+	for _, c := range x.Changes {
+		want := c.Type == "file" && (c.Kind == inspect.KindAdded || c.Kind == inspect.KindModified || c.Kind == inspect.KindCopiedUp)
+		if want != (c.SHA256 != "") {
+			t.Errorf("%s (%s %s): sha256 %q", c.Path, c.Kind, c.Type, c.SHA256)
+		}
+		if c.SHA256 == "" {
+			continue
+		}
+		hashed++
+		data, err := os.ReadFile(filepath.Join(x.RWLayer.UpperDir, c.Path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := digest.FromBytes(data).Encoded(); got != c.SHA256 {
+			t.Errorf("%s: sha256 %s, the file's is %s", c.Path, c.SHA256, got)
+		}
+	}
+	if hashed < 4 {
+		t.Errorf("%d files hashed, want web's added and changed files (at least 4)", hashed)
+	}
+	out, _, _ := runCLI("--root", b.Root, "--mountinfo", "none", "--daemon", "off", "explain", "--hash", "web")
+	if !strings.Contains(out, "      sha256 "+digest.FromString("v2\n").Encoded()) {
+		t.Errorf("the text does not give /app/config.yml's sha256:\n%s", out)
 	}
 }

@@ -14,7 +14,7 @@ func diffCommand() *cli.Command {
 		Usage:     "print a container's changes exactly as `docker diff` does, computed offline",
 		ArgsUsage: "CONTAINER",
 		Action: func(c *cli.Context) error {
-			o, x, err := explainContainer(c, (*inspect.Store).Diff)
+			o, _, x, err := explainContainer(c, (*inspect.Store).Diff)
 			if err != nil {
 				return err
 			}

@@ -20,14 +20,18 @@ func explainCommand() *cli.Command {
 			&cli.StringFlag{Name: "since", Usage: "list only changes at or after `WHEN`: RFC 3339 time, duration before now (10m), or created, started, finished"},
 			&cli.StringFlag{Name: "until", Usage: "list only changes before `WHEN` (same forms as --since)"},
 			&cli.StringFlag{Name: "sort", Value: "path", Usage: "order of the change list: path or time"},
+			&cli.BoolFlag{Name: "hash", Usage: "add the sha256 of every added or changed regular file (to match against lists of known-bad hashes)"},
 		},
 		Action: func(c *cli.Context) error {
-			o, x, err := explainContainer(c, (*inspect.Store).Explain)
+			o, s, x, err := explainContainer(c, (*inspect.Store).Explain)
 			if err != nil {
 				return err
 			}
 			if err := selectChanges(c, x, time.Now()); err != nil {
 				return usagef(c, "%v", err)
+			}
+			if c.Bool("hash") {
+				s.HashChanges(x)
 			}
 			if err := report.Gaps(c.App.ErrWriter, x.Gaps); err != nil {
 				return err
@@ -45,28 +49,28 @@ func explainCommand() *cli.Command {
 // Store.Explain or Store.Diff). What the process could not see (x.Gaps)
 // is for the caller to print, after its own usage checks: a usage error
 // stays one line.
-func explainContainer(c *cli.Context, run func(*inspect.Store, string, inspect.ExplainOptions) (*inspect.Explanation, error)) (globalOptions, *inspect.Explanation, error) {
+func explainContainer(c *cli.Context, run func(*inspect.Store, string, inspect.ExplainOptions) (*inspect.Explanation, error)) (globalOptions, *inspect.Store, *inspect.Explanation, error) {
 	o, err := readGlobalFor(c, anyFormat)
 	if err != nil {
-		return o, nil, err
+		return o, nil, nil, err
 	}
 	if c.NArg() != 1 {
-		return o, nil, usagef(c, "%s wants exactly one CONTAINER argument, got %d; dlayer ps lists them", commandName(c), c.NArg())
+		return o, nil, nil, usagef(c, "%s wants exactly one CONTAINER argument, got %d; dlayer ps lists them", commandName(c), c.NArg())
 	}
 	s, err := openStoreFor(o, c.Args().First())
 	if err != nil {
-		return o, nil, err
+		return o, nil, nil, err
 	}
 	mounts, known, finds := liveMounts(o, s)
 	x, err := run(s, c.Args().First(), inspect.ExplainOptions{Mounts: mounts, MountsKnown: known})
 	if err != nil {
-		return o, nil, cli.Exit(err.Error(), exitUsage)
+		return o, nil, nil, cli.Exit(err.Error(), exitUsage)
 	}
 	x.Findings = append(x.Findings, finds...)
 	if o.Daemon == "auto" {
 		x.Findings = append(x.Findings, crossCheck(c.Context, depsOf(c).dial, s, x)...)
 	}
-	return o, x, nil
+	return o, s, x, nil
 }
 
 // selectChanges applies --since, --until and --sort to the change list.

@@ -66,6 +66,10 @@ type Change struct {
 	Hides []string `json:"hides,omitempty"`
 	// Redirect is a renamed dir's overlay.redirect value.
 	Redirect string `json:"redirect,omitempty"`
+	// SHA256 is the sha256 of a regular file's content, hex (explain
+	// --hash: added and changed files; a metadata-only copy's is its lower
+	// data's).
+	SHA256 string `json:"sha256,omitempty"`
 	// Marker names how a whiteout or opaque dir is stored on disk.
 	Marker string `json:"marker,omitempty"`
 	// Note adds a fact that the kind alone does not say.

@@ -318,6 +318,9 @@ func detail(p *printer, c inspect.Change) {
 	if len(c.Changed) > 0 {
 		wrap(p, "      ", "changed: "+changedLine(c))
 	}
+	if c.SHA256 != "" {
+		p.f("      sha256 %s\n", c.SHA256)
+	}
 	if c.Marker != "" {
 		wrap(p, "      ", "marker: "+c.Marker)
 	}
