@@ -76,6 +76,8 @@ func TestMetadataReadOnce(t *testing.T) {
 		{"mounts", []string{"--mountinfo", empty, "mounts"}, []string{"image/overlay2/layerdb/mounts/" + web.ID + "/mount-id"}},
 		{"report", []string{"--format", "table", "report", "--html", filepath.Join(t.TempDir(), "r.html"), "--verify", "quick", "--settle", "0"},
 			[]string{"containers/" + web.ID + "/config.v2.json", "image/overlay2/layerdb/sha256/" + base.ChainID.Encoded() + "/size"}},
+		{"export", []string{"--format", "table", "export", "web", "-o", filepath.Join(t.TempDir(), "web.tar")}, []string{"containers/" + web.ID + "/config.v2.json"}},
+		{"layers contents", []string{"layers", "--contents", "web"}, []string{"image/overlay2/layerdb/mounts/" + web.ID + "/mount-id"}},
 		{"whose", []string{"whose", "overlay2/" + base.CacheID + "/diff/etc/passwd"}, []string{"image/overlay2/layerdb/sha256/" + base.ChainID.Encoded() + "/cache-id"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -52,6 +52,7 @@ func TestJSONSchemas(t *testing.T) {
 		{"layers-contents", b.Root, []string{"layers", "--contents", "demo/app:2"}, 0, report.SchemaAnatomy},
 		{"layers-contents-container", b.Root, []string{"layers", "--layer", "6", "web"}, 0, report.SchemaAnatomy},
 		{"layers-compare", b.Root, []string{"layers", "--compare", "demo/base:1", "demo/app:2"}, 0, report.SchemaCompare},
+		{"export", b.Root, []string{"export", "web", "-o", filepath.Join(t.TempDir(), "web.tar")}, 0, report.SchemaExport},
 		{"explain-web", b.Root, []string{"explain", "web"}, 0, report.SchemaExplain},
 		{"explain-web-mounted", b.Root, []string{"--mountinfo", mi, "explain", "web"}, 0, report.SchemaExplain},
 		{"explain-web-finding", b.Root, []string{"--mountinfo", b.Root + "/absent", "explain", "web"}, 0, report.SchemaExplain},

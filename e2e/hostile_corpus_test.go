@@ -145,7 +145,12 @@ func runEvery(t *testing.T, f facts) []corpusRun {
 	} else if r.code == 0 {
 		t.Errorf("report exit 0 and no %s: %v", page, err)
 	}
-	return append(out, r)
+	out = append(out, r)
+	// export: its tar holds the names as they are (a tar may); its
+	// stdout and stderr are checked as every command's
+	x := runBounded(t, []string{"--root", f.root, "--mountinfo", "none", "--daemon", "off", "--format", "table", "export", f.name, "-o", filepath.Join(t.TempDir(), "c.tar")})
+	x.cmd, x.format = "export", "table"
+	return append(out, x)
 }
 
 // runBounded runs dlayer with args, killing it at corpusDeadline.

@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -39,3 +40,7 @@ func (s *Store) ImageStack(id digest.Digest) ([]StackLayer, []Finding) {
 // the layer it names when it is one of the driver's short links (read as
 // text, never followed); any other path is returned cleaned.
 func (s *Store) ResolveLowerDir(p string) string { return s.resolveLowerPath(p) }
+
+// OpenDir opens a dir of the store (a layer's content dir) through its
+// confined opener, for a walk by descriptor.
+func (s *Store) OpenDir(dir string) (*layerfs.Dir, error) { return s.fs.OpenDir(dir) }

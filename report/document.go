@@ -29,12 +29,13 @@ const (
 	SchemaWhose          Schema = "whose"
 	SchemaAnatomy        Schema = "anatomy"
 	SchemaCompare        Schema = "compare"
+	SchemaExport         Schema = "export"
 )
 
 // Schemas lists every document kind.
 func Schemas() []Schema {
 	return []Schema{SchemaPS, SchemaImages, SchemaLayers, SchemaExplain, SchemaDiff, SchemaDU,
-		SchemaVerify, SchemaVerifyFindings, SchemaMounts, SchemaWhose, SchemaAnatomy, SchemaCompare}
+		SchemaVerify, SchemaVerifyFindings, SchemaMounts, SchemaWhose, SchemaAnatomy, SchemaCompare, SchemaExport}
 }
 
 // Version is the document's schema version. It goes up whenever a field
@@ -137,6 +138,12 @@ type AnatomyDocument struct {
 type CompareDocument struct {
 	Header
 	CompareDoc
+}
+
+// ExportDocument is dlayer export's manifest.
+type ExportDocument struct {
+	Header
+	ExportDoc
 }
 
 // ExplainDocument is `dlayer explain --format json`.

@@ -27,7 +27,7 @@ func documentTypes() map[Schema]any {
 		SchemaPS: PSDocument{}, SchemaImages: ImagesDocument{}, SchemaLayers: LayersDocument{},
 		SchemaExplain: ExplainDocument{}, SchemaDiff: DiffDocument{}, SchemaDU: DUDocument{},
 		SchemaVerify: VerifyDocument{}, SchemaVerifyFindings: VerifyFindingsDocument{},
-		SchemaMounts: MountsDocument{}, SchemaWhose: WhoseDocument{}, SchemaAnatomy: AnatomyDocument{}, SchemaCompare: CompareDocument{},
+		SchemaMounts: MountsDocument{}, SchemaWhose: WhoseDocument{}, SchemaAnatomy: AnatomyDocument{}, SchemaCompare: CompareDocument{}, SchemaExport: ExportDocument{},
 	}
 }
 
