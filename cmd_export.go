@@ -96,4 +96,3 @@ func runExport(c *cli.Context) error {
 	}
 	return nil
 }
-

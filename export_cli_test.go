@@ -20,7 +20,9 @@ import (
 func TestExportCLI(t *testing.T) {
 	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
 	base := []string{"--root", b.Root, "--mountinfo", "none", "--daemon", "off"}
-	run := func(args ...string) (string, string, int) { return runCLI(append(append([]string{}, base...), args...)...) }
+	run := func(args ...string) (string, string, int) {
+		return runCLI(append(append([]string{}, base...), args...)...)
+	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "web.tar")
 	out, errOut, code := run("export", "web", "-o", file)
@@ -89,7 +91,9 @@ func TestExportCLI(t *testing.T) {
 			t.Errorf("%s written by a failed export", n)
 		}
 	}
-	if ents, _ := os.ReadDir(b.Root); slices.ContainsFunc(ents, func(e os.DirEntry) bool { return strings.HasSuffix(e.Name(), ".tar") || strings.HasSuffix(e.Name(), ".json") }) {
+	if ents, _ := os.ReadDir(b.Root); slices.ContainsFunc(ents, func(e os.DirEntry) bool {
+		return strings.HasSuffix(e.Name(), ".tar") || strings.HasSuffix(e.Name(), ".json")
+	}) {
 		t.Error("something written under the root")
 	}
 }
