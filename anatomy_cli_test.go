@@ -43,6 +43,40 @@ func TestLayersContentsCLI(t *testing.T) {
 		t.Errorf("the base adds %d bytes, its size is %d", r.Layers[0].Added.Bytes, r.Layers[0].Size)
 	}
 
+	// images --waste: the same numbers per image; explain: what web's
+	// writable layer hides, as layers --contents web says
+	out, _, _ = run("--format", "json", "images", "--waste")
+	var imgs struct {
+		Images []struct {
+			Tags  []string
+			Waste *anatomy.Count
+		}
+	}
+	if err := json.Unmarshal([]byte(out), &imgs); err != nil {
+		t.Fatal(err)
+	}
+	for _, im := range imgs.Images {
+		want := map[string]int64{"demo/app:2": 20, "demo/base:1": 12}[im.Tags[0]]
+		if im.Waste == nil || im.Waste.Bytes != want {
+			t.Errorf("images --waste: %s: %+v, want %d bytes", im.Tags[0], im.Waste, want)
+		}
+	}
+	out, _, _ = run("--format", "json", "layers", "--contents", "web")
+	var cr anatomy.Report
+	if err := json.Unmarshal([]byte(out), &cr); err != nil {
+		t.Fatal(err)
+	}
+	var byRW anatomy.Count
+	for _, g := range cr.Waste.Groups {
+		if g.By == len(cr.Layers) {
+			byRW = byRW.Plus(g.Count)
+		}
+	}
+	x := clitest.ExplainJSON(t, runCLI, b.Root, "off", "web")
+	if x.Summary.Hidden != byRW || byRW.Bytes != 190 {
+		t.Errorf("explain web: hidden %+v; layers --contents web: %+v by the writable layer (want 190 bytes)", x.Summary.Hidden, byRW)
+	}
+
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -55,6 +89,9 @@ func TestLayersContentsCLI(t *testing.T) {
 		{[]string{"layers", "--layer", "9", "demo/base:1"}, 2, []string{"--layer 9: demo/base:1 has 3 layers"}},
 		{[]string{"layers", "--layer", "0", "demo/base:1"}, 2, []string{"positions start at 1"}},
 		{[]string{"layers", "--contents", "nope"}, 2, []string{`no container "nope"`}},
+		{[]string{"images", "--waste"}, 0, []string{"WASTE", "Waste: 32B in 3 files of 2 images"}},
+		{[]string{"explain", "web"}, 0, []string{"hidden     7 image files (190B) this container deleted"}},
+		{[]string{"layers", "demo/app:2"}, 0, []string{"Waste: 20B in 2 files no container of this image can see"}},
 		{[]string{"layers", "--compare", "demo/base:1", "demo/app:2"}, 0, []string{"Shared: 3 layers", "Every layer of demo/base:1 is in demo/app:2, which adds 1"}},
 		{[]string{"layers", "--compare", "demo/app:2", "demo/app:2"}, 0, []string{"No difference: the same layers."}},
 		{[]string{"layers", "--compare", "demo/app:2"}, 2, []string{"wants two IMAGE arguments, got 1"}},

@@ -105,6 +105,10 @@ type Summary struct {
 	DockerDiff int `json:"docker_diff"`
 	NotInDiff  int `json:"not_in_diff"`
 	DiffOnly   int `json:"diff_only"`
+	// Hidden is what of the image (and init) layers the writable layer
+	// makes invisible to the container — files it deleted or rewrote,
+	// entries below a dir it replaced: their bytes stay in those layers.
+	Hidden EntryCount `json:"hidden"`
 	// Attention lists what deserves a look first, kind by kind (of the
 	// whole layer, before any --since/--until).
 	Attention []Attention `json:"attention"`
@@ -368,6 +372,15 @@ func (s *Store) walkChanges(x *Explanation, opt ExplainOptions) error {
 		}
 	}
 	w := &walker{f: s.graph.Format(), inodes: map[[2]uint64]bool{}, diffOnly: opt.diffOnly}
+	var hidden EntryCount
+	if !opt.diffOnly {
+		var tally DeadTally
+		w.dead = func(d DeadEntry) {
+			if n, live := tally.Add(d); !live && !d.Stat.IsDir() {
+				hidden = hidden.Plus(n)
+			}
+		}
+	}
 	if opt.Progress != nil {
 		defer progress.Every(opt.ProgressEvery, func() {
 			opt.Progress(ExplainProgress{Entries: w.entriesRead.Load(), Dirs: w.dirsEntered.Load()})
@@ -414,7 +427,7 @@ func (s *Store) walkChanges(x *Explanation, opt ExplainOptions) error {
 			x.Layers[1].Size = sz
 		}
 	}
-	x.Summary = Summary{Kinds: map[ChangeKind]int{}}
+	x.Summary = Summary{Kinds: map[ChangeKind]int{}, Hidden: hidden}
 	x.Diff = slices.Grow(x.Diff, w.list.len()+len(w.extra))
 	w.list.each(func(c *Change) {
 		x.Summary.Kinds[c.Kind]++

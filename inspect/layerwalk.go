@@ -107,3 +107,35 @@ func stackOrigin(stack []StackLayer, layer int, p string) *Origin {
 	l := stack[layer]
 	return &Origin{Layer: string(l.Role), Position: l.Position, ChainID: l.ChainID, DiffID: l.DiffID, CreatedBy: l.CreatedBy, Path: p}
 }
+
+// DeadTally counts what dead entries cost: each non-dir's bytes once per
+// inode, with the last of its names in its layer to die (until then
+// another name still shows them).
+type DeadTally struct {
+	links map[deadInode]uint64
+}
+
+type deadInode struct {
+	layer    int
+	dev, ino uint64
+}
+
+// Add counts d: n is its entry and the bytes its death frees; live says
+// that another name of its inode still shows them (a hardlink), dir that
+// it is a dir (no bytes, not a file).
+func (t *DeadTally) Add(d DeadEntry) (n EntryCount, live bool) {
+	n.Entries = 1
+	if d.Stat.IsDir() {
+		return n, false
+	}
+	if t.links == nil {
+		t.links = map[deadInode]uint64{}
+	}
+	k := deadInode{d.Layer, d.Stat.Dev, d.Stat.Ino}
+	t.links[k]++
+	if t.links[k] < max(d.Stat.Nlink, 1) {
+		return n, true
+	}
+	n.Bytes = d.Stat.Size
+	return n, false
+}

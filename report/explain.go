@@ -72,6 +72,10 @@ func explainSummary(p *printer, x *inspect.Explanation) {
 	p.field("  changes    ", fmt.Sprintf("%s; docker diff lists %d", changes, x.Summary.DockerDiff))
 	if len(x.Layers) > 0 {
 		p.field("  written    ", fmt.Sprintf("%s in the writable layer, %s of it copies of lower files", bytesHuman(x.Layers[0].Size), bytesHuman(x.Summary.CopyBytes)))
+		if h := x.Summary.Hidden; h.Entries > 0 {
+			p.field("  hidden     ", fmt.Sprintf("%d image %s (%s) this container deleted, rewrote or hid below a replaced dir: their bytes stay in the image layers "+
+				"(the image's own waste: dlayer layers --contents)", h.Entries, plural(h.Entries, "file", "files"), bytesHuman(h.Bytes)))
+		}
 	}
 	if len(x.Summary.Attention) == 0 {
 		p.field("  attention  ", "nothing: no setuid/setgid or capability gained, no executable added or replaced, nothing under "+

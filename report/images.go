@@ -1,10 +1,13 @@
 package report
 
 import (
+	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/dlayer/dlayer/inspect/anatomy"
 	"github.com/dlayer/dlayer/inspect/du"
 	"github.com/docker/go-units"
 	"github.com/opencontainers/go-digest"
@@ -49,13 +52,24 @@ type ImageRow struct {
 	// MissingLayers are chain IDs whose layerdb entry or driver dir is
 	// missing (Size leaves out those without a layerdb entry).
 	MissingLayers []digest.Digest `json:"missing_layers,omitempty"`
+	// Waste is the bytes of its layers no container of it can see
+	// (images --waste, layers); null when not walked.
+	Waste *anatomy.Count `json:"waste"`
 }
 
-// ImageRows turns the catalog into rows, in its order (newest first).
-func ImageRows(cat *du.Catalog) []ImageRow {
+// Waste is each image's waste, by ID (images --waste).
+type Waste map[digest.Digest]anatomy.Count
+
+// ImageRows turns the catalog into rows, in its order (newest first),
+// with each image's waste when waste has it.
+func ImageRows(cat *du.Catalog, waste Waste) []ImageRow {
 	rows := make([]ImageRow, 0, len(cat.Images))
 	for _, im := range cat.Images {
-		rows = append(rows, imageRow(cat, im))
+		r := imageRow(cat, im)
+		if w, ok := waste[im.ID]; ok {
+			r.Waste = &w
+		}
+		rows = append(rows, r)
 	}
 	return rows
 }
@@ -80,9 +94,12 @@ func imageRow(cat *du.Catalog, im du.Image) ImageRow {
 
 // Images writes the catalog's images as a table, like `docker images -a`
 // with Docker's /system/df sizes: one row per image, newest first.
-func Images(w io.Writer, cat *du.Catalog, now time.Time) error {
+// With waste (images --waste), a WASTE column and a total line.
+func Images(w io.Writer, cat *du.Catalog, now time.Time, waste Waste) error {
 	var rows [][]string
-	for _, r := range ImageRows(cat) {
+	var total anatomy.Count
+	wasteful := 0
+	for _, r := range ImageRows(cat, waste) {
 		created := "-"
 		if !r.Created.IsZero() {
 			created = units.HumanDuration(now.Sub(r.Created)) + " ago"
@@ -95,10 +112,32 @@ func Images(w io.Writer, cat *du.Catalog, now time.Time) error {
 		if n := len(r.MissingLayers); n > 0 {
 			layers += " (" + fmtInt(int64(n)) + " missing)"
 		}
-		rows = append(rows, []string{short(r.ID), Escape(clip(refsCell(r), 60)), created, layers,
-			bytesHuman(r.Size), bytesHuman(r.SharedSize), bytesHuman(r.UniqueSize), Escape(clip(ctrs, 40))})
+		row := []string{short(r.ID), Escape(clip(refsCell(r), 60)), created, layers,
+			bytesHuman(r.Size), bytesHuman(r.SharedSize), bytesHuman(r.UniqueSize)}
+		if waste != nil {
+			cell := "-"
+			if r.Waste != nil {
+				cell = bytesHuman(r.Waste.Bytes)
+				total = total.Plus(*r.Waste)
+				if r.Waste.Entries > 0 {
+					wasteful++
+				}
+			}
+			row = append(row, cell)
+		}
+		rows = append(rows, append(row, Escape(clip(ctrs, 40))))
 	}
-	return table(w, []string{"image id", "tags", "created", "layers", "size", "shared size", "unique size", "containers"}, rows)
+	header := []string{"image id", "tags", "created", "layers", "size", "shared size", "unique size", "containers"}
+	if waste != nil {
+		header = slices.Insert(header, 7, "waste")
+	}
+	if err := table(w, header, rows); err != nil || waste == nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\nWaste: %s in %d %s of %d %s that no container of theirs can see (deleted, overwritten or hidden by a later layer; "+
+		"a layer several images share counts in each); dlayer layers --contents IMAGE says which and why.\n",
+		bytesHuman(total.Bytes), total.Entries, plural(total.Entries, "file", "files"), wasteful, plural(wasteful, "image", "images"))
+	return err
 }
 
 // refsCell is the tags of an image; its digest references when it has no
@@ -130,6 +169,6 @@ func shortDigest(d string) string {
 }
 
 // ImagesJSON writes the catalog's images as an ImagesDocument.
-func ImagesJSON(w io.Writer, p Provenance, cat *du.Catalog) error {
-	return JSON(w, ImagesDocument{NewHeader(SchemaImages, p), ImageRows(cat)})
+func ImagesJSON(w io.Writer, p Provenance, cat *du.Catalog, waste Waste) error {
+	return JSON(w, ImagesDocument{NewHeader(SchemaImages, p), ImageRows(cat, waste)})
 }

@@ -25,7 +25,7 @@ func TestImagesTableRefs(t *testing.T) {
 		Containers: []du.Container{{Name: "web\nx", ImageID: id("a")}},
 	}
 	var buf bytes.Buffer
-	if err := Images(&buf, cat, now); err != nil {
+	if err := Images(&buf, cat, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
@@ -40,7 +40,7 @@ func TestImagesTableRefs(t *testing.T) {
 			t.Errorf("line %d:\n got %q\nwant %q", i, lines[min(i, len(lines)-1)], want)
 		}
 	}
-	rows := ImageRows(cat)
+	rows := ImageRows(cat, nil)
 	if strings.Join(rows[0].Tags, ",") != "app:1" || len(rows[0].Digests) != 1 || len(rows[1].Tags) != 0 || rows[1].Digests[0] != "pulled@sha256:"+strings.Repeat("e", 64) {
 		t.Errorf("tags and digests: %+v %+v", rows[0], rows[1])
 	}

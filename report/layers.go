@@ -71,6 +71,7 @@ func Layers(x *inspect.ImageLayers, cat *du.Catalog, a *anatomy.Report) LayersDo
 		r.ImageCount = len(r.Images)
 		d.Layers = append(d.Layers, r)
 	}
+	d.Image.Waste = d.Waste
 	return d
 }
 

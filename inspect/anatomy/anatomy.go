@@ -135,12 +135,6 @@ func Container(s *inspect.Store, x *inspect.Explanation, o Options) (*Report, er
 	return dissect(s, x.Layers, r, o)
 }
 
-// inode is a file of a layer, to count each once.
-type inode struct {
-	layer    int
-	dev, ino uint64
-}
-
 func dissect(s *inspect.Store, stack []inspect.StackLayer, r *Report, o Options) (*Report, error) {
 	if o.MaxPaths == 0 {
 		o.MaxPaths = 1000
@@ -151,7 +145,7 @@ func dissect(s *inspect.Store, stack []inspect.StackLayer, r *Report, o Options)
 	for i, l := range stack {
 		r.Layers[len(stack)-1-i] = Layer{Position: pos(i), Role: l.Role, ChainID: l.ChainID, CacheID: l.CacheID, Dir: l.Dir, CreatedBy: l.CreatedBy}
 	}
-	deadLinks := map[inode]uint64{}
+	var tally inspect.DeadTally
 	type groupKey struct {
 		layer, by int
 		kind      inspect.DeadKind
@@ -193,18 +187,7 @@ func dissect(s *inspect.Store, stack []inspect.StackLayer, r *Report, o Options)
 			l.Entries = w.Changes
 		}
 		for _, d := range w.Dead {
-			n := Count{Entries: 1}
-			live := false // a name of an inode another name still shows
-			if !d.Stat.IsDir() {
-				// bytes once the inode's last link in its layer is dead
-				k := inode{d.Layer, d.Stat.Dev, d.Stat.Ino}
-				deadLinks[k]++
-				if deadLinks[k] >= max(d.Stat.Nlink, 1) {
-					n.Bytes = d.Stat.Size
-				} else {
-					live = true
-				}
-			}
+			n, live := tally.Add(d)
 			l.Removed = l.Removed.Plus(n)
 			if d.Stat.IsDir() || live {
 				continue
