@@ -14,7 +14,8 @@
 #   make bench   benchmarks: dlayer diff vs docker diff on a private engine (root),
 #                dlayer diff vs the find floor on issue 16's store ($$DLAYER_BENCH_ENGINE, kept),
 #                dlayer du vs du -s on a generated 1M-file store ($$DLAYER_BENCH_STORE, ~4 GB),
-#                the incident commands on that store,
+#                the incident commands on that store, layers --contents vs dive --json on a
+#                1,000,000-file image ($$DLAYER_BENCH_IMAGE, kept),
 #                verify throughput vs sha256sum, verify vs docker save on issue 16's store (warm and cold),
 #                verify vs its floors (a bare parallel read of the same files, and that read with
 #                SHA-256 and CRC-64 of every byte; warm and cold),
@@ -192,6 +193,7 @@ bench: deps
 	$(GO) test -run '^$$' -bench 'DUCold$$' -benchtime 1x -timeout 90m -v ./e2e
 	DLAYER_BENCH_RUNS=5 $(GO) test -run '^$$' -bench DUColdWalkers -benchtime 1x -timeout 90m -v ./e2e
 	$(GO) test -run '^$$' -bench IncidentCommands -benchtime 5x -timeout 60m ./e2e
+	$(GO) test -run '^$$' -bench LayersContentsVsDive -benchtime 1x -timeout 60m -v ./e2e
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench ContainerdDUVsDocker -benchtime 5x -benchmem -timeout 30m ./e2e
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count=1 -v ./inspect/verify/
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench VerifyVsDocker -benchtime 1x -timeout 90m -v ./e2e

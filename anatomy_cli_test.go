@@ -91,7 +91,7 @@ func TestLayersContentsCLI(t *testing.T) {
 		{[]string{"layers", "--contents", "nope"}, 2, []string{`no container "nope"`}},
 		{[]string{"images", "--waste"}, 0, []string{"WASTE", "Waste: 32B in 3 files of 2 images"}},
 		{[]string{"explain", "web"}, 0, []string{"hidden     7 image files (190B) this container deleted"}},
-		{[]string{"layers", "demo/app:2"}, 0, []string{"Waste: 20B in 2 files no container of this image can see"}},
+		{[]string{"layers", "--waste", "demo/app:2"}, 0, []string{"Waste: 20B in 2 files no container of this image can see"}},
 		{[]string{"layers", "--compare", "demo/base:1", "demo/app:2"}, 0, []string{"Shared: 3 layers", "Every layer of demo/base:1 is in demo/app:2, which adds 1"}},
 		{[]string{"layers", "--compare", "demo/app:2", "demo/app:2"}, 0, []string{"No difference: the same layers."}},
 		{[]string{"layers", "--compare", "demo/app:2"}, 2, []string{"wants two IMAGE arguments, got 1"}},

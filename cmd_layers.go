@@ -27,6 +27,7 @@ func layersCommand() *cli.Command {
 				"the argument may then be a CONTAINER too (a container first, as docker inspect looks)"},
 			&cli.IntFlag{Name: "layer", Usage: "with --contents: also list the entries of the layer at position `N` (1 = base)"},
 			&cli.IntFlag{Name: "top", Value: 10, Usage: "with --contents: name the `N` biggest invisible files"},
+			&cli.BoolFlag{Name: "waste", Usage: "walk the layers for a waste line: the bytes no container of the image can see (slower: reads every layer dir)"},
 			&cli.BoolFlag{Name: "compare", Usage: "line up two images (IMAGE A B): the layers they share (cache hits), the first that differs and why, " +
 				"the files that differ there with both sha256s, and what each has after"},
 		},
@@ -59,11 +60,13 @@ func layersCommand() *cli.Command {
 			if err := report.Findings(c.App.ErrWriter, x.Findings); err != nil {
 				return err
 			}
-			// the waste line: the layers walked (their findings are
-			// layers --contents's to print)
-			a, err := anatomy.Image(s, img, anatomy.Options{MaxPaths: -1})
-			if err != nil {
-				a = nil
+			// --waste: the layers walked for the waste line (their
+			// findings are layers --contents's to print)
+			var a *anatomy.Report
+			if c.Bool("waste") {
+				if a, err = anatomy.Image(s, img, anatomy.Options{MaxPaths: -1}); err != nil {
+					a = nil
+				}
 			}
 			return o.render(c.App.Writer, "layers",
 				func(w io.Writer) error { return report.LayersJSON(w, o.Provenance, x, cat, a) },

@@ -140,6 +140,8 @@ func checkAnatomy(t *testing.T, root string, sizes map[string][]int64, from int,
 		return &r
 	}
 	w := get("waste:1")
+	text, _, _ := runCLI("--root", root, "--mountinfo", "none", "--daemon", "off", "layers", "--contents", "waste:1")
+	t.Logf("dlayer layers --contents waste:1\n%s", text)
 	if w.Waste.Bytes != wasteBytes || w.Waste.Entries != 3 {
 		t.Errorf("waste:1: waste %d bytes in %d files, want %d in 3: %+v", w.Waste.Bytes, w.Waste.Entries, wasteBytes, w.Waste.Groups)
 	}
@@ -340,6 +342,7 @@ func checkCompare(t *testing.T, name, root, prefix string, reason anatomy.Reason
 		t.Errorf("%s %s: the first difference is %q, not the COPY", name, prefix, c.InstructionA)
 	}
 	text, _, _ := runCLI(args...)
+	t.Logf("%s: dlayer layers --compare %s:1 %s:2\n%s", name, prefix, prefix, text)
 	for _, w := range []string{"Shared: 3 layers", "First difference: layer 4.", "/opt/hello.txt", digestOf(hello[0])[:12]} {
 		if !strings.Contains(text, w) {
 			t.Errorf("%s %s: no %q in\n%s", name, prefix, w, text)

@@ -192,7 +192,7 @@ func TestVerifyE2E(t *testing.T) {
 
 func rel(p string) func(string) string { return func(string) string { return p } }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	clitest.Must(t, err)
 }

@@ -98,7 +98,7 @@ func Compare(w io.Writer, c *anatomy.Comparison) error {
 	wrap(p, "  ", "Why: "+reasonText(c))
 	if len(c.Files) > 0 {
 		p.f("\n")
-		wrap(p, "", fmt.Sprintf("What differs in layer %d (sha256 of each file's content; - where that side has no such entry):", c.Position))
+		wrap(p, "", fmt.Sprintf("What differs in layer %d, A %s and B %s (sha256 of each file's content; - where that side has no such entry):", c.Position, a, b))
 		rows := [][]string{}
 		cell := func(typ, h string, size int64) string {
 			switch {
@@ -115,7 +115,7 @@ func Compare(w io.Writer, c *anatomy.Comparison) error {
 			rows = append(rows, []string{Escape(f.Path), cell(f.TypeA, f.HashA, f.SizeA), cell(f.TypeB, f.HashB, f.SizeB)})
 		}
 		if p.err == nil {
-			p.err = table(p.w, []string{"PATH", a, b}, rows)
+			p.err = table(p.w, []string{"PATH", "A", "B"}, rows)
 		}
 		if c.FilesLeft > 0 {
 			p.f("  … and %d more (--format json lists the first %d)\n", c.FilesLeft, len(c.Files))

@@ -20,8 +20,8 @@ type LayersDoc struct {
 	// made (none for empty_layer entries) and its size.
 	History []inspect.HistoryEntry `json:"history"`
 	// Waste is the bytes of the image's layers no container of it can
-	// see (dlayer layers --contents says which); null when the layers
-	// could not be walked.
+	// see (dlayer layers --contents says which); null without --waste,
+	// or when the layers could not be walked.
 	Waste    *anatomy.Count    `json:"waste"`
 	Findings []inspect.Finding `json:"findings"`
 }
