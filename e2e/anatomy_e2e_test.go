@@ -45,16 +45,11 @@ const opaqueHidden = 3000 + 3
 // 29's containerd store: the waste exactly, the opaque dir's hidden bytes
 // exactly, and each image layer's size equal to Docker's (its history).
 func TestLayersContentsE2E(t *testing.T) {
-	for _, tc := range []struct {
-		name      string
-		opt       engine.Options
-		sizesFrom int
-		hiddenAs  inspect.DeadKind
-	}{
-		{"overlay2", engine.Options{}, 1, inspect.DeadHidden},
-		{"overlay", engine.Options{StorageDriver: "overlay"}, 2, inspect.DeadDeleted},
-		{"containerd", engine.Options{Kind: engine.Docker29}, 0, inspect.DeadDeleted},
-	} {
+	// from which layer docker history's sizes compare, and how the store
+	// keeps a replaced dir (checkAnatomy)
+	sizesFrom := map[string]int{"overlay2": 1, "overlay": 2, "containerd": 0}
+	hiddenAs := map[string]inspect.DeadKind{"overlay2": inspect.DeadHidden, "overlay": inspect.DeadDeleted, "containerd": inspect.DeadDeleted}
+	for _, tc := range storeEngines() {
 		t.Run(tc.name, func(t *testing.T) {
 			e := engine.ForTestWith(t, "", tc.opt)
 			if _, err := e.ImportBusybox("e2e-base:1"); err != nil {
@@ -87,15 +82,11 @@ func TestLayersContentsE2E(t *testing.T) {
 			if err := e.Stop(); err != nil {
 				t.Fatal(err)
 			}
-			checkAnatomy(t, e.Root(), sizes, tc.sizesFrom, tc.hiddenAs)
+			checkAnatomy(t, e.Root(), sizes, sizesFrom[tc.name], hiddenAs[tc.name])
 			if dive != nil {
 				t.Run("vs dive", func(t *testing.T) { compareDive(t, e.Root(), dive) })
 			}
-			if tc.name == "overlay2" {
-				twin := filepath.Join(t.TempDir(), "aufs")
-				if _, err := fixtures.AUFSTwin(e.Root(), twin, fixtures.TwinOptions{}); err != nil {
-					t.Fatal(err)
-				}
+			if twin, ok := storeRoots(t, tc.name, e.Root())["aufs twin"]; ok {
 				t.Run("aufs twin", func(t *testing.T) { checkAnatomy(t, twin, sizes, 1, inspect.DeadHidden) })
 			}
 		})
@@ -278,14 +269,7 @@ CMD ["cat", "/opt/hello.txt"]
 // three shared layers, the COPY step as the first difference, and
 // hello.txt with both sha256s.
 func TestLayersCompareE2E(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		opt  engine.Options
-	}{
-		{"overlay2", engine.Options{}},
-		{"overlay", engine.Options{StorageDriver: "overlay"}},
-		{"containerd", engine.Options{Kind: engine.Docker29}},
-	} {
+	for _, tc := range storeEngines() {
 		t.Run(tc.name, func(t *testing.T) {
 			e := engine.ForTestWith(t, "", tc.opt)
 			if _, err := e.ImportBusybox("e2e-base:1"); err != nil {
@@ -304,14 +288,7 @@ func TestLayersCompareE2E(t *testing.T) {
 			if err := e.Stop(); err != nil {
 				t.Fatal(err)
 			}
-			roots := map[string]string{tc.name: e.Root()}
-			if tc.name == "overlay2" {
-				twin := filepath.Join(t.TempDir(), "aufs")
-				if _, err := fixtures.AUFSTwin(e.Root(), twin, fixtures.TwinOptions{}); err != nil {
-					t.Fatal(err)
-				}
-				roots["aufs twin"] = twin
-			}
+			roots := storeRoots(t, tc.name, e.Root())
 			for name, root := range roots {
 				for prefix, reason := range map[string]anatomy.Reason{"lesson": anatomy.ReasonCopySource, "lesson-bk": anatomy.ReasonContent} {
 					checkCompare(t, name, root, prefix, reason, hello)
@@ -351,3 +328,35 @@ func checkCompare(t *testing.T, name, root, prefix string, reason anatomy.Reason
 }
 
 func digestOf(s string) string { return digest.FromString(s).Encoded() }
+
+// storeEngine is an engine a per-store test runs.
+type storeEngine struct {
+	name string
+	opt  engine.Options
+}
+
+// storeEngines are the engines of the tests that check a feature on
+// every store: overlay2, the legacy overlay driver, Docker 29's
+// containerd store (and, through storeRoots, overlay2's aufs twin).
+func storeEngines() []storeEngine {
+	return []storeEngine{
+		{"overlay2", engine.Options{}},
+		{"overlay", engine.Options{StorageDriver: "overlay"}},
+		{"containerd", engine.Options{Kind: engine.Docker29}},
+	}
+}
+
+// storeRoots are the data roots to check of a stopped engine's root:
+// the root itself, and for overlay2 its aufs twin, by name.
+func storeRoots(t *testing.T, name, root string) map[string]string {
+	t.Helper()
+	roots := map[string]string{name: root}
+	if name == "overlay2" {
+		twin := filepath.Join(t.TempDir(), "aufs")
+		if _, err := fixtures.AUFSTwin(root, twin, fixtures.TwinOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		roots["aufs twin"] = twin
+	}
+	return roots
+}

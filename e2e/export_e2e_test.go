@@ -14,7 +14,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dlayer/dlayer/fixtures"
 	"github.com/dlayer/dlayer/fixtures/engine"
 	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/report"
@@ -63,14 +62,7 @@ func readTar(t *testing.T, file string) (map[string]tarFile, []string) {
 // ones as .wh. entries — its manifest's sha256s are the content's, and
 // explain --hash equals sha256sum run in the container.
 func TestExportE2E(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		opt  engine.Options
-	}{
-		{"overlay2", engine.Options{}},
-		{"overlay", engine.Options{StorageDriver: "overlay"}},
-		{"containerd", engine.Options{Kind: engine.Docker29}},
-	} {
+	for _, tc := range storeEngines() {
 		t.Run(tc.name, func(t *testing.T) {
 			e := engine.ForTestWith(t, "", tc.opt)
 			want, _ := e2eScenario(t, e)
@@ -87,14 +79,7 @@ func TestExportE2E(t *testing.T) {
 			if err := e.Stop(); err != nil {
 				t.Fatal(err)
 			}
-			roots := map[string]string{tc.name: e.Root()}
-			if tc.name == "overlay2" {
-				twin := filepath.Join(t.TempDir(), "aufs")
-				if _, err := fixtures.AUFSTwin(e.Root(), twin, fixtures.TwinOptions{}); err != nil {
-					t.Fatal(err)
-				}
-				roots["aufs twin"] = twin
-			}
+			roots := storeRoots(t, tc.name, e.Root())
 			for name, root := range roots {
 				for _, c := range e2eContainers {
 					checkExport(t, name, root, c.name, want[c.name], exports[c.name])
