@@ -89,13 +89,14 @@ func duScan(o globalOptions, progress func(du.Progress)) (*du.Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	return duAudit(o, s, progress)
-}
-
-// duAudit audits the opened store s as duScan does.
-func duAudit(o globalOptions, s *inspect.Store, progress func(du.Progress)) (*du.Report, error) {
 	// a layer dir a live mount uses is in use, whatever the records say
 	mounts, _, mountFinds := liveMounts(o, s)
+	return duAudit(o, s, mounts, mountFinds, progress)
+}
+
+// duAudit audits the opened store s as duScan does, with the live mounts
+// (and the findings of reading them) the caller read.
+func duAudit(o globalOptions, s *inspect.Store, mounts []inspect.LiveMount, mountFinds []inspect.Finding, progress func(du.Progress)) (*du.Report, error) {
 	audit := du.Audit
 	if o.Driver == inspect.DriverAuto {
 		audit = du.AuditAll

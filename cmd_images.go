@@ -60,12 +60,13 @@ func imagesCommand() *cli.Command {
 // be walked has none: its findings go to stderr).
 func imagesWaste(c *cli.Context, s *inspect.Store, cat *du.Catalog) (report.Waste, error) {
 	waste := report.Waste{}
+	memo := anatomy.NewMemo() // a layer several images share is walked once
 	for _, im := range cat.Images {
 		img, err := s.Image(im.ID)
 		if err != nil {
 			continue // the catalog's findings name it
 		}
-		a, err := anatomy.Image(s, img, anatomy.Options{MaxPaths: -1})
+		a, err := anatomy.Image(s, img, anatomy.Options{MaxPaths: -1, Memo: memo})
 		if err != nil || !a.Complete {
 			if a != nil {
 				if err := report.Findings(c.App.ErrWriter, a.Findings); err != nil {

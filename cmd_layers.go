@@ -98,8 +98,7 @@ func runAnatomy(c *cli.Context) error {
 	var r *anatomy.Report
 	if _, cerr := s.FindContainer(ref); cerr == nil {
 		st := storeFor(o, s, ref)
-		mounts, known, _ := liveMounts(o, st)
-		x, err := st.Explain(ref, inspect.ExplainOptions{Mounts: mounts, MountsKnown: known})
+		x, err := st.Stack(ref) // the layers are walked once, below
 		if err != nil {
 			return cli.Exit(err.Error(), exitUsage)
 		}

@@ -90,7 +90,7 @@ func runReport(c *cli.Context) error {
 		}
 		in.Containers = append(in.Containers, x)
 	}
-	if in.DU, err = duAudit(o, s, nil); err != nil {
+	if in.DU, err = duAudit(o, s, mounts, finds, nil); err != nil {
 		in.DUError = err.Error()
 	}
 	if depth != report.VerifyOff {

@@ -162,6 +162,26 @@ func (s *Store) Diff(ref string, opt ExplainOptions) (*Explanation, error) {
 // explainChanges is Explain without the timeline: the stack, the dirs
 // and the classified changes.
 func (s *Store) explainChanges(ref string, opt ExplainOptions) (*Explanation, error) {
+	x, err := s.explainStack(ref, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.walkChanges(x, opt); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// Stack is Explain without the walk of the writable layer: the
+// container, its stack (rw, init, image layers, top first) and dirs, and
+// the findings about them; no changes. For a feature that walks the
+// layers itself (layers --contents).
+func (s *Store) Stack(ref string) (*Explanation, error) {
+	return s.explainStack(ref, ExplainOptions{})
+}
+
+// explainStack is the part of an explanation before the walk.
+func (s *Store) explainStack(ref string, opt ExplainOptions) (*Explanation, error) {
 	c, err := s.FindContainer(ref)
 	if err != nil {
 		return nil, err
@@ -174,9 +194,6 @@ func (s *Store) explainChanges(ref string, opt ExplainOptions) (*Explanation, er
 	x.Complete = len(x.Gaps) == 0
 	images := s.imageLayers(c, x)
 	if err := s.rwLayer(c, images, x, opt); err != nil {
-		return nil, err
-	}
-	if err := s.walkChanges(x, opt); err != nil {
 		return nil, err
 	}
 	return x, nil

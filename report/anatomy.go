@@ -67,7 +67,15 @@ func WasteLine(r *anatomy.Report) string {
 // Anatomy writes what each layer added, changed and deleted, the waste
 // with its causes and advice, and, with Layer, that layer's entries.
 func Anatomy(w io.Writer, r *anatomy.Report, opt AnatomyOptions) error {
-	p := &printer{w: buffered(w)}
+	b := buffered(w)
+	if err := anatomyText(b, r, opt); err != nil {
+		return err
+	}
+	return b.Flush()
+}
+
+func anatomyText(w io.Writer, r *anatomy.Report, opt AnatomyOptions) error {
+	p := &printer{w: w}
 	kind := "Image"
 	if r.Subject == anatomy.SubjectContainer {
 		kind = "Container"
@@ -123,16 +131,6 @@ func Anatomy(w io.Writer, r *anatomy.Report, opt AnatomyOptions) error {
 	if !r.Complete {
 		p.f("\n")
 		wrap(p, "", "Incomplete: a layer could not be read whole (see the findings on stderr); the numbers are lower bounds.")
-	}
-	return flushPrinter(p)
-}
-
-// flushPrinter flushes a printer over a buffered writer.
-func flushPrinter(p *printer) error {
-	if b, ok := p.w.(bufferedWriter); ok {
-		if err := b.Flush(); p.err == nil {
-			p.err = err
-		}
 	}
 	return p.err
 }

@@ -61,7 +61,15 @@ func copyVerb(createdBy string) string {
 // Compare writes where two builds share layers, where and why they
 // diverge, which files differ there, and what each has after.
 func Compare(w io.Writer, c *anatomy.Comparison) error {
-	p := &printer{w: buffered(w)}
+	b := buffered(w)
+	if err := compareText(b, c); err != nil {
+		return err
+	}
+	return b.Flush()
+}
+
+func compareText(w io.Writer, c *anatomy.Comparison) error {
+	p := &printer{w: w}
 	a, b := Escape(c.A.Name), Escape(c.B.Name)
 	wrap(p, "", fmt.Sprintf("Comparing %s (%s, %d layers) and %s (%s, %d layers), base first.", a, short(c.A.ID), c.A.Layers, b, short(c.B.ID), c.B.Layers))
 	p.f("\n")
@@ -88,7 +96,7 @@ func Compare(w io.Writer, c *anatomy.Comparison) error {
 		default:
 			wrap(p, "", fmt.Sprintf("Every layer of %s is in %s, which adds %d on top of them.", b, a, len(c.AfterA)))
 		}
-		return flushPrinter(p)
+		return p.err
 	}
 	p.f("First difference: layer %d.\n", c.Position)
 	rows := [][]string{{a, Escape(clip(instruction(c.InstructionA), 90))}, {b, Escape(clip(instruction(c.InstructionB), 90))}}
@@ -127,7 +135,7 @@ func Compare(w io.Writer, c *anatomy.Comparison) error {
 	p.f("\n")
 	wrap(p, "", fmt.Sprintf("From layer %d on, %s has %d %s and %s %d: every layer above the first difference is rebuilt, its chain ID covering the layers below it.",
 		c.Position, a, len(c.AfterA), plural(len(c.AfterA), "layer", "layers"), b, len(c.AfterB)))
-	return flushPrinter(p)
+	return p.err
 }
 
 // shortHash is a sha256's first 12 hex digits.

@@ -128,10 +128,7 @@ func duOrphans(w io.Writer, r *du.Report, top int) error {
 func imageNames(r *du.Report) map[digest.Digest]string {
 	m := map[digest.Digest]string{}
 	for _, im := range r.Images {
-		m[im.ID] = short(im.ID)
-		if len(im.Tags) > 0 {
-			m[im.ID] = im.Tags[0]
-		}
+		m[im.ID] = imageName(im)
 	}
 	return m
 }

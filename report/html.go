@@ -524,7 +524,7 @@ func newHTMLDisk(r *du.Report) htmlDisk {
 	for i, im := range counted {
 		sw := float64(im.SharedSize) / float64(biggest) * span
 		uw := float64(im.UniqueSize) / float64(biggest) * span
-		d.Bars = append(d.Bars, htmlBar{Name: clip(imageName(im), 44), Y: float64(i) * barRow, SharedW: sw, UniqueW: uw,
+		d.Bars = append(d.Bars, htmlBar{Name: clip(Escape(imageName(im)), 44), Y: float64(i) * barRow, SharedW: sw, UniqueW: uw,
 			Shared: im.SharedSize, Uniq: im.UniqueSize, Size: im.Size, Containers: im.Containers,
 			SharedX: barLabel + sw, Tail: barLabel + sw + uw + 6})
 	}

@@ -120,7 +120,7 @@ func imageNodes(r *du.Report) *DiskNode {
 	top := &DiskNode{Owner: OwnerImages, Name: "images", Detail: "image layers"}
 	byImage := map[digest.Digest]*DiskNode{}
 	for _, im := range r.Images {
-		n := &DiskNode{Owner: OwnerImages, Name: imageName(im), Detail: "image " + string(im.ID) + ": the layers only it uses"}
+		n := &DiskNode{Owner: OwnerImages, Name: Escape(imageName(im)), Detail: "image " + string(im.ID) + ": the layers only it uses"}
 		byImage[im.ID] = n
 		top.Kids = append(top.Kids, n)
 	}
@@ -143,10 +143,11 @@ func imageNodes(r *du.Report) *DiskNode {
 	return top
 }
 
-// imageName is an image's first tag, or its short ID.
+// imageName is an image's first tag, or its short ID, as stored (Escape
+// it to show it).
 func imageName(im du.Image) string {
 	if len(im.Tags) > 0 {
-		return Escape(im.Tags[0])
+		return im.Tags[0]
 	}
 	return short(im.ID)
 }

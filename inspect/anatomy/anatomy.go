@@ -113,6 +113,48 @@ type Options struct {
 	Entries int
 	// MaxPaths caps Waste.Paths (0: 1000; -1: none kept).
 	MaxPaths int
+	// Memo, when set, keeps each image layer's walk for the next call
+	// (images --waste: a layer several images share is walked once).
+	Memo *Memo
+}
+
+// Memo keeps image layers' walks by chain ID: a layer's walk against the
+// layers below it depends on its chain alone, so it serves every image
+// whose stack holds the chain. Only what dissect needs is kept: the
+// counts and the dead entries (their Layer counted from the walked one).
+type Memo struct {
+	byChain map[digest.Digest]*inspect.LayerWalk
+}
+
+// NewMemo is an empty memo.
+func NewMemo() *Memo { return &Memo{byChain: map[digest.Digest]*inspect.LayerWalk{}} }
+
+// walk is s.WalkLayer(stack, i), from the memo when it has the layer.
+func (m *Memo) walk(s *inspect.Store, stack []inspect.StackLayer, i int) (*inspect.LayerWalk, error) {
+	chain := stack[i].ChainID
+	if m == nil || chain == "" || stack[i].Role != inspect.RoleImage {
+		return s.WalkLayer(stack, i)
+	}
+	kept, ok := m.byChain[chain]
+	if !ok {
+		w, err := s.WalkLayer(stack, i)
+		if err != nil {
+			return nil, err
+		}
+		kept = &inspect.LayerWalk{Counts: w.Counts, Size: w.Size, DiskUsage: w.DiskUsage, Findings: w.Findings, Dead: make([]inspect.DeadEntry, len(w.Dead))}
+		for k, d := range w.Dead {
+			d.Layer -= i
+			kept.Dead[k] = d
+		}
+		m.byChain[chain] = kept
+	}
+	w := *kept
+	w.Dead = make([]inspect.DeadEntry, len(kept.Dead))
+	for k, d := range kept.Dead {
+		d.Layer += i
+		w.Dead[k] = d
+	}
+	return &w, nil
 }
 
 // maxGroupPaths is how many paths a Group names.
@@ -128,8 +170,8 @@ func Image(s *inspect.Store, img *inspect.Image, o Options) (*Report, error) {
 	return dissect(s, stack, r, o)
 }
 
-// Container dissects a container's stack as x (its explanation) has it:
-// image layers, init layer, writable layer.
+// Container dissects a container's stack as x (its explanation, or
+// Store.Stack) has it: image layers, init layer, writable layer.
 func Container(s *inspect.Store, x *inspect.Explanation, o Options) (*Report, error) {
 	r := &Report{Subject: SubjectContainer, ID: x.Container.ID, Name: x.Container.Name}
 	return dissect(s, x.Layers, r, o)
@@ -152,6 +194,10 @@ func dissect(s *inspect.Store, stack []inspect.StackLayer, r *Report, o Options)
 	}
 	groups := map[groupKey]*Group{}
 	var paths []Path
+	memo := o.Memo
+	if o.Entries != 0 {
+		memo = nil // the memo keeps no entries
+	}
 	// base first: an inode with several names dies with its last name,
 	// in the layer that removes that name
 	for i := len(stack) - 1; i >= 0; i-- {
@@ -161,7 +207,7 @@ func dissect(s *inspect.Store, stack []inspect.StackLayer, r *Report, o Options)
 			r.Findings = append(r.Findings, inspect.Finding{Kind: "layer_dir_missing", Message: fmt.Sprintf("layer %d has no dir: not walked", pos(i))})
 			continue
 		}
-		w, err := s.WalkLayer(stack, i)
+		w, err := memo.walk(s, stack, i)
 		if err != nil {
 			r.Complete = false
 			r.Findings = append(r.Findings, inspect.Finding{Kind: "layer_unreadable", Path: sl.Dir, Message: err.Error()})

@@ -2,6 +2,7 @@ package anatomy
 
 import (
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -103,3 +104,34 @@ func TestWaste(t *testing.T) {
 
 func itoa(n int) string     { return itoa64(int64(n)) }
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestMemo: the anatomy of images that share layers is the same with the
+// walks kept in a memo as without.
+func TestMemo(t *testing.T) {
+	b := fixtures.MustBuild(t, fixtures.Demo(), fixtures.Options{})
+	s, err := inspect.Open(b.Root, fixtures.Backends(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	memo := NewMemo()
+	for _, ref := range []string{"demo/base:1", "demo/app:2", "demo/base:1"} {
+		img, err := s.FindImage(ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := Image(s, img, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept, err := Image(s, img, Options{Memo: memo})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(plain, kept) {
+			t.Errorf("%s: with the memo\n%+v\nwithout\n%+v", ref, kept, plain)
+		}
+	}
+	if len(memo.byChain) != 4 {
+		t.Errorf("the memo holds %d layers, want the store's 4", len(memo.byChain))
+	}
+}

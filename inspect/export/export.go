@@ -76,9 +76,11 @@ func Write(s *inspect.Store, x *inspect.Explanation, w io.Writer, when time.Time
 		roots = append(roots, inspect.UnionDir{Layer: i, Dir: d})
 	}
 	defer inspect.CloseUnion(roots)
+	v := &views{u: u, roots: roots, dirs: roots}
+	defer v.close()
 	links := map[[2]uint64]string{}
 	for _, d := range x.Diff {
-		e, err := entry(u, roots, x, d, when, links, tw)
+		e, err := entry(v, x, d, when, links, tw)
 		if err != nil {
 			r.Findings = append(r.Findings, inspect.Finding{Kind: "unreadable_entry", Path: d.Path, Message: "not exported: " + err.Error()})
 			if _, ok := err.(writeError); ok {
@@ -110,7 +112,7 @@ func (c *counter) Write(b []byte) (int, error) {
 }
 
 // entry writes the tar entry of one docker diff line.
-func entry(u inspect.Union, roots []inspect.UnionDir, x *inspect.Explanation, d inspect.DiffLine, when time.Time, links map[[2]uint64]string, tw *tar.Writer) (Entry, error) {
+func entry(v *views, x *inspect.Explanation, d inspect.DiffLine, when time.Time, links map[[2]uint64]string, tw *tar.Writer) (Entry, error) {
 	name := strings.TrimPrefix(path.Clean(d.Path), "/")
 	dir, base := path.Split(name)
 	if d.Kind == "D" {
@@ -121,14 +123,11 @@ func entry(u inspect.Union, roots []inspect.UnionDir, x *inspect.Explanation, d 
 		}
 		return e, nil
 	}
-	dirs, owned, err := view(u, roots, dir)
+	dirs, err := v.of(dir)
 	if err != nil {
 		return Entry{}, err
 	}
-	if owned {
-		defer inspect.CloseUnion(dirs)
-	}
-	layer, le, ok, err := u.Lookup(dirs, base)
+	layer, le, ok, err := v.u.Lookup(dirs, base)
 	if err != nil {
 		return Entry{}, err
 	}
@@ -207,25 +206,48 @@ func entry(u inspect.Union, roots []inspect.UnionDir, x *inspect.Explanation, d 
 	return e, nil
 }
 
-// view opens the merged view of the container dir dir ("a/b/") from the
-// stack's roots; owned says whether the caller closes the dirs (the roots
-// themselves are Write's).
-func view(u inspect.Union, roots []inspect.UnionDir, dir string) (dirs []inspect.UnionDir, owned bool, err error) {
-	dirs = roots
+// views keeps the merged view of the last container dir an entry was in:
+// docker diff's lines come sorted, so the entries of a dir follow one
+// another and its view is opened once for them all.
+type views struct {
+	u     inspect.Union
+	roots []inspect.UnionDir // Write's; the view of "" (the root)
+	dir   string
+	dirs  []inspect.UnionDir
+	err   error
+}
+
+// of is the merged view of the container dir dir ("a/b/").
+func (v *views) of(dir string) ([]inspect.UnionDir, error) {
+	if dir == v.dir {
+		return v.dirs, v.err
+	}
+	v.close()
+	v.dir, v.dirs, v.err = dir, v.roots, nil
+	owned := false
 	for _, name := range strings.Split(strings.Trim(dir, "/"), "/") {
 		if name == "" {
 			continue
 		}
-		next, err := u.Sub(dirs, name)
+		next, err := v.u.Sub(v.dirs, name)
 		if owned {
-			inspect.CloseUnion(dirs)
+			inspect.CloseUnion(v.dirs)
 		}
 		if err != nil {
-			return nil, false, err
+			v.dirs, v.err = nil, err
+			return nil, err
 		}
-		dirs, owned = next, true
+		v.dirs, owned = next, true
 	}
-	return dirs, owned, nil
+	return v.dirs, nil
+}
+
+// close closes the view it keeps (not the roots).
+func (v *views) close() {
+	if v.dir != "" && v.err == nil {
+		inspect.CloseUnion(v.dirs)
+	}
+	v.dir, v.dirs, v.err = "", v.roots, nil
 }
 
 func fromName(l inspect.StackLayer) string {
