@@ -39,6 +39,9 @@ type Report struct {
 	// Findings): the numbers are then lower bounds.
 	Complete bool              `json:"complete"`
 	Findings []inspect.Finding `json:"findings"`
+	// Tree is every path of the stack with what each layer did to it,
+	// when asked for (Options.Tree).
+	Tree *Tree `json:"-"`
 }
 
 // Count is a number of entries and their bytes (Docker's size: st_size
@@ -116,6 +119,9 @@ type Options struct {
 	// Memo, when set, keeps each image layer's walk for the next call
 	// (images --waste: a layer several images share is walked once).
 	Memo *Memo
+	// Tree keeps every layer's entries and dead entries as one tree of
+	// paths (Report.Tree), from the same walks.
+	Tree bool
 }
 
 // Memo keeps image layers' walks by chain ID: a layer's walk against the
@@ -195,8 +201,12 @@ func dissect(s *inspect.Store, stack []inspect.StackLayer, r *Report, o Options)
 	groups := map[groupKey]*Group{}
 	var paths []Path
 	memo := o.Memo
-	if o.Entries != 0 {
+	if o.Entries != 0 || o.Tree {
 		memo = nil // the memo keeps no entries
+	}
+	if o.Tree {
+		r.Tree = newTree(stack)
+		defer r.Tree.done()
 	}
 	// base first: an inode with several names dies with its last name,
 	// in the layer that removes that name
@@ -231,6 +241,9 @@ func dissect(s *inspect.Store, stack []inspect.StackLayer, r *Report, o Options)
 		}
 		if o.Entries == -1 || o.Entries == l.Position {
 			l.Entries = w.Changes
+		}
+		if r.Tree != nil {
+			r.Tree.add(i, w)
 		}
 		for _, d := range w.Dead {
 			n, live := tally.Add(d)
