@@ -18,7 +18,7 @@ type Tree struct {
 	Stack []inspect.StackLayer
 	Root  *Node
 	// Nodes counts the paths (of every layer, dead or alive).
-	Nodes int
+	Nodes  int
 	byPath map[string]*Node
 }
 
