@@ -61,7 +61,7 @@ func WasteLine(r *anatomy.Report) string {
 		who = "this container cannot see"
 	}
 	return fmt.Sprintf("%s in %d %s %s: deleted, overwritten or hidden by a later layer, their bytes stay in the layer that wrote them",
-		bytesHuman(r.Waste.Bytes), r.Waste.Entries, plural(r.Waste.Entries, "file", "files"), who)
+		HumanBytes(r.Waste.Bytes), r.Waste.Entries, plural(r.Waste.Entries, "file", "files"), who)
 }
 
 // Anatomy writes what each layer added, changed and deleted, the waste
@@ -85,8 +85,8 @@ func anatomyText(w io.Writer, r *anatomy.Report, opt AnatomyOptions) error {
 	p.f("\n")
 	rows := make([][]string, 0, len(r.Layers))
 	for _, l := range r.Layers {
-		rows = append(rows, []string{strconv.Itoa(l.Position), anatomyRole(l), bytesHuman(l.Size), countCell(l.Added), countCell(l.Changed),
-			strconv.Itoa(l.Deleted.Entries), countCell(l.Removed), bytesHuman(l.Wasted.Bytes), Escape(clip(instruction(l.CreatedBy), 60))})
+		rows = append(rows, []string{strconv.Itoa(l.Position), anatomyRole(l), HumanBytes(l.Size), countCell(l.Added), countCell(l.Changed),
+			strconv.Itoa(l.Deleted.Entries), countCell(l.Removed), HumanBytes(l.Wasted.Bytes), Escape(clip(Instruction(l.CreatedBy), 60))})
 	}
 	if p.err == nil {
 		p.err = table(p.w, []string{"POS", "LAYER", "SIZE", "ADDED", "CHANGED", "WHITEOUTS", "REMOVED BELOW", "WASTED", "CREATED BY"}, rows)
@@ -102,7 +102,7 @@ func anatomyText(w io.Writer, r *anatomy.Report, opt AnatomyOptions) error {
 		p.oneLine("Waste: " + WasteLine(r))
 		for _, g := range r.Waste.Groups {
 			p.f("\n")
-			wrap(p, "  ", fmt.Sprintf("%s: %s", bytesHuman(g.Bytes), groupShort(r, g)))
+			wrap(p, "  ", fmt.Sprintf("%s: %s", HumanBytes(g.Bytes), groupShort(r, g)))
 			wrap(p, "    ", groupAdvice(r, g))
 		}
 		top := opt.Top
@@ -116,7 +116,7 @@ func anatomyText(w io.Writer, r *anatomy.Report, opt AnatomyOptions) error {
 			if i == top {
 				break
 			}
-			frows = append(frows, []string{bytesHuman(q.Bytes), Escape(q.Path), strconv.Itoa(q.Layer), string(q.Kind), strconv.Itoa(q.By), Escape(q.ByAt)})
+			frows = append(frows, []string{HumanBytes(q.Bytes), Escape(q.Path), strconv.Itoa(q.Layer), string(q.Kind), strconv.Itoa(q.By), Escape(q.ByAt)})
 		}
 		if p.err == nil {
 			p.err = table(p.w, []string{"BYTES", "PATH", "IN LAYER", "HOW", "BY LAYER", "BY ENTRY"}, frows)
@@ -149,7 +149,7 @@ func countCell(c anatomy.Count) string {
 	if c.Entries == 0 {
 		return "0"
 	}
-	return fmt.Sprintf("%d (%s)", c.Entries, bytesHuman(c.Bytes))
+	return fmt.Sprintf("%d (%s)", c.Entries, HumanBytes(c.Bytes))
 }
 
 // layerWords names the layer at position pos with its instruction.
@@ -165,7 +165,7 @@ func layerWords(r *anatomy.Report, pos int) string {
 		return "the init layer"
 	}
 	s := fmt.Sprintf("layer %d", pos)
-	if ins := instruction(l.CreatedBy); ins != "" {
+	if ins := Instruction(l.CreatedBy); ins != "" {
 		s += " (`" + Escape(clip(ins, 50)) + "`)"
 	}
 	return s
@@ -195,7 +195,7 @@ func groupShort(r *anatomy.Report, g anatomy.Group) string {
 // groupAdvice says, in the lesson's terms, how not to leave the bytes.
 func groupAdvice(r *anatomy.Report, g anatomy.Group) string {
 	by, in := layerWords(r, g.By), layerWords(r, g.Layer)
-	size := bytesHuman(g.Bytes)
+	size := HumanBytes(g.Bytes)
 	switch g.Kind {
 	case inspect.DeadDeleted:
 		return fmt.Sprintf("%s leaves %s in %s: deleting a file in a later layer does not make an image smaller; delete it in the RUN that created it.", by, size, in)
@@ -220,7 +220,7 @@ func anatomyEntries(p *printer, r *anatomy.Report, pos int) {
 	for _, c := range l.Entries {
 		size := ""
 		if c.Type != "dir" && c.Kind != inspect.KindWhiteout {
-			size = bytesHuman(c.Size)
+			size = HumanBytes(c.Size)
 		}
 		what := ""
 		if c.Origin != nil {

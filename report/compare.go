@@ -52,7 +52,7 @@ func reasonText(c *anatomy.Comparison) string {
 
 // copyVerb is ADD or COPY, as the history text says.
 func copyVerb(createdBy string) string {
-	if strings.HasPrefix(instruction(createdBy), "ADD") {
+	if strings.HasPrefix(Instruction(createdBy), "ADD") {
 		return "ADD"
 	}
 	return "COPY"
@@ -80,7 +80,7 @@ func compareText(w io.Writer, c *anatomy.Comparison) error {
 			len(c.Shared), plural(len(c.Shared), "layer", "layers")))
 		rows := [][]string{}
 		for _, l := range c.Shared {
-			rows = append(rows, []string{strconv.Itoa(l.Position), short(l.ChainID), bytesHuman(l.Size), Escape(clip(instruction(l.CreatedBy), 70))})
+			rows = append(rows, []string{strconv.Itoa(l.Position), short(l.ChainID), HumanBytes(l.Size), Escape(clip(Instruction(l.CreatedBy), 70))})
 		}
 		if p.err == nil {
 			p.err = table(p.w, []string{"POS", "CHAIN ID", "SIZE", "CREATED BY"}, rows)
@@ -99,7 +99,7 @@ func compareText(w io.Writer, c *anatomy.Comparison) error {
 		return p.err
 	}
 	p.f("First difference: layer %d.\n", c.Position)
-	rows := [][]string{{a, Escape(clip(instruction(c.InstructionA), 90))}, {b, Escape(clip(instruction(c.InstructionB), 90))}}
+	rows := [][]string{{a, Escape(clip(Instruction(c.InstructionA), 90))}, {b, Escape(clip(Instruction(c.InstructionB), 90))}}
 	if p.err == nil {
 		p.err = table(p.w, []string{"IMAGE", "CREATED BY"}, rows)
 	}
@@ -113,11 +113,11 @@ func compareText(w io.Writer, c *anatomy.Comparison) error {
 			case typ == "":
 				return "-"
 			case h != "":
-				return shortHash(h) + " (" + bytesHuman(size) + ")"
+				return shortHash(h) + " (" + HumanBytes(size) + ")"
 			case typ == "dir" || typ == "whiteout":
 				return typ
 			}
-			return typ + " (" + bytesHuman(size) + ")"
+			return typ + " (" + HumanBytes(size) + ")"
 		}
 		for _, f := range c.Files {
 			rows = append(rows, []string{Escape(f.Path), cell(f.TypeA, f.HashA, f.SizeA), cell(f.TypeB, f.HashB, f.SizeB)})

@@ -94,7 +94,7 @@ func duSummary(p *printer, r *du.Report) {
 	}
 	rows = append(rows, [][]string{
 		groupRow(rest, s.Other, false, false),
-		{"Total", "", "", bytesHuman(s.Total.Size), bytesHuman(s.Total.DiskUsage), bytesHuman(s.Reclaimable.DiskUsage)},
+		{"Total", "", "", HumanBytes(s.Total.Size), HumanBytes(s.Total.DiskUsage), HumanBytes(s.Reclaimable.DiskUsage)},
 	}...)
 	if err := table(p.w, []string{"type", "count", "active", "size", "disk usage", "reclaimable"}, rows); err != nil {
 		p.err = err
@@ -103,11 +103,11 @@ func duSummary(p *printer, r *du.Report) {
 	p.f("\n")
 	wrap(p, "", fmt.Sprintf("%s/ holds %s on disk (%s of content), every byte charged to the images, containers, "+
 		"build cache, orphans or bookkeeping above; the whole data root %s.",
-		filepath.Base(r.DriverDir), bytesHuman(s.DriverDir.DiskUsage), bytesHuman(s.DriverDir.Size), bytesHuman(s.DataRoot.DiskUsage)))
+		filepath.Base(r.DriverDir), HumanBytes(s.DriverDir.DiskUsage), HumanBytes(s.DriverDir.Size), HumanBytes(s.DataRoot.DiskUsage)))
 	if r.StoreRoot != "" {
 		wrap(p, "", fmt.Sprintf("containerd's root holds %s on disk: its snapshots (%s/ above), %d content blobs (%s; %d referenced by images, "+
 			"the rest kept by leases or other namespaces), its metadata and its runtime state. Both roots: %s.",
-			bytesHuman(s.StoreTree.DiskUsage), filepath.Base(r.DriverDir), s.Content.Count, bytesHuman(s.Content.DiskUsage), s.Content.Active, bytesHuman(s.Total.DiskUsage)))
+			HumanBytes(s.StoreTree.DiskUsage), filepath.Base(r.DriverDir), s.Content.Count, HumanBytes(s.Content.DiskUsage), s.Content.Active, HumanBytes(s.Total.DiskUsage)))
 	}
 	for _, d := range r.OtherDrivers {
 		wrap(p, "", fmt.Sprintf("This root also holds the image store of the %s driver (a host migrated between drivers). "+
@@ -126,14 +126,14 @@ func duSummary(p *printer, r *du.Report) {
 	}
 	wrap(p, "", fmt.Sprintf("Reclaimable: removing %d stopped %s (with their dirs and logs), %d dangling %s and %d %s would free %s on disk (%s of content).",
 		stoppedN, plural(stoppedN, "container", "containers"), dangling, plural(dangling, "image", "images"),
-		s.Orphans.Count, plural(s.Orphans.Count, "orphan", "orphans"), bytesHuman(s.Reclaimable.DiskUsage), bytesHuman(s.Reclaimable.Size)))
+		s.Orphans.Count, plural(s.Orphans.Count, "orphan", "orphans"), HumanBytes(s.Reclaimable.DiskUsage), HumanBytes(s.Reclaimable.Size)))
 	if s.BuildCache.Count > 0 {
-		wrap(p, "", fmt.Sprintf("Build cache is not in that sum: `docker builder prune` frees up to %s.", bytesHuman(s.BuildCache.DiskUsage)))
+		wrap(p, "", fmt.Sprintf("Build cache is not in that sum: `docker builder prune` frees up to %s.", HumanBytes(s.BuildCache.DiskUsage)))
 	}
 	wrap(p, "", fmt.Sprintf("SIZE is Docker's content size (st_size of files, each inode once, dirs 0: what docker system df shows); "+
 		"DISK USAGE is allocated blocks, each inode once (what du shows and deleting frees). Here they differ by dirs and block rounding, "+
 		"%d sparse %s (%s of apparent size not allocated) and %d hardlinked %s (%d extra %s counted once).",
-		s.SparseFiles, plural(int(s.SparseFiles), "file", "files"), bytesHuman(s.SparseBytes),
+		s.SparseFiles, plural(int(s.SparseFiles), "file", "files"), HumanBytes(s.SparseBytes),
 		s.HardlinkedInodes, plural(int(s.HardlinkedInodes), "inode", "inodes"), s.ExtraLinks, plural(int(s.ExtraLinks), "name", "names")))
 	if len(r.Mounts) > 0 {
 		wrap(p, "", fmt.Sprintf("%d mount %s not entered (as du -x), e.g. the merged dir of a running container: %s",
@@ -142,12 +142,12 @@ func duSummary(p *printer, r *du.Report) {
 }
 
 func groupRow(name string, g du.Group, active, reclaim bool) []string {
-	row := []string{name, fmtInt(int64(g.Count)), "", bytesHuman(g.Size), bytesHuman(g.DiskUsage), "-"}
+	row := []string{name, fmtInt(int64(g.Count)), "", HumanBytes(g.Size), HumanBytes(g.DiskUsage), "-"}
 	if active {
 		row[2] = fmtInt(int64(g.Active))
 	}
 	if reclaim {
-		row[5] = bytesHuman(g.Reclaimable.DiskUsage)
+		row[5] = HumanBytes(g.Reclaimable.DiskUsage)
 	}
 	return row
 }
@@ -197,7 +197,7 @@ func limit[T any](xs []T, n int) []T {
 // DUProgress is du's progress line: dirs done of the dirs found so far,
 // files, disk usage so far.
 func DUProgress(p du.Progress) string {
-	return fmt.Sprintf("dlayer du: %d/%d dirs, %d files, %s", p.DirsDone, p.Dirs, p.Files, bytesHuman(p.DiskUsage))
+	return fmt.Sprintf("dlayer du: %d/%d dirs, %d files, %s", p.DirsDone, p.Dirs, p.Files, HumanBytes(p.DiskUsage))
 }
 
 // bookkeepingLabel names the driver's own files in the summary, in the

@@ -35,7 +35,7 @@ func duBiggest(w io.Writer, r *du.Report, top int) error {
 			fmt.Sprintf("%s, rw and init layers of %s", c.State, c.Image)})
 		if c.DirUsage.DiskUsage > 0 {
 			items = append(items, duItem{"container dir", c.Name + " (" + shortID(c.ID) + ")", c.DirUsage,
-				fmt.Sprintf("containers/%s/, logs %s", shortID(c.ID), bytesHuman(c.LogUsage.Size))})
+				fmt.Sprintf("containers/%s/, logs %s", shortID(c.ID), HumanBytes(c.LogUsage.Size))})
 		}
 	}
 	for _, d := range r.BuildCache {
@@ -53,7 +53,7 @@ func duBiggest(w io.Writer, r *du.Report, top int) error {
 	sort.SliceStable(items, func(i, j int) bool { return items[i].use.DiskUsage > items[j].use.DiskUsage })
 	var rows [][]string
 	for _, it := range limit(items, top) {
-		rows = append(rows, []string{it.kind, Escape(clip(it.name, 40)), bytesHuman(it.use.Size), bytesHuman(it.use.DiskUsage), Escape(clip(it.what, 90))})
+		rows = append(rows, []string{it.kind, Escape(clip(it.name, 40)), HumanBytes(it.use.Size), HumanBytes(it.use.DiskUsage), Escape(clip(it.what, 90))})
 	}
 	return table(w, []string{"kind", "name", "size", "disk usage", "what"}, rows)
 }
@@ -62,11 +62,11 @@ func duLayers(w io.Writer, r *du.Report, top int) error {
 	names := imageNames(r)
 	var rows [][]string
 	for _, l := range limit(r.Layers, top) {
-		size := bytesHuman(l.Size)
+		size := HumanBytes(l.Size)
 		if l.MeasuredSize >= 0 && l.MeasuredSize != l.Size {
-			size += " (now " + bytesHuman(l.MeasuredSize) + ")"
+			size += " (now " + HumanBytes(l.MeasuredSize) + ")"
 		}
-		disk := bytesHuman(l.DiskUsage)
+		disk := HumanBytes(l.DiskUsage)
 		if l.Missing {
 			disk = "MISSING"
 		}
@@ -97,8 +97,8 @@ func duImages(w io.Writer, r *du.Report, top int) error {
 		if len(im.Tags) > 0 {
 			tags = joinClip(im.Tags, 3)
 		}
-		rows = append(rows, []string{Escape(tags), short(im.ID), fmtInt(int64(len(im.Layers))), bytesHuman(im.Size), bytesHuman(im.SharedSize),
-			bytesHuman(im.UniqueSize), bytesHuman(im.DiskUsage), bytesHuman(im.UniqueDiskUsage), fmtInt(int64(im.Containers)), status})
+		rows = append(rows, []string{Escape(tags), short(im.ID), fmtInt(int64(len(im.Layers))), HumanBytes(im.Size), HumanBytes(im.SharedSize),
+			HumanBytes(im.UniqueSize), HumanBytes(im.DiskUsage), HumanBytes(im.UniqueDiskUsage), fmtInt(int64(im.Containers)), status})
 	}
 	return table(w, []string{"image", "image id", "layers", "size", "shared size", "unique size", "disk usage", "unique disk", "containers", "status"}, rows)
 }
@@ -106,8 +106,8 @@ func duImages(w io.Writer, r *du.Report, top int) error {
 func duContainers(w io.Writer, r *du.Report, top int) error {
 	var rows [][]string
 	for _, c := range limit(r.Containers, top) {
-		rows = append(rows, []string{shortID(c.ID), Escape(c.Name), Escape(c.Image), c.State, bytesHuman(c.SizeRw), bytesHuman(c.SizeRootFs),
-			bytesHuman(c.DiskUsage + c.InitDiskUsage), bytesHuman(c.LogUsage.Size), bytesHuman(c.DirUsage.DiskUsage)})
+		rows = append(rows, []string{shortID(c.ID), Escape(c.Name), Escape(c.Image), c.State, HumanBytes(c.SizeRw), HumanBytes(c.SizeRootFs),
+			HumanBytes(c.DiskUsage + c.InitDiskUsage), HumanBytes(c.LogUsage.Size), HumanBytes(c.DirUsage.DiskUsage)})
 	}
 	return table(w, []string{"container id", "name", "image", "state", "size rw", "size root fs", "disk usage", "logs", "dir disk"}, rows)
 }
@@ -119,7 +119,7 @@ func duOrphans(w io.Writer, r *du.Report, top int) error {
 		if !d.Modified.IsZero() {
 			mod = d.Modified.Format("2006-01-02 15:04")
 		}
-		rows = append(rows, []string{Escape(d.Name), bytesHuman(d.Size), bytesHuman(d.DiskUsage), mod, Escape(d.Why)})
+		rows = append(rows, []string{Escape(d.Name), HumanBytes(d.Size), HumanBytes(d.DiskUsage), mod, Escape(d.Why)})
 	}
 	return table(w, []string{"dir", "size", "disk usage", "modified", "why"}, rows)
 }

@@ -71,10 +71,10 @@ func explainSummary(p *printer, x *inspect.Explanation) {
 	}
 	p.field("  changes    ", fmt.Sprintf("%s; docker diff lists %d", changes, x.Summary.DockerDiff))
 	if len(x.Layers) > 0 {
-		p.field("  written    ", fmt.Sprintf("%s in the writable layer, %s of it copies of lower files", bytesHuman(x.Layers[0].Size), bytesHuman(x.Summary.CopyBytes)))
+		p.field("  written    ", fmt.Sprintf("%s in the writable layer, %s of it copies of lower files", HumanBytes(x.Layers[0].Size), HumanBytes(x.Summary.CopyBytes)))
 		if h := x.Summary.Hidden; h.Entries > 0 {
 			p.field("  hidden     ", fmt.Sprintf("%d image %s (%s) this container deleted, rewrote or hid below a replaced dir: their bytes stay in the image layers "+
-				"(the image's own waste: dlayer layers --contents)", h.Entries, plural(h.Entries, "file", "files"), bytesHuman(h.Bytes)))
+				"(the image's own waste: dlayer layers --contents)", h.Entries, plural(h.Entries, "file", "files"), HumanBytes(h.Bytes)))
 		}
 	}
 	if len(x.Summary.Attention) == 0 {
@@ -219,10 +219,10 @@ func explainStack(p *printer, x *inspect.Explanation, opt ExplainOptions) error 
 			what = clip("in no image: "+l.CreatedBy+" (a build container's init layer a RUN step sits on)", 60)
 		default:
 			pos = fmt.Sprintf("%d/%d", l.Position, images)
-			what = clip(instruction(l.CreatedBy), 60)
+			what = clip(Instruction(l.CreatedBy), 60)
 			chain = short(l.ChainID)
 		}
-		rows = append(rows, []string{pos, chain, short(l.DiffID), shortID(l.CacheID), bytesHuman(l.Size), Escape(what)})
+		rows = append(rows, []string{pos, chain, short(l.DiffID), shortID(l.CacheID), HumanBytes(l.Size), Escape(what)})
 	}
 	if err := table(p.w, []string{"layer", "chain id", "diff id", "cache id", "size", "created by"}, rows); err != nil {
 		return err
@@ -261,7 +261,7 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 		}
 		size := ""
 		if c.Type != "dir" && c.Kind != inspect.KindWhiteout {
-			size = ", " + bytesHuman(c.Size)
+			size = ", " + HumanBytes(c.Size)
 		}
 		head := fmt.Sprintf("  %s %-16s %-13s %s  ", letter, c.Kind, c.Phase, stamp(x.Timeline.TimeOf(c)))
 		if rest := Escape(c.Path) + "  (" + c.Type + size + ")"; utf8.RuneCountInString(head+rest) <= p.cols() {
@@ -284,7 +284,7 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 	if len(x.Changes) < n {
 		all += " (the whole layer)"
 	}
-	wrap(p, "  ", fmt.Sprintf("%s: %s; copies of lower files cost %s.", all, strings.Join(parts, ", "), bytesHuman(x.Summary.CopyBytes)))
+	wrap(p, "  ", fmt.Sprintf("%s: %s; copies of lower files cost %s.", all, strings.Join(parts, ", "), HumanBytes(x.Summary.CopyBytes)))
 	if opt.Quiet {
 		return
 	}
@@ -366,7 +366,7 @@ func changedLine(c inspect.Change) string {
 		case what == "owner":
 			parts = append(parts, fmt.Sprintf("owner %d:%d -> %d:%d", lo.UID, lo.GID, c.UID, c.GID))
 		case what == "size":
-			parts = append(parts, fmt.Sprintf("size %s -> %s", bytesHuman(lo.Size), bytesHuman(c.Size)))
+			parts = append(parts, fmt.Sprintf("size %s -> %s", HumanBytes(lo.Size), HumanBytes(c.Size)))
 		case what == "type":
 			parts = append(parts, fmt.Sprintf("type %s -> %s", lo.Type, c.Type))
 		default:
@@ -400,7 +400,7 @@ func layerName(o *inspect.Origin) string {
 	case "image":
 		s := fmt.Sprintf("layer %d (%s)", o.Position, short(o.ChainID))
 		if o.CreatedBy != "" {
-			s += ": " + Escape(clip(instruction(o.CreatedBy), 70))
+			s += ": " + Escape(clip(Instruction(o.CreatedBy), 70))
 		}
 		return s
 	}

@@ -122,7 +122,7 @@ func cspHash(s string) string {
 
 func htmlFuncs() template.FuncMap {
 	return template.FuncMap{
-		"bytes": bytesHuman,
+		"bytes": HumanBytes,
 		"short": func(s string) string { return shortID(strings.TrimPrefix(s, "sha256:")) },
 		"esc":   Escape,
 		"when":  when,
@@ -256,7 +256,7 @@ func newHTMLContainer(x *inspect.Explanation, maxChanges int) htmlContainer {
 		}
 	}
 	for _, l := range x.Layers {
-		hl := htmlLayer{Role: l.Role, Size: bytesHuman(l.Size), ChainID: string(l.ChainID), CacheID: l.CacheID, Dir: Escape(l.Dir)}
+		hl := htmlLayer{Role: l.Role, Size: HumanBytes(l.Size), ChainID: string(l.ChainID), CacheID: l.CacheID, Dir: Escape(l.Dir)}
 		if l.Link != "" {
 			hl.Link = "l/" + l.Link
 		}
@@ -275,7 +275,7 @@ func newHTMLContainer(x *inspect.Explanation, maxChanges int) htmlContainer {
 			if l.Position == 1 {
 				hl.Label += " (base)"
 			}
-			hl.What = Escape(instruction(l.CreatedBy))
+			hl.What = Escape(Instruction(l.CreatedBy))
 		}
 		hc.Layers = append(hc.Layers, hl)
 	}
@@ -309,7 +309,7 @@ func newHTMLContainer(x *inspect.Explanation, maxChanges int) htmlContainer {
 	}
 	hc.Help = strings.ReplaceAll(rw.Terms.Stacking, "\n", " ")
 	if len(x.Layers) > 0 {
-		hc.Written = fmt.Sprintf("%s in the writable layer, %s of it copies of lower files", bytesHuman(x.Layers[0].Size), bytesHuman(x.Summary.CopyBytes))
+		hc.Written = fmt.Sprintf("%s in the writable layer, %s of it copies of lower files", HumanBytes(x.Layers[0].Size), HumanBytes(x.Summary.CopyBytes))
 	}
 	for _, a := range x.Summary.Attention {
 		ha := htmlAttention{Label: attentionLabel(a.Kind), Count: a.Count}
@@ -346,12 +346,12 @@ func changeRows(x *inspect.Explanation, max int) (rows []htmlChange, kinds []htm
 			listed[c.DockerDiff+" "+c.Path] = true
 		}
 		if c.Type != "dir" && c.Kind != inspect.KindWhiteout {
-			r.Size = bytesHuman(c.Size)
+			r.Size = HumanBytes(c.Size)
 		}
 		if o := c.Origin; o != nil {
 			r.Origin, r.OriginTitle = originShort(o), layerName(o)
 			if o.Layer == "image" {
-				r.OriginWhat = Escape(clip(instruction(o.CreatedBy), 60))
+				r.OriginWhat = Escape(clip(Instruction(o.CreatedBy), 60))
 			}
 		}
 		var detail []string
@@ -491,9 +491,9 @@ func newHTMLDisk(r *du.Report) htmlDisk {
 		if b.Leaf {
 			hb.Class, hb.Fill = "tm-leaf", fill(b.Node.Owner, b.Depth, b.Shade)
 		}
-		hb.Title = fmt.Sprintf("%s: %s on disk (%d bytes)", b.Node.Name, bytesHuman(b.Node.Bytes), b.Node.Bytes)
+		hb.Title = fmt.Sprintf("%s: %s on disk (%d bytes)", b.Node.Name, HumanBytes(b.Node.Bytes), b.Node.Bytes)
 		if b.Node.Size > 0 {
-			hb.Title += fmt.Sprintf(", %s of content", bytesHuman(b.Node.Size))
+			hb.Title += fmt.Sprintf(", %s of content", HumanBytes(b.Node.Size))
 		}
 		if b.Node.Detail != "" {
 			hb.Title += "\n" + b.Node.Detail

@@ -113,11 +113,11 @@ func Images(w io.Writer, cat *du.Catalog, now time.Time, waste Waste) error {
 			layers += " (" + fmtInt(int64(n)) + " missing)"
 		}
 		row := []string{short(r.ID), Escape(clip(refsCell(r), 60)), created, layers,
-			bytesHuman(r.Size), bytesHuman(r.SharedSize), bytesHuman(r.UniqueSize)}
+			HumanBytes(r.Size), HumanBytes(r.SharedSize), HumanBytes(r.UniqueSize)}
 		if waste != nil {
 			cell := "-"
 			if r.Waste != nil {
-				cell = bytesHuman(r.Waste.Bytes)
+				cell = HumanBytes(r.Waste.Bytes)
 				total = total.Plus(*r.Waste)
 				if r.Waste.Entries > 0 {
 					wasteful++
@@ -136,7 +136,7 @@ func Images(w io.Writer, cat *du.Catalog, now time.Time, waste Waste) error {
 	}
 	_, err := fmt.Fprintf(w, "\nWaste: %s in %d %s of %d %s that no container of theirs can see (deleted, overwritten or hidden by a later layer; "+
 		"a layer several images share counts in each); dlayer layers --contents IMAGE says which and why.\n",
-		bytesHuman(total.Bytes), total.Entries, plural(total.Entries, "file", "files"), wasteful, plural(wasteful, "image", "images"))
+		HumanBytes(total.Bytes), total.Entries, plural(total.Entries, "file", "files"), wasteful, plural(wasteful, "image", "images"))
 	return err
 }
 

@@ -92,7 +92,7 @@ func LayersTable(w io.Writer, x *inspect.ImageLayers, cat *du.Catalog, opt Layer
 		name = refsCell(im)
 	}
 	wrap(p, "", fmt.Sprintf("Image %s (%s): %d %s, size %s (shared %s, unique %s), %d %s", Escape(name), short(im.ID),
-		im.LayerCount, plural(im.LayerCount, "layer", "layers"), bytesHuman(im.Size), bytesHuman(im.SharedSize), bytesHuman(im.UniqueSize),
+		im.LayerCount, plural(im.LayerCount, "layer", "layers"), HumanBytes(im.Size), HumanBytes(im.SharedSize), HumanBytes(im.UniqueSize),
 		im.Containers, plural(im.Containers, "container", "containers")))
 	wrap(p, "", "Base layer first (docker history lists newest first); a row without POS is a history entry that "+
 		"made no layer. "+layerDirsText(x, cat)+" IMAGES: how many images hold the layer.")
@@ -132,7 +132,7 @@ func LayersTable(w io.Writer, x *inspect.ImageLayers, cat *du.Catalog, opt Layer
 			}
 			status = strings.Join(kinds, ",")
 		}
-		return []string{fmtInt(int64(l.Position)), bytesHuman(l.Size), fmtInt(int64(l.ImageCount)), cell(id(l.DiffID)), cell(id(l.ChainID)),
+		return []string{fmtInt(int64(l.Position)), HumanBytes(l.Size), fmtInt(int64(l.ImageCount)), cell(id(l.DiffID)), cell(id(l.ChainID)),
 			cell(cache), link, status, Escape(clip(createdBy(l.CreatedBy, l.Comment), width))}
 	}
 	var rows [][]string
@@ -143,7 +143,7 @@ func LayersTable(w io.Writer, x *inspect.ImageLayers, cat *du.Catalog, opt Layer
 			rows = append(rows, row(d.Layers[h.Layer-1]))
 			continue
 		}
-		rows = append(rows, []string{"-", bytesHuman(h.Size), "", "", "", "", "", "", Escape(clip(createdBy(h.CreatedBy, h.Comment), width))})
+		rows = append(rows, []string{"-", HumanBytes(h.Size), "", "", "", "", "", "", Escape(clip(createdBy(h.CreatedBy, h.Comment), width))})
 	}
 	for _, l := range d.Layers {
 		if !used[l.Position] {
@@ -160,7 +160,7 @@ func createdBy(by, comment string) string {
 	if strings.TrimSpace(by) == "" {
 		return comment
 	}
-	return instruction(by)
+	return Instruction(by)
 }
 
 // layerDirsText says where a layer's files are and how the layers below it

@@ -144,8 +144,8 @@ func TestInstruction(t *testing.T) {
 		"Imported from -":                                 "Imported from -",
 		"RUN /bin/sh -c apk add x # buildkit":             "RUN apk add x # buildkit",
 	} {
-		if got := instruction(in); got != want {
-			t.Errorf("instruction(%q) = %q, want %q", in, got, want)
+		if got := Instruction(in); got != want {
+			t.Errorf("Instruction(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

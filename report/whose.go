@@ -77,7 +77,7 @@ func Whose(w io.Writer, a *whose.Answer, opt WhoseOptions) error {
 		exists = "yes, " + string(a.Type)
 	}
 	if a.Usage != nil {
-		exists += fmt.Sprintf(", holds %s (%s on disk)", bytesHuman(a.Usage.Size), bytesHuman(a.Usage.DiskUsage))
+		exists += fmt.Sprintf(", holds %s (%s on disk)", HumanBytes(a.Usage.Size), HumanBytes(a.Usage.DiskUsage))
 	}
 	p.f("  exists  %s\n", exists)
 	if l := a.Link; l != nil && l.Target != "" {
@@ -150,7 +150,7 @@ func whoseEntry(p *printer, a *whose.Answer) {
 	}
 	p.f("  %s  %s\n", Escape(e.Path), what)
 	if e.Kind != whose.EntryWhiteout {
-		size := ", size " + bytesHuman(e.Size)
+		size := ", size " + HumanBytes(e.Size)
 		if e.Type == layerfs.TypeDir {
 			size = ""
 		}
@@ -176,7 +176,7 @@ func whoseOwner(p *printer, a *whose.Answer) error {
 		p.f("  dir       %s\n", Escape(l.Dir))
 		p.f("  chain id  %s\n", l.ChainID)
 		p.f("  diff id   %s\n", l.DiffID)
-		p.f("  size      %s (layerdb)\n", bytesHuman(l.Size))
+		p.f("  size      %s (layerdb)\n", HumanBytes(l.Size))
 		if l.Link != "" {
 			p.f("  link      l/%s\n", l.Link)
 		}
@@ -189,7 +189,7 @@ func whoseOwner(p *printer, a *whose.Answer) error {
 			if len(im.Tags) > 0 {
 				tag = Escape(strings.Join(im.Tags, ", "))
 			}
-			rows = append(rows, []string{tag, short(im.ID), fmt.Sprintf("%d/%d", im.Position, im.Layers), Escape(clip(instruction(im.CreatedBy), 60))})
+			rows = append(rows, []string{tag, short(im.ID), fmt.Sprintf("%d/%d", im.Position, im.Layers), Escape(clip(Instruction(im.CreatedBy), 60))})
 		}
 		p.f("  used by %d image%s (layer 1 = base)\n", len(l.Images), plural(len(l.Images), "", "s"))
 		if len(rows) > 0 {

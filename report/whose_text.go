@@ -242,7 +242,7 @@ func whoseHit(h *whose.Hit) string {
 	}
 	s := fmt.Sprintf("layer %d", h.Position)
 	if h.CreatedBy != "" {
-		s += " (" + clip(instruction(h.CreatedBy), 40) + ")"
+		s += " (" + clip(Instruction(h.CreatedBy), 40) + ")"
 	}
 	return s
 }

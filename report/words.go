@@ -42,9 +42,9 @@ func kindText(kind string, t backend.Terms) string {
 	return kindHelp(kind)
 }
 
-// instruction turns an image history created_by into the Dockerfile form:
+// Instruction turns an image history created_by into the Dockerfile form:
 // "/bin/sh -c #(nop) COPY …" → "COPY …", "/bin/sh -c echo" → "RUN echo".
-func instruction(createdBy string) string {
+func Instruction(createdBy string) string {
 	s := strings.TrimSpace(createdBy)
 	if i := strings.Index(s, "#(nop) "); i >= 0 {
 		return strings.TrimSpace(s[i+len("#(nop) "):])
@@ -80,8 +80,8 @@ func shortID(s string) string {
 	return s
 }
 
-// bytesHuman formats a byte count as Docker does (decimal units).
-func bytesHuman(n int64) string {
+// HumanBytes formats a byte count as Docker does (decimal units).
+func HumanBytes(n int64) string {
 	if n < 1000 {
 		return fmt.Sprintf("%dB", n)
 	}
