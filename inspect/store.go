@@ -257,3 +257,6 @@ func (s *Store) EngineSizes() (backend.EngineSizes, bool) {
 
 // FS is the opener every read under the root goes through.
 func (s *Store) FS() layerfs.Opener { return s.fs }
+
+// Terms are the store's driver's words for what it stores.
+func (s *Store) Terms() backend.Terms { return s.graph.Terms() }

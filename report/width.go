@@ -16,6 +16,9 @@ type widthWriter struct {
 // Width is the width in columns text for the writer wraps to.
 func (w widthWriter) Width() int { return w.cols }
 
+// Unwrap is the writer WithWidth was given.
+func (w widthWriter) Unwrap() io.Writer { return w.Writer }
+
 // WithWidth returns w as a writer whose text and tables report wraps and
 // fits to cols columns; cols ≤ 0 means no terminal: text wraps at
 // DefaultWidth and tables keep their width (a pipe, a file).
