@@ -94,26 +94,9 @@ func runAnatomy(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	opt := anatomy.Options{Entries: c.Int("layer")}
-	var r *anatomy.Report
-	if _, cerr := s.FindContainer(ref); cerr == nil {
-		st := storeFor(o, s, ref)
-		x, err := st.Stack(ref) // the layers are walked once, below
-		if err != nil {
-			return cli.Exit(err.Error(), exitUsage)
-		}
-		r, err = anatomy.Container(st, x, opt)
-		if err != nil {
-			return cli.Exit(err.Error(), exitUsage)
-		}
-	} else {
-		img, err := s.FindImage(ref)
-		if err != nil {
-			return cli.Exit(fmt.Sprintf("%v (and no container %q: %v)", err, ref, cerr), exitUsage)
-		}
-		if r, err = anatomy.Image(s, img, opt); err != nil {
-			return cli.Exit(err.Error(), exitUsage)
-		}
+	r, _, err := anatomyFor(o, s, ref, anatomy.Options{Entries: c.Int("layer")})
+	if err != nil {
+		return err
 	}
 	if n := c.Int("layer"); n > len(r.Layers) {
 		return usagef(c, "--layer %d: %s has %d layers", n, ref, len(r.Layers))
@@ -126,6 +109,29 @@ func runAnatomy(c *cli.Context) error {
 		func(w io.Writer) error {
 			return report.Anatomy(w, r, report.AnatomyOptions{Layer: c.Int("layer"), Top: c.Int("top")})
 		})
+}
+
+// anatomyFor dissects ref, a container (asked first, as explain does) or
+// an image; x is the container's stack, nil for an image.
+func anatomyFor(o globalOptions, s *inspect.Store, ref string, opt anatomy.Options) (r *anatomy.Report, x *inspect.Explanation, err error) {
+	if _, cerr := s.FindContainer(ref); cerr != nil {
+		img, err := s.FindImage(ref)
+		if err != nil {
+			return nil, nil, cli.Exit(fmt.Sprintf("%v (and no container %q: %v)", err, ref, cerr), exitUsage)
+		}
+		if r, err = anatomy.Image(s, img, opt); err != nil {
+			return nil, nil, cli.Exit(err.Error(), exitUsage)
+		}
+		return r, nil, nil
+	}
+	st := storeFor(o, s, ref)
+	if x, err = st.Stack(ref); err != nil { // the layers are walked once, below
+		return nil, nil, cli.Exit(err.Error(), exitUsage)
+	}
+	if r, err = anatomy.Container(st, x, opt); err != nil {
+		return nil, nil, cli.Exit(err.Error(), exitUsage)
+	}
+	return r, x, nil
 }
 
 // runCompare is layers --compare A B.

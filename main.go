@@ -145,7 +145,7 @@ func newApp(d deps, stdout, stderr io.Writer) *cli.App {
 		EnableBashCompletion: false,
 		ExitErrHandler:       func(*cli.Context, error) {},
 		Flags:                globalFlags(d.backends),
-		Commands: withUsageErrors([]*cli.Command{explainCommand(), diffCommand(), psCommand(), imagesCommand(), layersCommand(), duCommand(), verifyCommand(), mountsCommand(), whoseCommand(), serveCommand(), reportCommand(), exportCommand(),
+		Commands: withUsageErrors([]*cli.Command{explainCommand(), diffCommand(), psCommand(), imagesCommand(), layersCommand(), duCommand(), verifyCommand(), mountsCommand(), whoseCommand(), serveCommand(), reportCommand(), exportCommand(), browseCommand(),
 			manCommand(), completionCommand()}),
 		OnUsageError: onUsageError(""),
 	}
