@@ -121,11 +121,11 @@ screenshot: build bin/mkstore deps
 # report's page (the browser tests, make screenshot), promtool for the
 # alert rules and the exporter's metrics (tools/promtool.sh), and dive
 # (built from the Go module proxy into TOOLDIR) to compare layers --contents'
-# waste with.
+# waste with; tmux drives dlayer browse in a real terminal (e2e/browse_tmux_test.go).
 deps:
 	@missing=""; \
 	[ -x /usr/sbin/dockerd ] && [ -x /usr/bin/docker ] || missing="$$missing docker.io"; \
-	for p in busybox-static pkg-config libseccomp-dev zsh fish man-db systemd chromium; do \
+	for p in busybox-static pkg-config libseccomp-dev zsh fish man-db systemd chromium tmux; do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	command -v cc >/dev/null || missing="$$missing gcc"; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
