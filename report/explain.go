@@ -292,7 +292,7 @@ func explainChanges(p *printer, x *inspect.Explanation, opt ExplainOptions) {
 	p.f("\nLegend: the kinds of change above\n")
 	for _, k := range inspect.ChangeKinds() {
 		if seen[k] {
-			wrap(p, "  ", kindText(k.String(), x.RWLayer.Terms))
+			wrap(p, "  ", KindText(k.String(), x.RWLayer.Terms))
 		}
 	}
 }

@@ -378,7 +378,7 @@ func changeRows(x *inspect.Explanation, max int) (rows []htmlChange, kinds []htm
 	}
 	for _, k := range inspect.ChangeKinds() {
 		if n := counts[k.String()]; n > 0 {
-			kinds = append(kinds, htmlKind{Kind: k.String(), Count: n, Help: kindText(k.String(), x.RWLayer.Terms)})
+			kinds = append(kinds, htmlKind{Kind: k.String(), Count: n, Help: KindText(k.String(), x.RWLayer.Terms)})
 		}
 	}
 	if n := counts[kindDiffOnly]; n > 0 {

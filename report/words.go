@@ -33,9 +33,9 @@ func kindHelp(kind string) string {
 	}[kind]
 }
 
-// kindText is the explanation of a kind of change, in the driver's terms
+// KindText is the explanation of a kind of change, in the driver's terms
 // where they differ from overlayfs's.
-func kindText(kind string, t backend.Terms) string {
+func KindText(kind string, t backend.Terms) string {
 	if s, ok := t.KindHelp[kind]; ok {
 		return s
 	}
