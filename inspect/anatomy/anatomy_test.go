@@ -38,21 +38,28 @@ func wasteStore() fixtures.Store {
 	}}
 }
 
+// openWaste is wasteStore on the driver drv (overlay2, or its aufs twin).
+func openWaste(t *testing.T, drv string) *inspect.Store {
+	t.Helper()
+	root := fixtures.MustBuild(t, wasteStore(), fixtures.Options{}).Root
+	if drv == "aufs" {
+		dst := filepath.Join(t.TempDir(), "aufs-root")
+		if _, err := fixtures.AUFSTwin(root, dst, fixtures.TwinOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		root = dst
+	}
+	s, err := inspect.Open(root, fixtures.Backends(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestWaste(t *testing.T) {
 	for _, drv := range []string{"overlay2", "aufs"} {
 		t.Run(drv, func(t *testing.T) {
-			root := fixtures.MustBuild(t, wasteStore(), fixtures.Options{}).Root
-			if drv == "aufs" {
-				dst := filepath.Join(t.TempDir(), "aufs-root")
-				if _, err := fixtures.AUFSTwin(root, dst, fixtures.TwinOptions{}); err != nil {
-					t.Fatal(err)
-				}
-				root = dst
-			}
-			s, err := inspect.Open(root, fixtures.Backends(), "")
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := openWaste(t, drv)
 			if s.Driver != drv {
 				t.Fatalf("opened as %s", s.Driver)
 			}

@@ -1,10 +1,8 @@
 package anatomy
 
 import (
-	"path/filepath"
 	"testing"
 
-	"github.com/dlayer/dlayer/fixtures"
 	"github.com/dlayer/dlayer/inspect"
 )
 
@@ -13,18 +11,7 @@ import (
 func TestTree(t *testing.T) {
 	for _, drv := range []string{"overlay2", "aufs"} {
 		t.Run(drv, func(t *testing.T) {
-			root := fixtures.MustBuild(t, wasteStore(), fixtures.Options{}).Root
-			if drv == "aufs" {
-				dst := filepath.Join(t.TempDir(), "aufs-root")
-				if _, err := fixtures.AUFSTwin(root, dst, fixtures.TwinOptions{}); err != nil {
-					t.Fatal(err)
-				}
-				root = dst
-			}
-			s, err := inspect.Open(root, fixtures.Backends(), "")
-			if err != nil {
-				t.Fatal(err)
-			}
+			s := openWaste(t, drv)
 			tree := func(ref string) *Tree {
 				img, err := s.FindImage(ref)
 				if err != nil {

@@ -236,7 +236,8 @@ func (m *Model) layerInfo(w int) []string {
 	return out[:layerInfoLines]
 }
 
-func cond(ok bool, a, b string) string {
+// cond is a when ok, else b.
+func cond[T any](ok bool, a, b T) T {
 	if ok {
 		return a
 	}
@@ -302,7 +303,7 @@ func (m *Model) rowText(r row, cur bool) string {
 		}
 	}
 	from := ""
-	if e, ok := r.n.At(cond2(r.ghost, i+1, i)); ok && e.Present() {
+	if e, ok := r.n.At(cond(r.ghost, i+1, i)); ok && e.Present() {
 		from = m.label(e.Layer)
 	}
 	size := ""
@@ -320,13 +321,6 @@ func (m *Model) rowText(r row, cur bool) string {
 	}
 	curs := cond(cur, ">", " ")
 	return fmt.Sprintf("%s%c%c %s %7s %-4s %s%s%s", curs, mark, above, modeString(c), size, from, strings.Repeat("  ", r.depth), twisty, name)
-}
-
-func cond2(ok bool, a, b int) int {
-	if ok {
-		return a
-	}
-	return b
 }
 
 // markOf is the letter of what a layer does at a path.
@@ -375,20 +369,13 @@ func modeString(c *inspect.Change) string {
 	}
 	special := func(bit uint64, at int, on, off byte) {
 		if v&bit != 0 {
-			b[at] = cond3(b[at] == 'x', on, off)
+			b[at] = cond(b[at] == 'x', on, off)
 		}
 	}
 	special(0o4000, 3, 's', 'S')
 	special(0o2000, 6, 's', 'S')
 	special(0o1000, 9, 't', 'T')
 	return string(b)
-}
-
-func cond3(ok bool, a, b byte) byte {
-	if ok {
-		return a
-	}
-	return b
 }
 
 // details are the lines about the entry under the cursor.
@@ -540,7 +527,7 @@ func (m *Model) death(n *anatomy.Node) string {
 }
 
 func (m *Model) hashLine(r row) string {
-	i := cond2(r.ghost, m.layer+1, m.layer)
+	i := cond(r.ghost, m.layer+1, m.layer)
 	e, ok := r.n.Data(i)
 	if !ok || e.Change.Type != "file" {
 		return ""
