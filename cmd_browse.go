@@ -62,8 +62,8 @@ func runBrowse(c *cli.Context) error {
 		if bo.Start.IsZero() {
 			bo.Start, bo.StartWhat = x.Container.Created, "the container's creation (never started)"
 		}
-	} else if st := r.Tree.Stack; len(st) > 0 {
-		bo.Start, bo.StartWhat = st[len(st)-1].Created, "the base layer's creation"
+	} else if stack := r.Tree.Stack; len(stack) > 0 {
+		bo.Start, bo.StartWhat = stack[len(stack)-1].Created, "the base layer's creation"
 	}
 	bo.Hash = func(dir, p string) (string, error) {
 		d, _, err := st.HashFile(dir, p)

@@ -91,9 +91,9 @@ func attention(cs []Change) []Attention {
 // attentionOf says which kinds of attention change c deserves.
 func attentionOf(c Change) []AttentionKind {
 	var out []AttentionKind
-	mode, lower := modeBits(c.Mode), uint64(0)
+	mode, lower := ModeBits(c.Mode), uint64(0)
 	if c.Lower != nil {
-		lower = modeBits(c.Lower.Mode)
+		lower = ModeBits(c.Lower.Mode)
 	}
 	file := c.Type == string(layerfs.TypeFile) && c.Kind != KindWhiteout
 	wasFile := c.Lower != nil && c.Lower.Type == string(layerfs.TypeFile)
@@ -120,8 +120,8 @@ func attentionOf(c Change) []AttentionKind {
 	return out
 }
 
-// modeBits parses an octal mode ("4755"); 0 when it does not parse.
-func modeBits(m string) uint64 {
+// ModeBits parses an octal mode ("4755"); 0 when it does not parse.
+func ModeBits(m string) uint64 {
 	v, err := strconv.ParseUint(m, 8, 32)
 	if err != nil {
 		return 0

@@ -1,6 +1,9 @@
 package browse
 
-import "github.com/charmbracelet/bubbles/key"
+import (
+	"github.com/charmbracelet/bubbles/key"
+	tea "github.com/charmbracelet/bubbletea"
+)
 
 // keyMap is every key of the view, with the help it shows on screen.
 type keyMap struct {
@@ -39,6 +42,17 @@ func newKeyMap() keyMap {
 		Help:     b([]string{"?"}, "?", "help"),
 		Quit:     b([]string{"q", "ctrl+c"}, "q", "quit"),
 	}
+}
+
+// filterOf is the filter msg's key sets (FilterNone: not a filter key).
+func (k keyMap) filterOf(msg tea.KeyMsg) Filter {
+	for f, b := range map[Filter]key.Binding{FilterAdded: k.Added, FilterChanged: k.Changed, FilterDeleted: k.Deleted,
+		FilterWasted: k.Wasted, FilterSetuid: k.Setuid, FilterNewer: k.Newer} {
+		if key.Matches(msg, b) {
+			return f
+		}
+	}
+	return FilterNone
 }
 
 // FullHelp is the help screen's columns.

@@ -6,7 +6,6 @@
 package browse
 
 import (
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/inspect/anatomy"
 	"github.com/dlayer/dlayer/inspect/backend"
+	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/dlayer/dlayer/report"
 )
 
@@ -226,6 +226,7 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		}
 		return nil
 	}
+	f := k.filterOf(msg)
 	switch {
 	case key.Matches(msg, k.Quit):
 		return tea.Quit
@@ -243,18 +244,8 @@ func (m *Model) key(msg tea.KeyMsg) tea.Cmd {
 		m.filter = FilterNone
 		m.search.SetValue("")
 		m.setQuery("")
-	case key.Matches(msg, k.Added):
-		m.setFilter(FilterAdded)
-	case key.Matches(msg, k.Changed):
-		m.setFilter(FilterChanged)
-	case key.Matches(msg, k.Deleted):
-		m.setFilter(FilterDeleted)
-	case key.Matches(msg, k.Wasted):
-		m.setFilter(FilterWasted)
-	case key.Matches(msg, k.Setuid):
-		m.setFilter(FilterSetuid)
-	case key.Matches(msg, k.Newer):
-		m.setFilter(FilterNewer)
+	case f != FilterNone:
+		m.setFilter(f)
 	case key.Matches(msg, k.Hash):
 		return m.hash()
 	case m.focus == PaneLayers:
@@ -403,15 +394,20 @@ func (m *Model) shown(n *anatomy.Node) (show, ghost bool) {
 	return own, own
 }
 
+// seen is the layer a line's version is read as of: the selected one, or
+// for a ghost the layer below it (the version the selected layer removes).
+func (m *Model) seen(ghost bool) int {
+	if ghost {
+		return m.layer + 1
+	}
+	return m.layer
+}
+
 // version is the change that the line of n shows: the entry seen as of
 // the layer, or for a ghost the one the layer deletes (nil for a
 // whiteout that deletes nothing: then the whiteout itself).
 func (m *Model) version(n *anatomy.Node, ghost bool) *inspect.Change {
-	i := m.layer
-	if ghost {
-		i++
-	}
-	if e, ok := n.At(i); ok && e.Present() {
+	if e, ok := n.At(m.seen(ghost)); ok && e.Present() {
 		return e.Change
 	}
 	if e, ok := n.Own(m.layer); ok {
@@ -420,15 +416,20 @@ func (m *Model) version(n *anatomy.Node, ghost bool) *inspect.Change {
 	return nil
 }
 
-func isDir(c *inspect.Change) bool { return c != nil && c.Type == "dir" }
+func isDir(c *inspect.Change) bool { return c != nil && c.Type == string(layerfs.TypeDir) }
+
+// isFile says whether e's entry is a regular file (what # hashes).
+func isFile(e anatomy.Event) bool {
+	return e.Change != nil && e.Change.Type == string(layerfs.TypeFile)
+}
 
 // flatten lists the tree's lines: the open dirs' entries, or, narrowed,
 // every matching entry with the dirs on the way to it. The cursor stays
 // on its path when it still has a line.
 func (m *Model) flatten() {
-	keep := ""
+	var keep *anatomy.Node
 	if m.cursor < len(m.rows) {
-		keep = m.rows[m.cursor].n.Path()
+		keep = m.rows[m.cursor].n
 	}
 	m.rows = m.rows[:0]
 	q := strings.ToLower(m.query)
@@ -466,7 +467,7 @@ func (m *Model) flatten() {
 	m.cursor = 0
 	first := -1 // narrowed: the first matching line
 	for i, r := range m.rows {
-		if r.n.Path() == keep && (!narrowed || r.hit) {
+		if r.n == keep && (!narrowed || r.hit) {
 			m.cursor, first = i, -2
 			break
 		}
@@ -511,10 +512,7 @@ func wastedAbove(n *anatomy.Node, i int) bool {
 	return ok && (!e.Present() || e.Dead != "")
 }
 
-func setuid(mode string) bool {
-	v, err := strconv.ParseUint(mode, 8, 32)
-	return err == nil && v&0o6000 != 0
-}
+func setuid(mode string) bool { return inspect.ModeBits(mode)&0o6000 != 0 }
 
 // hash asks for the sha256 of the file under the cursor, from the layer
 // holding its data.
@@ -523,12 +521,8 @@ func (m *Model) hash() tea.Cmd {
 		return nil
 	}
 	r := m.rows[m.cursor]
-	i := m.layer
-	if r.ghost {
-		i++
-	}
-	e, ok := r.n.Data(i)
-	if !ok || e.Change.Type != "file" {
+	e, ok := r.n.Data(m.seen(r.ghost))
+	if !ok || !isFile(e) {
 		return nil
 	}
 	k := hashKey{r.n, e.Layer}

@@ -10,6 +10,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/inspect/anatomy"
+	"github.com/dlayer/dlayer/inspect/layerfs"
 	"github.com/dlayer/dlayer/report"
 )
 
@@ -89,7 +90,7 @@ func (m *Model) View() string {
 
 func (m *Model) header() string {
 	r := m.r
-	s := fmt.Sprintf(" dlayer browse · %s %s (%s)", r.Subject, report.Escape(r.Name), shortID(r.ID))
+	s := fmt.Sprintf(" dlayer browse · %s %s (%s)", r.Subject, report.Escape(r.Name), inspect.ShortID(r.ID))
 	if m.o.Image != "" {
 		s += " · image " + report.Escape(m.o.Image)
 	}
@@ -109,16 +110,6 @@ func sizeOf(r *anatomy.Report) int64 {
 		n += l.Size
 	}
 	return n
-}
-
-func shortID(id string) string {
-	if i := strings.IndexByte(id, ':'); i >= 0 {
-		id = id[i+1:]
-	}
-	if len(id) > 12 {
-		return id[:12]
-	}
-	return id
 }
 
 // anat is the anatomy of the layer at stack index i.
@@ -205,13 +196,13 @@ func (m *Model) layerInfo(w int) []string {
 	out = append(out, m.st.dim.Render(sep))
 	switch l.Role {
 	case inspect.RoleRW:
-		out = append(out, "rw: the writable (upper) layer, "+shortID(l.CacheID))
+		out = append(out, "rw: the writable (upper) layer, "+inspect.ShortID(l.CacheID))
 	case inspect.RoleInit:
-		out = append(out, "init: the -init layer, "+shortID(l.CacheID))
+		out = append(out, "init: the -init layer, "+inspect.ShortID(l.CacheID))
 	default:
 		s := fmt.Sprintf("L%d: read-only image layer", a.Position)
 		if l.ChainID != "" {
-			s += ", chain " + shortID(string(l.ChainID))
+			s += ", chain " + inspect.ShortID(string(l.ChainID))
 		}
 		out = append(out, s)
 	}
@@ -303,7 +294,7 @@ func (m *Model) rowText(r row, cur bool) string {
 		}
 	}
 	from := ""
-	if e, ok := r.n.At(cond(r.ghost, i+1, i)); ok && e.Present() {
+	if e, ok := r.n.At(m.seen(r.ghost)); ok && e.Present() {
 		from = m.label(e.Layer)
 	}
 	size := ""
@@ -356,11 +347,12 @@ func modeString(c *inspect.Change) string {
 	if c.Kind == inspect.KindWhiteout && c.Type == "" {
 		return "whiteout  "
 	}
-	t := map[string]byte{"dir": 'd', "symlink": 'l', "char": 'c', "block": 'b', "fifo": 'p', "socket": 's', "file": '-'}[c.Type]
+	t := map[layerfs.Type]byte{layerfs.TypeDir: 'd', layerfs.TypeSymlink: 'l', layerfs.TypeChar: 'c', layerfs.TypeBlock: 'b',
+		layerfs.TypeFIFO: 'p', layerfs.TypeSocket: 's', layerfs.TypeFile: '-'}[layerfs.Type(c.Type)]
 	if t == 0 {
 		t = '?'
 	}
-	v, _ := strconv.ParseUint(c.Mode, 8, 32)
+	v := inspect.ModeBits(c.Mode)
 	b := []byte{t, 'r', 'w', 'x', 'r', 'w', 'x', 'r', 'w', 'x'}
 	for k := 0; k < 9; k++ {
 		if v&(1<<(8-k)) == 0 {
@@ -527,9 +519,8 @@ func (m *Model) death(n *anatomy.Node) string {
 }
 
 func (m *Model) hashLine(r row) string {
-	i := cond(r.ghost, m.layer+1, m.layer)
-	e, ok := r.n.Data(i)
-	if !ok || e.Change.Type != "file" {
+	e, ok := r.n.Data(m.seen(r.ghost))
+	if !ok || !isFile(e) {
 		return ""
 	}
 	sum, done := m.hashes[hashKey{r.n, e.Layer}]
