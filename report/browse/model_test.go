@@ -220,7 +220,7 @@ func TestEntryDetails(t *testing.T) {
 		t.Fatal("# asks for no hash")
 	}
 	m.Update(cmd())
-	if v := screen(t, m); !strings.Contains(v, "sha256 sha256:") {
+	if v := screen(t, m); !strings.Contains(v, "\n sha256:") || strings.Contains(v, "sha256 sha256") {
 		t.Errorf("hash not shown:\n%s", v)
 	}
 }
@@ -337,5 +337,29 @@ func TestHostileName(t *testing.T) {
 	v := screen(t, m)
 	if !strings.Contains(v, `evil\x1b]0;pwned\a\r\n`) {
 		t.Errorf("hostile name not escaped:\n%s", v)
+	}
+}
+
+// A COPY's source hash is cut to 12 hex so its destination stays in view;
+// what wrapping leaves out is marked.
+func TestLayerWords(t *testing.T) {
+	h := strings.Repeat("e8b62ed2b90e", 5) + "abcd"
+	for in, want := range map[string]string{
+		"COPY file:" + h + " in /data/f.txt":               "COPY file:e8b62ed2b90e… in /data/f.txt",
+		"ADD dir:" + h + " in / ":                          "ADD dir:e8b62ed2b90e… in / ",
+		"COPY multi:" + h + " in /x":                       "COPY multi:e8b62ed2b90e… in /x",
+		"RUN echo file:abc > /profile:dir:":                "RUN echo file:abc > /profile:dir:",
+		"COPY file:" + h + "ff in /a file:" + h + " in /b": "COPY file:e8b62ed2b90e… in /a file:e8b62ed2b90e… in /b",
+	} {
+		if got := shortSources(in); got != want {
+			t.Errorf("shortSources(%q) = %q, want %q", in, got, want)
+		}
+	}
+	got := wrapTo("RUN mkdir -p /data/sub && echo hello > /data/a && echo b > /data/sub/b", 20, 2)
+	if len(got) != 2 || got[0] != "RUN mkdir -p" || !strings.HasSuffix(got[1], "…") || ansi.StringWidth(got[1]) > 20 {
+		t.Errorf("wrapTo: %q, want two lines of at most 20 cells, the last ending in …", got)
+	}
+	if got := wrapTo("RUN true", 20, 2); !slices.Equal(got, []string{"RUN true"}) {
+		t.Errorf("wrapTo of a short line: %q", got)
 	}
 }

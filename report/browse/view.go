@@ -26,7 +26,7 @@ const (
 	detailLines = 5
 	chromeLines = 1 + 1 + 1 + detailLines + 1
 	// layerInfoLines are the selected layer's lines under the layer list.
-	layerInfoLines = 7
+	layerInfoLines = 8
 )
 
 // styles are the view's looks: reverse for titles and the cursor (no
@@ -172,7 +172,8 @@ func (m *Model) layerPane(w int) []string {
 	return out[:m.body()+1]
 }
 
-// layerWhat is a layer's one-word story: its instruction, or its role.
+// layerWhat is a layer's one-line story: its instruction (content hashes
+// of COPY and ADD sources cut to Docker's 12 hex), or its role.
 func (m *Model) layerWhat(i int) string {
 	l := m.tree.Stack[i]
 	switch l.Role {
@@ -184,7 +185,31 @@ func (m *Model) layerWhat(i int) string {
 	if l.CreatedBy == "" {
 		return "(no history)"
 	}
-	return report.Instruction(l.CreatedBy)
+	return shortSources(report.Instruction(l.CreatedBy))
+}
+
+// shortSources cuts each content hash of a COPY or ADD source (64 hex
+// or more after a colon: "file:", "dir:", "multi:") to Docker's 12, so
+// that the destination stays in view: "COPY file:e8b62ed2b90e… in /data".
+func shortSources(s string) string {
+	var b strings.Builder
+	for {
+		i := strings.IndexByte(s, ':')
+		if i < 0 {
+			return b.String() + s
+		}
+		n := 0
+		for i+1+n < len(s) && strings.IndexByte("0123456789abcdef", s[i+1+n]) >= 0 {
+			n++
+		}
+		b.WriteString(s[:i+1])
+		if n >= 64 {
+			b.WriteString(s[i+1:i+13] + "…")
+		} else {
+			b.WriteString(s[i+1 : i+1+n])
+		}
+		s = s[i+1+n:]
+	}
 }
 
 // layerInfo is what the selected layer is, in layerInfoLines lines.
@@ -219,7 +244,7 @@ func (m *Model) layerInfo(w int) []string {
 	}
 	out = append(out, s)
 	what := report.Escape(m.layerWhat(i))
-	out = append(out, wrapTo(what, w, 1)...)
+	out = append(out, wrapTo(what, w, 2)...)
 	out = append(out, wrapTo(legend, w, layerInfoLines-len(out))...)
 	for len(out) < layerInfoLines {
 		out = append(out, "")
@@ -527,7 +552,7 @@ func (m *Model) hashLine(r row) string {
 	if !done {
 		return "sha256: press # (reads the file in " + m.label(e.Layer) + ")"
 	}
-	return "sha256 " + sum
+	return cond(strings.HasPrefix(sum, "sha256:"), sum, "sha256: "+sum) // the digest, or hashing… or why not
 }
 
 // keyLine is the keys, or the search being typed.
@@ -589,17 +614,16 @@ func fit(s string, w int) string {
 	return s + strings.Repeat(" ", max(0, w-ansi.StringWidth(s)))
 }
 
-// wrapTo wraps s into at most n lines of w cells.
+// wrapTo wraps s into at most n lines of w cells; … ends the last when
+// some of s is left out.
 func wrapTo(s string, w, n int) []string {
 	if n <= 0 {
 		return nil
 	}
-	var out []string
-	for _, l := range strings.Split(ansi.Wrap(s, w, " "), "\n") {
-		if len(out) == n {
-			break
-		}
-		out = append(out, l)
+	out := strings.Split(ansi.Wrap(s, w, " "), "\n")
+	if len(out) > n {
+		out = out[:n]
+		out[n-1] = ansi.Truncate(out[n-1]+" …", w, "…")
 	}
 	return out
 }
