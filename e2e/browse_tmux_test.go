@@ -1,15 +1,25 @@
 package e2e
 
 import (
+	"encoding/json"
 	"fmt"
+	"maps"
+	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dlayer/dlayer/fixtures"
 	"github.com/dlayer/dlayer/fixtures/engine"
+	"github.com/dlayer/dlayer/inspect"
+	"github.com/dlayer/dlayer/report"
+	"github.com/opencontainers/go-digest"
 )
 
 // tmuxScreen drives a program in a private tmux server (its own socket:
@@ -44,19 +54,21 @@ func (s *tmuxScreen) keys(keys ...string) {
 	}
 }
 
-// wait is the screen once it shows every one of want (10 s at most).
+// wait is the screen once it shows every one of want and has settled (two
+// captures 50 ms apart the same: no frame half drawn), 10 s at most.
 func (s *tmuxScreen) wait(want ...string) string {
 	s.t.Helper()
-	var screen string
+	var screen, last string
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		screen = s.run("capture-pane", "-p", "-t", "b")
-		ok := true
+		ok := screen == last
 		for _, w := range want {
 			ok = ok && strings.Contains(screen, w)
 		}
 		if ok {
 			return screen
 		}
+		last = screen
 	}
 	s.t.Fatalf("the screen never showed %q:\n%s", want, screen)
 	return ""
@@ -75,6 +87,10 @@ func TestBrowseTmux(t *testing.T) {
 			t.Errorf("first screen lacks %q:\n%s", want, first)
 		}
 	}
+	// the README's screen: the cursor on the copied-up config.yml
+	s.keys("Tab", "Down", "Down", "Down", "Down", "Down", "Down", "Down", "Down")
+	checkReadmeScreen(t, s.wait("\n /app/config.yml"))
+	s.keys("Tab")
 	// down to L3: its own entries marked (A), a rewrite above (^)
 	s.keys("Down", "Down", "Down")
 	if sc := s.wait("TREE as of L3"); !strings.Contains(sc, "> L3") || !strings.Contains(sc, " A^ -rwxr-xr-x") {
@@ -101,4 +117,412 @@ func TestBrowseTmux(t *testing.T) {
 	if !strings.Contains(sc, "EXIT=0") || strings.Contains(sc, "LAYERS") {
 		t.Errorf("q: not exit 0 on a restored terminal:\n%s", sc)
 	}
+}
+
+// checkReadmeScreen compares a screen with the one the README shows (and
+// docs/browse.md), the ctimes aside: the fixture store is made anew.
+func checkReadmeScreen(t *testing.T, screen string) {
+	t.Helper()
+	ctime := regexp.MustCompile(`ctime \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ`)
+	norm := func(s string) string {
+		var lines []string
+		for _, l := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+			lines = append(lines, strings.TrimRight(l, " "))
+		}
+		return ctime.ReplaceAllString(strings.Join(lines, "\n"), "ctime …")
+	}
+	for _, doc := range []string{"README.md", "docs/browse.md"} {
+		b, err := os.ReadFile(filepath.Join("..", doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, shown, ok := strings.Cut(string(b), "```\n dlayer browse · container web")
+		shown, _, _ = strings.Cut(shown, "\n```")
+		if got, want := norm(screen), norm(" dlayer browse · container web"+shown); !ok || got != want {
+			t.Errorf("%s shows another screen than dlayer browse draws now (recapture it):\n%s", doc, firstDiff(want, got))
+		}
+	}
+}
+
+// The browse image: a RUN layer, a COPY, an empty ENV, a RUN that chmods a
+// file of the first (a rewrite: the first's copy is waste).
+const browseDockerfile = `FROM browse-base:1
+RUN mkdir -p /data/sub && echo hello > /data/a && echo b > /data/sub/b && echo keep > /data/k && echo four > /data/four
+COPY f.txt /data/f.txt
+ENV X=1
+RUN chmod 600 /data/k
+`
+
+// browseRun is what the container does: a whiteout, an opaque dir, a
+// copy-up by append, a copy-up unchanged (opened for writing), a setuid
+// file and a name carrying an escape sequence that would retitle the
+// terminal if it reached it raw.
+var browseRun = strings.Join([]string{
+	"rm /bin/ls", "rm -rf /data/sub", "mkdir /data/sub", "echo n > /data/sub/n", "echo x >> /data/a",
+	"exec 3>>/data/four", "cp /bin/busybox /data/suid", "chmod 4755 /data/suid",
+	`touch "/data/$(printf 'evil\033]0;pwned\007')"`,
+}, "; ")
+
+// TestBrowseTmuxEngine drives dlayer browse on a real engine's container
+// and on its image, each screen checked against Docker's own answers: the
+// layers and their sizes against docker history and the image's RootFS
+// (chain IDs computed from its diff IDs), the writable layer's marks and
+// the added, changed and deleted filters against docker diff, the origin
+// of a copied-up file against the instruction docker history names for
+// its layer, its sha256 against the bytes the container wrote. A name
+// carrying an escape sequence shows escaped and does not retitle the
+// terminal; q exits 0 on a restored screen.
+func TestBrowseTmuxEngine(t *testing.T) {
+	e := engine.ForTest(t, "")
+	if _, err := e.ImportBusybox("browse-base:1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Build("browse:1", browseDockerfile, map[string]string{"f.txt": "file\n"}); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := e.Docker("run", "--network", "none", "--name", "box", "browse:1", "sh", "-c", browseRun); err != nil {
+		t.Fatalf("docker run: %v\n%s", err, out)
+	}
+	diff, err := e.Changes("box")
+	if err != nil {
+		t.Fatal(err)
+	}
+	byKind := map[string][]string{}
+	for _, c := range diff {
+		byKind[c.Letter()] = append(byKind[c.Letter()], report.Escape(c.Path))
+	}
+	layers := dockerLayers(t, e, "browse:1")
+	id, err := e.Docker("image", "inspect", "-f", "{{.Id}}", "browse:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("docker diff box: %v", diff)
+	out, err := e.Docker("container", "inspect", "--size", "-f", "{{.SizeRw}}", "box")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sizeRw, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
+	if err != nil {
+		t.Fatalf("SizeRw %q: %v", out, err)
+	}
+
+	t.Run("container", func(t *testing.T) {
+		s := newTmuxScreen(t, fmt.Sprintf("%s --root %s --mountinfo none --daemon off browse box; echo EXIT=$?; sleep 600", dlayerBin, e.Root()))
+		title := s.run("display", "-p", "-t", "b", "#{pane_title}")
+		first := s.wait("TREE as of rw", "q quit")
+		if !strings.Contains(first, "container box (") || !strings.Contains(first, "image browse:1") {
+			t.Errorf("header does not name the container and its image:\n%s", first)
+		}
+		checkLayerList(t, first, append([]string{"rw", "init"}, labels(layers)...), layers)
+		if rw := layerSizes(first)["rw"]; rw != report.HumanBytes(sizeRw) {
+			t.Errorf("rw: size %s, docker inspect --size says SizeRw %d (%s)", rw, sizeRw, report.HumanBytes(sizeRw))
+		}
+		checkLayerInfos(t, s, 2, layers)
+
+		// L2, the first RUN: its own entries marked, and what the layers
+		// above do to each (L4's chmod rewrites k; the container appends to
+		// a, opens four for writing, and its opaque sub hides b)
+		s.keys("Home", "Down", "Down", "Down", "Down")
+		sc := s.wait("TREE as of L2 ·")
+		want := map[string]string{"/data": "A ", "/data/a": "A^", "/data/four": "A^", "/data/k": "A^", "/data/sub": "A ", "/data/sub/b": "Ax"}
+		if got := marksUnder(treeRows(t, sc), "/data"); !maps.Equal(got, want) {
+			t.Errorf("L2's marks under /data: %v, want %v\n%s", got, want, sc)
+		}
+
+		// rw: the filters against docker diff
+		s.keys("Home", "Tab")
+		s.wait("TREE as of rw ·")
+		// docker diff's C entries that are more than a dir copied up as the
+		// parent of a change, and the file copied up unchanged (opened for
+		// writing) that docker diff, comparing with the lower file, omits
+		changed := []string{"/data/a", "/data/sub"}
+		for _, p := range changed {
+			if !slices.Contains(byKind["C"], p) {
+				t.Errorf("docker diff does not say %s changed: %v", p, diff)
+			}
+		}
+		if slices.ContainsFunc(diff, func(c engine.Change) bool { return c.Path == "/data/four" }) {
+			t.Errorf("docker diff lists /data/four, copied up unchanged: %v", diff)
+		}
+		marked := func(marks string) func(treeLine) bool {
+			return func(r treeLine) bool { return strings.ContainsRune(marks, rune(r.marks[0])) }
+		}
+		for _, f := range []struct {
+			key, title string
+			keep       func(treeLine) bool // the lines the filter is for (the rest are their parents)
+			want       []string
+		}{
+			{"a", "added", marked("A"), byKind["A"]},
+			{"d", "deleted", marked("DH"), byKind["D"]},
+			{"c", "changed", func(r treeLine) bool { return marked("MmCO")(r) && !(r.dir && r.marks[0] == 'C') }, append(changed, "/data/four")},
+			{"s", "setuid", func(r treeLine) bool { return !r.dir }, []string{"/data/suid"}},
+		} {
+			s.keys(f.key)
+			sc := s.wait("TREE as of rw · ", "· "+f.title+" ◂")
+			var got []string
+			for _, r := range treeRows(t, sc) {
+				if f.keep(r) {
+					got = append(got, r.path)
+				}
+			}
+			sort.Strings(got)
+			sort.Strings(f.want)
+			if !slices.Equal(got, f.want) {
+				t.Errorf("filter %s: %q, want %q (docker diff: %v)\n%s", f.title, got, f.want, diff, sc)
+			}
+			s.keys(f.key)
+		}
+
+		// the copied-up /data/a: modified over L2, the RUN docker history names
+		s.keys("/", "/", "d", "a", "t", "a", "/", "a", "Enter")
+		sc = s.wait("TREE as of rw · 2 lines · //data/a", "from rw: modified over L2's")
+		l2 := layers[len(layers)-2]
+		if !strings.Contains(sc, "L2 made by "+l2.instruction[:30]) {
+			t.Errorf("/data/a: origin not L2's %q:\n%s", l2.instruction, sc)
+		}
+		s.keys("#")
+		s.wait(" " + string(digest.FromString("hello\nx\n"))) // the bytes the container wrote
+		s.keys("Escape", "/", "f", "o", "u", "r", "Enter")
+		s.wait("TREE as of rw · 2 lines · /four", "from rw: copied up unchanged from L2 · L2 made by "+l2.instruction[:20])
+
+		// a name carrying OSC 0 (set the window title) shows escaped
+		s.keys("Escape", "/", "e", "v", "i", "l", "Enter")
+		sc = s.wait("TREE as of rw · 2 lines · /evil")
+		if !strings.Contains(sc, `evil\x1b]0;pwned\a`) {
+			t.Errorf("the hostile name is not escaped:\n%s", sc)
+		}
+		if now := s.run("display", "-p", "-t", "b", "#{pane_title}"); now != title || strings.Contains(now, "pwned") {
+			t.Errorf("the terminal's title changed from %q to %q: a raw escape sequence reached it", title, now)
+		}
+		s.keys("q")
+		sc = s.wait("EXIT=")
+		if !strings.Contains(sc, "EXIT=0") || strings.Contains(sc, "LAYERS") {
+			t.Errorf("q: not exit 0 on a restored terminal:\n%s", sc)
+		}
+	})
+
+	t.Run("image", func(t *testing.T) {
+		s := newTmuxScreen(t, fmt.Sprintf("%s --root %s --mountinfo none --daemon off browse browse:1; echo EXIT=$?; sleep 600", dlayerBin, e.Root()))
+		first := s.wait("TREE as of L4", "q quit")
+		if h := fmt.Sprintf("image browse:1 (%s) · %d layers", inspect.ShortID(strings.TrimSpace(id)), len(layers)); !strings.Contains(first, h) {
+			t.Errorf("header lacks %q:\n%s", h, first)
+		}
+		checkLayerList(t, first, labels(layers), layers)
+		checkLayerInfos(t, s, 0, layers)
+		// L4's chmod: a full copy of k (modified), L2's k wasted under it
+		s.keys("Home", "Tab")
+		sc := s.wait("TREE as of L4 ·")
+		if got, want := marksUnder(treeRows(t, sc), "/data"), map[string]string{"/data": "C ", "/data/k": "M "}; !maps.Equal(got, want) {
+			t.Errorf("L4's marks under /data: %v, want %v\n%s", got, want, sc)
+		}
+		s.keys("Tab", "Down", "Down", "Tab", "w")
+		sc = s.wait("TREE as of L2 · ", "· wasted ◂")
+		var wasted []string
+		for _, r := range treeRows(t, sc) {
+			if !r.dir {
+				wasted = append(wasted, r.path)
+			}
+		}
+		if !slices.Equal(wasted, []string{"/data/k"}) {
+			t.Errorf("wasted as of L2: %q, want [/data/k] (L4 rewrites it)\n%s", wasted, sc)
+		}
+		s.keys("q")
+		if sc := s.wait("EXIT="); !strings.Contains(sc, "EXIT=0") {
+			t.Errorf("q: not exit 0:\n%s", sc)
+		}
+	})
+}
+
+// dockerLayer is an image layer as Docker tells it: docker history's row
+// (its instruction as dlayer words it, its size) and the chain ID computed
+// from the image's RootFS diff IDs.
+type dockerLayer struct {
+	label, instruction string
+	size               int64
+	chain              digest.Digest
+}
+
+// dockerLayers are ref's layers, top first, from docker history (rows of
+// empty layers, ENV and the like, dropped: each row with a size is a
+// layer here) and docker image inspect's RootFS.Layers.
+func dockerLayers(t *testing.T, e *engine.Engine, ref string) []dockerLayer {
+	t.Helper()
+	out, err := e.Docker("image", "inspect", "-f", "{{json .RootFS.Layers}}", ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var diffIDs []digest.Digest
+	if err := json.Unmarshal([]byte(out), &diffIDs); err != nil {
+		t.Fatalf("RootFS.Layers %q: %v", out, err)
+	}
+	hist, err := e.Docker("history", "--no-trunc", "--human=false", "--format", "{{.Size}}\t{{.CreatedBy}}", ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var layers []dockerLayer
+	for _, l := range strings.Split(strings.TrimSpace(hist), "\n") {
+		size, by, _ := strings.Cut(l, "\t")
+		n, err := strconv.ParseInt(size, 10, 64)
+		if err != nil {
+			t.Fatalf("docker history row %q: %v", l, err)
+		}
+		if n > 0 {
+			layers = append(layers, dockerLayer{instruction: report.Instruction(by), size: n})
+		}
+	}
+	if len(layers) != len(diffIDs) {
+		t.Fatalf("docker history has %d layers with a size, RootFS %d: %s", len(layers), len(diffIDs), hist)
+	}
+	var chain digest.Digest
+	for k, d := range diffIDs {
+		if k == 0 {
+			chain = d
+		} else {
+			chain = digest.FromString(string(chain) + " " + string(d))
+		}
+		l := &layers[len(layers)-1-k]
+		l.label, l.chain = "L"+strconv.Itoa(k+1), chain
+	}
+	return layers
+}
+
+func labels(layers []dockerLayer) []string {
+	var out []string
+	for _, l := range layers {
+		out = append(out, l.label)
+	}
+	return out
+}
+
+// checkLayerList checks the layer list of a screen: the labels top first,
+// each image layer's size as docker history gives it.
+func checkLayerList(t *testing.T, screen string, want []string, layers []dockerLayer) {
+	t.Helper()
+	var got []string
+	for _, l := range layerLines(screen) {
+		got = append(got, l[0])
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("layer list %q, want %q:\n%s", got, want, screen)
+	}
+	size := layerSizes(screen)
+	for _, l := range layers {
+		if size[l.label] != report.HumanBytes(l.size) {
+			t.Errorf("%s: size %s, docker history says %d (%s)", l.label, size[l.label], l.size, report.HumanBytes(l.size))
+		}
+	}
+}
+
+// layerLines are the layer list's lines of a screen, as fields: the
+// label, the size, then the waste and the instruction.
+func layerLines(screen string) [][]string {
+	var out [][]string
+	for _, l := range strings.Split(screen, "\n")[2:] {
+		left, _, _ := strings.Cut(l, "│")
+		f := strings.Fields(strings.TrimPrefix(left, ">"))
+		if len(f) < 2 {
+			break
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// layerSizes are the sizes the layer list shows, by label.
+func layerSizes(screen string) map[string]string {
+	out := map[string]string{}
+	for _, f := range layerLines(screen) {
+		out[f[0]] = f[1]
+	}
+	return out
+}
+
+// checkLayerInfos selects each image layer in turn (the first is skip rows
+// below the top) and checks what the screen says of it: the chain ID
+// (computed from the image's diff IDs), docker history's instruction.
+func checkLayerInfos(t *testing.T, s *tmuxScreen, skip int, layers []dockerLayer) {
+	t.Helper()
+	s.keys("Home")
+	for k := 0; k < skip; k++ {
+		s.keys("Down")
+	}
+	for k, l := range layers {
+		if k > 0 {
+			s.keys("Down")
+		}
+		sc := s.wait("TREE as of " + l.label + " ·")
+		info := l.label + ": read-only image layer, chain " + l.chain.Encoded()[:6]
+		words := shortHex.ReplaceAllString(l.instruction, "$1…")
+		if !strings.Contains(sc, info) || !strings.Contains(sc, words[:min(len(words), 30)]) {
+			t.Errorf("%s: the screen lacks %q or the instruction %q:\n%s", l.label, info, words, sc)
+		}
+	}
+}
+
+// shortHex is how browse shows a COPY's source hash: Docker's 12 hex.
+var shortHex = regexp.MustCompile(`([0-9a-f]{12})[0-9a-f]{52,}`)
+
+// treeLine is one line of the tree pane as the screen shows it.
+type treeLine struct {
+	path  string // the full path, rebuilt from the indentation
+	marks string // the own mark and the fate above
+	dir   bool
+}
+
+// treeRows parses the tree pane of a captured screen (its window must start
+// at the tree's top, so that each line's parents are above it). A line is
+// the cursor, two marks, mode, size, the providing layer (4 cells at
+// least), then the name indented two cells per level, after a twisty
+// for a dir and two spaces for anything else.
+func treeRows(t *testing.T, screen string) []treeLine {
+	t.Helper()
+	var out []treeLine
+	var stack []string
+	lines := strings.Split(screen, "\n")
+	for _, l := range lines[2:] {
+		_, right, ok := strings.Cut(l, "│")
+		if !ok {
+			break
+		}
+		r := []rune(right)
+		if len(r) < 24 || strings.TrimSpace(right) == "" {
+			continue
+		}
+		rest := string(r[23:])
+		from, _, _ := strings.Cut(rest, " ")
+		name := []rune(rest)[max(4, len(from))+1:]
+		sp := 0
+		for sp < len(name) && name[sp] == ' ' {
+			sp++
+		}
+		shown := string(name[sp:])
+		depth := (sp - 2) / 2
+		dir := strings.HasPrefix(shown, "▾ ") || strings.HasPrefix(shown, "▸ ")
+		if dir {
+			depth = sp / 2
+			shown = string([]rune(shown)[2:])
+		}
+		base, _, _ := strings.Cut(strings.TrimSuffix(strings.TrimSpace(shown), "/"), " → ")
+		if depth < 0 || depth > len(stack) {
+			t.Fatalf("tree line %q: depth %d under %q", l, depth, stack)
+		}
+		stack = stack[:depth]
+		p := "/" + strings.Join(append(slices.Clone(stack), base), "/")
+		if dir {
+			stack = append(stack, base)
+		}
+		out = append(out, treeLine{path: p, marks: string(r[1:3]), dir: dir})
+	}
+	return out
+}
+
+// marksUnder is the marks of the marked lines at or below dir.
+func marksUnder(rows []treeLine, dir string) map[string]string {
+	out := map[string]string{}
+	for _, r := range rows {
+		if r.marks != "  " && (r.path == dir || strings.HasPrefix(r.path, dir+"/")) {
+			out[r.path] = r.marks
+		}
+	}
+	return out
 }
