@@ -42,6 +42,16 @@ func (l *changeList) all() []Change {
 	return out
 }
 
+// pop removes the last change.
+func (l *changeList) pop() {
+	k := len(l.chunks) - 1
+	l.chunks[k] = l.chunks[k][:len(l.chunks[k])-1]
+	if len(l.chunks[k]) == 0 {
+		l.chunks = l.chunks[:k]
+	}
+	l.n--
+}
+
 // each calls f on every change, in order.
 func (l *changeList) each(f func(c *Change)) {
 	for _, ch := range l.chunks {

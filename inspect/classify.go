@@ -106,7 +106,8 @@ func (w *walker) enter(fr *frame, e layerfs.Entry, idx int, view lowerHit, vok b
 	if err != nil {
 		return nil, err
 	}
-	child := &frame{rel: c.Path, upper: sub, entries: ents, change: idx, dockerAdded: added}
+	child := &frame{rel: c.Path, upper: sub, entries: ents, change: idx, dockerAdded: added,
+		implied: e.Implied && c.Kind == KindCopiedUp && c.DockerDiff == ""}
 	lowerDir := vok && view.e.Stat.IsDir()
 	switch {
 	case e.Redirect != "":
@@ -346,6 +347,21 @@ func (w *walker) killBelow(fr *frame, view lowerHit, p string, kind DeadKind) {
 	if err != nil {
 		w.finds = append(w.finds, Finding{Kind: "unreadable_entry", Path: p, Message: "the lower entries below it: " + err.Error()})
 	}
+}
+
+// drop unlists the last change, an implied dir's (frame.implied), and
+// uncounts it.
+func (w *walker) drop() {
+	c := w.list.at(w.list.len() - 1)
+	if w.counts != nil {
+		n := w.counts[c.Kind]
+		if n.Entries--; n.Entries == 0 {
+			delete(w.counts, c.Kind)
+		} else {
+			w.counts[c.Kind] = n
+		}
+	}
+	w.list.pop()
 }
 
 // add lists c (of an upper entry with stat st) and counts it by kind when

@@ -35,6 +35,9 @@ type frame struct {
 	dockerAdded bool
 	change      int // index of this dir's Change; -1 for the root
 	changed     bool
+	// implied: the dir's Change is only its presence in a form that keeps
+	// every dir (layerfs.Entry.Implied); dropped if nothing below is listed.
+	implied bool
 	// reads are the subdirs read ahead (prefetch.go), by entry index;
 	// ahead is the next entry to issue a read for.
 	reads []*dirRead
@@ -99,6 +102,11 @@ func (w *walker) walk(upper *layerfs.Dir, lowers []ldir) error {
 		if fr.next == len(fr.entries) {
 			w.dropReads(fr)
 			stack = stack[:len(stack)-1]
+			if fr.implied && w.list.len() == fr.change+1 {
+				w.drop()
+				closeFrame(fr)
+				continue
+			}
 			if fr.change >= 0 {
 				c := w.list.at(fr.change)
 				if fr.changed && c.DockerDiff == "" {

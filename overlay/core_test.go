@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -155,5 +156,48 @@ func TestDU(t *testing.T) {
 	}
 	if base.DiskUsage < 4*4096 {
 		t.Errorf("the base layer holds the blocks of its 4 files: %d", base.DiskUsage)
+	}
+}
+
+// TestWalkLayerImpliedDirs: every root/ holds a copy of every dir of its
+// parent's. As in Docker's diff of the layer (its tar), a dir is one of
+// the layer's changes only when something below it is the layer's or its
+// metadata differs: L3 re-points a symlink and owns no dir; L2 adds
+// /d/y, so /d is its change (the parent of one); a chmod of L3's /d makes
+// /d L3's own.
+func TestWalkLayerImpliedDirs(t *testing.T) {
+	s := newStore(t)
+	st := completeStore(t, s)
+	walk := func(pos int) map[string]inspect.ChangeKind {
+		t.Helper()
+		x, err := st.Stack("c")
+		must(t, err)
+		i := len(x.Layers) - pos
+		w, err := st.WalkLayer(x.Layers, i)
+		must(t, err)
+		got := map[string]inspect.ChangeKind{}
+		n := 0
+		for _, c := range w.Changes {
+			got[c.Path] = c.Kind
+		}
+		for _, c := range w.Counts {
+			n += c.Entries
+		}
+		if n != len(w.Changes) {
+			t.Errorf("L%d: counts %v add up to %d, %d changes", pos, w.Counts, n, len(w.Changes))
+		}
+		return got
+	}
+	for pos, want := range map[int]map[string]inspect.ChangeKind{
+		3: {"/s": inspect.KindModified},
+		2: {"/d": inspect.KindCopiedUp, "/d/y": inspect.KindAdded, "/gone": inspect.KindWhiteout, "/keep": inspect.KindModified, "/new": inspect.KindAdded},
+	} {
+		if got := walk(pos); !maps.Equal(got, want) {
+			t.Errorf("L%d: changes %v, want %v", pos, got, want)
+		}
+	}
+	must(t, os.Chmod(filepath.Join(s.home, idL3, "root", "d"), 0o700))
+	if got := walk(3); got["/d"] != inspect.KindModified || len(got) != 2 {
+		t.Errorf("L3 after chmod of its /d: %v, want /d modified and /s", got)
 	}
 }

@@ -21,8 +21,10 @@ const RootWhiteoutForm = "absent from root/ (the parent layer's root/ has it)"
 // name, or something else — for a regular file, another inode (moby's
 // ApplyDiff hardlinks every regular file it does not replace); for a
 // symlink, FIFO or device (which the copy re-creates), a different type,
-// mode, owner, rdev, size, mtime or link target. A dir is always the
-// layer's (every layer has its own copy), so the union goes on below it.
+// mode, owner, rdev, size, mtime or link target. Every layer has its own
+// copy of every dir, so the union always goes on below a dir; one the
+// parent has too is Implied: the layer's change only when its metadata
+// differs or something below it is the layer's, as in Docker's diff.
 // An entry of the parent's dir that this layer's dir lacks is a whiteout.
 // A base layer (or one whose parent the layer records do not give) owns
 // everything. Every other dir (upper/ of a container's layers) is read as
@@ -84,7 +86,7 @@ func (f *Format) lookupRoot(d *layerfs.Dir, name string, pl *listing) (layerfs.E
 		}
 		return layerfs.Entry{}, false, nil
 	}
-	e := layerfs.Entry{Name: name, RawName: name, Stat: st}
+	e := layerfs.Entry{Name: name, RawName: name, Stat: st, Implied: inParent && st.IsDir() && pe.st.IsDir()}
 	if inParent && !st.IsDir() {
 		same, err := sameEntry(d, name, st, pe)
 		if err != nil || same {

@@ -123,6 +123,12 @@ type Entry struct {
 	// Metacopy is set on an overlay metadata-only copy-up: its data still
 	// lives in a lower layer.
 	Metacopy bool
+	// Implied is set on a dir that the layer holds whether or not it
+	// changed it, because its form keeps a whole tree (the legacy overlay
+	// driver's root/ dirs): like Docker's diff of such a layer, the walk
+	// counts it as the layer's change only when its metadata differs from
+	// the lower dir's or something below it is the layer's.
+	Implied bool
 	// Origin is set when overlay recorded the lower inode this entry was
 	// copied up from ("overlay.origin").
 	Origin bool
