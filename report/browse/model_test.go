@@ -7,9 +7,11 @@ import (
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
+	"github.com/dlayer/dlayer/containerd"
 	"github.com/dlayer/dlayer/fixtures"
 	"github.com/dlayer/dlayer/inspect"
 	"github.com/dlayer/dlayer/inspect/anatomy"
+	"github.com/dlayer/dlayer/inspect/backend"
 )
 
 // demo is the view of the demo store's container web (a copied-up and
@@ -361,5 +363,44 @@ func TestLayerWords(t *testing.T) {
 	}
 	if got := wrapTo("RUN true", 20, 2); !slices.Equal(got, []string{"RUN true"}) {
 		t.Errorf("wrapTo of a short line: %q", got)
+	}
+}
+
+// On the containerd store a classic RUN layer sits on its build
+// container's init snapshot, which the container mounts and no image
+// holds: it shows as binit, and the image layers keep docker history's
+// numbers (L1 the base, L2 the RUN).
+func TestBuildInitLayer(t *testing.T) {
+	c, err := fixtures.BuildContainerd(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := inspect.OpenWith(c.Root, inspect.Options{Backends: backend.NewRegistry(containerd.New(containerd.Config{Root: c.ContainerdRoot}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := s.Stack(c.ContainerID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := anatomy.Container(s, x, anatomy.Options{MaxPaths: -1, Tree: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := New(r, Options{})
+	m.Update(tea.WindowSizeMsg{Width: 100, Height: 30})
+	var labels []string
+	for i := range m.tree.Stack {
+		labels = append(labels, m.label(i))
+	}
+	if want := []string{"rw", "init", "L2", "binit", "L1"}; !slices.Equal(labels, want) {
+		t.Fatalf("labels %q, want %q", labels, want)
+	}
+	press(m, "down", "down", "down")
+	v := screen(t, m)
+	for _, want := range []string{"TREE as of binit", "binit: a build step's init snapshot", "a build step's init files (in no image)"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("binit selected: no %q in\n%s", want, v)
+		}
 	}
 }

@@ -115,7 +115,9 @@ func sizeOf(r *anatomy.Report) int64 {
 // anat is the anatomy of the layer at stack index i.
 func (m *Model) anat(i int) anatomy.Layer { return m.r.Layers[len(m.r.Layers)-1-i] }
 
-// label names the layer at stack index i: rw, init or L<position>.
+// label names the layer at stack index i: rw, init, binit (a build
+// container's init snapshot, in no image) or L<n>, the image's n-th layer
+// from the base (docker history's layers, bottom up).
 func (m *Model) label(i int) string {
 	if i < 0 || i >= len(m.tree.Stack) {
 		return "?"
@@ -125,8 +127,16 @@ func (m *Model) label(i int) string {
 		return "rw"
 	case inspect.RoleInit:
 		return "init"
+	case inspect.RoleUnowned:
+		return "binit"
 	}
-	return "L" + strconv.Itoa(m.anat(i).Position)
+	n := 0
+	for _, l := range m.tree.Stack[i:] {
+		if l.Role == inspect.RoleImage {
+			n++
+		}
+	}
+	return "L" + strconv.Itoa(n)
 }
 
 // layerPane is the layer list, top first, and the selected layer's facts.
@@ -181,6 +191,8 @@ func (m *Model) layerWhat(i int) string {
 		return "the container's writes"
 	case inspect.RoleInit:
 		return "Docker's per-container files"
+	case inspect.RoleUnowned:
+		return "a build step's init files (in no image)"
 	}
 	if l.CreatedBy == "" {
 		return "(no history)"
@@ -224,8 +236,10 @@ func (m *Model) layerInfo(w int) []string {
 		out = append(out, "rw: the writable (upper) layer, "+inspect.ShortID(l.CacheID))
 	case inspect.RoleInit:
 		out = append(out, "init: the -init layer, "+inspect.ShortID(l.CacheID))
+	case inspect.RoleUnowned:
+		out = append(out, "binit: a build step's init snapshot, "+report.Escape(inspect.ShortID(l.CreatedBy)))
 	default:
-		s := fmt.Sprintf("L%d: read-only image layer", a.Position)
+		s := m.label(i) + ": read-only image layer"
 		if l.ChainID != "" {
 			s += ", chain " + inspect.ShortID(string(l.ChainID))
 		}
