@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"maps"
 	"os"
 	"os/exec"
@@ -164,16 +165,59 @@ var browseRun = strings.Join([]string{
 }, "; ")
 
 // TestBrowseTmuxEngine drives dlayer browse on a real engine's container
-// and on its image, each screen checked against Docker's own answers: the
-// layers and their sizes against docker history and the image's RootFS
-// (chain IDs computed from its diff IDs), the writable layer's marks and
+// and on its image, on every store (overlay2 and its aufs twin, the legacy
+// overlay driver, Docker 29's containerd store), each screen checked
+// against Docker's own answers: the layers and their sizes against docker
+// history and the image's RootFS (chain IDs computed from its diff IDs),
+// the writable layer's size against docker inspect --size, its marks and
 // the added, changed and deleted filters against docker diff, the origin
 // of a copied-up file against the instruction docker history names for
 // its layer, its sha256 against the bytes the container wrote. A name
 // carrying an escape sequence shows escaped and does not retitle the
 // terminal; q exits 0 on a restored screen.
 func TestBrowseTmuxEngine(t *testing.T) {
-	e := engine.ForTest(t, "")
+	for _, tc := range storeEngines() {
+		t.Run(tc.name, func(t *testing.T) {
+			e := engine.ForTestWith(t, "", tc.opt)
+			a := browseScenario(t, e)
+			a.sizesFrom = tc.sizesFrom
+			// Docker 29's classic builder runs each RUN on a build
+			// container's init snapshot, kept below the RUN's layer in the
+			// chain the container mounts
+			a.buildInits = tc.opt.Kind == engine.Docker29
+			if tc.opt.StorageDriver == "overlay" {
+				a.initCopies = initCopies(t, e)
+			}
+			checkBrowse(t, e.Root(), a)
+			if err := e.Stop(); err != nil {
+				t.Fatal(err)
+			}
+			if twin, ok := storeRoots(t, tc.name, e.Root())["aufs twin"]; ok {
+				t.Run("aufs twin", func(t *testing.T) { checkBrowse(t, twin, a) })
+			}
+		})
+	}
+}
+
+// browseAnswers are Docker's answers on the browse scenario.
+type browseAnswers struct {
+	diff      []engine.Change
+	byKind    map[string][]string // docker diff's escaped paths by letter
+	layers    []dockerLayer
+	id        string // the image's
+	sizeRw    int64
+	sizesFrom int // storeEngine.sizesFrom
+	// buildInits: a build container's init snapshot below each RUN layer
+	buildInits bool
+	// initCopies: the files the legacy overlay driver copies from the
+	// init layer's upper dir into a new rw layer's (absolute paths)
+	initCopies []string
+}
+
+// browseScenario builds the browse image, runs its container and asks
+// Docker about both.
+func browseScenario(t *testing.T, e *engine.Engine) browseAnswers {
+	t.Helper()
 	if _, err := e.ImportBusybox("browse-base:1"); err != nil {
 		t.Fatal(err)
 	}
@@ -183,46 +227,52 @@ func TestBrowseTmuxEngine(t *testing.T) {
 	if out, err := e.Docker("run", "--network", "none", "--name", "box", "browse:1", "sh", "-c", browseRun); err != nil {
 		t.Fatalf("docker run: %v\n%s", err, out)
 	}
-	diff, err := e.Changes("box")
-	if err != nil {
+	a := browseAnswers{byKind: map[string][]string{}, layers: dockerLayers(t, e, "browse:1")}
+	var err error
+	if a.diff, err = e.Changes("box"); err != nil {
 		t.Fatal(err)
 	}
-	byKind := map[string][]string{}
-	for _, c := range diff {
-		byKind[c.Letter()] = append(byKind[c.Letter()], report.Escape(c.Path))
+	for _, c := range a.diff {
+		a.byKind[c.Letter()] = append(a.byKind[c.Letter()], report.Escape(c.Path))
 	}
-	layers := dockerLayers(t, e, "browse:1")
-	id, err := e.Docker("image", "inspect", "-f", "{{.Id}}", "browse:1")
-	if err != nil {
+	t.Logf("docker diff box: %v", a.diff)
+	if a.id, err = e.Docker("image", "inspect", "-f", "{{.Id}}", "browse:1"); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("docker diff box: %v", diff)
+	a.id = strings.TrimSpace(a.id)
 	out, err := e.Docker("container", "inspect", "--size", "-f", "{{.SizeRw}}", "box")
 	if err != nil {
 		t.Fatal(err)
 	}
-	sizeRw, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
-	if err != nil {
+	if a.sizeRw, err = strconv.ParseInt(strings.TrimSpace(out), 10, 64); err != nil {
 		t.Fatalf("SizeRw %q: %v", out, err)
 	}
+	return a
+}
 
+// checkBrowse drives dlayer browse on root's container box and image
+// browse:1 and checks each screen against a.
+func checkBrowse(t *testing.T, root string, a browseAnswers) {
+	diff, byKind, layers := a.diff, a.byKind, a.layers
 	t.Run("container", func(t *testing.T) {
-		s := newTmuxScreen(t, fmt.Sprintf("%s --root %s --mountinfo none --daemon off browse box; echo EXIT=$?; sleep 600", dlayerBin, e.Root()))
+		s := newTmuxScreen(t, fmt.Sprintf("%s --root %s --mountinfo none --daemon off browse box; echo EXIT=$?; sleep 600", dlayerBin, root))
 		title := s.run("display", "-p", "-t", "b", "#{pane_title}")
 		first := s.wait("TREE as of rw", "q quit")
 		if !strings.Contains(first, "container box (") || !strings.Contains(first, "image browse:1") {
 			t.Errorf("header does not name the container and its image:\n%s", first)
 		}
-		checkLayerList(t, first, append([]string{"rw", "init"}, labels(layers)...), layers)
-		if rw := layerSizes(first)["rw"]; rw != report.HumanBytes(sizeRw) {
-			t.Errorf("rw: size %s, docker inspect --size says SizeRw %d (%s)", rw, sizeRw, report.HumanBytes(sizeRw))
+		stack := append([]string{"rw", "init"}, labels(a)...)
+		checkLayerList(t, first, stack, a)
+		// the containerd store's SizeRw is the snapshot's disk usage
+		if rw := layerSizes(first)["rw"]; a.sizesFrom > 0 && rw != report.HumanBytes(a.sizeRw) {
+			t.Errorf("rw: size %s, docker inspect --size says SizeRw %d (%s)", rw, a.sizeRw, report.HumanBytes(a.sizeRw))
 		}
-		checkLayerInfos(t, s, 2, layers)
+		checkLayerInfos(t, s, stack, layers)
 
 		// L2, the first RUN: its own entries marked, and what the layers
 		// above do to each (L4's chmod rewrites k; the container appends to
 		// a, opens four for writing, and its opaque sub hides b)
-		s.keys("Home", "Down", "Down", "Down", "Down")
+		s.toLayer(stack, "L2")
 		sc := s.wait("TREE as of L2 ·")
 		want := map[string]string{"/data": "A ", "/data/a": "A^", "/data/four": "A^", "/data/k": "A^", "/data/sub": "A ", "/data/sub/b": "Ax"}
 		if got := marksUnder(treeRows(t, sc), "/data"); !maps.Equal(got, want) {
@@ -254,7 +304,7 @@ func TestBrowseTmuxEngine(t *testing.T) {
 		}{
 			{"a", "added", marked("A"), byKind["A"]},
 			{"d", "deleted", marked("DH"), byKind["D"]},
-			{"c", "changed", func(r treeLine) bool { return marked("MmCO")(r) && !(r.dir && r.marks[0] == 'C') }, append(changed, "/data/four")},
+			{"c", "changed", func(r treeLine) bool { return marked("MmCO")(r) && !(r.dir && r.marks[0] == 'C') }, append(append(changed, "/data/four"), a.initCopies...)},
 			{"s", "setuid", func(r treeLine) bool { return !r.dir }, []string{"/data/suid"}},
 		} {
 			s.keys(f.key)
@@ -302,13 +352,13 @@ func TestBrowseTmuxEngine(t *testing.T) {
 	})
 
 	t.Run("image", func(t *testing.T) {
-		s := newTmuxScreen(t, fmt.Sprintf("%s --root %s --mountinfo none --daemon off browse browse:1; echo EXIT=$?; sleep 600", dlayerBin, e.Root()))
+		s := newTmuxScreen(t, fmt.Sprintf("%s --root %s --mountinfo none --daemon off browse browse:1; echo EXIT=$?; sleep 600", dlayerBin, root))
 		first := s.wait("TREE as of L4", "q quit")
-		if h := fmt.Sprintf("image browse:1 (%s) · %d layers", inspect.ShortID(strings.TrimSpace(id)), len(layers)); !strings.Contains(first, h) {
+		if h := fmt.Sprintf("image browse:1 (%s) · %d layers", inspect.ShortID(a.id), len(layers)); !strings.Contains(first, h) {
 			t.Errorf("header lacks %q:\n%s", h, first)
 		}
-		checkLayerList(t, first, labels(layers), layers)
-		checkLayerInfos(t, s, 0, layers)
+		checkLayerList(t, first, labels(browseAnswers{layers: layers}), a)
+		checkLayerInfos(t, s, labels(browseAnswers{layers: layers}), layers)
 		// L4's chmod: a full copy of k (modified), L2's k wasted under it
 		s.keys("Home", "Tab")
 		sc := s.wait("TREE as of L4 ·")
@@ -337,6 +387,7 @@ func TestBrowseTmuxEngine(t *testing.T) {
 // (its instruction as dlayer words it, its size) and the chain ID computed
 // from the image's RootFS diff IDs.
 type dockerLayer struct {
+	pos                int // 1 = base
 	label, instruction string
 	size               int64
 	chain              digest.Digest
@@ -381,22 +432,52 @@ func dockerLayers(t *testing.T, e *engine.Engine, ref string) []dockerLayer {
 			chain = digest.FromString(string(chain) + " " + string(d))
 		}
 		l := &layers[len(layers)-1-k]
-		l.label, l.chain = "L"+strconv.Itoa(k+1), chain
+		l.pos, l.label, l.chain = k+1, "L"+strconv.Itoa(k+1), chain
 	}
 	return layers
 }
 
-func labels(layers []dockerLayer) []string {
+// labels are the image layers' labels top first, and below each RUN
+// layer its build container's init where a.buildInits.
+func labels(a browseAnswers) []string {
 	var out []string
-	for _, l := range layers {
+	for _, l := range a.layers {
 		out = append(out, l.label)
+		if a.buildInits && strings.HasPrefix(l.instruction, "RUN ") {
+			out = append(out, "binit")
+		}
+	}
+	return out
+}
+
+// initCopies are the files of the container box's init layer upper dir
+// on the legacy overlay driver (overlay/<id>-init/upper beside its rw
+// layer's dir), which the driver copies into the rw layer's upper.
+func initCopies(t *testing.T, e *engine.Engine) []string {
+	t.Helper()
+	ci, err := e.InspectContainer("box")
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := ci.GraphDriver.Data["UpperDir"]
+	initUp := filepath.Join(filepath.Dir(up)+"-init", "upper")
+	var out []string
+	err = filepath.WalkDir(initUp, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			out = append(out, strings.TrimPrefix(p, initUp))
+		}
+		return err
+	})
+	if err != nil || len(out) == 0 {
+		t.Fatalf("the init layer's upper dir %s: %v, %d files", initUp, err, len(out))
 	}
 	return out
 }
 
 // checkLayerList checks the layer list of a screen: the labels top first,
-// each image layer's size as docker history gives it.
-func checkLayerList(t *testing.T, screen string, want []string, layers []dockerLayer) {
+// each image layer's size as docker history gives it (where the store's
+// history gives the content size: a.sizesFrom).
+func checkLayerList(t *testing.T, screen string, want []string, a browseAnswers) {
 	t.Helper()
 	var got []string
 	for _, l := range layerLines(screen) {
@@ -406,8 +487,8 @@ func checkLayerList(t *testing.T, screen string, want []string, layers []dockerL
 		t.Errorf("layer list %q, want %q:\n%s", got, want, screen)
 	}
 	size := layerSizes(screen)
-	for _, l := range layers {
-		if size[l.label] != report.HumanBytes(l.size) {
+	for _, l := range a.layers {
+		if a.sizesFrom > 0 && l.pos >= a.sizesFrom && size[l.label] != report.HumanBytes(l.size) {
 			t.Errorf("%s: size %s, docker history says %d (%s)", l.label, size[l.label], l.size, report.HumanBytes(l.size))
 		}
 	}
@@ -437,26 +518,35 @@ func layerSizes(screen string) map[string]string {
 	return out
 }
 
-// checkLayerInfos selects each image layer in turn (the first is skip rows
-// below the top) and checks what the screen says of it: the chain ID
-// (computed from the image's diff IDs), docker history's instruction.
-func checkLayerInfos(t *testing.T, s *tmuxScreen, skip int, layers []dockerLayer) {
+// checkLayerInfos selects each image layer in turn (stack: the labels of
+// the layer list, top first) and checks what the screen says of it: the
+// chain ID (computed from the image's diff IDs), docker history's
+// instruction.
+func checkLayerInfos(t *testing.T, s *tmuxScreen, stack []string, layers []dockerLayer) {
 	t.Helper()
-	s.keys("Home")
-	for k := 0; k < skip; k++ {
-		s.keys("Down")
-	}
-	for k, l := range layers {
-		if k > 0 {
-			s.keys("Down")
-		}
-		sc := s.wait("TREE as of " + l.label + " ·")
+	for _, l := range layers {
+		sc := s.toLayer(stack, l.label)
 		info := l.label + ": read-only image layer, chain " + l.chain.Encoded()[:6]
 		words := shortHex.ReplaceAllString(l.instruction, "$1…")
 		if !strings.Contains(sc, info) || !strings.Contains(sc, words[:min(len(words), 30)]) {
 			t.Errorf("%s: the screen lacks %q or the instruction %q:\n%s", l.label, info, words, sc)
 		}
 	}
+}
+
+// toLayer selects the layer labeled label in the layer list (stack, its
+// labels top first) and returns the screen.
+func (s *tmuxScreen) toLayer(stack []string, label string) string {
+	s.t.Helper()
+	i := slices.Index(stack, label)
+	if i < 0 {
+		s.t.Fatalf("no layer %s in %q", label, stack)
+	}
+	s.keys("Home")
+	for ; i > 0; i-- {
+		s.keys("Down")
+	}
+	return s.wait("TREE as of " + label + " ·")
 }
 
 // shortHex is how browse shows a COPY's source hash: Docker's 12 hex.
