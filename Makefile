@@ -161,7 +161,7 @@ TEST_EVENTS = bin/test-events.json
 test: deps engines bin/testsum
 	@rm -f $(TEST_EVENTS)
 	DLAYER_E2E=$(DLAYER_E2E) bin/testsum -events $(TEST_EVENTS) -- $(GO) test -json -count=1 -timeout 30m $(TESTFLAGS) $$($(GO) list ./... | grep -v -e '^github.com/dlayer/dlayer/e2e$$')
-	DLAYER_E2E=$(DLAYER_E2E) bin/testsum -events $(TEST_EVENTS) -- $(GO) test -json -race -count=1 -timeout 30m $(TESTFLAGS) ./e2e
+	DLAYER_E2E=$(DLAYER_E2E) bin/testsum -events $(TEST_EVENTS) -- $(GO) test -json -race -count=1 -timeout 40m $(TESTFLAGS) ./e2e
 	$(MAKE) --no-print-directory fuzz
 	@bin/testsum -summary $(TEST_EVENTS)
 
@@ -194,6 +194,7 @@ bench: deps
 	DLAYER_BENCH_RUNS=5 $(GO) test -run '^$$' -bench DUColdWalkers -benchtime 1x -timeout 90m -v ./e2e
 	$(GO) test -run '^$$' -bench IncidentCommands -benchtime 5x -timeout 60m ./e2e
 	$(GO) test -run '^$$' -bench LayersContentsVsDive -benchtime 1x -timeout 60m -v ./e2e
+	$(GO) test -run '^$$' -bench BrowseStartup -benchtime 1x -timeout 60m -v ./e2e
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench ContainerdDUVsDocker -benchtime 5x -benchmem -timeout 30m ./e2e
 	$(GO) test -run '^$$' -bench . -benchtime 3x -count=1 -v ./inspect/verify/
 	DLAYER_E2E=1 $(GO) test -run '^$$' -bench VerifyVsDocker -benchtime 1x -timeout 90m -v ./e2e

@@ -40,30 +40,14 @@ func BenchmarkLayersContentsVsDive(b *testing.B) {
 			b.Fatalf("needs dive (make deps builds it into ~/.cache/dlayer/tools): %v", err)
 		}
 	}
-	dir := os.Getenv("DLAYER_BENCH_IMAGE")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "dlayer-bench-image")
-	}
-	opt := anatomyBenchOptions()
-	root, archive := filepath.Join(dir, "root"), filepath.Join(dir, "image.tar")
-	stamp := fmt.Sprintf("%+v", opt)
-	if old, err := os.ReadFile(filepath.Join(dir, "stamp")); err != nil || string(old) != stamp {
-		must(b, os.RemoveAll(dir))
-		start := time.Now()
-		st, err := fixtures.BuildBig(root, opt)
-		must(b, err)
-		b.Logf("built %s in %v: %d layers, %d files", root, time.Since(start).Round(time.Second), st.Layers, st.Files)
-	}
-	out, err := runBin(dlayerBin, root, "--format", "json", "images")
-	must(b, err)
-	tag := firstTag(string(out))
+	dir, root, tag := anatomyBenchImage(b)
+	archive := filepath.Join(dir, "image.tar")
 	if _, err := os.Stat(archive); err != nil {
 		start := time.Now()
 		must(b, writeDockerArchive(root, tag, archive))
 		fi, _ := os.Stat(archive)
 		b.Logf("wrote %s (%d bytes) in %v", archive, fi.Size(), time.Since(start).Round(time.Second))
 	}
-	must(b, os.WriteFile(filepath.Join(dir, "stamp"), []byte(stamp), 0o644))
 	work := b.TempDir()
 	var dl, dv time.Duration
 	var dlRSS, dvRSS int64
@@ -102,6 +86,68 @@ func BenchmarkLayersContentsVsDive(b *testing.B) {
 	b.Logf("%s: %d layers, %d entries: dlayer layers --contents %v (peak RSS %.0f MB), waste %d bytes in %d files; dive %s --json %v (peak RSS %.0f MB), inefficientBytes %d",
 		tag, len(r.Layers), files, (dl / time.Duration(b.N)).Round(time.Millisecond), float64(dlRSS)/1e6, r.Waste.Bytes, r.Waste.Entries,
 		diveVersion, (dv / time.Duration(b.N)).Round(time.Millisecond), float64(dvRSS)/1e6, d.Image.InefficientBytes)
+}
+
+// anatomyBenchImage is the store of anatomyBenchOptions, built once and
+// kept in $DLAYER_BENCH_IMAGE (default $TMPDIR/dlayer-bench-image, dir):
+// its root and its image's tag.
+func anatomyBenchImage(b *testing.B) (dir, root, tag string) {
+	dir = os.Getenv("DLAYER_BENCH_IMAGE")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "dlayer-bench-image")
+	}
+	opt := anatomyBenchOptions()
+	root = filepath.Join(dir, "root")
+	stamp := fmt.Sprintf("%+v", opt)
+	if old, err := os.ReadFile(filepath.Join(dir, "stamp")); err != nil || string(old) != stamp {
+		must(b, os.RemoveAll(dir))
+		start := time.Now()
+		st, err := fixtures.BuildBig(root, opt)
+		must(b, err)
+		b.Logf("built %s in %v: %d layers, %d files", root, time.Since(start).Round(time.Second), st.Layers, st.Files)
+		must(b, os.WriteFile(filepath.Join(dir, "stamp"), []byte(stamp), 0o644))
+	}
+	out, err := runBin(dlayerBin, root, "--format", "json", "images")
+	must(b, err)
+	return dir, root, firstTag(string(out))
+}
+
+// BenchmarkBrowseStartup times dlayer browse on the 1,000,000-file image
+// of BenchmarkLayersContentsVsDive, in a private tmux server (100×30):
+// from the start to the first screen (every layer walked, the tree of
+// every path built), the process's peak RSS then (VmHWM), and the time a
+// move to the next layer takes to draw. Run it with -benchtime 1x.
+func BenchmarkBrowseStartup(b *testing.B) {
+	_, root, tag := anatomyBenchImage(b)
+	var first, move time.Duration
+	var rss int64
+	for i := 0; i < b.N; i++ {
+		start := time.Now()
+		s := newTmuxScreen(b, fmt.Sprintf("exec %s --root %s --mountinfo none --daemon off browse %s", dlayerBin, root, tag))
+		s.waitFor(10*time.Minute, "q quit")
+		first += time.Since(start)
+		pid := strings.TrimSpace(s.run("display", "-p", "-t", "b", "#{pane_pid}"))
+		st, err := os.ReadFile("/proc/" + pid + "/status")
+		must(b, err)
+		for _, l := range strings.Split(string(st), "\n") {
+			if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+				var kb int64
+				fmt.Sscan(v, &kb)
+				rss = max(rss, kb*1024)
+			}
+		}
+		start = time.Now()
+		s.keys("Down")
+		s.waitFor(time.Minute, "> L49 ")
+		move += time.Since(start)
+		s.keys("q")
+	}
+	n := time.Duration(b.N)
+	b.ReportMetric((first / n).Seconds(), "first-screen-sec")
+	b.ReportMetric((move / n).Seconds(), "next-layer-sec")
+	b.ReportMetric(float64(rss)/1e6, "maxrss-MB")
+	b.Logf("%s: first screen after %v, peak RSS %.0f MB; the next layer drawn in %v",
+		tag, (first / n).Round(time.Millisecond), float64(rss)/1e6, (move / n).Round(time.Millisecond))
 }
 
 func maxRSS(cmd *exec.Cmd) int64 {

@@ -26,11 +26,11 @@ import (
 // tmuxScreen drives a program in a private tmux server (its own socket:
 // no user's session is touched) on a 100×30 window.
 type tmuxScreen struct {
-	t          *testing.T
+	t          testing.TB
 	tmux, sock string
 }
 
-func newTmuxScreen(t *testing.T, command string) *tmuxScreen {
+func newTmuxScreen(t testing.TB, command string) *tmuxScreen {
 	t.Helper()
 	s := &tmuxScreen{t: t, tmux: engine.NeedTool(t, "tmux"), sock: filepath.Join(t.TempDir(), "tmux.sock")}
 	s.run("new-session", "-d", "-x", "100", "-y", "30", "-s", "b", command)
@@ -59,8 +59,14 @@ func (s *tmuxScreen) keys(keys ...string) {
 // captures 50 ms apart the same: no frame half drawn), 10 s at most.
 func (s *tmuxScreen) wait(want ...string) string {
 	s.t.Helper()
+	return s.waitFor(10*time.Second, want...)
+}
+
+// waitFor is wait, d at most.
+func (s *tmuxScreen) waitFor(d time.Duration, want ...string) string {
+	s.t.Helper()
 	var screen, last string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		screen = s.run("capture-pane", "-p", "-t", "b")
 		ok := screen == last
 		for _, w := range want {
