@@ -3,6 +3,7 @@ package anatomy
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dlayer/dlayer/inspect"
 )
@@ -40,12 +41,36 @@ type Event struct {
 	Layer int
 	// Change is the layer's entry at the path, classified against the
 	// layers below; nil when the layer has none there.
-	Change *inspect.Change
+	Change *Entry
 	// Dead is how the layer makes the version below invisible (empty:
 	// it does not, e.g. a first write or a metadata-only copy); By is the
 	// path of the layer's entry that does it.
 	Dead inspect.DeadKind
 	By   string
+}
+
+// Entry is what the tree keeps of a layer's entry at a path: the fields
+// of its inspect.Change (see there) that a view of the tree shows, without
+// the path (the node's) or what explain alone needs, so that the tree of
+// every path of a big image stays small.
+type Entry struct {
+	Kind         inspect.ChangeKind
+	Type         string
+	Mode         string
+	UID, GID     uint32
+	Size         int64
+	Mtime, Ctime time.Time
+	Phase        inspect.Phase
+	LinkTarget   string
+	Changed      []string
+	Origin       *inspect.Origin
+	Redirect     string
+	Marker       string
+}
+
+func entryOf(c *inspect.Change) Entry {
+	return Entry{Kind: c.Kind, Type: c.Type, Mode: c.Mode, UID: c.UID, GID: c.GID, Size: c.Size, Mtime: c.Mtime, Ctime: c.Ctime,
+		Phase: c.Phase, LinkTarget: c.LinkTarget, Changed: c.Changed, Origin: c.Origin, Redirect: c.Redirect, Marker: c.Marker}
 }
 
 // Present says whether the path exists in the merged view after the
@@ -159,7 +184,7 @@ func (t *Tree) node(p string) *Node {
 		dir, name = p[:k], p[k+1:]
 	}
 	parent := t.node(dir)
-	n := &Node{Name: name, Parent: parent}
+	n := &Node{Name: strings.Clone(name), Parent: parent} // not a slice of the walk's path
 	parent.Children = append(parent.Children, n)
 	t.byPath[p] = n
 	t.Nodes++
@@ -179,9 +204,11 @@ func (t *Tree) event(p string, i int) *Event {
 
 // add records layer i's walk. Layers come base first.
 func (t *Tree) add(i int, w *inspect.LayerWalk) {
+	ents := make([]Entry, len(w.Changes))
 	for k := range w.Changes {
 		c := &w.Changes[k]
-		t.event(c.Path, i).Change = c
+		ents[k] = entryOf(c)
+		t.event(c.Path, i).Change = &ents[k]
 	}
 	for _, d := range w.Dead {
 		e := t.event(d.Path, i)

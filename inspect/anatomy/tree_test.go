@@ -1,7 +1,9 @@
 package anatomy
 
 import (
+	"reflect"
 	"testing"
+	"time"
 
 	"github.com/dlayer/dlayer/inspect"
 )
@@ -113,5 +115,46 @@ func TestTree(t *testing.T) {
 				t.Errorf("root %q visible %v, %d nodes (want /big /keep /over)", ws.Root.Path(), ws.Root.Visible(3), ws.Nodes)
 			}
 		})
+	}
+}
+
+// TestEntryOf: every field of Entry is the inspect.Change field of the
+// same name, copied.
+func TestEntryOf(t *testing.T) {
+	var c inspect.Change
+	cv := reflect.ValueOf(&c).Elem()
+	et := reflect.TypeOf(Entry{})
+	for k := 0; k < et.NumField(); k++ {
+		f := et.Field(k)
+		cf := cv.FieldByName(f.Name)
+		if !cf.IsValid() || cf.Type() != f.Type {
+			t.Fatalf("Entry.%s (%s) is no field of inspect.Change", f.Name, f.Type)
+		}
+		switch cf.Kind() {
+		case reflect.String:
+			cf.SetString("v" + f.Name)
+		case reflect.Uint32, reflect.Int64:
+			if cf.CanUint() {
+				cf.SetUint(uint64(k + 1))
+			} else {
+				cf.SetInt(int64(k + 1))
+			}
+		case reflect.Slice:
+			cf.Set(reflect.ValueOf([]string{f.Name}))
+		case reflect.Pointer:
+			cf.Set(reflect.New(cf.Type().Elem()))
+		case reflect.Struct:
+			cf.Set(reflect.ValueOf(time.Unix(int64(k), 0)))
+		default:
+			t.Fatalf("Entry.%s: kind %s not filled by the test", f.Name, cf.Kind())
+		}
+	}
+	e := entryOf(&c)
+	ev := reflect.ValueOf(e)
+	for k := 0; k < et.NumField(); k++ {
+		name := et.Field(k).Name
+		if !reflect.DeepEqual(ev.Field(k).Interface(), cv.FieldByName(name).Interface()) {
+			t.Errorf("entryOf: %s = %v, want %v", name, ev.Field(k), cv.FieldByName(name))
+		}
 	}
 }

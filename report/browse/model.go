@@ -406,7 +406,7 @@ func (m *Model) seen(ghost bool) int {
 // version is the change that the line of n shows: the entry seen as of
 // the layer, or for a ghost the one the layer deletes (nil for a
 // whiteout that deletes nothing: then the whiteout itself).
-func (m *Model) version(n *anatomy.Node, ghost bool) *inspect.Change {
+func (m *Model) version(n *anatomy.Node, ghost bool) *anatomy.Entry {
 	if e, ok := n.At(m.seen(ghost)); ok && e.Present() {
 		return e.Change
 	}
@@ -416,7 +416,7 @@ func (m *Model) version(n *anatomy.Node, ghost bool) *inspect.Change {
 	return nil
 }
 
-func isDir(c *inspect.Change) bool { return c != nil && c.Type == string(layerfs.TypeDir) }
+func isDir(c *anatomy.Entry) bool { return c != nil && c.Type == string(layerfs.TypeDir) }
 
 // isFile says whether e's entry is a regular file (what # hashes).
 func isFile(e anatomy.Event) bool {

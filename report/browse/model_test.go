@@ -330,7 +330,7 @@ func TestHostileName(t *testing.T) {
 	if got := modeString(nil); got != "?---------" {
 		t.Errorf("modeString(nil) = %q", got)
 	}
-	if got := modeString(&inspect.Change{Type: "file", Mode: "4755"}); got != "-rwsr-xr-x" {
+	if got := modeString(&anatomy.Entry{Type: "file", Mode: "4755"}); got != "-rwsr-xr-x" {
 		t.Errorf("4755 = %q", got)
 	}
 	m := demo(t)

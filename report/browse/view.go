@@ -379,7 +379,7 @@ func markOf(e anatomy.Event) rune {
 }
 
 // modeString is ls -l's mode: type letter and permissions.
-func modeString(c *inspect.Change) string {
+func modeString(c *anatomy.Entry) string {
 	if c == nil {
 		return "?---------"
 	}
