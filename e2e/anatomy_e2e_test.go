@@ -60,17 +60,8 @@ func TestLayersContentsE2E(t *testing.T) {
 			}
 			sizes := map[string][]int64{}
 			for _, tag := range []string{"waste:1", "opaque:1"} {
-				var hist []struct {
-					Size      int64
-					CreatedBy string
-				}
-				if err := e.API(http.MethodGet, "/images/"+tag+"/history", nil, &hist); err != nil {
-					t.Fatal(err)
-				}
-				for i := len(hist) - 1; i >= 0; i-- { // oldest first
-					if !isEmptyLayer(hist[i].CreatedBy) {
-						sizes[tag] = append(sizes[tag], hist[i].Size)
-					}
+				for _, h := range historyLayers(t, e, tag) {
+					sizes[tag] = append(sizes[tag], h.Size)
 				}
 			}
 			var dive *diveImage
@@ -89,6 +80,29 @@ func TestLayersContentsE2E(t *testing.T) {
 			}
 		})
 	}
+}
+
+// historyEntry is an entry of the engine's image history.
+type historyEntry struct {
+	Size      int64
+	CreatedBy string
+}
+
+// historyLayers are the entries of ref's history (GET /images/{ref}/history)
+// that made a layer, oldest first.
+func historyLayers(t *testing.T, e *engine.Engine, ref string) []historyEntry {
+	t.Helper()
+	var hist []historyEntry
+	if err := e.API(http.MethodGet, "/images/"+ref+"/history", nil, &hist); err != nil {
+		t.Fatal(err)
+	}
+	var out []historyEntry
+	for i := len(hist) - 1; i >= 0; i-- {
+		if !isEmptyLayer(hist[i].CreatedBy) {
+			out = append(out, hist[i])
+		}
+	}
+	return out
 }
 
 // isEmptyLayer: a history entry that made no layer (ENV, CMD…): the

@@ -399,9 +399,8 @@ type dockerLayer struct {
 	chain              digest.Digest
 }
 
-// dockerLayers are ref's layers, top first, from docker history (rows of
-// empty layers, ENV and the like, dropped: each row with a size is a
-// layer here) and docker image inspect's RootFS.Layers.
+// dockerLayers are ref's layers, top first, from the engine's history
+// (historyLayers) and docker image inspect's RootFS.Layers.
 func dockerLayers(t *testing.T, e *engine.Engine, ref string) []dockerLayer {
 	t.Helper()
 	out, err := e.Docker("image", "inspect", "-f", "{{json .RootFS.Layers}}", ref)
@@ -412,33 +411,14 @@ func dockerLayers(t *testing.T, e *engine.Engine, ref string) []dockerLayer {
 	if err := json.Unmarshal([]byte(out), &diffIDs); err != nil {
 		t.Fatalf("RootFS.Layers %q: %v", out, err)
 	}
-	hist, err := e.Docker("history", "--no-trunc", "--human=false", "--format", "{{.Size}}\t{{.CreatedBy}}", ref)
-	if err != nil {
-		t.Fatal(err)
+	hist := historyLayers(t, e, ref)
+	if len(hist) != len(diffIDs) {
+		t.Fatalf("the history has %d layers, RootFS %d: %+v", len(hist), len(diffIDs), hist)
 	}
-	var layers []dockerLayer
-	for _, l := range strings.Split(strings.TrimSpace(hist), "\n") {
-		size, by, _ := strings.Cut(l, "\t")
-		n, err := strconv.ParseInt(size, 10, 64)
-		if err != nil {
-			t.Fatalf("docker history row %q: %v", l, err)
-		}
-		if n > 0 {
-			layers = append(layers, dockerLayer{instruction: report.Instruction(by), size: n})
-		}
-	}
-	if len(layers) != len(diffIDs) {
-		t.Fatalf("docker history has %d layers with a size, RootFS %d: %s", len(layers), len(diffIDs), hist)
-	}
-	var chain digest.Digest
-	for k, d := range diffIDs {
-		if k == 0 {
-			chain = d
-		} else {
-			chain = digest.FromString(string(chain) + " " + string(d))
-		}
+	layers := make([]dockerLayer, len(hist))
+	for k, chain := range chainIDs(diffIDs) {
 		l := &layers[len(layers)-1-k]
-		l.pos, l.label, l.chain = k+1, "L"+strconv.Itoa(k+1), chain
+		*l = dockerLayer{pos: k + 1, label: "L" + strconv.Itoa(k+1), instruction: report.Instruction(hist[k].CreatedBy), size: hist[k].Size, chain: chain}
 	}
 	return layers
 }
